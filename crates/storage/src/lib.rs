@@ -1,1 +1,162 @@
-//! placeholder
+//! Rempart's storage: one narrow, coarse-grained API over SQLite (embedded, default) and
+//! PostgreSQL (several nodes on one database).
+//!
+//! Queries are written once, in the SQL both databases share, and run through sqlx's
+//! `Any` driver; column types are TEXT and BIGINT only so they mean the same on both.
+//! Every change is written in one transaction together with its audit event, so there
+//! is never a change without its trace, nor a trace without its change.
+
+mod audit;
+mod cases;
+mod migrate;
+mod records;
+mod sql;
+mod staff;
+pub mod testing;
+
+pub use audit::{AuditEntry, AuditFilter, VerifyReport};
+pub use cases::{CaseCursor, CaseFilter, CasePage};
+pub use records::*;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Storage errors. `NotFound` and `Conflict` are expected outcomes; the others are
+/// failures the caller reports as a 5xx without details.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No such row (or not visible).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or a concurrent change refused the write.
+    #[error("conflict")]
+    Conflict,
+    /// The database URL's scheme is neither sqlite nor postgres.
+    #[error("unsupported database URL scheme (expected sqlite:// or postgres://)")]
+    UnsupportedScheme,
+    /// A stored value could not be read back as a domain value.
+    #[error("corrupt stored value in {0}")]
+    Corrupt(&'static str),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Shorthand.
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// The store: a connection pool and the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` — created if missing — or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StorageError::UnsupportedScheme);
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let opts = AnyConnectOptions::from_str(&url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .min_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL: readers never block the writer; FULL: a commit is on
+                            // disk before we acknowledge; the busy timeout queues writers.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?
+            }
+        };
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations (embedded, append-only). Safe to call from several
+    /// nodes at once.
+    pub async fn migrate(&self) -> Result<usize> {
+        migrate::run(self).await
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails on lock upgrade.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Maps a unique-constraint violation to `Conflict`.
+pub(crate) fn conflict_on_unique(e: sqlx::Error) -> StorageError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StorageError::Conflict;
+        }
+    }
+    StorageError::Database(e)
+}

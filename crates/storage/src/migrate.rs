@@ -1,0 +1,90 @@
+//! Embedded, append-only migrations with a small runner of our own: the same SQL runs
+//! on both databases (a few type names are translated), and concurrent starts of several
+//! nodes are serialised by a lock.
+
+use crate::{Backend, Result, Store};
+use sqlx::Connection;
+
+/// (version, name, SQL). Append only: never edit a released migration.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+fn statements(sql: &str) -> Vec<String> {
+    let without_comments: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) async fn run(store: &Store) -> Result<usize> {
+    let mut conn = store.pool().acquire().await?;
+    if store.backend() == Backend::Postgres {
+        // One node migrates; the others wait here, then find nothing to do.
+        sqlx::query("SELECT pg_advisory_lock(7265647061727401)").execute(&mut *conn).await?;
+    }
+    let result = apply(store, &mut conn).await;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock(7265647061727401)").execute(&mut *conn).await?;
+    }
+    result
+}
+
+async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = match store.backend() {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        };
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            continue;
+        }
+        for stmt in statements(sql) {
+            let stmt = match store.backend() {
+                Backend::Postgres => stmt.replace(" BLOB", " BYTEA"),
+                Backend::Sqlite => stmt,
+            };
+            sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut *tx).await?;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(*version)
+            .bind(*name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        applied += 1;
+        tracing::info!(version, name, "migration applied");
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn statements_split_and_skip_comments() {
+        let s = super::statements("-- a comment; with semicolon\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a(x);\n");
+        assert_eq!(s, vec!["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a(x)"]);
+    }
+}

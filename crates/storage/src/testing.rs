@@ -1,0 +1,54 @@
+//! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database
+//! when `REMPART_TEST_POSTGRES` holds a server URL (e.g. `postgres://postgres@127.0.0.1:5432`).
+
+use crate::{Result, Store};
+use std::path::PathBuf;
+
+/// Keeps a test database alive; the SQLite file is removed on drop.
+#[derive(Debug)]
+pub struct TestDb {
+    /// The database URL.
+    pub url: String,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// The PostgreSQL server tests should use, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("REMPART_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
+}
+
+/// Creates a fresh, empty database and returns its URL.
+pub async fn fresh_database() -> Result<TestDb> {
+    let name = format!("rempart_t_{}", uuid::Uuid::new_v4().simple());
+    match postgres_server() {
+        Some(server) => {
+            let server = server.trim_end_matches('/');
+            let admin = Store::connect(&format!("{server}/postgres")).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(admin.pool())
+                .await?;
+            admin.close().await;
+            Ok(TestDb { url: format!("{server}/{name}"), dir: None })
+        }
+        None => {
+            let dir = std::env::temp_dir().join(&name);
+            std::fs::create_dir_all(&dir).map_err(|e| crate::StorageError::Database(sqlx::Error::Io(e)))?;
+            Ok(TestDb { url: format!("sqlite://{}/rempart.db", dir.display()), dir: Some(dir) })
+        }
+    }
+}
+
+impl Store {
+    /// Runs raw SQL: only for tests that simulate tampering with the database.
+    pub async fn tamper_for_tests(&self, sql: &'static str) {
+        let _ = sqlx::query(sql).execute(self.pool()).await;
+    }
+}
