@@ -1,1 +1,85 @@
-//! placeholder
+//! Rempart's application layer: the use-cases staff and callers trigger, combining the
+//! domain rules, the access policy, the store and the clock. Every use-case checks
+//! `policy::can` before touching data, and writes its audit event with its change.
+
+pub mod auth;
+pub mod cases;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod secret;
+pub mod settings;
+pub mod staff;
+pub mod totp;
+
+use clock::Clock;
+use rempart_domain::calendar::OpeningCalendar;
+use rempart_domain::directory::Directory;
+use rempart_domain::taxonomy::Taxonomy;
+use rempart_storage::Store;
+use settings::Settings;
+use std::sync::Arc;
+
+pub use error::{AppError, ErrorCode};
+
+/// Everything a use-case needs, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// The store.
+    pub store: Store,
+    /// The clock (injected: tests move time by hand).
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Categories.
+    pub taxonomy: Arc<Taxonomy>,
+    /// Platforms and services.
+    pub directory: Arc<Directory>,
+    /// Opening hours.
+    pub calendar: Arc<OpeningCalendar>,
+}
+
+/// Start-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database.
+    #[error("database: {0}")]
+    Storage(#[from] rempart_storage::StorageError),
+    /// Embedded reference data (a build defect).
+    #[error("reference data: {0}")]
+    Data(String),
+}
+
+impl App {
+    /// Connects, migrates and loads reference data.
+    pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartError> {
+        let store = Store::connect(settings.database_url.expose()).await?;
+        store.migrate().await?;
+        Ok(App {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            taxonomy: Arc::new(Taxonomy::defaults().map_err(|e| StartError::Data(e.to_string()))?),
+            directory: Arc::new(Directory::defaults().map_err(|e| StartError::Data(e.to_string()))?),
+            calendar: Arc::new(OpeningCalendar::defaults().map_err(|e| StartError::Data(e.to_string()))?),
+        })
+    }
+
+    /// Now, in ms since the epoch.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// `n` random bytes from the operating system's CSPRNG, hex-encoded.
+pub fn random_hex(n: usize) -> Result<String, AppError> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(|_| AppError::internal("random"))?;
+    Ok(hex::encode(b))
+}
+
+/// SHA-256, hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}

@@ -1,0 +1,156 @@
+//! Errors of the use-cases, each with a stable code the API returns.
+
+use rempart_storage::StorageError;
+
+/// Stable error codes (`{"error": "<code>"}`); the web layer maps each to a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// 400: the body is not valid JSON / form data.
+    MalformedBody,
+    /// 422: a field is missing or invalid.
+    InvalidField,
+    /// 422: an unknown field was sent (mass-assignment guard).
+    UnknownField,
+    /// 413: the body is too large.
+    PayloadTooLarge,
+    /// 415: wrong content type.
+    UnsupportedMediaType,
+    /// 401: not logged in, or the session ended.
+    Unauthenticated,
+    /// 401: wrong e-mail or password.
+    InvalidCredentials,
+    /// 429: too many failed logins; retry later.
+    AccountLocked,
+    /// 401: the second factor is required.
+    SecondFactorRequired,
+    /// 401: wrong second-factor code.
+    InvalidSecondFactor,
+    /// 403: a CSRF token was missing or wrong.
+    CsrfFailed,
+    /// 404: no such object, or not visible to this account (no existence leak).
+    NotFound,
+    /// 409: a concurrent change or a duplicate.
+    Conflict,
+    /// 409: the state change is not allowed from the current state.
+    InvalidTransition,
+    /// 405: method not allowed.
+    MethodNotAllowed,
+    /// 500: an internal failure (details only in the server log).
+    Internal,
+    /// 503: the database is unreachable.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::MalformedBody,
+        ErrorCode::InvalidField,
+        ErrorCode::UnknownField,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::AccountLocked,
+        ErrorCode::SecondFactorRequired,
+        ErrorCode::InvalidSecondFactor,
+        ErrorCode::CsrfFailed,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::InvalidTransition,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
+    /// The snake_case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedBody => "malformed_body",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::UnknownField => "unknown_field",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::SecondFactorRequired => "second_factor_required",
+            ErrorCode::InvalidSecondFactor => "invalid_second_factor",
+            ErrorCode::CsrfFailed => "csrf_failed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::MalformedBody => 400,
+            ErrorCode::InvalidField | ErrorCode::UnknownField => 422,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Unauthenticated
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::SecondFactorRequired
+            | ErrorCode::InvalidSecondFactor => 401,
+            ErrorCode::AccountLocked => 429,
+            ErrorCode::CsrfFailed => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+}
+
+/// A use-case failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct AppError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// A human message (never internals, never content).
+    pub message: String,
+}
+
+impl AppError {
+    /// An error with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError { code, message: message.into() }
+    }
+    /// A field is invalid.
+    pub fn field(name: &str, why: &str) -> Self {
+        AppError::new(ErrorCode::InvalidField, format!("{name}: {why}"))
+    }
+    /// Not found or not visible.
+    pub fn not_found() -> Self {
+        AppError::new(ErrorCode::NotFound, "not found")
+    }
+    /// Internal failure; `what` goes to the log only.
+    pub fn internal(what: &str) -> Self {
+        tracing::error!(what, "internal error");
+        AppError::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => AppError::not_found(),
+            StorageError::Conflict => AppError::new(ErrorCode::Conflict, "conflicting change"),
+            StorageError::Database(sqlx_err) => {
+                tracing::error!(error = %sqlx_err, "database error");
+                AppError::new(ErrorCode::Unavailable, "storage unavailable")
+            }
+            other => {
+                tracing::error!(error = %other, "storage error");
+                AppError::new(ErrorCode::Internal, "internal error")
+            }
+        }
+    }
+}

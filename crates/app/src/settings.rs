@@ -1,0 +1,209 @@
+//! One typed settings struct: defaults, then a TOML file, then `REMPART_*` environment
+//! variables (e.g. `REMPART_DATABASE_URL`, `REMPART_LISTEN`). Passed explicitly.
+
+use crate::secret::Secret;
+use serde::Deserialize;
+
+/// All settings. See `EXAMPLE` for each one's meaning.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: Secret,
+    /// The public base URL of the console (links in e-mails, cookie scope).
+    pub public_url: String,
+    /// Name of the helpline, shown on every page and as notifier in notices.
+    pub helpline_name: String,
+    /// Mark cookies `Secure` (HTTPS only). Off only for the local demo.
+    pub secure_cookies: bool,
+    /// Console session idle limit, minutes.
+    pub session_idle_minutes: i64,
+    /// Console session absolute limit, hours.
+    pub session_absolute_hours: i64,
+    /// Roles that must use a second factor.
+    pub require_totp_roles: Vec<String>,
+    /// Failed logins allowed before the account locks.
+    pub lockout_free_attempts: i64,
+    /// First lock duration, seconds; doubles at each further failure.
+    pub lockout_base_seconds: i64,
+    /// Longest lock, seconds.
+    pub lockout_max_seconds: i64,
+    /// Argon2id memory cost, KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+    /// `text` or `json` logs.
+    pub log_format: String,
+    /// Key of the pseudonymous person hash (HMAC); keep it secret and stable.
+    pub person_key_secret: Secret,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            database_url: Secret::new("sqlite://rempart-data/rempart.db"),
+            public_url: "http://127.0.0.1:8080".into(),
+            helpline_name: "Rempart".into(),
+            secure_cookies: true,
+            session_idle_minutes: 15,
+            session_absolute_hours: 10,
+            require_totp_roles: vec!["supervisor".into(), "admin".into()],
+            lockout_free_attempts: 5,
+            lockout_base_seconds: 30,
+            lockout_max_seconds: 3600,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            log_format: "text".into(),
+            person_key_secret: Secret::default(),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// A documented example configuration (`rempart config example`).
+pub const EXAMPLE: &str = r#"# Rempart configuration. Every key is optional; the values shown are the defaults.
+# Each key can also be set by an environment variable: REMPART_<KEY IN CAPITALS>,
+# e.g. REMPART_DATABASE_URL=postgres://rempart@db/rempart.
+
+# Address and port to listen on.
+listen = "127.0.0.1:8080"
+# Database: "sqlite://PATH" (embedded, one server) or "postgres://USER@HOST/DB" (several nodes).
+database_url = "sqlite://rempart-data/rempart.db"
+# Public base URL of the console.
+public_url = "http://127.0.0.1:8080"
+# Name of the helpline, shown on every page and used as the notifier in notices.
+helpline_name = "Rempart"
+# Mark cookies Secure (HTTPS only). Keep true in production behind TLS.
+secure_cookies = true
+# Console sessions end after this many idle minutes, and after this many hours in all.
+session_idle_minutes = 15
+session_absolute_hours = 10
+# Roles that must use a second factor (TOTP) to reach the console.
+require_totp_roles = ["supervisor", "admin"]
+# Progressive lock-out: free failed attempts, first lock (seconds, doubling), longest lock.
+lockout_free_attempts = 5
+lockout_base_seconds = 30
+lockout_max_seconds = 3600
+# Argon2id cost for staff passwords.
+argon2_memory_kib = 19456
+argon2_iterations = 2
+# "text" or "json" logs. Logs never carry message text, names, phone numbers or tokens.
+log_format = "text"
+# Secret key of the pseudonymous person hash; generate with `openssl rand -hex 32`.
+person_key_secret = ""
+# Largest request body accepted, bytes.
+max_body_bytes = 262144
+"#;
+
+/// Loading failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file could not be read.
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    /// The file or an environment variable is invalid.
+    #[error("invalid settings: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the `REMPART_*` variables of `env`.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Settings, SettingsError> {
+        let mut table = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| SettingsError::Read(p.display().to_string(), e))?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| SettingsError::Invalid(e.to_string()))?
+            }
+            None => toml::Table::new(),
+        };
+        let defaults: toml::Table = EXAMPLE.parse().map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
+        for (k, v) in env {
+            let Some(key) = k.strip_prefix("REMPART_") else { continue };
+            let key = key.to_ascii_lowercase();
+            let Some(model) = defaults.get(&key) else { continue };
+            let value = match model {
+                toml::Value::Boolean(_) => toml::Value::Boolean(matches!(v.as_str(), "1" | "true" | "yes")),
+                toml::Value::Integer(_) => toml::Value::Integer(
+                    v.parse().map_err(|_| SettingsError::Invalid(format!("REMPART_{}: not a number", key.to_uppercase())))?,
+                ),
+                toml::Value::Array(_) => toml::Value::Array(
+                    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+                ),
+                _ => toml::Value::String(v),
+            };
+            table.insert(key, value);
+        }
+        let s: Settings = table.try_into().map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<(), SettingsError> {
+        let bad = |m: &str| Err(SettingsError::Invalid(m.into()));
+        if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
+            return bad("session limits must be positive");
+        }
+        if self.argon2_memory_kib < 8 || self.argon2_iterations < 1 {
+            return bad("argon2 cost too low");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return bad("log_format must be text or json");
+        }
+        for r in &self.require_totp_roles {
+            if rempart_domain::policy::Role::parse(r).is_err() {
+                return bad("require_totp_roles names an unknown role");
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `role` must use a second factor.
+    pub fn totp_required(&self, role: rempart_domain::policy::Role) -> bool {
+        self.require_totp_roles.iter().any(|r| r == role.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_equals_defaults() {
+        let s = Settings::load(None, std::iter::empty()).unwrap();
+        assert_eq!(s, Settings::default());
+        let parsed: Settings = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = std::env::temp_dir().join(format!("rempart-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9\"\nsecure_cookies = false\n").unwrap();
+        let env = vec![
+            ("REMPART_LISTEN".to_string(), "127.0.0.1:7".to_string()),
+            ("REMPART_REQUIRE_TOTP_ROLES".into(), "admin".into()),
+            ("OTHER".into(), "x".into()),
+        ];
+        let s = Settings::load(Some(&f), env.into_iter()).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:7");
+        assert!(!s.secure_cookies);
+        assert_eq!(s.require_totp_roles, vec!["admin"]);
+        std::fs::write(&f, "no_such_key = 1\n").unwrap();
+        assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+        let env = vec![("REMPART_SESSION_IDLE_MINUTES".to_string(), "abc".to_string())];
+        assert!(Settings::load(None, env.into_iter()).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
