@@ -34,7 +34,11 @@ pub struct Authenticated {
 impl Authenticated {
     /// The actor for the access policy.
     pub fn actor(&self) -> Actor {
-        Actor { id: self.staff.id, role: self.staff.role, team: self.staff.team.clone() }
+        Actor {
+            id: self.staff.id,
+            role: self.staff.role,
+            team: self.staff.team.clone(),
+        }
     }
 }
 
@@ -44,8 +48,13 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 impl App {
     fn argon2(&self) -> Result<Argon2<'static>, AppError> {
-        let p = Params::new(self.settings.argon2_memory_kib, self.settings.argon2_iterations, 1, None)
-            .map_err(|_| AppError::internal("argon2 params"))?;
+        let p = Params::new(
+            self.settings.argon2_memory_kib,
+            self.settings.argon2_iterations,
+            1,
+            None,
+        )
+        .map_err(|_| AppError::internal("argon2 params"))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
     }
 
@@ -87,34 +96,56 @@ impl App {
 
     /// Checks e-mail and password and opens a session. Returns the session token (to
     /// put in a cookie or an `Authorization: Bearer` header) and the session.
-    pub async fn login(&self, email: &str, password: &str) -> Result<(String, Authenticated), AppError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<(String, Authenticated), AppError> {
         let now = self.now();
         let email = email.trim().to_lowercase();
         let bad = || AppError::new(ErrorCode::InvalidCredentials, "wrong e-mail or password");
         let Some(staff) = self.store.staff_by_email(&email).await? else {
             let _ = self.verify_password(password, DUMMY_HASH).await;
-            self.store.audit(&AuditEntry::new(now, None, "auth.login_failed", "staff").detail("unknown_account")).await?;
+            self.store
+                .audit(
+                    &AuditEntry::new(now, None, "auth.login_failed", "staff")
+                        .detail("unknown_account"),
+                )
+                .await?;
             return Err(bad());
         };
         if staff.locked_until > now {
             let secs = (staff.locked_until - now + 999) / 1000;
             self.store
-                .audit(&AuditEntry::new(now, Some(staff.id), "auth.login_refused", "staff").object(staff.id).detail("locked"))
+                .audit(
+                    &AuditEntry::new(now, Some(staff.id), "auth.login_refused", "staff")
+                        .object(staff.id)
+                        .detail("locked"),
+                )
                 .await?;
-            return Err(AppError::new(ErrorCode::AccountLocked, format!("account locked, retry in {secs} s")));
+            return Err(AppError::new(
+                ErrorCode::AccountLocked,
+                format!("account locked, retry in {secs} s"),
+            ));
         }
         let ok = self.verify_password(password, &staff.password_hash).await?;
         if !ok || staff.disabled {
             let failures = staff.failed_logins + 1;
             let lock = self.lock_seconds(failures);
             let until = if lock > 0 { now + lock * 1000 } else { 0 };
-            let detail = if staff.disabled { "disabled".to_owned() } else { format!("failures={failures}") };
+            let detail = if staff.disabled {
+                "disabled".to_owned()
+            } else {
+                format!("failures={failures}")
+            };
             self.store
                 .record_login_failure(
                     staff.id,
                     failures,
                     until,
-                    &AuditEntry::new(now, Some(staff.id), "auth.login_failed", "staff").object(staff.id).detail(detail),
+                    &AuditEntry::new(now, Some(staff.id), "auth.login_failed", "staff")
+                        .object(staff.id)
+                        .detail(detail),
                 )
                 .await?;
             return Err(bad());
@@ -130,10 +161,20 @@ impl App {
             ended_at: None,
         };
         self.store
-            .open_session(&session, &AuditEntry::new(now, Some(staff.id), "auth.login", "staff").object(staff.id))
+            .open_session(
+                &session,
+                &AuditEntry::new(now, Some(staff.id), "auth.login", "staff").object(staff.id),
+            )
             .await?;
         let state = self.session_state(&staff, &session);
-        Ok((token, Authenticated { staff, session, state }))
+        Ok((
+            token,
+            Authenticated {
+                staff,
+                session,
+                state,
+            },
+        ))
     }
 
     fn session_state(&self, staff: &StaffRecord, s: &SessionRecord) -> SessionState {
@@ -165,12 +206,25 @@ impl App {
         }
         let idle = self.settings.session_idle_minutes * 60_000;
         let absolute = self.settings.session_absolute_hours * 3_600_000;
-        let staff = self.store.staff_by_id(session.staff_id).await?.ok_or_else(unauth)?;
+        let staff = self
+            .store
+            .staff_by_id(session.staff_id)
+            .await?
+            .ok_or_else(unauth)?;
         let expired = now - session.last_seen_at > idle || now - session.created_at > absolute;
         if expired || staff.disabled {
-            let why = if staff.disabled { "disabled" } else { "expired" };
+            let why = if staff.disabled {
+                "disabled"
+            } else {
+                "expired"
+            };
             self.store
-                .end_session(&hash, &AuditEntry::new(now, Some(staff.id), "auth.session_ended", "staff").object(staff.id).detail(why))
+                .end_session(
+                    &hash,
+                    &AuditEntry::new(now, Some(staff.id), "auth.session_ended", "staff")
+                        .object(staff.id)
+                        .detail(why),
+                )
                 .await?;
             return Err(unauth());
         }
@@ -178,7 +232,11 @@ impl App {
             self.store.touch_session(&hash, now).await?;
         }
         let state = self.session_state(&staff, &session);
-        Ok(Authenticated { staff, session, state })
+        Ok(Authenticated {
+            staff,
+            session,
+            state,
+        })
     }
 
     /// Ends the session.
@@ -187,7 +245,8 @@ impl App {
         self.store
             .end_session(
                 &auth.session.token_hash,
-                &AuditEntry::new(now, Some(auth.staff.id), "auth.logout", "staff").object(auth.staff.id),
+                &AuditEntry::new(now, Some(auth.staff.id), "auth.logout", "staff")
+                    .object(auth.staff.id),
             )
             .await?;
         Ok(())
@@ -195,28 +254,43 @@ impl App {
 
     /// Checks the second factor: a TOTP code (each time step accepted once) or a
     /// recovery code (each usable once). Wrong codes count as failed logins.
-    pub async fn verify_second_factor(&self, auth: &Authenticated, code: &str) -> Result<(), AppError> {
+    pub async fn verify_second_factor(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+    ) -> Result<(), AppError> {
         let now = self.now();
         let staff = &auth.staff;
         if staff.locked_until > now {
-            return Err(AppError::new(ErrorCode::AccountLocked, "account locked, retry later"));
+            return Err(AppError::new(
+                ErrorCode::AccountLocked,
+                "account locked, retry later",
+            ));
         }
         let secret = staff.totp_secret.as_deref().filter(|_| staff.totp_enabled);
         let Some(secret) = secret else {
-            return Err(AppError::new(ErrorCode::InvalidSecondFactor, "no second factor enrolled"));
+            return Err(AppError::new(
+                ErrorCode::InvalidSecondFactor,
+                "no second factor enrolled",
+            ));
         };
         let mut ok = false;
         if let Some(step) = totp::verify(secret, code, now) {
             ok = self.store.claim_totp_step(staff.id, step).await?;
         } else {
-            let normal: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
+            let normal: String = code
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_uppercase();
             if normal.len() == 10 {
                 ok = self
                     .store
                     .use_recovery_code(
                         staff.id,
                         &sha256_hex(normal.as_bytes()),
-                        &AuditEntry::new(now, Some(staff.id), "auth.recovery_code_used", "staff").object(staff.id),
+                        &AuditEntry::new(now, Some(staff.id), "auth.recovery_code_used", "staff")
+                            .object(staff.id),
                     )
                     .await?;
             }
@@ -229,7 +303,8 @@ impl App {
                     staff.id,
                     failures,
                     if lock > 0 { now + lock * 1000 } else { 0 },
-                    &AuditEntry::new(now, Some(staff.id), "auth.second_factor_failed", "staff").object(staff.id),
+                    &AuditEntry::new(now, Some(staff.id), "auth.second_factor_failed", "staff")
+                        .object(staff.id),
                 )
                 .await?;
             return Err(AppError::new(ErrorCode::InvalidSecondFactor, "wrong code"));
@@ -237,16 +312,23 @@ impl App {
         self.store
             .session_mfa_done(
                 &auth.session.token_hash,
-                &AuditEntry::new(now, Some(staff.id), "auth.second_factor_ok", "staff").object(staff.id),
+                &AuditEntry::new(now, Some(staff.id), "auth.second_factor_ok", "staff")
+                    .object(staff.id),
             )
             .await?;
         Ok(())
     }
 
     /// Starts TOTP enrolment: a fresh secret (160 bits) and the URI for the app.
-    pub async fn begin_totp_enrolment(&self, auth: &Authenticated) -> Result<(String, String), AppError> {
+    pub async fn begin_totp_enrolment(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<(String, String), AppError> {
         if auth.staff.totp_enabled {
-            return Err(AppError::new(ErrorCode::Conflict, "second factor already enrolled"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "second factor already enrolled",
+            ));
         }
         let mut raw = [0u8; 20];
         getrandom::fill(&mut raw).map_err(|_| AppError::internal("random"))?;
@@ -258,7 +340,13 @@ impl App {
                 Some(secret.clone()),
                 false,
                 &[],
-                &AuditEntry::new(now, Some(auth.staff.id), "auth.totp_enrolment_started", "staff").object(auth.staff.id),
+                &AuditEntry::new(
+                    now,
+                    Some(auth.staff.id),
+                    "auth.totp_enrolment_started",
+                    "staff",
+                )
+                .object(auth.staff.id),
             )
             .await?;
         let uri = totp::otpauth_uri(&self.settings.helpline_name, &auth.staff.email, &secret);
@@ -266,16 +354,34 @@ impl App {
     }
 
     /// Confirms enrolment with a first code; returns ten recovery codes, shown once.
-    pub async fn confirm_totp_enrolment(&self, auth: &Authenticated, code: &str) -> Result<Vec<String>, AppError> {
+    pub async fn confirm_totp_enrolment(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+    ) -> Result<Vec<String>, AppError> {
         let now = self.now();
-        let staff = self.store.staff_by_id(auth.staff.id).await?.ok_or_else(AppError::not_found)?;
+        let staff = self
+            .store
+            .staff_by_id(auth.staff.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
         if staff.totp_enabled {
-            return Err(AppError::new(ErrorCode::Conflict, "second factor already enrolled"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "second factor already enrolled",
+            ));
         }
-        let secret = staff.totp_secret.clone().ok_or_else(|| AppError::new(ErrorCode::Conflict, "enrolment not started"))?;
-        let step = totp::verify(&secret, code, now).ok_or_else(|| AppError::new(ErrorCode::InvalidSecondFactor, "wrong code"))?;
+        let secret = staff
+            .totp_secret
+            .clone()
+            .ok_or_else(|| AppError::new(ErrorCode::Conflict, "enrolment not started"))?;
+        let step = totp::verify(&secret, code, now)
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidSecondFactor, "wrong code"))?;
         if !self.store.claim_totp_step(staff.id, step).await? {
-            return Err(AppError::new(ErrorCode::InvalidSecondFactor, "code already used"));
+            return Err(AppError::new(
+                ErrorCode::InvalidSecondFactor,
+                "code already used",
+            ));
         }
         let mut codes = Vec::new();
         let mut hashes = Vec::new();
@@ -292,13 +398,15 @@ impl App {
                 Some(secret),
                 true,
                 &hashes,
-                &AuditEntry::new(now, Some(staff.id), "auth.totp_enrolled", "staff").object(staff.id),
+                &AuditEntry::new(now, Some(staff.id), "auth.totp_enrolled", "staff")
+                    .object(staff.id),
             )
             .await?;
         self.store
             .session_mfa_done(
                 &auth.session.token_hash,
-                &AuditEntry::new(now, Some(staff.id), "auth.second_factor_ok", "staff").object(staff.id),
+                &AuditEntry::new(now, Some(staff.id), "auth.second_factor_ok", "staff")
+                    .object(staff.id),
             )
             .await?;
         Ok(codes)

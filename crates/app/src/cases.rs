@@ -1,18 +1,22 @@
 //! Case use-cases. Each checks the access policy first; a case the actor may not see
 //! answers `not_found`, exactly like a case that does not exist (no existence leak).
 
-use crate::error::{AppError, ErrorCode};
 use crate::App;
+use crate::error::{AppError, ErrorCode};
 use rempart_domain::audit::AuditRecord;
-use rempart_domain::case::{CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility};
+use rempart_domain::case::{
+    CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility,
+};
 use rempart_domain::contact::{ItemLocation, ItemStatus};
 use rempart_domain::ids::{CaseId, ContactId, ItemId, NoteId, StaffId};
 use rempart_domain::policy::{Action, Actor, Resource, can, case_scope};
 use rempart_domain::taxonomy::ContentType;
-use rempart_domain::values::{AgeBand, CallerType, CaseReference, Channel, ContactOutcome, ItemUrl, Text};
+use rempart_domain::values::{
+    AgeBand, CallerType, CaseReference, Channel, ContactOutcome, ItemUrl, Text,
+};
 use rempart_storage::{
-    AuditEntry, AuditFilter, CaseCursor, CaseFilter, CasePage, CaseRecord, ContactRecord, ItemRecord, NewCase,
-    NoteRecord,
+    AuditEntry, AuditFilter, CaseCursor, CaseFilter, CasePage, CaseRecord, ContactRecord,
+    ItemRecord, NewCase, NoteRecord,
 };
 
 /// The case list query as the actor typed it.
@@ -147,11 +151,20 @@ impl App {
     }
 
     /// Loads a case the actor may perform `action` on.
-    async fn case_for(&self, actor: &Actor, id: CaseId, action: Action) -> Result<CaseRecord, AppError> {
+    async fn case_for(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        action: Action,
+    ) -> Result<CaseRecord, AppError> {
         let case = self.store.case_by_id(id).await?.ok_or_else(deny)?;
         if !can(actor, action, Resource::Case(&case.access())) {
             self.store
-                .audit(&AuditEntry::new(self.now(), Some(actor.id), "case.access_denied", "case").object(id).case(id))
+                .audit(
+                    &AuditEntry::new(self.now(), Some(actor.id), "case.access_denied", "case")
+                        .object(id)
+                        .case(id),
+                )
                 .await?;
             return Err(deny());
         }
@@ -172,7 +185,12 @@ impl App {
             .copied()
             .filter(|v| can(actor, Action::AddNote(*v), Resource::Case(&access)))
             .collect();
-        let tl_filter = AuditFilter { case_id: Some(id), changes_only: true, limit: 100, ..Default::default() };
+        let tl_filter = AuditFilter {
+            case_id: Some(id),
+            changes_only: true,
+            limit: 100,
+            ..Default::default()
+        };
         let (items, notes, contacts, timeline) = tokio::try_join!(
             self.store.items(id),
             self.store.notes(id, &readable),
@@ -209,7 +227,8 @@ impl App {
         if !can(actor, Action::CreateCase, Resource::Global) {
             return Err(AppError::not_found());
         }
-        let title = Text::parse(&input.title, 200).map_err(|e| AppError::field("title", &e.to_string()))?;
+        let title =
+            Text::parse(&input.title, 200).map_err(|e| AppError::field("title", &e.to_string()))?;
         let categories = self.check_categories(&input.categories)?;
         let mut articles = input.articles.clone();
         for a in &articles {
@@ -232,7 +251,9 @@ impl App {
         }
         let now = self.now();
         let id = CaseId::new();
-        let year = chrono::DateTime::from_timestamp_millis(now).map(|d| chrono::Datelike::year(&d)).unwrap_or(2026);
+        let year = chrono::DateTime::from_timestamp_millis(now)
+            .map(|d| chrono::Datelike::year(&d))
+            .unwrap_or(2026);
         let mut rnd = [0u8; 4];
         getrandom::fill(&mut rnd).map_err(|_| AppError::internal("random"))?;
         let reference = CaseReference::generate(year, u32::from_le_bytes(rnd));
@@ -251,20 +272,41 @@ impl App {
             consents: input
                 .consents
                 .iter()
-                .map(|(scope, by_guardian)| Consent { scope: *scope, by_guardian: *by_guardian, at_ms: now })
+                .map(|(scope, by_guardian)| Consent {
+                    scope: *scope,
+                    by_guardian: *by_guardian,
+                    at_ms: now,
+                })
                 .collect(),
-            legal: LegalQualification { articles, dsa_category },
+            legal: LegalQualification {
+                articles,
+                dsa_category,
+            },
             assignees: vec![actor.id],
             created_by: actor.id,
             at: now,
         };
-        let audit = AuditEntry::new(now, Some(actor.id), "case.created", "case").object(id).case(id);
-        self.store.create_case(&new, contact.as_ref(), &audit).await?;
-        self.store.case_by_id(id).await?.ok_or_else(|| AppError::internal("case vanished"))
+        let audit = AuditEntry::new(now, Some(actor.id), "case.created", "case")
+            .object(id)
+            .case(id);
+        self.store
+            .create_case(&new, contact.as_ref(), &audit)
+            .await?;
+        self.store
+            .case_by_id(id)
+            .await?
+            .ok_or_else(|| AppError::internal("case vanished"))
     }
 
-    fn contact_record(&self, actor: &Actor, k: ContactInput, case: Option<CaseId>, now: i64) -> Result<ContactRecord, AppError> {
-        let summary = Text::parse(&k.summary, 4000).map_err(|e| AppError::field("summary", &e.to_string()))?;
+    fn contact_record(
+        &self,
+        actor: &Actor,
+        k: ContactInput,
+        case: Option<CaseId>,
+        now: i64,
+    ) -> Result<ContactRecord, AppError> {
+        let summary = Text::parse(&k.summary, 4000)
+            .map_err(|e| AppError::field("summary", &e.to_string()))?;
         if let Some(d) = k.duration_s {
             if !(0..=86_400).contains(&d) {
                 return Err(AppError::field("duration_s", "out of range"));
@@ -292,7 +334,11 @@ impl App {
     }
 
     /// Logs a contact by hand, alone or joining a case the actor may update.
-    pub async fn log_contact(&self, actor: &Actor, k: ContactInput) -> Result<ContactRecord, AppError> {
+    pub async fn log_contact(
+        &self,
+        actor: &Actor,
+        k: ContactInput,
+    ) -> Result<ContactRecord, AppError> {
         if !can(actor, Action::LogContact, Resource::Global) {
             return Err(AppError::not_found());
         }
@@ -334,18 +380,30 @@ impl App {
                 case.status,
                 to,
                 outcome,
-                &AuditEntry::new(now, Some(actor.id), "case.status_changed", "case").object(id).case(id).detail(detail),
+                &AuditEntry::new(now, Some(actor.id), "case.status_changed", "case")
+                    .object(id)
+                    .case(id)
+                    .detail(detail),
             )
             .await?;
         self.store.case_by_id(id).await?.ok_or_else(deny)
     }
 
     /// Replaces a case's assignees (each must be an enabled account that works cases).
-    pub async fn assign(&self, actor: &Actor, id: CaseId, assignees: Vec<StaffId>) -> Result<CaseRecord, AppError> {
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        assignees: Vec<StaffId>,
+    ) -> Result<CaseRecord, AppError> {
         self.case_for(actor, id, Action::AssignCase).await?;
         let mut unique: Vec<StaffId> = Vec::new();
         for a in assignees {
-            let s = self.store.staff_by_id(a).await?.ok_or_else(|| AppError::field("assignees", "unknown account"))?;
+            let s = self
+                .store
+                .staff_by_id(a)
+                .await?
+                .ok_or_else(|| AppError::field("assignees", "unknown account"))?;
             if s.disabled || !s.role.works_cases() {
                 return Err(AppError::field("assignees", "account cannot work cases"));
             }
@@ -357,28 +415,46 @@ impl App {
             return Err(AppError::field("assignees", "too many"));
         }
         let now = self.now();
-        let detail = unique.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",");
+        let detail = unique
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         self.store
             .set_case_assignees(
                 id,
                 &unique,
-                &AuditEntry::new(now, Some(actor.id), "case.assigned", "case").object(id).case(id).detail(format!("assignees={detail}")),
+                &AuditEntry::new(now, Some(actor.id), "case.assigned", "case")
+                    .object(id)
+                    .case(id)
+                    .detail(format!("assignees={detail}")),
             )
             .await?;
         self.store.case_by_id(id).await?.ok_or_else(deny)
     }
 
     /// Adds an item (URL and/or native id on a known platform).
-    pub async fn add_item(&self, actor: &Actor, id: CaseId, input: ItemInput) -> Result<ItemRecord, AppError> {
+    pub async fn add_item(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        input: ItemInput,
+    ) -> Result<ItemRecord, AppError> {
         self.case_for(actor, id, Action::UpdateCase).await?;
         if self.directory.platform(&input.platform).is_none() {
             return Err(AppError::field("platform", "unknown platform"));
         }
-        let url = match input.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        let url = match input
+            .url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
             None => None,
             Some(u) => Some(ItemUrl::parse(u).map_err(|e| AppError::field("url", &e.to_string()))?),
         };
-        let loc = ItemLocation::new(url, input.native_id.as_deref()).map_err(|e| AppError::field("url", &e.to_string()))?;
+        let loc = ItemLocation::new(url, input.native_id.as_deref())
+            .map_err(|e| AppError::field("url", &e.to_string()))?;
         let now = self.now();
         let item = ItemRecord {
             id: ItemId::new(),
@@ -405,9 +481,17 @@ impl App {
     }
 
     /// Adds a note of a visibility the actor may write.
-    pub async fn add_note(&self, actor: &Actor, id: CaseId, visibility: NoteVisibility, body: &str) -> Result<NoteRecord, AppError> {
-        self.case_for(actor, id, Action::AddNote(visibility)).await?;
-        let body = Text::parse(body, 10_000).map_err(|e| AppError::field("body", &e.to_string()))?;
+    pub async fn add_note(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        visibility: NoteVisibility,
+        body: &str,
+    ) -> Result<NoteRecord, AppError> {
+        self.case_for(actor, id, Action::AddNote(visibility))
+            .await?;
+        let body =
+            Text::parse(body, 10_000).map_err(|e| AppError::field("body", &e.to_string()))?;
         let now = self.now();
         let note = NoteRecord {
             id: NoteId::new(),
@@ -430,4 +514,3 @@ impl App {
         Ok(note)
     }
 }
-

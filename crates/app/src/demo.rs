@@ -2,10 +2,12 @@
 //! categories, statuses and platforms, with contacts, items and notes. Seeded once,
 //! into an empty database, deterministically.
 
-use crate::error::AppError;
 use crate::App;
+use crate::error::AppError;
 use crate::staff::NewStaffInput;
-use rempart_domain::case::{CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility};
+use rempart_domain::case::{
+    CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility,
+};
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::ids::{CaseId, ContactId, ItemId, NoteId, StaffId};
 use rempart_domain::policy::Role;
@@ -27,18 +29,52 @@ pub struct DemoAccount {
 pub fn demo_accounts() -> Vec<(DemoAccount, &'static str, Option<&'static str>)> {
     let a = |role: Role, email: &str, name: &'static str, team: Option<&'static str>| {
         (
-            DemoAccount { role, email: email.to_owned(), password: format!("demo-{}-2026", role.as_str().replace('_', "-")) },
+            DemoAccount {
+                role,
+                email: email.to_owned(),
+                password: format!("demo-{}-2026", role.as_str().replace('_', "-")),
+            },
             name,
             team,
         )
     };
     vec![
-        a(Role::Counsellor, "camille.ecoutante@demo.rempart.invalid", "Camille Martin", Some("paris")),
-        a(Role::Psychologist, "samir.psy@demo.rempart.invalid", "Samir Haddad", Some("paris")),
-        a(Role::Lawyer, "ines.juriste@demo.rempart.invalid", "Inès Lefèvre", Some("paris")),
-        a(Role::DigitalSpecialist, "hugo.numerique@demo.rempart.invalid", "Hugo Bernard", Some("lyon")),
-        a(Role::Supervisor, "claire.superviseure@demo.rempart.invalid", "Claire Dubois", None),
-        a(Role::Admin, "alex.admin@demo.rempart.invalid", "Alex Moreau", None),
+        a(
+            Role::Counsellor,
+            "camille.ecoutante@demo.rempart.invalid",
+            "Camille Martin",
+            Some("paris"),
+        ),
+        a(
+            Role::Psychologist,
+            "samir.psy@demo.rempart.invalid",
+            "Samir Haddad",
+            Some("paris"),
+        ),
+        a(
+            Role::Lawyer,
+            "ines.juriste@demo.rempart.invalid",
+            "Inès Lefèvre",
+            Some("paris"),
+        ),
+        a(
+            Role::DigitalSpecialist,
+            "hugo.numerique@demo.rempart.invalid",
+            "Hugo Bernard",
+            Some("lyon"),
+        ),
+        a(
+            Role::Supervisor,
+            "claire.superviseure@demo.rempart.invalid",
+            "Claire Dubois",
+            None,
+        ),
+        a(
+            Role::Admin,
+            "alex.admin@demo.rempart.invalid",
+            "Alex Moreau",
+            None,
+        ),
     ]
 }
 
@@ -71,57 +107,117 @@ struct Story {
 const STORIES: &[Story] = &[
     Story {
         category: "cyber_harassment",
-        titles: &["Harcèlement dans un groupe de classe", "Moqueries répétées en commentaires", "Compte « balance » visant une élève", "Insultes en message privé depuis la rentrée"],
-        summaries: &["Élève de 4e insultée chaque soir dans un groupe Snapchat de la classe. Elle ne veut plus aller au collège.", "Un compte anonyme publie des montages humiliants sur un élève. Les parents ont découvert les publications hier.", "Messages d'insultes quotidiens, la jeune dit avoir des idées noires ; orientée vers la psychologue.", "Vidéo de l'élève filmé à son insu partagée dans un groupe de 60 personnes."],
+        titles: &[
+            "Harcèlement dans un groupe de classe",
+            "Moqueries répétées en commentaires",
+            "Compte « balance » visant une élève",
+            "Insultes en message privé depuis la rentrée",
+        ],
+        summaries: &[
+            "Élève de 4e insultée chaque soir dans un groupe Snapchat de la classe. Elle ne veut plus aller au collège.",
+            "Un compte anonyme publie des montages humiliants sur un élève. Les parents ont découvert les publications hier.",
+            "Messages d'insultes quotidiens, la jeune dit avoir des idées noires ; orientée vers la psychologue.",
+            "Vidéo de l'élève filmé à son insu partagée dans un groupe de 60 personnes.",
+        ],
         platforms: &["snapchat", "instagram", "tiktok", "whatsapp"],
         content: &["account", "post", "comment", "group"],
     },
     Story {
         category: "intimate_images",
-        titles: &["Photos intimes diffusées par un ex", "Compte « ficha » publiant des photos d'élèves", "Vidéo intime partagée sans consentement"],
-        summaries: &["Photos envoyées à un ex-petit ami, republiées sur un compte ficha du lycée. La jeune est très inquiète.", "Un compte diffuse des photos intimes de plusieurs élèves du même établissement ; vague de sollicitations ce soir.", "La mère appelle : une vidéo intime de sa fille de 15 ans circule dans un groupe Telegram."],
+        titles: &[
+            "Photos intimes diffusées par un ex",
+            "Compte « ficha » publiant des photos d'élèves",
+            "Vidéo intime partagée sans consentement",
+        ],
+        summaries: &[
+            "Photos envoyées à un ex-petit ami, republiées sur un compte ficha du lycée. La jeune est très inquiète.",
+            "Un compte diffuse des photos intimes de plusieurs élèves du même établissement ; vague de sollicitations ce soir.",
+            "La mère appelle : une vidéo intime de sa fille de 15 ans circule dans un groupe Telegram.",
+        ],
         platforms: &["instagram", "snapchat", "telegram", "x"],
         content: &["account", "image", "video", "story"],
     },
     Story {
         category: "sextortion",
-        titles: &["Chantage à la webcam, délai ce soir", "Demande d'argent contre non-publication", "Faux profil et menaces de diffusion"],
-        summaries: &["Un inconnu rencontré sur un jeu en ligne exige 200 € avant minuit, sinon il publie la vidéo. Conseils : ne pas payer, garder les preuves.", "Le jeune a envoyé une photo à un faux profil ; le maître chanteur menace d'envoyer la photo à toute sa liste d'amis.", "Menaces de diffusion reçues sur Instagram après un appel vidéo ; captures d'écran conservées."],
+        titles: &[
+            "Chantage à la webcam, délai ce soir",
+            "Demande d'argent contre non-publication",
+            "Faux profil et menaces de diffusion",
+        ],
+        summaries: &[
+            "Un inconnu rencontré sur un jeu en ligne exige 200 € avant minuit, sinon il publie la vidéo. Conseils : ne pas payer, garder les preuves.",
+            "Le jeune a envoyé une photo à un faux profil ; le maître chanteur menace d'envoyer la photo à toute sa liste d'amis.",
+            "Menaces de diffusion reçues sur Instagram après un appel vidéo ; captures d'écran conservées.",
+        ],
         platforms: &["instagram", "snapchat", "discord", "facebook"],
         content: &["account", "message"],
     },
     Story {
         category: "account_hacking",
-        titles: &["Compte Instagram piraté", "Compte de jeu volé et revendu", "Accès perdu après un faux concours"],
-        summaries: &["Le compte a été piraté via un faux lien de concours ; le pirate publie des messages au nom de l'adolescent.", "Compte de jeu volé après partage du mot de passe avec un « ami » ; le compte est revendu.", "Adresse e-mail et mot de passe modifiés par un tiers, la double authentification n'était pas activée."],
+        titles: &[
+            "Compte Instagram piraté",
+            "Compte de jeu volé et revendu",
+            "Accès perdu après un faux concours",
+        ],
+        summaries: &[
+            "Le compte a été piraté via un faux lien de concours ; le pirate publie des messages au nom de l'adolescent.",
+            "Compte de jeu volé après partage du mot de passe avec un « ami » ; le compte est revendu.",
+            "Adresse e-mail et mot de passe modifiés par un tiers, la double authentification n'était pas activée.",
+        ],
         platforms: &["instagram", "roblox", "epic_games", "tiktok"],
         content: &["account"],
     },
     Story {
         category: "identity_theft",
-        titles: &["Faux compte au nom d'une collégienne", "Usurpation d'identité sur TikTok", "Profil copié avec des photos personnelles"],
-        summaries: &["Un faux compte utilise le nom et les photos de la jeune pour contacter ses camarades.", "Un compte se fait passer pour l'adolescent et publie des propos racistes en son nom.", "Photos de profil reprises sur un compte qui demande des photos à d'autres mineurs."],
+        titles: &[
+            "Faux compte au nom d'une collégienne",
+            "Usurpation d'identité sur TikTok",
+            "Profil copié avec des photos personnelles",
+        ],
+        summaries: &[
+            "Un faux compte utilise le nom et les photos de la jeune pour contacter ses camarades.",
+            "Un compte se fait passer pour l'adolescent et publie des propos racistes en son nom.",
+            "Photos de profil reprises sur un compte qui demande des photos à d'autres mineurs.",
+        ],
         platforms: &["tiktok", "instagram", "snapchat", "facebook"],
         content: &["account", "post"],
     },
     Story {
         category: "grooming",
-        titles: &["Adulte insistant en messages privés", "Demandes de photos par un inconnu"],
-        summaries: &["Un adulte contacte une enfant de 12 ans sur une plateforme de jeu et lui demande de garder le secret.", "Un inconnu demande des photos et propose des cadeaux ; la mère a découvert la conversation."],
+        titles: &[
+            "Adulte insistant en messages privés",
+            "Demandes de photos par un inconnu",
+        ],
+        summaries: &[
+            "Un adulte contacte une enfant de 12 ans sur une plateforme de jeu et lui demande de garder le secret.",
+            "Un inconnu demande des photos et propose des cadeaux ; la mère a découvert la conversation.",
+        ],
         platforms: &["roblox", "discord", "snapchat"],
         content: &["account", "message"],
     },
     Story {
         category: "hate_speech",
-        titles: &["Propos haineux visant un élève", "Vidéo raciste sur un camarade"],
-        summaries: &["Commentaires racistes sous une vidéo de l'élève, repris par plusieurs comptes.", "Montage homophobe publié par un groupe d'élèves, partagé largement."],
+        titles: &[
+            "Propos haineux visant un élève",
+            "Vidéo raciste sur un camarade",
+        ],
+        summaries: &[
+            "Commentaires racistes sous une vidéo de l'élève, repris par plusieurs comptes.",
+            "Montage homophobe publié par un groupe d'élèves, partagé largement.",
+        ],
         platforms: &["tiktok", "youtube", "x"],
         content: &["video", "comment"],
     },
     Story {
         category: "scam",
-        titles: &["Arnaque à la revente de vêtements", "Faux site de recharge de jeu"],
-        summaries: &["Paiement de 80 € pour une paire de baskets jamais reçue ; le vendeur a bloqué la jeune.", "Carte bancaire des parents utilisée sur un faux site de monnaie virtuelle."],
+        titles: &[
+            "Arnaque à la revente de vêtements",
+            "Faux site de recharge de jeu",
+        ],
+        summaries: &[
+            "Paiement de 80 € pour une paire de baskets jamais reçue ; le vendeur a bloqué la jeune.",
+            "Carte bancaire des parents utilisée sur un faux site de monnaie virtuelle.",
+        ],
         platforms: &["vinted", "tiktok"],
         content: &["account", "post"],
     },
@@ -164,7 +260,10 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             .await?;
         staff.push(rec);
     }
-    let workers: Vec<&StaffRecord> = staff.iter().filter(|s| s.role.works_cases() && s.role != Role::Supervisor).collect();
+    let workers: Vec<&StaffRecord> = staff
+        .iter()
+        .filter(|s| s.role.works_cases() && s.role != Role::Supervisor)
+        .collect();
     let by_role = |r: Role| staff.iter().find(|s| s.role == r).map(|s| s.id);
     let psy = by_role(Role::Psychologist);
     let law = by_role(Role::Lawyer);
@@ -175,8 +274,23 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
         let story = rng.pick(STORIES);
         let worker = *rng.pick(&workers);
         let created = now - (rng.below(180) as i64) * day - (rng.below(14 * 60) as i64) * 60_000;
-        let age = *rng.pick(&[AgeBand::From11To14, AgeBand::From11To14, AgeBand::From15To17, AgeBand::From15To17, AgeBand::Under11, AgeBand::Unknown]);
-        let status = *rng.pick(&[CaseStatus::New, CaseStatus::InProgress, CaseStatus::InProgress, CaseStatus::WaitingPlatform, CaseStatus::WaitingVictim, CaseStatus::Closed, CaseStatus::Closed]);
+        let age = *rng.pick(&[
+            AgeBand::From11To14,
+            AgeBand::From11To14,
+            AgeBand::From15To17,
+            AgeBand::From15To17,
+            AgeBand::Under11,
+            AgeBand::Unknown,
+        ]);
+        let status = *rng.pick(&[
+            CaseStatus::New,
+            CaseStatus::InProgress,
+            CaseStatus::InProgress,
+            CaseStatus::WaitingPlatform,
+            CaseStatus::WaitingVictim,
+            CaseStatus::Closed,
+            CaseStatus::Closed,
+        ]);
         let mut categories = vec![story.category.to_owned()];
         if rng.below(4) == 0 {
             let other = rng.pick(STORIES).category.to_owned();
@@ -193,7 +307,14 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
         let reference = CaseReference::generate(2026, (rng.next() & 0x1ff_ffff) as u32).to_string();
         let summary = *rng.pick(story.summaries);
         let caller = *rng.pick(&[CallerType::Victim, CallerType::Parent, CallerType::Relative]);
-        let channel = *rng.pick(&[Channel::Phone, Channel::Phone, Channel::WebChat, Channel::WhatsApp, Channel::Messenger, Channel::Email]);
+        let channel = *rng.pick(&[
+            Channel::Phone,
+            Channel::Phone,
+            Channel::WebChat,
+            Channel::WhatsApp,
+            Channel::Messenger,
+            Channel::Email,
+        ]);
         let mut assignees = vec![worker.id];
         if story.category == "intimate_images" || story.category == "sextortion" {
             if let Some(p) = psy.filter(|p| *p != worker.id) {
@@ -208,7 +329,11 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             categories: categories.clone(),
             age_band: age,
             preferred_channel: Some(channel),
-            consents: vec![Consent { scope: ConsentScope::NoticeToPlatform, by_guardian: caller == CallerType::Parent, at_ms: created }],
+            consents: vec![Consent {
+                scope: ConsentScope::NoticeToPlatform,
+                by_guardian: caller == CallerType::Parent,
+                at_ms: created,
+            }],
             legal,
             assignees,
             created_by: worker.id,
@@ -229,21 +354,42 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             created_by: worker.id,
             created_at: created,
         };
-        let audit = |at: i64, by: StaffId, action: &'static str, object_type: &'static str| AuditEntry::new(at, Some(by), action, object_type).case(id);
-        app.store.create_case(&new, Some(&contact), &audit(created, worker.id, "case.created", "case").object(id)).await?;
+        let audit = |at: i64, by: StaffId, action: &'static str, object_type: &'static str| {
+            AuditEntry::new(at, Some(by), action, object_type).case(id)
+        };
+        app.store
+            .create_case(
+                &new,
+                Some(&contact),
+                &audit(created, worker.id, "case.created", "case").object(id),
+            )
+            .await?;
         let n_items = 1 + rng.below(3);
         for k in 0..n_items {
             let platform = rng.pick(story.platforms).to_string();
             let handle = format!("compte_{:04x}", rng.next() & 0xffff);
             let url = match platform.as_str() {
                 "instagram" => Some(format!("https://www.instagram.com/{handle}/")),
-                "tiktok" => Some(format!("https://www.tiktok.com/@{handle}/video/73{:015}", rng.next() % 1_000_000_000_000_000)),
-                "youtube" => Some(format!("https://www.youtube.com/watch?v=dQ{:09x}", rng.next() & 0xf_ffff_ffff)),
-                "x" => Some(format!("https://x.com/{handle}/status/18{:016}", rng.next() % 10_000_000_000_000_000)),
+                "tiktok" => Some(format!(
+                    "https://www.tiktok.com/@{handle}/video/73{:015}",
+                    rng.next() % 1_000_000_000_000_000
+                )),
+                "youtube" => Some(format!(
+                    "https://www.youtube.com/watch?v=dQ{:09x}",
+                    rng.next() & 0xf_ffff_ffff
+                )),
+                "x" => Some(format!(
+                    "https://x.com/{handle}/status/18{:016}",
+                    rng.next() % 10_000_000_000_000_000
+                )),
                 "facebook" => Some(format!("https://www.facebook.com/{handle}")),
                 _ => None,
             };
-            let native = if url.is_none() || rng.below(2) == 0 { Some(format!("@{handle}")) } else { None };
+            let native = if url.is_none() || rng.below(2) == 0 {
+                Some(format!("@{handle}"))
+            } else {
+                None
+            };
             let at = created + (k as i64 + 1) * 600_000;
             let item = ItemRecord {
                 id: ItemId::new(),
@@ -252,16 +398,26 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
                 content_type: rng.pick(story.content).to_string(),
                 url,
                 native_id: native,
-                status: if status == CaseStatus::Closed { *rng.pick(&[ItemStatus::Removed, ItemStatus::Removed, ItemStatus::Kept]) } else { *rng.pick(&[ItemStatus::Online, ItemStatus::Notified]) },
+                status: if status == CaseStatus::Closed {
+                    *rng.pick(&[ItemStatus::Removed, ItemStatus::Removed, ItemStatus::Kept])
+                } else {
+                    *rng.pick(&[ItemStatus::Online, ItemStatus::Notified])
+                },
                 first_seen_at: Some(created - day),
                 created_by: worker.id,
                 created_at: at,
             };
             app.store
-                .add_item(&item, &audit(at, worker.id, "item.added", "item").object(item.id).detail(format!("platform={platform}")))
+                .add_item(
+                    &item,
+                    &audit(at, worker.id, "item.added", "item")
+                        .object(item.id)
+                        .detail(format!("platform={platform}")),
+                )
                 .await?;
         }
-        let mut notes: Vec<(NoteVisibility, StaffId, &str)> = vec![(NoteVisibility::Team, worker.id, *rng.pick(NOTES_TEAM))];
+        let mut notes: Vec<(NoteVisibility, StaffId, &str)> =
+            vec![(NoteVisibility::Team, worker.id, *rng.pick(NOTES_TEAM))];
         if let Some(p) = psy.filter(|_| rng.below(3) == 0) {
             notes.push((NoteVisibility::Psychologists, p, *rng.pick(NOTES_PSY)));
         }
@@ -270,20 +426,48 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
         }
         for (k, (vis, by, body)) in notes.into_iter().enumerate() {
             let at = created + 3_600_000 + k as i64 * 60_000;
-            let note = NoteRecord { id: NoteId::new(), case_id: id, visibility: vis, body: body.to_owned(), author_id: by, author_name: String::new(), created_at: at };
+            let note = NoteRecord {
+                id: NoteId::new(),
+                case_id: id,
+                visibility: vis,
+                body: body.to_owned(),
+                author_id: by,
+                author_name: String::new(),
+                created_at: at,
+            };
             app.store
-                .add_note(&note, &audit(at, by, "note.added", "note").object(note.id).detail(format!("visibility={}", vis.as_str())))
+                .add_note(
+                    &note,
+                    &audit(at, by, "note.added", "note")
+                        .object(note.id)
+                        .detail(format!("visibility={}", vis.as_str())),
+                )
                 .await?;
         }
         if status != CaseStatus::New {
             let at = created + 2 * 3_600_000;
-            let outcome = (status == CaseStatus::Closed).then(|| *rng.pick(&[CaseOutcome::ContentRemoved, CaseOutcome::ContentRemoved, CaseOutcome::Referred, CaseOutcome::AdviceOnly, CaseOutcome::Refused]));
+            let outcome = (status == CaseStatus::Closed).then(|| {
+                *rng.pick(&[
+                    CaseOutcome::ContentRemoved,
+                    CaseOutcome::ContentRemoved,
+                    CaseOutcome::Referred,
+                    CaseOutcome::AdviceOnly,
+                    CaseOutcome::Refused,
+                ])
+            });
             let detail = format!("from=new to={}", status.as_str());
             app.store
-                .change_case_status(id, CaseStatus::New, status, outcome, &audit(at, worker.id, "case.status_changed", "case").object(id).detail(detail))
+                .change_case_status(
+                    id,
+                    CaseStatus::New,
+                    status,
+                    outcome,
+                    &audit(at, worker.id, "case.status_changed", "case")
+                        .object(id)
+                        .detail(detail),
+                )
                 .await?;
         }
     }
     Ok(true)
 }
-

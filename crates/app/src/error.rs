@@ -121,7 +121,10 @@ pub struct AppError {
 impl AppError {
     /// An error with a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into() }
+        AppError {
+            code,
+            message: message.into(),
+        }
     }
     /// A field is invalid.
     pub fn field(name: &str, why: &str) -> Self {

@@ -60,8 +60,12 @@ impl App {
             clock,
             settings: Arc::new(settings),
             taxonomy: Arc::new(Taxonomy::defaults().map_err(|e| StartError::Data(e.to_string()))?),
-            directory: Arc::new(Directory::defaults().map_err(|e| StartError::Data(e.to_string()))?),
-            calendar: Arc::new(OpeningCalendar::defaults().map_err(|e| StartError::Data(e.to_string()))?),
+            directory: Arc::new(
+                Directory::defaults().map_err(|e| StartError::Data(e.to_string()))?,
+            ),
+            calendar: Arc::new(
+                OpeningCalendar::defaults().map_err(|e| StartError::Data(e.to_string()))?,
+            ),
         })
     }
 

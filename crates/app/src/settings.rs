@@ -126,24 +126,38 @@ impl Settings {
             }
             None => toml::Table::new(),
         };
-        let defaults: toml::Table = EXAMPLE.parse().map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
+        let defaults: toml::Table = EXAMPLE
+            .parse()
+            .map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
         for (k, v) in env {
-            let Some(key) = k.strip_prefix("REMPART_") else { continue };
+            let Some(key) = k.strip_prefix("REMPART_") else {
+                continue;
+            };
             let key = key.to_ascii_lowercase();
-            let Some(model) = defaults.get(&key) else { continue };
+            let Some(model) = defaults.get(&key) else {
+                continue;
+            };
             let value = match model {
-                toml::Value::Boolean(_) => toml::Value::Boolean(matches!(v.as_str(), "1" | "true" | "yes")),
-                toml::Value::Integer(_) => toml::Value::Integer(
-                    v.parse().map_err(|_| SettingsError::Invalid(format!("REMPART_{}: not a number", key.to_uppercase())))?,
-                ),
+                toml::Value::Boolean(_) => {
+                    toml::Value::Boolean(matches!(v.as_str(), "1" | "true" | "yes"))
+                }
+                toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
+                    SettingsError::Invalid(format!("REMPART_{}: not a number", key.to_uppercase()))
+                })?),
                 toml::Value::Array(_) => toml::Value::Array(
-                    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| toml::Value::String(s.into()))
+                        .collect(),
                 ),
                 _ => toml::Value::String(v),
             };
             table.insert(key, value);
         }
-        let s: Settings = table.try_into().map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
+        let s: Settings = table
+            .try_into()
+            .map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
         s.check()?;
         Ok(s)
     }
@@ -202,7 +216,10 @@ mod tests {
         assert_eq!(s.require_totp_roles, vec!["admin"]);
         std::fs::write(&f, "no_such_key = 1\n").unwrap();
         assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
-        let env = vec![("REMPART_SESSION_IDLE_MINUTES".to_string(), "abc".to_string())];
+        let env = vec![(
+            "REMPART_SESSION_IDLE_MINUTES".to_string(),
+            "abc".to_string(),
+        )];
         assert!(Settings::load(None, env.into_iter()).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }

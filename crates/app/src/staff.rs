@@ -1,8 +1,8 @@
 //! Staff administration (admins only): create, disable, change role.
 
-use crate::error::AppError;
 use crate::App;
 use crate::auth::Authenticated;
+use crate::error::AppError;
 use rempart_domain::ids::StaffId;
 use rempart_domain::policy::{Action, Actor, Resource, Role, can};
 use rempart_domain::values::{Email, Text};
@@ -28,7 +28,13 @@ pub struct NewStaffInput {
 fn team(t: Option<String>) -> Result<Option<String>, AppError> {
     match t.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) if t.len() <= 40 && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') => Ok(Some(t.to_lowercase())),
+        Some(t)
+            if t.len() <= 40
+                && t.chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
+        {
+            Ok(Some(t.to_lowercase()))
+        }
         Some(_) => Err(AppError::field("team", "letters, digits, - and _ only")),
     }
 }
@@ -36,14 +42,20 @@ fn team(t: Option<String>) -> Result<Option<String>, AppError> {
 impl App {
     /// Creates an account. `actor` is None only for the command line (`rempart user add`)
     /// and the demo seed, which run with the operator's authority.
-    pub async fn create_staff(&self, actor: Option<&Actor>, input: NewStaffInput) -> Result<StaffRecord, AppError> {
+    pub async fn create_staff(
+        &self,
+        actor: Option<&Actor>,
+        input: NewStaffInput,
+    ) -> Result<StaffRecord, AppError> {
         if let Some(a) = actor {
             if !can(a, Action::ManageStaff, Resource::Global) {
                 return Err(AppError::not_found());
             }
         }
-        let email = Email::parse(&input.email).map_err(|_| AppError::field("email", "invalid e-mail address"))?;
-        let name = Text::parse(&input.display_name, 100).map_err(|e| AppError::field("display_name", &e.to_string()))?;
+        let email = Email::parse(&input.email)
+            .map_err(|_| AppError::field("email", "invalid e-mail address"))?;
+        let name = Text::parse(&input.display_name, 100)
+            .map_err(|e| AppError::field("display_name", &e.to_string()))?;
         let lang = if input.lang == "en" { "en" } else { "fr" };
         let now = self.now();
         let rec = StaffRecord {
@@ -84,11 +96,22 @@ impl App {
 
     /// Names and ids of accounts that work cases, for assignment lists.
     pub async fn case_workers(&self) -> Result<Vec<StaffRecord>, AppError> {
-        Ok(self.store.list_staff().await?.into_iter().filter(|s| !s.disabled && s.role.works_cases()).collect())
+        Ok(self
+            .store
+            .list_staff()
+            .await?
+            .into_iter()
+            .filter(|s| !s.disabled && s.role.works_cases())
+            .collect())
     }
 
     /// Disables (ending all sessions at once) or re-enables an account.
-    pub async fn set_staff_disabled(&self, auth: &Authenticated, id: StaffId, disabled: bool) -> Result<(), AppError> {
+    pub async fn set_staff_disabled(
+        &self,
+        auth: &Authenticated,
+        id: StaffId,
+        disabled: bool,
+    ) -> Result<(), AppError> {
         let actor = auth.actor();
         if !can(&actor, Action::ManageStaff, Resource::Global) {
             return Err(AppError::not_found());
@@ -96,15 +119,29 @@ impl App {
         if id == actor.id && disabled {
             return Err(AppError::field("id", "you cannot disable your own account"));
         }
-        let action = if disabled { "staff.disabled" } else { "staff.enabled" };
+        let action = if disabled {
+            "staff.disabled"
+        } else {
+            "staff.enabled"
+        };
         self.store
-            .set_staff_disabled(id, disabled, &AuditEntry::new(self.now(), Some(actor.id), action, "staff").object(id))
+            .set_staff_disabled(
+                id,
+                disabled,
+                &AuditEntry::new(self.now(), Some(actor.id), action, "staff").object(id),
+            )
             .await?;
         Ok(())
     }
 
     /// Changes an account's role and team.
-    pub async fn set_staff_role(&self, auth: &Authenticated, id: StaffId, role: Role, t: Option<String>) -> Result<(), AppError> {
+    pub async fn set_staff_role(
+        &self,
+        auth: &Authenticated,
+        id: StaffId,
+        role: Role,
+        t: Option<String>,
+    ) -> Result<(), AppError> {
         let actor = auth.actor();
         if !can(&actor, Action::ManageStaff, Resource::Global) {
             return Err(AppError::not_found());
@@ -117,7 +154,9 @@ impl App {
                 id,
                 role,
                 team(t)?,
-                &AuditEntry::new(self.now(), Some(actor.id), "staff.role_changed", "staff").object(id).detail(format!("role={}", role.as_str())),
+                &AuditEntry::new(self.now(), Some(actor.id), "staff.role_changed", "staff")
+                    .object(id)
+                    .detail(format!("role={}", role.as_str())),
             )
             .await?;
         Ok(())

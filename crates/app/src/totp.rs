@@ -118,13 +118,27 @@ mod tests {
     fn base32_round_trip_and_verify_window() {
         let s = base32_encode(b"12345678901234567890");
         assert_eq!(s, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        assert_eq!(base32_decode(&s.to_lowercase()).unwrap(), b"12345678901234567890");
+        assert_eq!(
+            base32_decode(&s.to_lowercase()).unwrap(),
+            b"12345678901234567890"
+        );
         assert!(base32_decode("0189").is_none());
         let now = 1_234_567_890_000;
-        let code = format!("{:06}", hotp(b"12345678901234567890", (now / 30_000) as u64));
+        let code = format!(
+            "{:06}",
+            hotp(b"12345678901234567890", (now / 30_000) as u64)
+        );
         assert_eq!(verify(&s, &code, now), Some(now / 30_000));
-        assert_eq!(verify(&s, &code, now + 30_000), Some(now / 30_000), "one step late is accepted");
-        assert_eq!(verify(&s, &code, now + 90_000), None, "three steps late is refused");
+        assert_eq!(
+            verify(&s, &code, now + 30_000),
+            Some(now / 30_000),
+            "one step late is accepted"
+        );
+        assert_eq!(
+            verify(&s, &code, now + 90_000),
+            None,
+            "three steps late is refused"
+        );
         assert_eq!(verify(&s, "12345a", now), None);
     }
 }

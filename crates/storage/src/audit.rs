@@ -26,8 +26,21 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// An entry with no detail.
-    pub fn new(at: i64, actor: Option<StaffId>, action: &'static str, object_type: &'static str) -> Self {
-        AuditEntry { at, actor, action, object_type, object_id: None, case_id: None, detail: String::new() }
+    pub fn new(
+        at: i64,
+        actor: Option<StaffId>,
+        action: &'static str,
+        object_type: &'static str,
+    ) -> Self {
+        AuditEntry {
+            at,
+            actor,
+            action,
+            object_type,
+            object_id: None,
+            case_id: None,
+            detail: String::new(),
+        }
     }
     /// Names the object.
     pub fn object(mut self, id: impl ToString) -> Self {
@@ -130,7 +143,8 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
     })
 }
 
-const COLS: &str = "seq, at, actor_id, action, object_type, object_id, case_id, detail, prev_hash, hash";
+const COLS: &str =
+    "seq, at, actor_id, action, object_type, object_id, case_id, detail, prev_hash, hash";
 
 impl Store {
     /// Appends one event in its own transaction (reads of cases, logins).
@@ -156,7 +170,8 @@ impl Store {
         if f.changes_only {
             q.push(" AND action NOT LIKE '%.read' AND action NOT LIKE '%.viewed'");
         }
-        q.push(" ORDER BY seq DESC LIMIT ").bind_int(f.limit.clamp(1, 500));
+        q.push(" ORDER BY seq DESC LIMIT ")
+            .bind_int(f.limit.clamp(1, 500));
         let rows = q.fetch_all(self.pool()).await?;
         rows.iter().map(record).collect()
     }
@@ -173,8 +188,8 @@ impl Store {
         let mut after = 0i64;
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000")
-            ))
+                "SELECT {COLS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000"
+            )))
             .bind(after)
             .fetch_all(self.pool())
             .await?;

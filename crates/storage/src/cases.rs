@@ -30,7 +30,10 @@ impl CaseCursor {
     pub fn decode(s: &str) -> Option<CaseCursor> {
         let (t, id) = s.split_once('_')?;
         let id = CaseId::parse(id).ok()?;
-        Some(CaseCursor { updated_at: t.parse().ok()?, id: id.to_string() })
+        Some(CaseCursor {
+            updated_at: t.parse().ok()?,
+            id: id.to_string(),
+        })
     }
 }
 
@@ -109,7 +112,12 @@ const CASE_COLS: &str = "id, reference, title, status, outcome, team, categories
 
 impl Store {
     /// Creates a case with its assignees and, optionally, the contact that opened it.
-    pub async fn create_case(&self, c: &NewCase, contact: Option<&ContactRecord>, audit: &AuditEntry) -> Result<()> {
+    pub async fn create_case(
+        &self,
+        c: &NewCase,
+        contact: Option<&ContactRecord>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let extra = contact.map(|k| k.summary.as_str()).unwrap_or("");
         sqlx::query(
@@ -135,12 +143,14 @@ impl Store {
         .await
         .map_err(conflict_on_unique)?;
         for a in &c.assignees {
-            sqlx::query("INSERT INTO case_assignees (case_id, staff_id, assigned_at) VALUES ($1, $2, $3)")
-                .bind(c.id.to_string())
-                .bind(a.to_string())
-                .bind(c.at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO case_assignees (case_id, staff_id, assigned_at) VALUES ($1, $2, $3)",
+            )
+            .bind(c.id.to_string())
+            .bind(a.to_string())
+            .bind(c.at)
+            .execute(&mut *tx)
+            .await?;
         }
         if let Some(k) = contact {
             insert_contact(&mut tx, k).await?;
@@ -152,10 +162,12 @@ impl Store {
 
     /// A case by id, with its assignees.
     pub async fn case_by_id(&self, id: CaseId) -> Result<Option<CaseRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLS} FROM cases WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLS} FROM cases WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         match r {
             None => Ok(None),
             Some(r) => Ok(Some(self.case_record(&r).await?)),
@@ -164,10 +176,12 @@ impl Store {
 
     /// A case by reference.
     pub async fn case_by_reference(&self, reference: &str) -> Result<Option<CaseRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLS} FROM cases WHERE reference = $1")))
-            .bind(reference.to_owned())
-            .fetch_optional(self.pool())
-            .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLS} FROM cases WHERE reference = $1"
+        )))
+        .bind(reference.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
         match r {
             None => Ok(None),
             Some(r) => Ok(Some(self.case_record(&r).await?)),
@@ -184,24 +198,37 @@ impl Store {
         let consents: String = r.try_get("consents")?;
         let arts: String = r.try_get("legal_articles")?;
         let created_by: String = r.try_get("created_by")?;
-        let assignees: Vec<String> =
-            sqlx::query_scalar("SELECT staff_id FROM case_assignees WHERE case_id = $1 ORDER BY assigned_at, staff_id")
-                .bind(id.to_string())
-                .fetch_all(self.pool())
-                .await?;
+        let assignees: Vec<String> = sqlx::query_scalar(
+            "SELECT staff_id FROM case_assignees WHERE case_id = $1 ORDER BY assigned_at, staff_id",
+        )
+        .bind(id.to_string())
+        .fetch_all(self.pool())
+        .await?;
         Ok(CaseRecord {
             id,
             reference: r.try_get("reference")?,
             title: r.try_get("title")?,
             status: CaseStatus::parse(&status).map_err(corrupt("cases.status"))?,
-            outcome: outcome.map(|o| CaseOutcome::parse(&o)).transpose().map_err(corrupt("cases.outcome"))?,
+            outcome: outcome
+                .map(|o| CaseOutcome::parse(&o))
+                .transpose()
+                .map_err(corrupt("cases.outcome"))?,
             team: r.try_get("team")?,
             categories: decode_list(&cats),
             age_band: AgeBand::parse(&age).map_err(corrupt("cases.age_band"))?,
-            preferred_channel: pref.map(|p| Channel::parse(&p)).transpose().map_err(corrupt("cases.channel"))?,
+            preferred_channel: pref
+                .map(|p| Channel::parse(&p))
+                .transpose()
+                .map_err(corrupt("cases.channel"))?,
             consents: decode_consents(&consents).ok_or(StorageError::Corrupt("cases.consents"))?,
-            legal: LegalQualification { articles: decode_list(&arts), dsa_category: r.try_get("dsa_category")? },
-            assignees: assignees.iter().map(|s| staff_id(s)).collect::<Result<_>>()?,
+            legal: LegalQualification {
+                articles: decode_list(&arts),
+                dsa_category: r.try_get("dsa_category")?,
+            },
+            assignees: assignees
+                .iter()
+                .map(|s| staff_id(s))
+                .collect::<Result<_>>()?,
             created_by: staff_id(&created_by)?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
@@ -216,9 +243,15 @@ impl Store {
         );
         match &f.scope {
             CaseScope::All => {}
-            CaseScope::Nothing => return Ok(CasePage { cases: vec![], next: None }),
+            CaseScope::Nothing => {
+                return Ok(CasePage {
+                    cases: vec![],
+                    next: None,
+                });
+            }
             CaseScope::TeamOrAssigned { staff, team } => {
-                q.push(" AND (id IN (SELECT case_id FROM case_assignees WHERE staff_id = ").bind_text(staff.to_string());
+                q.push(" AND (id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
+                    .bind_text(staff.to_string());
                 q.push(")");
                 if let Some(t) = team {
                     q.push(" OR team = ").bind_text(t.clone());
@@ -230,15 +263,18 @@ impl Store {
             q.push(" AND status = ").bind_text(s.as_str().to_owned());
         }
         if let Some(c) = &f.category {
-            q.push(" AND categories LIKE ").bind_text(format!("%,{},%", like_escape(c)));
+            q.push(" AND categories LIKE ")
+                .bind_text(format!("%,{},%", like_escape(c)));
             q.push(" ESCAPE '\\'");
         }
         if let Some(a) = f.assignee {
-            q.push(" AND id IN (SELECT case_id FROM case_assignees WHERE staff_id = ").bind_text(a.to_string());
+            q.push(" AND id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
+                .bind_text(a.to_string());
             q.push(")");
         }
         if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            q.push(" AND search_text LIKE ").bind_text(format!("%{}%", like_escape(&t.to_lowercase())));
+            q.push(" AND search_text LIKE ")
+                .bind_text(format!("%{}%", like_escape(&t.to_lowercase())));
             q.push(" ESCAPE '\\'");
         }
         if let Some(c) = &f.cursor {
@@ -248,12 +284,16 @@ impl Store {
             q.push("))");
         }
         let limit = f.limit.clamp(1, 200);
-        q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").bind_int(limit + 1);
+        q.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
+            .bind_int(limit + 1);
         let rows = q.fetch_all(self.pool()).await?;
         let mut cases: Vec<CaseSummary> = rows.iter().map(summary).collect::<Result<_>>()?;
         let next = if cases.len() as i64 > limit {
             cases.truncate(limit as usize);
-            cases.last().map(|c| CaseCursor { updated_at: c.updated_at, id: c.id.to_string() })
+            cases.last().map(|c| CaseCursor {
+                updated_at: c.updated_at,
+                id: c.id.to_string(),
+            })
         } else {
             None
         };
@@ -293,7 +333,12 @@ impl Store {
     }
 
     /// Replaces a case's assignees.
-    pub async fn set_case_assignees(&self, id: CaseId, assignees: &[StaffId], audit: &AuditEntry) -> Result<()> {
+    pub async fn set_case_assignees(
+        &self,
+        id: CaseId,
+        assignees: &[StaffId],
+        audit: &AuditEntry,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
             .bind(audit.at)
@@ -309,12 +354,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for a in assignees {
-            sqlx::query("INSERT INTO case_assignees (case_id, staff_id, assigned_at) VALUES ($1, $2, $3)")
-                .bind(id.to_string())
-                .bind(a.to_string())
-                .bind(audit.at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO case_assignees (case_id, staff_id, assigned_at) VALUES ($1, $2, $3)",
+            )
+            .bind(id.to_string())
+            .bind(a.to_string())
+            .bind(audit.at)
+            .execute(&mut *tx)
+            .await?;
         }
         append(&mut tx, audit).await?;
         tx.commit().await?;
@@ -397,7 +444,11 @@ impl Store {
     }
 
     /// A case's notes of the given visibilities, newest first.
-    pub async fn notes(&self, case: CaseId, visibilities: &[NoteVisibility]) -> Result<Vec<NoteRecord>> {
+    pub async fn notes(
+        &self,
+        case: CaseId,
+        visibilities: &[NoteVisibility],
+    ) -> Result<Vec<NoteRecord>> {
         if visibilities.is_empty() {
             return Ok(vec![]);
         }
@@ -442,8 +493,13 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(StorageError::NotFound)?;
-            let (r, t, s): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            let extra = format!("{} {}", s.get(r.len() + t.len() + 2..).unwrap_or(""), k.summary);
+            let (r, t, s): (String, String, String) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let extra = format!(
+                "{} {}",
+                s.get(r.len() + t.len() + 2..).unwrap_or(""),
+                k.summary
+            );
             sqlx::query("UPDATE cases SET search_text = $1, updated_at = $2 WHERE id = $3")
                 .bind(search_text(&r, &t, extra.trim()))
                 .bind(audit.at)
@@ -464,7 +520,8 @@ impl Store {
 
     /// Contacts of a pseudonymous person, newest first.
     pub async fn contacts_for_person(&self, person_key: &str) -> Result<Vec<ContactRecord>> {
-        self.contacts_where("person_key", person_key.to_owned()).await
+        self.contacts_where("person_key", person_key.to_owned())
+            .await
     }
 
     async fn contacts_where(&self, col: &'static str, v: String) -> Result<Vec<ContactRecord>> {
@@ -481,7 +538,9 @@ impl Store {
 
     /// Number of cases.
     pub async fn case_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+            .fetch_one(self.pool())
+            .await?)
     }
 }
 
@@ -496,7 +555,10 @@ fn contact(r: &AnyRow) -> Result<ContactRecord> {
     let by: String = r.try_get("created_by")?;
     Ok(ContactRecord {
         id: ContactId::parse(&id).map_err(|_| StorageError::Corrupt("contacts.id"))?,
-        case_id: case.map(|c| CaseId::parse(&c)).transpose().map_err(|_| StorageError::Corrupt("contacts.case"))?,
+        case_id: case
+            .map(|c| CaseId::parse(&c))
+            .transpose()
+            .map_err(|_| StorageError::Corrupt("contacts.case"))?,
         channel: Channel::parse(&ch).map_err(corrupt("contacts.channel"))?,
         caller_type: CallerType::parse(&ct).map_err(corrupt("contacts.caller_type"))?,
         age_band: AgeBand::parse(&age).map_err(corrupt("contacts.age_band"))?,
@@ -541,5 +603,9 @@ async fn touch_case(tx: &mut sqlx::AnyConnection, id: CaseId, at: i64) -> Result
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }

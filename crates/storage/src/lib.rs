@@ -7,6 +7,7 @@
 //! is never a change without its trace, nor a trace without its change.
 
 mod audit;
+mod bulk;
 mod cases;
 mod migrate;
 mod records;

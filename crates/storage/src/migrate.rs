@@ -6,7 +6,8 @@ use crate::{Backend, Result, Store};
 use sqlx::Connection;
 
 /// (version, name, SQL). Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 fn statements(sql: &str) -> Vec<String> {
     let without_comments: String = sql
@@ -26,11 +27,15 @@ pub(crate) async fn run(store: &Store) -> Result<usize> {
     let mut conn = store.pool().acquire().await?;
     if store.backend() == Backend::Postgres {
         // One node migrates; the others wait here, then find nothing to do.
-        sqlx::query("SELECT pg_advisory_lock(7265647061727401)").execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_lock(7265647061727401)")
+            .execute(&mut *conn)
+            .await?;
     }
     let result = apply(store, &mut conn).await;
     if store.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock(7265647061727401)").execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_unlock(7265647061727401)")
+            .execute(&mut *conn)
+            .await?;
     }
     result
 }
@@ -61,18 +66,22 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
                 Backend::Postgres => stmt.replace(" BLOB", " BYTEA"),
                 Backend::Sqlite => stmt,
             };
-            sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(stmt))
+                .execute(&mut *tx)
+                .await?;
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(*version)
-            .bind(*name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(*version)
+        .bind(*name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         applied += 1;
         tracing::info!(version, name, "migration applied");
@@ -84,7 +93,9 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
 mod tests {
     #[test]
     fn statements_split_and_skip_comments() {
-        let s = super::statements("-- a comment; with semicolon\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a(x);\n");
+        let s = super::statements(
+            "-- a comment; with semicolon\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a(x);\n",
+        );
         assert_eq!(s, vec!["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a(x)"]);
     }
 }

@@ -1,8 +1,7 @@
 //! What the store reads and writes, in domain types.
 
 use rempart_domain::case::{
-    CaseAccess, CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification,
-    NoteVisibility,
+    CaseAccess, CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility,
 };
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::ids::{CaseId, ContactId, ItemId, NoteId, StaffId};
@@ -247,7 +246,10 @@ pub(crate) fn encode_list(items: &[String]) -> String {
 }
 
 pub(crate) fn decode_list(s: &str) -> Vec<String> {
-    s.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect()
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 pub(crate) fn encode_consents(c: &[Consent]) -> String {

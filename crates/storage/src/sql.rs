@@ -16,7 +16,10 @@ pub(crate) struct Query {
 
 impl Query {
     pub(crate) fn new(sql: impl Into<String>) -> Self {
-        Query { sql: sql.into(), values: Vec::new() }
+        Query {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
     }
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
         self.sql.push_str(s);

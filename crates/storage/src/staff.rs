@@ -38,7 +38,8 @@ fn session(r: &AnyRow) -> Result<SessionRecord> {
     let staff_id: String = r.try_get("staff_id")?;
     Ok(SessionRecord {
         token_hash: r.try_get("token_hash")?,
-        staff_id: StaffId::parse(&staff_id).map_err(|_| StorageError::Corrupt("session.staff_id"))?,
+        staff_id: StaffId::parse(&staff_id)
+            .map_err(|_| StorageError::Corrupt("session.staff_id"))?,
         csrf_token: r.try_get("csrf_token")?,
         mfa_done: r.try_get::<i64, _>("mfa_done")? != 0,
         created_at: r.try_get("created_at")?,
@@ -81,27 +82,33 @@ impl Store {
 
     /// Looks an account up by e-mail.
     pub async fn staff_by_email(&self, email: &str) -> Result<Option<StaffRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLS} FROM staff WHERE email = $1")))
-            .bind(email.to_owned())
-            .fetch_optional(self.pool())
-            .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLS} FROM staff WHERE email = $1"
+        )))
+        .bind(email.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
         r.as_ref().map(staff).transpose()
     }
 
     /// Looks an account up by id.
     pub async fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLS} FROM staff WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLS} FROM staff WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         r.as_ref().map(staff).transpose()
     }
 
     /// All accounts, by name.
     pub async fn list_staff(&self) -> Result<Vec<StaffRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLS} FROM staff ORDER BY display_name")))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLS} FROM staff ORDER BY display_name"
+        )))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(staff).collect()
     }
 
@@ -114,13 +121,15 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE staff SET failed_logins = $1, locked_until = $2, updated_at = $3 WHERE id = $4")
-            .bind(failed_logins)
-            .bind(locked_until)
-            .bind(audit.at)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE staff SET failed_logins = $1, locked_until = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(failed_logins)
+        .bind(locked_until)
+        .bind(audit.at)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
         append(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -129,11 +138,13 @@ impl Store {
     /// Records a successful password check: resets the counter and opens a session.
     pub async fn open_session(&self, s: &SessionRecord, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE staff SET failed_logins = 0, locked_until = 0, updated_at = $1 WHERE id = $2")
-            .bind(s.created_at)
-            .bind(s.staff_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE staff SET failed_logins = 0, locked_until = 0, updated_at = $1 WHERE id = $2",
+        )
+        .bind(s.created_at)
+        .bind(s.staff_id.to_string())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, mfa_done, created_at, last_seen_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",
@@ -188,11 +199,13 @@ impl Store {
     /// Ends one session (logout, expiry).
     pub async fn end_session(&self, token_hash: &str, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL")
-            .bind(audit.at)
-            .bind(token_hash.to_owned())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE staff_sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL",
+        )
+        .bind(audit.at)
+        .bind(token_hash.to_owned())
+        .execute(&mut *tx)
+        .await?;
         append(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -200,7 +213,12 @@ impl Store {
 
     /// Disables or re-enables an account; disabling ends all its sessions in the same
     /// transaction.
-    pub async fn set_staff_disabled(&self, id: StaffId, disabled: bool, audit: &AuditEntry) -> Result<()> {
+    pub async fn set_staff_disabled(
+        &self,
+        id: StaffId,
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query("UPDATE staff SET disabled = $1, updated_at = $2 WHERE id = $3")
             .bind(i64::from(disabled))
@@ -213,11 +231,13 @@ impl Store {
             return Err(StorageError::NotFound);
         }
         if disabled {
-            sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE staff_id = $2 AND ended_at IS NULL")
-                .bind(audit.at)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE staff_sessions SET ended_at = $1 WHERE staff_id = $2 AND ended_at IS NULL",
+            )
+            .bind(audit.at)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
         }
         append(&mut tx, audit).await?;
         tx.commit().await?;
@@ -225,7 +245,13 @@ impl Store {
     }
 
     /// Changes an account's role and team.
-    pub async fn set_staff_role(&self, id: StaffId, role: Role, team: Option<String>, audit: &AuditEntry) -> Result<()> {
+    pub async fn set_staff_role(
+        &self,
+        id: StaffId,
+        role: Role,
+        team: Option<String>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query("UPDATE staff SET role = $1, team = $2, updated_at = $3 WHERE id = $4")
             .bind(role.as_str())
@@ -271,22 +297,30 @@ impl Store {
     /// Accepts a TOTP time step once: returns false when that step (or a later one)
     /// was already used, which stops a code being replayed.
     pub async fn claim_totp_step(&self, id: StaffId, step: i64) -> Result<bool> {
-        let n = sqlx::query("UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
-            .bind(step)
-            .bind(id.to_string())
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 
     /// Uses up a recovery code (by hash): returns false when it is not (or no longer) valid.
-    pub async fn use_recovery_code(&self, id: StaffId, code_hash: &str, audit: &AuditEntry) -> Result<bool> {
+    pub async fn use_recovery_code(
+        &self,
+        id: StaffId,
+        code_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
-        let codes: Option<String> = sqlx::query_scalar("SELECT recovery_codes FROM staff WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let codes: Option<String> =
+            sqlx::query_scalar("SELECT recovery_codes FROM staff WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(codes) = codes else {
             return Ok(false);
         };
@@ -309,6 +343,8 @@ impl Store {
 
     /// Number of accounts (the demo seeds only an empty database).
     pub async fn staff_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM staff").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM staff")
+            .fetch_one(self.pool())
+            .await?)
     }
 }

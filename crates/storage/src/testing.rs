@@ -22,7 +22,9 @@ impl Drop for TestDb {
 
 /// The PostgreSQL server tests should use, if any.
 pub fn postgres_server() -> Option<String> {
-    std::env::var("REMPART_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
+    std::env::var("REMPART_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// Creates a fresh, empty database and returns its URL.
@@ -36,12 +38,19 @@ pub async fn fresh_database() -> Result<TestDb> {
                 .execute(admin.pool())
                 .await?;
             admin.close().await;
-            Ok(TestDb { url: format!("{server}/{name}"), dir: None })
+            Ok(TestDb {
+                url: format!("{server}/{name}"),
+                dir: None,
+            })
         }
         None => {
             let dir = std::env::temp_dir().join(&name);
-            std::fs::create_dir_all(&dir).map_err(|e| crate::StorageError::Database(sqlx::Error::Io(e)))?;
-            Ok(TestDb { url: format!("sqlite://{}/rempart.db", dir.display()), dir: Some(dir) })
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| crate::StorageError::Database(sqlx::Error::Io(e)))?;
+            Ok(TestDb {
+                url: format!("sqlite://{}/rempart.db", dir.display()),
+                dir: Some(dir),
+            })
         }
     }
 }

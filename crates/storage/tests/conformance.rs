@@ -2,7 +2,9 @@
 //! `REMPART_TEST_POSTGRES` is set (CI runs the suite both ways).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use rempart_domain::case::{CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility};
+use rempart_domain::case::{
+    CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility,
+};
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::ids::*;
 use rempart_domain::policy::{CaseScope, Role};
@@ -47,8 +49,15 @@ fn new_case(by: StaffId, reference: &str, title: &str, at: i64, team: Option<&st
         categories: vec!["cyber_harassment".into(), "intimate_images".into()],
         age_band: AgeBand::From11To14,
         preferred_channel: Some(Channel::WhatsApp),
-        consents: vec![Consent { scope: ConsentScope::NoticeToPlatform, by_guardian: true, at_ms: at }],
-        legal: LegalQualification { articles: vec!["226-2-1".into()], dsa_category: Some("STATEMENT_CATEGORY_CYBER_VIOLENCE".into()) },
+        consents: vec![Consent {
+            scope: ConsentScope::NoticeToPlatform,
+            by_guardian: true,
+            at_ms: at,
+        }],
+        legal: LegalQualification {
+            articles: vec!["226-2-1".into()],
+            dsa_category: Some("STATEMENT_CATEGORY_CYBER_VIOLENCE".into()),
+        },
         assignees: vec![by],
         created_by: by,
         at,
@@ -63,17 +72,38 @@ fn audit(at: i64, actor: StaffId, action: &'static str) -> AuditEntry {
 async fn staff_accounts_unique_email_and_sessions_end_on_disable() {
     let (s, _db) = store().await;
     let a = staff("ana@example.org", Role::Counsellor, None);
-    s.create_staff(&a, &audit(1, a.id, "staff.created")).await.unwrap();
+    s.create_staff(&a, &audit(1, a.id, "staff.created"))
+        .await
+        .unwrap();
     let dup = staff("ana@example.org", Role::Admin, None);
-    assert!(matches!(s.create_staff(&dup, &audit(2, a.id, "staff.created")).await, Err(StorageError::Conflict)));
-    assert_eq!(s.staff_count().await.unwrap(), 1, "the refused insert left nothing behind");
+    assert!(matches!(
+        s.create_staff(&dup, &audit(2, a.id, "staff.created")).await,
+        Err(StorageError::Conflict)
+    ));
+    assert_eq!(
+        s.staff_count().await.unwrap(),
+        1,
+        "the refused insert left nothing behind"
+    );
     let got = s.staff_by_email("ana@example.org").await.unwrap().unwrap();
     assert_eq!(got.role, Role::Counsellor);
 
-    let sess = SessionRecord { token_hash: "h1".into(), staff_id: a.id, csrf_token: "c".into(), mfa_done: false, created_at: 5, last_seen_at: 5, ended_at: None };
-    s.open_session(&sess, &audit(5, a.id, "auth.login")).await.unwrap();
+    let sess = SessionRecord {
+        token_hash: "h1".into(),
+        staff_id: a.id,
+        csrf_token: "c".into(),
+        mfa_done: false,
+        created_at: 5,
+        last_seen_at: 5,
+        ended_at: None,
+    };
+    s.open_session(&sess, &audit(5, a.id, "auth.login"))
+        .await
+        .unwrap();
     assert!(s.session("h1").await.unwrap().unwrap().ended_at.is_none());
-    s.set_staff_disabled(a.id, true, &audit(6, a.id, "staff.disabled")).await.unwrap();
+    s.set_staff_disabled(a.id, true, &audit(6, a.id, "staff.disabled"))
+        .await
+        .unwrap();
     assert_eq!(s.session("h1").await.unwrap().unwrap().ended_at, Some(6));
     assert!(s.staff_by_id(a.id).await.unwrap().unwrap().disabled);
 }
@@ -82,14 +112,35 @@ async fn staff_accounts_unique_email_and_sessions_end_on_disable() {
 async fn totp_steps_cannot_be_replayed_and_recovery_codes_are_single_use() {
     let (s, _db) = store().await;
     let a = staff("b@example.org", Role::Supervisor, None);
-    s.create_staff(&a, &audit(1, a.id, "staff.created")).await.unwrap();
+    s.create_staff(&a, &audit(1, a.id, "staff.created"))
+        .await
+        .unwrap();
     assert!(s.claim_totp_step(a.id, 100).await.unwrap());
     assert!(!s.claim_totp_step(a.id, 100).await.unwrap());
     assert!(!s.claim_totp_step(a.id, 99).await.unwrap());
-    s.set_totp(a.id, Some("SECRET".into()), true, &["r1".into(), "r2".into()], &audit(2, a.id, "staff.totp")).await.unwrap();
-    assert!(s.use_recovery_code(a.id, "r1", &audit(3, a.id, "auth.recovery")).await.unwrap());
-    assert!(!s.use_recovery_code(a.id, "r1", &audit(4, a.id, "auth.recovery")).await.unwrap());
-    assert_eq!(s.staff_by_id(a.id).await.unwrap().unwrap().recovery_codes, vec!["r2".to_string()]);
+    s.set_totp(
+        a.id,
+        Some("SECRET".into()),
+        true,
+        &["r1".into(), "r2".into()],
+        &audit(2, a.id, "staff.totp"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.use_recovery_code(a.id, "r1", &audit(3, a.id, "auth.recovery"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.use_recovery_code(a.id, "r1", &audit(4, a.id, "auth.recovery"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.staff_by_id(a.id).await.unwrap().unwrap().recovery_codes,
+        vec!["r2".to_string()]
+    );
 }
 
 #[tokio::test]
@@ -97,17 +148,49 @@ async fn cases_round_trip_list_scope_filters_and_paging() {
     let (s, _db) = store().await;
     let me = staff("me@example.org", Role::Counsellor, Some("nord"));
     let other = staff("o@example.org", Role::Counsellor, Some("sud"));
-    s.create_staff(&me, &audit(1, me.id, "staff.created")).await.unwrap();
-    s.create_staff(&other, &audit(1, other.id, "staff.created")).await.unwrap();
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
+    s.create_staff(&other, &audit(1, other.id, "staff.created"))
+        .await
+        .unwrap();
 
-    let mine = new_case(me.id, "D26-AAAA1", "Photos diffusées sur Snapchat", 10, None);
-    let team = new_case(other.id, "D26-AAAA2", "Compte piraté <script>", 20, Some("nord"));
-    let theirs = new_case(other.id, "D26-AAAA3", "Harcèlement en classe", 30, Some("sud"));
+    let mine = new_case(
+        me.id,
+        "D26-AAAA1",
+        "Photos diffusées sur Snapchat",
+        10,
+        None,
+    );
+    let team = new_case(
+        other.id,
+        "D26-AAAA2",
+        "Compte piraté <script>",
+        20,
+        Some("nord"),
+    );
+    let theirs = new_case(
+        other.id,
+        "D26-AAAA3",
+        "Harcèlement en classe",
+        30,
+        Some("sud"),
+    );
     for c in [&mine, &team, &theirs] {
-        s.create_case(c, None, &audit(c.at, c.created_by, "case.created").case(c.id)).await.unwrap();
+        s.create_case(
+            c,
+            None,
+            &audit(c.at, c.created_by, "case.created").case(c.id),
+        )
+        .await
+        .unwrap();
     }
     let dup = new_case(me.id, "D26-AAAA1", "dup", 40, None);
-    assert!(matches!(s.create_case(&dup, None, &audit(40, me.id, "case.created")).await, Err(StorageError::Conflict)));
+    assert!(matches!(
+        s.create_case(&dup, None, &audit(40, me.id, "case.created"))
+            .await,
+        Err(StorageError::Conflict)
+    ));
     assert_eq!(s.case_count().await.unwrap(), 3);
 
     let got = s.case_by_id(mine.id).await.unwrap().unwrap();
@@ -118,20 +201,59 @@ async fn cases_round_trip_list_scope_filters_and_paging() {
     assert_eq!(got.categories, mine.categories);
     assert_eq!(got.preferred_channel, Some(Channel::WhatsApp));
     assert!(s.case_by_id(CaseId::new()).await.unwrap().is_none());
-    assert_eq!(s.case_by_reference("D26-AAAA3").await.unwrap().unwrap().id, theirs.id);
+    assert_eq!(
+        s.case_by_reference("D26-AAAA3").await.unwrap().unwrap().id,
+        theirs.id
+    );
 
-    let f = |scope: CaseScope| CaseFilter { scope, status: None, category: None, assignee: None, text: None, cursor: None, limit: 50 };
-    let scoped = s.list_cases(&f(CaseScope::TeamOrAssigned { staff: me.id, team: Some("nord".into()) })).await.unwrap();
+    let f = |scope: CaseScope| CaseFilter {
+        scope,
+        status: None,
+        category: None,
+        assignee: None,
+        text: None,
+        cursor: None,
+        limit: 50,
+    };
+    let scoped = s
+        .list_cases(&f(CaseScope::TeamOrAssigned {
+            staff: me.id,
+            team: Some("nord".into()),
+        }))
+        .await
+        .unwrap();
     let refs: Vec<_> = scoped.cases.iter().map(|c| c.reference.as_str()).collect();
-    assert_eq!(refs, vec!["D26-AAAA2", "D26-AAAA1"], "own and team cases, newest first");
-    assert_eq!(s.list_cases(&f(CaseScope::Nothing)).await.unwrap().cases.len(), 0);
-    assert_eq!(s.list_cases(&f(CaseScope::All)).await.unwrap().cases.len(), 3);
+    assert_eq!(
+        refs,
+        vec!["D26-AAAA2", "D26-AAAA1"],
+        "own and team cases, newest first"
+    );
+    assert_eq!(
+        s.list_cases(&f(CaseScope::Nothing))
+            .await
+            .unwrap()
+            .cases
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.list_cases(&f(CaseScope::All)).await.unwrap().cases.len(),
+        3
+    );
 
     let mut q = f(CaseScope::All);
     q.text = Some("SNAPCHAT".into());
-    assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 1, "search is case-insensitive");
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        1,
+        "search is case-insensitive"
+    );
     q.text = Some("%".into());
-    assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 0, "LIKE wildcards are escaped");
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        0,
+        "LIKE wildcards are escaped"
+    );
     q.text = Some("' OR 1=1--".into());
     assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 0);
     q.text = Some("d26-aaaa3".into());
@@ -141,7 +263,11 @@ async fn cases_round_trip_list_scope_filters_and_paging() {
     q.category = Some("intimate_images".into());
     assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 3);
     q.category = Some("intimate".into());
-    assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 0, "category matches whole codes");
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        0,
+        "category matches whole codes"
+    );
     let mut q = f(CaseScope::All);
     q.assignee = Some(me.id);
     assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 1);
@@ -156,21 +282,43 @@ async fn cases_round_trip_list_scope_filters_and_paging() {
     assert_eq!(p2.cases.len(), 1);
     assert!(p2.next.is_none());
     assert_eq!(p2.cases[0].reference, "D26-AAAA1");
-    assert_eq!(CaseCursor::decode(&p1.next.unwrap().encode()).is_some(), true);
+    assert_eq!(
+        CaseCursor::decode(&p1.next.unwrap().encode()).is_some(),
+        true
+    );
 }
 
 #[tokio::test]
 async fn status_changes_are_checked_against_the_current_status() {
     let (s, _db) = store().await;
     let me = staff("me@example.org", Role::Counsellor, None);
-    s.create_staff(&me, &audit(1, me.id, "staff.created")).await.unwrap();
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
     let c = new_case(me.id, "D26-BBBB1", "t", 10, None);
-    s.create_case(&c, None, &audit(10, me.id, "case.created").case(c.id)).await.unwrap();
-    s.change_case_status(c.id, CaseStatus::New, CaseStatus::Closed, Some(CaseOutcome::AdviceOnly), &audit(11, me.id, "case.status_changed").case(c.id)).await.unwrap();
+    s.create_case(&c, None, &audit(10, me.id, "case.created").case(c.id))
+        .await
+        .unwrap();
+    s.change_case_status(
+        c.id,
+        CaseStatus::New,
+        CaseStatus::Closed,
+        Some(CaseOutcome::AdviceOnly),
+        &audit(11, me.id, "case.status_changed").case(c.id),
+    )
+    .await
+    .unwrap();
     // a stale writer who still thinks the case is new loses, and writes no audit event
     let before = s.audit_verify().await.unwrap().checked;
     assert!(matches!(
-        s.change_case_status(c.id, CaseStatus::New, CaseStatus::InProgress, None, &audit(12, me.id, "case.status_changed")).await,
+        s.change_case_status(
+            c.id,
+            CaseStatus::New,
+            CaseStatus::InProgress,
+            None,
+            &audit(12, me.id, "case.status_changed")
+        )
+        .await,
         Err(StorageError::Conflict)
     ));
     assert_eq!(s.audit_verify().await.unwrap().checked, before);
@@ -186,61 +334,173 @@ async fn items_notes_contacts_and_assignees() {
     let psy = staff("psy@example.org", Role::Psychologist, None);
     let c1 = staff("c@example.org", Role::Counsellor, None);
     for a in [&psy, &c1] {
-        s.create_staff(a, &audit(1, a.id, "staff.created")).await.unwrap();
+        s.create_staff(a, &audit(1, a.id, "staff.created"))
+            .await
+            .unwrap();
     }
     let c = new_case(c1.id, "D26-CCCC1", "t", 10, None);
-    s.create_case(&c, None, &audit(10, c1.id, "case.created").case(c.id)).await.unwrap();
+    s.create_case(&c, None, &audit(10, c1.id, "case.created").case(c.id))
+        .await
+        .unwrap();
 
-    let item = ItemRecord { id: ItemId::new(), case_id: c.id, platform: "instagram".into(), content_type: "account".into(), url: Some("https://instagram.com/x".into()), native_id: Some("@x".into()), status: ItemStatus::Online, first_seen_at: Some(9), created_by: c1.id, created_at: 11 };
-    s.add_item(&item, &audit(11, c1.id, "item.added").case(c.id)).await.unwrap();
-    let orphan = ItemRecord { case_id: CaseId::new(), id: ItemId::new(), ..item.clone() };
-    assert!(matches!(s.add_item(&orphan, &audit(11, c1.id, "item.added")).await, Err(StorageError::NotFound)));
+    let item = ItemRecord {
+        id: ItemId::new(),
+        case_id: c.id,
+        platform: "instagram".into(),
+        content_type: "account".into(),
+        url: Some("https://instagram.com/x".into()),
+        native_id: Some("@x".into()),
+        status: ItemStatus::Online,
+        first_seen_at: Some(9),
+        created_by: c1.id,
+        created_at: 11,
+    };
+    s.add_item(&item, &audit(11, c1.id, "item.added").case(c.id))
+        .await
+        .unwrap();
+    let orphan = ItemRecord {
+        case_id: CaseId::new(),
+        id: ItemId::new(),
+        ..item.clone()
+    };
+    assert!(matches!(
+        s.add_item(&orphan, &audit(11, c1.id, "item.added")).await,
+        Err(StorageError::NotFound)
+    ));
     assert_eq!(s.items(c.id).await.unwrap().len(), 1);
 
-    for (v, by) in [(NoteVisibility::Team, c1.id), (NoteVisibility::Psychologists, psy.id)] {
-        let n = NoteRecord { id: NoteId::new(), case_id: c.id, visibility: v, body: "Nuit difficile 🌙".into(), author_id: by, author_name: String::new(), created_at: 12 };
-        s.add_note(&n, &audit(12, by, "note.added").case(c.id)).await.unwrap();
+    for (v, by) in [
+        (NoteVisibility::Team, c1.id),
+        (NoteVisibility::Psychologists, psy.id),
+    ] {
+        let n = NoteRecord {
+            id: NoteId::new(),
+            case_id: c.id,
+            visibility: v,
+            body: "Nuit difficile 🌙".into(),
+            author_id: by,
+            author_name: String::new(),
+            created_at: 12,
+        };
+        s.add_note(&n, &audit(12, by, "note.added").case(c.id))
+            .await
+            .unwrap();
     }
-    assert_eq!(s.notes(c.id, &[NoteVisibility::Team]).await.unwrap().len(), 1);
-    let all = s.notes(c.id, &[NoteVisibility::Team, NoteVisibility::Psychologists]).await.unwrap();
+    assert_eq!(
+        s.notes(c.id, &[NoteVisibility::Team]).await.unwrap().len(),
+        1
+    );
+    let all = s
+        .notes(c.id, &[NoteVisibility::Team, NoteVisibility::Psychologists])
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].body, "Nuit difficile 🌙");
     assert!(s.notes(c.id, &[]).await.unwrap().is_empty());
 
-    let k = ContactRecord { id: ContactId::new(), case_id: Some(c.id), channel: Channel::Phone, caller_type: CallerType::Parent, age_band: AgeBand::From15To17, categories: vec!["sextortion".into()], summary: "Chantage webcam, délai ce soir".into(), outcome: ContactOutcome::CaseOpened, person_key: Some("ab".repeat(32)), started_at: 13, duration_s: Some(600), created_by: c1.id, created_at: 13 };
-    s.add_contact(&k, &audit(13, c1.id, "contact.logged").case(c.id)).await.unwrap();
-    assert_eq!(s.contacts_for_case(c.id).await.unwrap()[0].summary, k.summary);
-    assert_eq!(s.contacts_for_person(&"ab".repeat(32)).await.unwrap().len(), 1);
-    let mut q = CaseFilter { scope: CaseScope::All, status: None, category: None, assignee: None, text: Some("webcam".into()), cursor: None, limit: 10 };
-    assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 1, "contact summaries are searchable");
+    let k = ContactRecord {
+        id: ContactId::new(),
+        case_id: Some(c.id),
+        channel: Channel::Phone,
+        caller_type: CallerType::Parent,
+        age_band: AgeBand::From15To17,
+        categories: vec!["sextortion".into()],
+        summary: "Chantage webcam, délai ce soir".into(),
+        outcome: ContactOutcome::CaseOpened,
+        person_key: Some("ab".repeat(32)),
+        started_at: 13,
+        duration_s: Some(600),
+        created_by: c1.id,
+        created_at: 13,
+    };
+    s.add_contact(&k, &audit(13, c1.id, "contact.logged").case(c.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.contacts_for_case(c.id).await.unwrap()[0].summary,
+        k.summary
+    );
+    assert_eq!(
+        s.contacts_for_person(&"ab".repeat(32)).await.unwrap().len(),
+        1
+    );
+    let mut q = CaseFilter {
+        scope: CaseScope::All,
+        status: None,
+        category: None,
+        assignee: None,
+        text: Some("webcam".into()),
+        cursor: None,
+        limit: 10,
+    };
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        1,
+        "contact summaries are searchable"
+    );
     q.text = Some("CCCC1".into());
-    assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 1, "the reference stays searchable");
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        1,
+        "the reference stays searchable"
+    );
 
-    s.set_case_assignees(c.id, &[psy.id, c1.id], &audit(14, c1.id, "case.assigned").case(c.id)).await.unwrap();
-    assert_eq!(s.case_by_id(c.id).await.unwrap().unwrap().assignees.len(), 2);
-    assert!(matches!(s.set_case_assignees(CaseId::new(), &[], &audit(15, c1.id, "case.assigned")).await, Err(StorageError::NotFound)));
+    s.set_case_assignees(
+        c.id,
+        &[psy.id, c1.id],
+        &audit(14, c1.id, "case.assigned").case(c.id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.case_by_id(c.id).await.unwrap().unwrap().assignees.len(),
+        2
+    );
+    assert!(matches!(
+        s.set_case_assignees(CaseId::new(), &[], &audit(15, c1.id, "case.assigned"))
+            .await,
+        Err(StorageError::NotFound)
+    ));
 }
 
 #[tokio::test]
 async fn audit_chain_verifies_and_detects_tampering() {
     let (s, db) = store().await;
     let me = staff("me@example.org", Role::Supervisor, None);
-    s.create_staff(&me, &audit(1, me.id, "staff.created")).await.unwrap();
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
     for i in 0..20 {
-        s.audit(&audit(10 + i, me.id, "case.read").object(format!("o{i}"))).await.unwrap();
+        s.audit(&audit(10 + i, me.id, "case.read").object(format!("o{i}")))
+            .await
+            .unwrap();
     }
     let r = s.audit_verify().await.unwrap();
     assert_eq!(r.checked, 21);
     assert!(r.problems.is_empty());
-    let page = s.audit_events(&AuditFilter { limit: 5, ..Default::default() }).await.unwrap();
+    let page = s
+        .audit_events(&AuditFilter {
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(page.len(), 5);
     assert_eq!(page[0].seq, 21);
-    let changes = s.audit_events(&AuditFilter { limit: 50, changes_only: true, ..Default::default() }).await.unwrap();
+    let changes = s
+        .audit_events(&AuditFilter {
+            limit: 50,
+            changes_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(changes.len(), 1, "reads are left out of the timeline");
 
     // tamper behind the store's back
     let raw = Store::connect(&db.url).await.unwrap();
-    raw.tamper_for_tests("UPDATE audit_events SET detail = 'x' WHERE seq = 7").await;
+    raw.tamper_for_tests("UPDATE audit_events SET detail = 'x' WHERE seq = 7")
+        .await;
     let r = s.audit_verify().await.unwrap();
     assert_eq!(r.problems.len(), 1);
 }
@@ -249,13 +509,17 @@ async fn audit_chain_verifies_and_detects_tampering() {
 async fn concurrent_writers_keep_one_chain() {
     let (s, _db) = store().await;
     let me = staff("me@example.org", Role::Supervisor, None);
-    s.create_staff(&me, &audit(1, me.id, "staff.created")).await.unwrap();
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
     let mut tasks = vec![];
     for t in 0..4 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
-                s.audit(&AuditEntry::new(100 + i, Some(me.id), "case.read", "case").object(t)).await.unwrap();
+                s.audit(&AuditEntry::new(100 + i, Some(me.id), "case.read", "case").object(t))
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -269,5 +533,8 @@ async fn concurrent_writers_keep_one_chain() {
 
 #[tokio::test]
 async fn unknown_url_scheme_is_refused() {
-    assert!(matches!(Store::connect("mysql://localhost/x").await, Err(StorageError::UnsupportedScheme)));
+    assert!(matches!(
+        Store::connect("mysql://localhost/x").await,
+        Err(StorageError::UnsupportedScheme)
+    ));
 }

@@ -1,0 +1,336 @@
+//! `rempart bench foundation`: fills a fresh database with N cases and M audit events,
+//! then times the console's case list, search and case page in-process (server-side:
+//! the router's own handling, without network or browser).
+
+use anyhow::{Context, Result, bail};
+use axum::body::Body;
+use axum::http::{Request, header};
+use clap::{Args, Subcommand};
+use rempart_app::App;
+use rempart_app::clock::SystemClock;
+use rempart_app::settings::Settings;
+use rempart_domain::case::{Consent, ConsentScope, LegalQualification};
+use rempart_domain::ids::{CaseId, StaffId};
+use rempart_domain::policy::Role;
+use rempart_domain::values::{AgeBand, CaseReference, Channel};
+use rempart_storage::{AuditEntry, NewCase};
+use std::sync::Arc;
+use std::time::Instant;
+use tower::ServiceExt;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub which: BenchCmd,
+}
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Case list, search and case page with many cases and audit events.
+    Foundation {
+        /// `sqlite` (a temporary file) or a PostgreSQL server URL (a fresh database is created).
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        /// Number of cases.
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        /// Number of audit events.
+        #[arg(long, default_value_t = 1_000_000)]
+        audit_events: usize,
+        /// Timed requests per scenario.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+    },
+}
+
+const WORDS: &[&str] = &[
+    "harcèlement",
+    "photos",
+    "compte",
+    "chantage",
+    "usurpation",
+    "vidéo",
+    "groupe",
+    "classe",
+    "snapchat",
+    "instagram",
+    "tiktok",
+    "menaces",
+    "insultes",
+    "piraté",
+    "faux",
+    "profil",
+];
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    match args.which {
+        BenchCmd::Foundation {
+            db,
+            cases,
+            audit_events,
+            requests,
+        } => foundation(&db, cases, audit_events, requests).await,
+    }
+}
+
+async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -> Result<()> {
+    let (url, _guard) = if db == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("rempart-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        (format!("sqlite://{}/bench.db", dir.display()), Some(dir))
+    } else if db.starts_with("postgres") {
+        let name = format!("rempart_bench_{}", std::process::id());
+        let admin =
+            rempart_storage::Store::connect(&format!("{}/postgres", db.trim_end_matches('/')))
+                .await?;
+        admin.create_database_for_bench(&name).await?;
+        admin.close().await;
+        (format!("{}/{}", db.trim_end_matches('/'), name), None)
+    } else {
+        bail!("--db must be sqlite or a postgres:// server URL");
+    };
+    let mut s = Settings::default();
+    s.database_url = rempart_app::secret::Secret::new(url.clone());
+    s.secure_cookies = false;
+    s.require_totp_roles = vec![];
+    s.argon2_memory_kib = 64;
+    s.argon2_iterations = 1;
+    let app = App::start(s, Arc::new(SystemClock)).await?;
+    let mk = |email: &str, role: Role, team: Option<&str>| rempart_app::staff::NewStaffInput {
+        email: email.into(),
+        display_name: email.into(),
+        role,
+        team: team.map(Into::into),
+        password: "benchmark-password".into(),
+        lang: "fr".into(),
+    };
+    let sup = app
+        .create_staff(None, mk("sup@bench.invalid", Role::Supervisor, None))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut workers = vec![];
+    for i in 0..20 {
+        let team = ["nord", "sud", "est", "ouest"][i % 4];
+        workers.push(
+            app.create_staff(
+                None,
+                mk(&format!("c{i}@bench.invalid"), Role::Counsellor, Some(team)),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?,
+        );
+    }
+    eprintln!(
+        "loading {n_cases} cases and {n_audit} audit events into {}…",
+        if db == "sqlite" {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    );
+    let t = Instant::now();
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let cats = [
+        "cyber_harassment",
+        "intimate_images",
+        "sextortion",
+        "account_hacking",
+        "identity_theft",
+        "grooming",
+        "hate_speech",
+        "scam",
+    ];
+    let mut new_cases = Vec::with_capacity(n_cases);
+    let mut ids: Vec<CaseId> = Vec::with_capacity(n_cases);
+    for i in 0..n_cases {
+        let w = &workers[(next() % workers.len() as u64) as usize];
+        let title: Vec<&str> = (0..4)
+            .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
+            .collect();
+        let id = CaseId::new();
+        ids.push(id);
+        let at = now - (n_cases - i) as i64 * 60_000;
+        new_cases.push(NewCase {
+            id,
+            reference: CaseReference::generate(2026, (next() & 0x1ff_ffff) as u32).to_string()
+                + &format!("{i}"),
+            title: title.join(" "),
+            team: w.team.clone(),
+            categories: vec![cats[(next() % cats.len() as u64) as usize].to_owned()],
+            age_band: AgeBand::From11To14,
+            preferred_channel: Some(Channel::Phone),
+            consents: vec![Consent {
+                scope: ConsentScope::NoticeToPlatform,
+                by_guardian: false,
+                at_ms: at,
+            }],
+            legal: LegalQualification {
+                articles: vec!["222-33-2-2".into()],
+                dsa_category: Some("STATEMENT_CATEGORY_CYBER_VIOLENCE".into()),
+            },
+            assignees: vec![w.id],
+            created_by: w.id,
+            at,
+        });
+    }
+    let mut audit = Vec::with_capacity(n_audit);
+    for i in 0..n_audit {
+        let c = ids[(next() % ids.len().max(1) as u64) as usize];
+        let who: StaffId = workers[i % workers.len()].id;
+        audit.push(
+            AuditEntry::new(
+                now - (n_audit - i) as i64,
+                Some(who),
+                if i % 5 == 0 {
+                    "note.added"
+                } else {
+                    "case.read"
+                },
+                "case",
+            )
+            .object(c)
+            .case(c),
+        );
+    }
+    app.store.bulk_load(&new_cases, &audit).await?;
+    eprintln!("loaded in {:.1} s", t.elapsed().as_secs_f64());
+
+    let state = rempart_web::AppState::new(app.clone()).context("web")?;
+    let router = rempart_web::router(state);
+    let (sup_token, _) = app
+        .login(&sup.email, "benchmark-password")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let (cw_token, _) = app
+        .login(&workers[0].email, "benchmark-password")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+
+    let time = |path: String, token: String| {
+        let router = router.clone();
+        async move {
+            let req = Request::get(&path)
+                .header(header::COOKIE, format!("rempart_session={token}"))
+                .body(Body::empty())?;
+            let t = Instant::now();
+            let resp = router.oneshot(req).await?;
+            let status = resp.status();
+            let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if !status.is_success() {
+                bail!("{path}: HTTP {status}");
+            }
+            Ok::<f64, anyhow::Error>(ms)
+        }
+    };
+    let scenarios: Vec<(&str, Box<dyn Fn(usize) -> (String, String)>)> = vec![
+        (
+            "case list, supervisor (all cases)",
+            Box::new(|_| ("/cases".to_owned(), sup_token.clone())),
+        ),
+        (
+            "case list, counsellor (own + team)",
+            Box::new(|_| ("/cases".to_owned(), cw_token.clone())),
+        ),
+        (
+            "case list filtered (status + category)",
+            Box::new(|i| {
+                (
+                    format!(
+                        "/cases?status=in_progress&category={}",
+                        cats[i % cats.len()]
+                    ),
+                    sup_token.clone(),
+                )
+            }),
+        ),
+        (
+            "case search (word)",
+            Box::new(|i| {
+                (
+                    format!("/cases?q={}", urlenc(WORDS[i % WORDS.len()])),
+                    sup_token.clone(),
+                )
+            }),
+        ),
+        (
+            "case search (reference)",
+            Box::new(|i| {
+                (
+                    format!(
+                        "/cases?q={}",
+                        new_cases[(i * 7919) % new_cases.len()].reference
+                    ),
+                    sup_token.clone(),
+                )
+            }),
+        ),
+        (
+            "case page",
+            Box::new(|i| {
+                (
+                    format!("/cases/{}", ids[(i * 104_729) % ids.len()]),
+                    sup_token.clone(),
+                )
+            }),
+        ),
+    ];
+    println!("| scenario | requests | p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|");
+    for (name, f) in &scenarios {
+        for i in 0..20 {
+            let (p, t) = f(i);
+            time(p, t).await?;
+        }
+        let mut lat = Vec::with_capacity(requests);
+        for i in 0..requests {
+            let (p, t) = f(i);
+            lat.push(time(p, t).await?);
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "| {name} | {requests} | {:.2} | {:.2} | {:.2} |",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            lat.last().copied().unwrap_or(0.0)
+        );
+    }
+    let r = app.store.audit_verify().await?;
+    println!(
+        "audit chain after the run: {} events, {} problems",
+        r.checked,
+        r.problems.len()
+    );
+    app.store.close().await;
+    if let Some(dir) = _guard {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(())
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,89 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Rempart: a helpline platform for minors who suffer digital violence.
+#[derive(Parser)]
+#[command(name = "rempart", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Start the whole service on an embedded SQLite database with demo data (seeded once).
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Folder for the database.
+        #[arg(long, default_value = "rempart-demo")]
+        data_dir: PathBuf,
+    },
+    /// Start the service (database chosen by URL: sqlite://… or postgres://…).
+    Serve {
+        /// TOML configuration file (see `rempart config example`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Benchmarks.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Create an account; the password is read from standard input (never from arguments).
+    Add {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// counsellor, psychologist, lawyer, digital_specialist, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// Team.
+        #[arg(long)]
+        team: Option<String>,
+        /// Language (fr, en).
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCmd {
+    /// Print a documented example configuration.
+    Example,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Walk the hash chain and report any modified, inserted or deleted event.
+    Verify {
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}

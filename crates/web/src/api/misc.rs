@@ -1,0 +1,88 @@
+//! Health, metrics, assets, reference data and the OpenAPI document.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiAuth, Lang};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rempart_app::ErrorCode;
+use serde_json::{Value, json};
+
+/// Liveness.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+pub async fn readyz(State(st): State<AppState>) -> Response {
+    match st.app.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(_) => ApiError::new(ErrorCode::Unavailable, "database unreachable").into_response(),
+    }
+}
+
+/// Prometheus metrics.
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    let mut r = st.metrics.render().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/app.css"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../assets/favicon.svg"),
+    ),
+];
+
+/// Embedded static files, cached for a day.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == file) {
+        Some((_, ct, body)) => {
+            let mut r = (StatusCode::OK, *body).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            );
+            r
+        }
+        None => ApiError::new(ErrorCode::NotFound, "no such asset").into_response(),
+    }
+}
+
+/// The OpenAPI document.
+pub async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+/// The category taxonomy in the request's language.
+pub async fn categories(
+    State(st): State<AppState>,
+    Lang(lang): Lang,
+    _auth: ApiAuth,
+) -> Json<Value> {
+    Json(json!(st.app.taxonomy.categories().iter().map(|c| json!({
+        "code": c.code, "label": c.label(lang), "dsa_category": c.dsa_category, "articles": c.articles,
+        "sensitive_images": c.sensitive_images,
+    })).collect::<Vec<_>>()))
+}
+
+/// The platform directory.
+pub async fn platforms(State(st): State<AppState>, _auth: ApiAuth) -> Json<Value> {
+    Json(json!(st.app.directory.platforms().iter().map(|p| json!({
+        "code": p.code, "name": p.name, "channel": p.channel.as_str(), "expected_hours": p.expected_hours,
+    })).collect::<Vec<_>>()))
+}

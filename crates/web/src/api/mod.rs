@@ -1,0 +1,7 @@
+//! The JSON API under `/api/v1`: DTOs live here, not in the domain.
+
+pub mod auth;
+pub mod cases;
+pub mod dto;
+pub mod misc;
+pub mod staff;

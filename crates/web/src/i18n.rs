@@ -1,0 +1,124 @@
+//! French and English from Project Fluent catalogues (`i18n/*.ftl`), French by default.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use std::collections::HashMap;
+
+/// Supported languages, default first.
+pub const LANGS: &[&str] = &["fr", "en"];
+
+const SOURCES: &[(&str, &str)] = &[
+    ("fr", include_str!("../i18n/fr.ftl")),
+    ("en", include_str!("../i18n/en.ftl")),
+];
+
+/// The loaded catalogues.
+pub struct I18n {
+    bundles: HashMap<&'static str, FluentBundle<FluentResource>>,
+}
+
+/// A catalogue failed to load (a build defect, caught by tests).
+#[derive(Debug, thiserror::Error)]
+#[error("catalogue {0}: {1}")]
+pub struct I18nError(pub &'static str, pub String);
+
+impl I18n {
+    /// Loads the embedded catalogues.
+    pub fn load() -> Result<I18n, I18nError> {
+        let mut bundles = HashMap::new();
+        for (lang, src) in SOURCES {
+            let res = FluentResource::try_new((*src).to_owned())
+                .map_err(|(_, errs)| I18nError(lang, format!("{errs:?}")))?;
+            let id: unic_langid::LanguageIdentifier = lang
+                .parse()
+                .map_err(|_| I18nError(lang, "bad language id".into()))?;
+            let mut b = FluentBundle::new_concurrent(vec![id]);
+            b.set_use_isolating(false);
+            b.add_resource(res)
+                .map_err(|errs| I18nError(lang, format!("{errs:?}")))?;
+            bundles.insert(*lang, b);
+        }
+        Ok(I18n { bundles })
+    }
+
+    /// Normalises a requested language to a supported one.
+    pub fn lang(requested: &str) -> &'static str {
+        let r = requested.trim().to_ascii_lowercase();
+        LANGS
+            .iter()
+            .copied()
+            .find(|l| r == *l || r.starts_with(&format!("{l}-")))
+            .unwrap_or("fr")
+    }
+
+    /// The message `key` in `lang`, with `args`; the key itself when missing (and a
+    /// test makes sure none is).
+    pub fn t(&self, lang: &str, key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        let Some(b) = self.bundles.get(I18n::lang(lang)) else {
+            return key.to_owned();
+        };
+        let Some(msg) = b.get_message(key) else {
+            return key.to_owned();
+        };
+        let Some(pattern) = msg.value() else {
+            return key.to_owned();
+        };
+        let mut fa = FluentArgs::new();
+        for (k, v) in args {
+            fa.set(*k, v.clone());
+        }
+        let mut errs = vec![];
+        b.format_pattern(
+            pattern,
+            if args.is_empty() { None } else { Some(&fa) },
+            &mut errs,
+        )
+        .into_owned()
+    }
+
+    /// Whether `key` exists in `lang`.
+    pub fn has(&self, lang: &str, key: &str) -> bool {
+        self.bundles.get(lang).is_some_and(|b| b.has_message(key))
+    }
+
+    /// Keys of a catalogue (for the completeness test).
+    pub fn keys(lang: &str) -> Vec<String> {
+        SOURCES
+            .iter()
+            .filter(|(l, _)| *l == lang)
+            .flat_map(|(_, src)| src.lines())
+            .filter_map(|l| {
+                let (k, _) = l.split_once('=')?;
+                let k = k.trim();
+                (!k.is_empty()
+                    && !l.starts_with(' ')
+                    && !l.starts_with('#')
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .then(|| k.to_owned())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogues_load_and_have_the_same_keys() {
+        let i = I18n::load().unwrap();
+        let fr = I18n::keys("fr");
+        let en = I18n::keys("en");
+        assert!(fr.len() > 50);
+        for k in &fr {
+            assert!(i.has("en", k), "missing in en: {k}");
+        }
+        for k in &en {
+            assert!(i.has("fr", k), "missing in fr: {k}");
+        }
+        assert_eq!(i.t("fr", "nav-cases", &[]), "Dossiers");
+        assert_eq!(i.t("en", "nav-cases", &[]), "Cases");
+        assert_eq!(I18n::lang("en-GB"), "en");
+        assert_eq!(I18n::lang("de"), "fr");
+    }
+}

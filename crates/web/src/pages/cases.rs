@@ -1,0 +1,372 @@
+//! Case list and case page.
+
+use super::{Fields, base, ctx, options};
+use crate::AppState;
+use crate::api::cases::{ListQuery, case_id};
+use crate::error::{PageError, redirect};
+use crate::extract::{FormBody, Lang, PageAuth, check_csrf};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use minijinja::Value;
+use rempart_app::AppError;
+use rempart_domain::case::{CaseOutcome, CaseStatus, NoteVisibility};
+use rempart_domain::ids::StaffId;
+use rempart_domain::taxonomy::ContentType;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    reference: String,
+    title: String,
+    status: &'static str,
+    status_label: &'static str,
+    categories: Vec<String>,
+    updated_at: i64,
+}
+
+fn category_labels(st: &AppState, lang: &str, codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .map(|c| {
+            st.app
+                .taxonomy
+                .get(c)
+                .map(|k| k.label(lang).to_owned())
+                .unwrap_or_else(|| c.clone())
+        })
+        .collect()
+}
+
+/// The case list.
+pub async fn list(
+    State(st): State<AppState>,
+    Lang(lang): Lang,
+    PageAuth(auth): PageAuth,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let Query(q) = q.map_err(|e| AppError::field("query", &e.body_text()))?;
+    let query = q.parse()?;
+    let page = st.app.list_cases(&auth.actor(), &query).await?;
+    let rows: Vec<Row> = page
+        .cases
+        .iter()
+        .map(|c| Row {
+            id: c.id.to_string(),
+            reference: c.reference.clone(),
+            title: c.title.clone(),
+            status: c.status.as_str(),
+            status_label: c.status.label(lang),
+            categories: category_labels(&st, lang, &c.categories),
+            updated_at: c.updated_at,
+        })
+        .collect();
+    let next = page.next.map(|c| {
+        let mut params = vec![("cursor", c.encode())];
+        for (k, v) in [
+            ("status", &q.status),
+            ("category", &q.category),
+            ("assignee", &q.assignee),
+            ("q", &q.q),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                params.push((k, v.clone()));
+            }
+        }
+        format!(
+            "/cases?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    });
+    let workers = st.app.case_workers().await?;
+    let cats: Vec<(String, String)> = st
+        .app
+        .taxonomy
+        .categories()
+        .iter()
+        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
+        .collect();
+    Ok(st.templates.render(
+        "cases.html",
+        ctx(
+            base(&st, lang, Some(&auth)),
+            vec![
+                ("cases", Value::from_serialize(&rows)),
+                ("next", Value::from(next)),
+                (
+                    "statuses",
+                    options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),
+                ),
+                ("categories", Value::from_serialize(&cats)),
+                (
+                    "workers",
+                    Value::from_serialize(
+                        workers
+                            .iter()
+                            .map(|w| (w.id.to_string(), w.display_name.clone()))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
+                    "f_status",
+                    Value::from(q.status.clone().unwrap_or_default()),
+                ),
+                (
+                    "f_category",
+                    Value::from(q.category.clone().unwrap_or_default()),
+                ),
+                (
+                    "f_assignee",
+                    Value::from(q.assignee.clone().unwrap_or_default()),
+                ),
+                ("f_q", Value::from(q.q.clone().unwrap_or_default())),
+                ("me", Value::from(auth.staff.id.to_string())),
+            ],
+        ),
+    )?)
+}
+
+/// Flash message after a change.
+#[derive(serde::Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// The case page.
+pub async fn show(
+    State(st): State<AppState>,
+    Lang(lang): Lang,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    let v = st.app.read_case(&auth.actor(), case_id(&id)?).await?;
+    let workers = st.app.case_workers().await?;
+    let names: HashMap<String, String> = workers
+        .iter()
+        .map(|w| (w.id.to_string(), w.display_name.clone()))
+        .collect();
+    let c = &v.case;
+    let items: Vec<_> = v
+        .items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "platform": st.app.directory.platform(&i.platform).map(|p| p.name.clone()).unwrap_or_else(|| i.platform.clone()),
+                "content_type": ContentType::parse(&i.content_type).map(|t| t.label(lang)).unwrap_or("?"),
+                "url": i.url, "native_id": i.native_id, "status": i.status.label(lang), "created_at": i.created_at,
+            })
+        })
+        .collect();
+    let notes: Vec<_> = v
+        .notes
+        .iter()
+        .map(|n| serde_json::json!({"visibility": n.visibility.as_str(), "visibility_label": n.visibility.label(lang), "body": n.body, "author": n.author_name, "created_at": n.created_at}))
+        .collect();
+    let contacts: Vec<_> = v
+        .contacts
+        .iter()
+        .map(|k| serde_json::json!({"channel": k.channel.label(lang), "caller": k.caller_type.label(lang), "summary": k.summary, "started_at": k.started_at, "outcome": k.outcome.label(lang)}))
+        .collect();
+    let timeline: Vec<_> = v
+        .timeline
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "at": a.at_ms, "action": a.action,
+                "actor": a.actor_id.as_ref().and_then(|id| names.get(id).cloned()).unwrap_or_else(|| "—".into()),
+                "detail": a.detail,
+            })
+        })
+        .collect();
+    let assignees: Vec<String> = c
+        .assignees
+        .iter()
+        .map(|a| {
+            names
+                .get(&a.to_string())
+                .cloned()
+                .unwrap_or_else(|| a.to_string())
+        })
+        .collect();
+    let assigned_ids: Vec<String> = c.assignees.iter().map(|a| a.to_string()).collect();
+    let done_key = done
+        .done
+        .filter(|d| ["status", "assignees", "item", "note", "created"].contains(&d.as_str()))
+        .map(|d| format!("done-{d}"));
+    Ok(st.templates.render(
+        "case.html",
+        ctx(
+            base(&st, lang, Some(&auth)),
+            vec![
+                ("id", Value::from(c.id.to_string())),
+                ("reference", Value::from(c.reference.clone())),
+                ("title", Value::from(c.title.clone())),
+                ("status", Value::from(c.status.as_str())),
+                ("status_label", Value::from(c.status.label(lang))),
+                (
+                    "outcome_label",
+                    Value::from(c.outcome.map(|o| o.label(lang))),
+                ),
+                ("team", Value::from(c.team.clone())),
+                ("age_band", Value::from(c.age_band.label(lang))),
+                (
+                    "categories",
+                    Value::from_serialize(category_labels(&st, lang, &c.categories)),
+                ),
+                ("articles", Value::from_serialize(&c.legal.articles)),
+                ("dsa_category", Value::from(c.legal.dsa_category.clone())),
+                (
+                    "consents",
+                    Value::from_serialize(
+                        c.consents
+                            .iter()
+                            .map(|k| (k.scope.label(lang), k.by_guardian, k.at_ms))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                ("assignees", Value::from_serialize(&assignees)),
+                ("assigned_ids", Value::from_serialize(&assigned_ids)),
+                ("created_at", Value::from(c.created_at)),
+                ("updated_at", Value::from(c.updated_at)),
+                ("items", Value::from_serialize(&items)),
+                ("notes", Value::from_serialize(&notes)),
+                ("contacts", Value::from_serialize(&contacts)),
+                ("timeline", Value::from_serialize(&timeline)),
+                ("can_update", Value::from(v.can_update)),
+                (
+                    "writable_notes",
+                    options(&v.writable_notes, |n| n.as_str(), |n| n.label(lang)),
+                ),
+                (
+                    "statuses",
+                    options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),
+                ),
+                (
+                    "outcomes",
+                    options(CaseOutcome::ALL, |s| s.as_str(), |s| s.label(lang)),
+                ),
+                (
+                    "content_types",
+                    options(
+                        ContentType::ALL.as_slice(),
+                        |s| s.as_str(),
+                        |s| s.label(lang),
+                    ),
+                ),
+                (
+                    "platforms",
+                    Value::from_serialize(
+                        st.app
+                            .directory
+                            .platforms()
+                            .iter()
+                            .map(|p| (p.code.clone(), p.name.clone()))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
+                    "workers",
+                    Value::from_serialize(
+                        workers
+                            .iter()
+                            .map(|w| (w.id.to_string(), w.display_name.clone(), w.role.label(lang)))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                ("done", Value::from(done_key)),
+            ],
+        ),
+    )?)
+}
+
+fn back(id: &str, done: &str) -> Response {
+    redirect(&format!("/cases/{id}?done={done}"))
+}
+
+/// Changes the status.
+pub async fn status(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["status", "outcome"])?;
+    check_csrf(&auth, f.csrf())?;
+    let cid = case_id(&id)?;
+    let to = CaseStatus::parse(f.get("status"))
+        .map_err(|_| AppError::field("status", "unknown value"))?;
+    let outcome = f
+        .opt("outcome")
+        .map(|o| CaseOutcome::parse(&o).map_err(|_| AppError::field("outcome", "unknown value")))
+        .transpose()?;
+    let outcome = if to == CaseStatus::Closed {
+        outcome
+    } else {
+        None
+    };
+    st.app
+        .change_status(&auth.actor(), cid, to, outcome)
+        .await?;
+    Ok(back(&id, "status"))
+}
+
+/// Replaces the assignees.
+pub async fn assign(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["assignee"])?;
+    check_csrf(&auth, f.csrf())?;
+    let cid = case_id(&id)?;
+    let ids = f
+        .all("assignee")
+        .iter()
+        .map(|a| StaffId::parse(a).map_err(|_| AppError::field("assignee", "invalid id")))
+        .collect::<Result<Vec<_>, _>>()?;
+    st.app.assign(&auth.actor(), cid, ids).await?;
+    Ok(back(&id, "assignees"))
+}
+
+/// Adds an item.
+pub async fn add_item(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["platform", "content_type", "url", "native_id"])?;
+    check_csrf(&auth, f.csrf())?;
+    let cid = case_id(&id)?;
+    let input = rempart_app::cases::ItemInput {
+        platform: f.get("platform").to_owned(),
+        content_type: ContentType::parse(f.get("content_type"))
+            .map_err(|_| AppError::field("content_type", "unknown value"))?,
+        url: f.opt("url"),
+        native_id: f.opt("native_id"),
+        first_seen_at: None,
+    };
+    st.app.add_item(&auth.actor(), cid, input).await?;
+    Ok(back(&id, "item"))
+}
+
+/// Adds a note.
+pub async fn add_note(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["visibility", "body"])?;
+    check_csrf(&auth, f.csrf())?;
+    let cid = case_id(&id)?;
+    let vis = NoteVisibility::parse(f.get("visibility"))
+        .map_err(|_| AppError::field("visibility", "unknown value"))?;
+    st.app
+        .add_note(&auth.actor(), cid, vis, f.get("body"))
+        .await?;
+    Ok(back(&id, "note"))
+}

@@ -1,0 +1,125 @@
+//! Console pages: server-rendered, French by default, usable at 360 px, no script.
+
+pub mod account;
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod cases;
+pub mod contacts;
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::extract::FormBody;
+use minijinja::Value;
+use std::collections::BTreeMap;
+
+/// A page context under construction.
+pub type ValueMap = BTreeMap<String, Value>;
+use rempart_app::auth::Authenticated;
+use rempart_app::{AppError, ErrorCode};
+use rempart_domain::policy::{Action, Resource, can};
+
+/// Form fields as sent (repeated keys kept), with a check that no unexpected field
+/// came along (mass assignment).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// Takes the form body, refusing fields outside `allowed`.
+    pub fn new(
+        FormBody(pairs): FormBody<Vec<(String, String)>>,
+        allowed: &[&str],
+    ) -> Result<Fields, PageError> {
+        if pairs.len() > 200 {
+            return Err(AppError::new(ErrorCode::InvalidField, "too many fields").into());
+        }
+        for (k, _) in &pairs {
+            if k != "_csrf" && !allowed.contains(&k.as_str()) {
+                return Err(
+                    AppError::new(ErrorCode::UnknownField, format!("unknown field `{k}`")).into(),
+                );
+            }
+        }
+        Ok(Fields(pairs))
+    }
+    /// The first value of `name`, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+    /// The value of `name`, None when absent or blank.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name).to_owned()).filter(|s| !s.is_empty())
+    }
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+    /// The CSRF token sent.
+    pub fn csrf(&self) -> &str {
+        self.get("_csrf")
+    }
+}
+
+/// The context every page gets: language, user, CSRF token, navigation rights.
+pub fn base(st: &AppState, lang: &str, auth: Option<&Authenticated>) -> ValueMap {
+    let mut m = ValueMap::new();
+    m.insert("lang".into(), Value::from(lang));
+    m.insert(
+        "helpline".into(),
+        Value::from(st.app.settings.helpline_name.clone()),
+    );
+    if let Some(a) = auth {
+        let actor = a.actor();
+        m.insert(
+            "user_name".into(),
+            Value::from(a.staff.display_name.clone()),
+        );
+        m.insert("user_role".into(), Value::from(a.staff.role.label(lang)));
+        m.insert("csrf".into(), Value::from(a.session.csrf_token.clone()));
+        m.insert(
+            "nav_cases".into(),
+            Value::from(can(&actor, Action::ListCases, Resource::Global)),
+        );
+        m.insert(
+            "nav_admin".into(),
+            Value::from(can(&actor, Action::ManageStaff, Resource::Global)),
+        );
+        m.insert(
+            "nav_audit".into(),
+            Value::from(can(&actor, Action::ReadAudit, Resource::Global)),
+        );
+        m.insert("logged_in".into(), Value::from(true));
+    } else {
+        m.insert("logged_in".into(), Value::from(false));
+        m.insert("csrf".into(), Value::from(""));
+    }
+    m
+}
+
+/// Builds a context from the base and extra pairs.
+pub fn ctx(mut base: ValueMap, extra: Vec<(&str, Value)>) -> Value {
+    for (k, v) in extra {
+        base.insert(k.into(), v);
+    }
+    Value::from(base)
+}
+
+/// A `(code, label)` option list for selects.
+pub fn options<T: Copy>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+) -> Value {
+    Value::from_serialize(
+        all.iter()
+            .map(|v| (code(*v), label(*v)))
+            .collect::<Vec<_>>(),
+    )
+}
