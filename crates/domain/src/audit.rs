@@ -186,7 +186,10 @@ mod tests {
     fn verify(c: &[AuditRecord]) -> Vec<ChainProblem> {
         let mut v = ChainVerifier::new();
         c.iter().for_each(|r| v.push(r));
-        let last = c.last().map(|r| (r.seq, r.hash.clone())).unwrap_or((0, GENESIS_HASH.into()));
+        let last = c
+            .last()
+            .map(|r| (r.seq, r.hash.clone()))
+            .unwrap_or((0, GENESIS_HASH.into()));
         v.finish(last.0, &last.1).1
     }
 
@@ -209,6 +212,9 @@ mod tests {
         let mut v = ChainVerifier::new();
         c[..4].iter().for_each(|r| v.push(r));
         // the tail was cut: the head still names event 5
-        assert_eq!(v.finish(5, &c[4].hash).1, vec![ChainProblem::HeadMismatch { head_seq: 5 }]);
+        assert_eq!(
+            v.finish(5, &c[4].hash).1,
+            vec![ChainProblem::HeadMismatch { head_seq: 5 }]
+        );
     }
 }

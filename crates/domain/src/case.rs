@@ -186,8 +186,14 @@ mod tests {
     #[test]
     fn closing_needs_an_outcome() {
         use CaseStatus::*;
-        assert_eq!(New.change(Closed, None), Err(StatusChangeError::OutcomeRequired));
-        assert_eq!(New.change(Closed, Some(CaseOutcome::AdviceOnly)), Ok(Closed));
+        assert_eq!(
+            New.change(Closed, None),
+            Err(StatusChangeError::OutcomeRequired)
+        );
+        assert_eq!(
+            New.change(Closed, Some(CaseOutcome::AdviceOnly)),
+            Ok(Closed)
+        );
         assert_eq!(Closed.change(InProgress, None), Ok(InProgress));
         assert_eq!(New.change(New, None), Err(StatusChangeError::Unchanged));
         assert_eq!(
@@ -198,8 +204,14 @@ mod tests {
 
     #[test]
     fn hash_only_for_sexual_images_of_minors() {
-        assert!(!EvidenceMeta::may_store_file(EvidenceKind::Screenshot, true));
+        assert!(!EvidenceMeta::may_store_file(
+            EvidenceKind::Screenshot,
+            true
+        ));
         assert!(!EvidenceMeta::may_store_file(EvidenceKind::HashOnly, false));
-        assert!(EvidenceMeta::may_store_file(EvidenceKind::Screenshot, false));
+        assert!(EvidenceMeta::may_store_file(
+            EvidenceKind::Screenshot,
+            false
+        ));
     }
 }

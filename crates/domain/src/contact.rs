@@ -89,8 +89,14 @@ mod tests {
 
     #[test]
     fn location_needs_something() {
-        assert_eq!(ItemLocation::new(None, Some("  ")), Err(InvalidLocation::Missing));
+        assert_eq!(
+            ItemLocation::new(None, Some("  ")),
+            Err(InvalidLocation::Missing)
+        );
         assert!(ItemLocation::new(None, Some("@compte_x")).is_ok());
-        assert_eq!(ItemLocation::new(None, Some("a\u{0}b")), Err(InvalidLocation::BadNativeId));
+        assert_eq!(
+            ItemLocation::new(None, Some("a\u{0}b")),
+            Err(InvalidLocation::BadNativeId)
+        );
     }
 }

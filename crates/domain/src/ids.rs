@@ -94,6 +94,9 @@ mod tests {
         assert_eq!(CaseId::parse("not-an-id"), Err(InvalidId));
         assert_eq!(CaseId::parse("' OR 1=1--"), Err(InvalidId));
         // simple (non-hyphenated) form is refused: one canonical spelling only
-        assert_eq!(CaseId::parse(&id.as_uuid().simple().to_string()), Err(InvalidId));
+        assert_eq!(
+            CaseId::parse(&id.as_uuid().simple().to_string()),
+            Err(InvalidId)
+        );
     }
 }

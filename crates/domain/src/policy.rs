@@ -156,15 +156,31 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, team: Option<&str>) -> Actor {
-        Actor { id: StaffId::new(), role, team: team.map(str::to_owned) }
+        Actor {
+            id: StaffId::new(),
+            role,
+            team: team.map(str::to_owned),
+        }
     }
 
     #[test]
     fn counsellor_sees_own_and_team_cases_only() {
         let a = actor(Role::Counsellor, Some("nord"));
-        let own = CaseAccess { case_id: None, assignees: vec![a.id], team: None };
-        let team = CaseAccess { case_id: None, assignees: vec![], team: Some("nord".into()) };
-        let other = CaseAccess { case_id: None, assignees: vec![StaffId::new()], team: Some("sud".into()) };
+        let own = CaseAccess {
+            case_id: None,
+            assignees: vec![a.id],
+            team: None,
+        };
+        let team = CaseAccess {
+            case_id: None,
+            assignees: vec![],
+            team: Some("nord".into()),
+        };
+        let other = CaseAccess {
+            case_id: None,
+            assignees: vec![StaffId::new()],
+            team: Some("sud".into()),
+        };
         assert!(can(&a, Action::ReadCase, Resource::Case(&own)));
         assert!(can(&a, Action::ReadCase, Resource::Case(&team)));
         assert!(!can(&a, Action::ReadCase, Resource::Case(&other)));
@@ -179,19 +195,35 @@ mod tests {
         let psy = actor(Role::Psychologist, None);
         let law = actor(Role::Lawyer, None);
         let sup = actor(Role::Supervisor, None);
-        let c = CaseAccess { case_id: None, assignees: vec![psy.id, law.id], team: None };
+        let c = CaseAccess {
+            case_id: None,
+            assignees: vec![psy.id, law.id],
+            team: None,
+        };
         let p = Action::ReadNotes(NoteVisibility::Psychologists);
         assert!(can(&psy, p, Resource::Case(&c)));
         assert!(!can(&law, p, Resource::Case(&c)));
         assert!(!can(&sup, p, Resource::Case(&c)));
-        assert!(can(&law, Action::AddNote(NoteVisibility::Lawyers), Resource::Case(&c)));
-        assert!(can(&sup, Action::ReadNotes(NoteVisibility::Team), Resource::Case(&c)));
+        assert!(can(
+            &law,
+            Action::AddNote(NoteVisibility::Lawyers),
+            Resource::Case(&c)
+        ));
+        assert!(can(
+            &sup,
+            Action::ReadNotes(NoteVisibility::Team),
+            Resource::Case(&c)
+        ));
     }
 
     #[test]
     fn admin_manages_accounts_but_reads_no_case() {
         let adm = actor(Role::Admin, Some("nord"));
-        let c = CaseAccess { case_id: None, assignees: vec![adm.id], team: Some("nord".into()) };
+        let c = CaseAccess {
+            case_id: None,
+            assignees: vec![adm.id],
+            team: Some("nord".into()),
+        };
         assert!(can(&adm, Action::ManageStaff, Resource::Global));
         assert!(!can(&adm, Action::ReadCase, Resource::Case(&c)));
         assert!(!can(&adm, Action::ListCases, Resource::Global));

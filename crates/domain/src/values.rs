@@ -131,7 +131,8 @@ impl Email {
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c))
             && s.matches('@').count() == 1;
         if ok { Ok(Email(s)) } else { Err(InvalidEmail) }
     }
@@ -270,7 +271,10 @@ pub struct InvalidPersonKey;
 impl PersonKey {
     /// Parses 64 lower-case hex characters.
     pub fn parse(s: &str) -> Result<Self, InvalidPersonKey> {
-        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(PersonKey(s.to_owned()))
         } else {
             Err(InvalidPersonKey)
@@ -288,7 +292,12 @@ mod tests {
 
     #[test]
     fn text_is_cleaned_and_bounded() {
-        assert_eq!(Text::parse("  a\u{0}b\r\nc\u{1b}[31m ", 10).unwrap().as_str(), "ab\nc[31m");
+        assert_eq!(
+            Text::parse("  a\u{0}b\r\nc\u{1b}[31m ", 10)
+                .unwrap()
+                .as_str(),
+            "ab\nc[31m"
+        );
         assert_eq!(Text::parse(" \n ", 10), Err(TextError::Empty));
         assert_eq!(Text::parse("ééééé", 4), Err(TextError::TooLong));
         assert!(Text::parse("<script>alert(1)</script>", 100).is_ok());
@@ -299,7 +308,10 @@ mod tests {
         let r = CaseReference::generate(2026, 0x1ff_ffff);
         assert_eq!(r.as_str(), "D26-ZZZZZ");
         assert_eq!(CaseReference::parse("d26-zzzzz").unwrap(), r);
-        assert_eq!(CaseReference::parse("D26-0OIL1").unwrap().as_str(), "D26-00111");
+        assert_eq!(
+            CaseReference::parse("D26-0OIL1").unwrap().as_str(),
+            "D26-00111"
+        );
         assert!(CaseReference::parse("D26-ZZZZU").is_err());
         assert!(CaseReference::parse("X26-ZZZZZ").is_err());
         assert!(CaseReference::parse("D26-ZZZZÉ").is_err());
@@ -308,17 +320,29 @@ mod tests {
     #[test]
     fn urls_are_checked() {
         assert!(ItemUrl::parse("https://www.instagram.com/p/Cx12/").is_ok());
-        assert_eq!(ItemUrl::parse("javascript:alert(1)"), Err(InvalidUrl::Scheme));
+        assert_eq!(
+            ItemUrl::parse("javascript:alert(1)"),
+            Err(InvalidUrl::Scheme)
+        );
         assert_eq!(ItemUrl::parse("data:text/html,x"), Err(InvalidUrl::Scheme));
-        assert_eq!(ItemUrl::parse("https://u:p@evil.example/"), Err(InvalidUrl::Credentials));
+        assert_eq!(
+            ItemUrl::parse("https://u:p@evil.example/"),
+            Err(InvalidUrl::Credentials)
+        );
         assert_eq!(ItemUrl::parse("not a url"), Err(InvalidUrl::Malformed));
         let idn = ItemUrl::parse("https://іnstagram.com/x").unwrap();
-        assert!(idn.host().starts_with("xn--"), "homoglyph host shown as punycode");
+        assert!(
+            idn.host().starts_with("xn--"),
+            "homoglyph host shown as punycode"
+        );
     }
 
     #[test]
     fn emails_and_enums() {
-        assert_eq!(Email::parse(" Ana@Example.ORG ").unwrap().as_str(), "ana@example.org");
+        assert_eq!(
+            Email::parse(" Ana@Example.ORG ").unwrap().as_str(),
+            "ana@example.org"
+        );
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("a\"@b.org").is_err());
         for c in Channel::ALL {
