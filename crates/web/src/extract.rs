@@ -316,29 +316,18 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The language of the request: cookie, then `Accept-Language`, then French.
+/// The language of the request: the language cookie (set by the switch), else French.
 pub struct Lang(pub &'static str);
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(l) = cookie(&parts.headers, LANG_COOKIE) {
-            return Ok(Lang(crate::i18n::I18n::lang(l)));
-        }
-        let al = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let first = al
-            .split(',')
-            .next()
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("");
-        Ok(Lang(crate::i18n::I18n::lang(first)))
+        Ok(Lang(
+            cookie(&parts.headers, LANG_COOKIE)
+                .map(crate::i18n::I18n::lang)
+                .unwrap_or("fr"),
+        ))
     }
 }
 

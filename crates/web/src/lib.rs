@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         r = r.route(doc.path, handler);
     }
     r.fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -128,3 +128,8 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
 pub async fn not_found() -> Response {
     ApiError::new(ErrorCode::NotFound, "no such route").into_response()
 }
+
+/// A known route called with the wrong method.
+pub async fn method_not_allowed() -> Response {
+    ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed").into_response()
+}

@@ -158,7 +158,7 @@ pub async fn logout(
     let f = Fields::new(form, &[])?;
     crate::extract::check_csrf(&auth, f.csrf())?;
     st.app.logout(&auth).await?;
-    let mut r = redirect("/login");
+    let mut r = redirect("/login?bye=1");
     set_cookie(&mut r, &st, SESSION_COOKIE, "", Some(0));
     Ok(r)
 }

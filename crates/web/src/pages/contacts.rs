@@ -11,6 +11,7 @@ use minijinja::Value;
 use rempart_app::AppError;
 use rempart_app::cases::{CaseInput, ContactInput};
 use rempart_domain::case::ConsentScope;
+use rempart_domain::policy::{Action, Resource, can};
 use rempart_domain::values::{AgeBand, CallerType, CaseReference, Channel, ContactOutcome};
 
 const HAND_CHANNELS: &[Channel] = &[
@@ -26,6 +27,9 @@ pub async fn form(
     Lang(lang): Lang,
     PageAuth(auth): PageAuth,
 ) -> Result<Response, PageError> {
+    if !can(&auth.actor(), Action::LogContact, Resource::Global) {
+        return Err(AppError::not_found().into());
+    }
     let cats: Vec<(String, String)> = st
         .app
         .taxonomy

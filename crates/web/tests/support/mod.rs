@@ -1,0 +1,212 @@
+//! Test helper: starts the real application on port 0 with a fresh database (a temp
+//! SQLite file, or a fresh PostgreSQL database when `REMPART_TEST_POSTGRES` is set),
+//! a manual clock, and gives a client with typed helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use rempart_app::App;
+use rempart_app::clock::ManualClock;
+use rempart_app::settings::Settings;
+use rempart_app::staff::NewStaffInput;
+use rempart_domain::policy::Role;
+use rempart_storage::StaffRecord;
+use rempart_storage::testing::{TestDb, fresh_database};
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub clock: ManualClock,
+    pub http: Client,
+    _db: TestDb,
+}
+
+pub fn test_settings(url: &str) -> Settings {
+    let mut s = Settings::default();
+    s.database_url = rempart_app::secret::Secret::new(url);
+    s.secure_cookies = false;
+    s.argon2_memory_kib = 64;
+    s.argon2_iterations = 1;
+    // Tests of the second factor turn the requirement back on.
+    s.require_totp_roles = vec![];
+    s
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(f: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = fresh_database().await.unwrap();
+        let mut s = test_settings(&db.url);
+        f(&mut s);
+        let clock = ManualClock::new(1_790_000_000_000);
+        let app = App::start(s, Arc::new(clock.clone())).await.unwrap();
+        let state = rempart_web::AppState::new(app.clone()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, rempart_web::router(state))
+                .await
+                .unwrap();
+        });
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            base,
+            app,
+            clock,
+            http,
+            _db: db,
+        }
+    }
+
+    /// Creates an account directly (as the operator would with `rempart user add`).
+    pub async fn staff(&self, role: Role, team: Option<&str>) -> StaffRecord {
+        let n = rempart_app::random_hex(4).unwrap();
+        self.app
+            .create_staff(
+                None,
+                NewStaffInput {
+                    email: format!("{}-{n}@test.invalid", role.as_str()),
+                    display_name: format!("{} {n}", role.as_str()),
+                    role,
+                    team: team.map(Into::into),
+                    password: PASSWORD.into(),
+                    lang: "fr".into(),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Logs in through the API and returns the bearer token.
+    pub async fn token(&self, s: &StaffRecord) -> String {
+        let r = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": s.email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "login of {}", s.email);
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn req(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let b = self.http.request(method, self.url(path));
+        match token {
+            Some(t) => b.bearer_auth(t),
+            None => b,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.req(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.req(reqwest::Method::POST, path, token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.req(reqwest::Method::PUT, path, token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Opens a case as `token`'s account; returns its id.
+    pub async fn new_case(&self, token: &str, title: &str) -> String {
+        let r = self
+            .post_json(
+                "/api/v1/cases",
+                Some(token),
+                json!({"title": title, "categories": ["cyber_harassment"], "age_band": "11_14"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs into the console with a browser-like cookie flow; returns (cookie header, csrf).
+    pub async fn console_login(&self, s: &StaffRecord) -> (String, String) {
+        let page = self.http.get(self.url("/login")).send().await.unwrap();
+        let login_cookie = set_cookie(&page, "rempart_login_csrf").unwrap();
+        let html = page.text().await.unwrap();
+        let token = attr_after(&html, "name=\"login_csrf\" value=\"");
+        let r = self
+            .http
+            .post(self.url("/login"))
+            .header("cookie", format!("rempart_login_csrf={login_cookie}"))
+            .form(&[
+                ("email", s.email.as_str()),
+                ("password", PASSWORD),
+                ("login_csrf", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let session = set_cookie(&r, "rempart_session").unwrap();
+        let cookie = format!("rempart_session={session}");
+        let cases = self
+            .http
+            .get(self.url("/account"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let html = cases.text().await.unwrap();
+        let csrf = attr_after(&html, "name=\"_csrf\" value=\"");
+        (cookie, csrf)
+    }
+}
+
+pub fn set_cookie(r: &Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+}
+
+pub fn attr_after(html: &str, marker: &str) -> String {
+    let i = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not found"))
+        + marker.len();
+    html[i..].split('"').next().unwrap().to_owned()
+}
+
+/// The current TOTP code for a base32 secret at the app's clock.
+pub fn totp_now(app: &TestApp, secret: &str) -> String {
+    let raw = rempart_app::totp::base32_decode(secret).unwrap();
+    format!(
+        "{:06}",
+        rempart_app::totp::hotp(&raw, rempart_app::totp::step_at(app.app.now()) as u64)
+    )
+}
