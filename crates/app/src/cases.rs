@@ -307,10 +307,10 @@ impl App {
     ) -> Result<ContactRecord, AppError> {
         let summary = Text::parse(&k.summary, 4000)
             .map_err(|e| AppError::field("summary", &e.to_string()))?;
-        if let Some(d) = k.duration_s {
-            if !(0..=86_400).contains(&d) {
-                return Err(AppError::field("duration_s", "out of range"));
-            }
+        if let Some(d) = k.duration_s
+            && !(0..=86_400).contains(&d)
+        {
+            return Err(AppError::field("duration_s", "out of range"));
         }
         let started_at = k.started_at.unwrap_or(now);
         if started_at > now + 60_000 || started_at < now - 366 * 86_400_000 {

@@ -316,10 +316,10 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             Channel::Email,
         ]);
         let mut assignees = vec![worker.id];
-        if story.category == "intimate_images" || story.category == "sextortion" {
-            if let Some(p) = psy.filter(|p| *p != worker.id) {
-                assignees.push(p);
-            }
+        if (story.category == "intimate_images" || story.category == "sextortion")
+            && let Some(p) = psy.filter(|p| *p != worker.id)
+        {
+            assignees.push(p);
         }
         let new = NewCase {
             id,

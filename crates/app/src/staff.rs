@@ -47,10 +47,10 @@ impl App {
         actor: Option<&Actor>,
         input: NewStaffInput,
     ) -> Result<StaffRecord, AppError> {
-        if let Some(a) = actor {
-            if !can(a, Action::ManageStaff, Resource::Global) {
-                return Err(AppError::not_found());
-            }
+        if let Some(a) = actor
+            && !can(a, Action::ManageStaff, Resource::Global)
+        {
+            return Err(AppError::not_found());
         }
         let email = Email::parse(&input.email)
             .map_err(|_| AppError::field("email", "invalid e-mail address"))?;

@@ -43,6 +43,9 @@ pub enum BenchCmd {
     },
 }
 
+/// Builds the (path, session token) of the i-th request of a scenario.
+type Scenario<'a> = Box<dyn Fn(usize) -> (String, String) + 'a>;
+
 const WORDS: &[&str] = &[
     "harcèlement",
     "photos",
@@ -97,12 +100,14 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
     } else {
         bail!("--db must be sqlite or a postgres:// server URL");
     };
-    let mut s = Settings::default();
-    s.database_url = rempart_app::secret::Secret::new(url.clone());
-    s.secure_cookies = false;
-    s.require_totp_roles = vec![];
-    s.argon2_memory_kib = 64;
-    s.argon2_iterations = 1;
+    let s = Settings {
+        database_url: rempart_app::secret::Secret::new(url.clone()),
+        secure_cookies: false,
+        require_totp_roles: vec![],
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        ..Settings::default()
+    };
     let app = App::start(s, Arc::new(SystemClock)).await?;
     let mk = |email: &str, role: Role, team: Option<&str>| rempart_app::staff::NewStaffInput {
         email: email.into(),
@@ -238,7 +243,7 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
             Ok::<f64, anyhow::Error>(ms)
         }
     };
-    let scenarios: Vec<(&str, Box<dyn Fn(usize) -> (String, String)>)> = vec![
+    let scenarios: Vec<(&str, Scenario)> = vec![
         (
             "case list, supervisor (all cases)",
             Box::new(|_| ("/cases".to_owned(), sup_token.clone())),

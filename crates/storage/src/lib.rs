@@ -154,10 +154,10 @@ impl Store {
 
 /// Maps a unique-constraint violation to `Conflict`.
 pub(crate) fn conflict_on_unique(e: sqlx::Error) -> StorageError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StorageError::Conflict;
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StorageError::Conflict;
     }
     StorageError::Database(e)
 }

@@ -282,10 +282,8 @@ async fn cases_round_trip_list_scope_filters_and_paging() {
     assert_eq!(p2.cases.len(), 1);
     assert!(p2.next.is_none());
     assert_eq!(p2.cases[0].reference, "D26-AAAA1");
-    assert_eq!(
-        CaseCursor::decode(&p1.next.unwrap().encode()).is_some(),
-        true
-    );
+    let cursor = p1.next.unwrap();
+    assert_eq!(CaseCursor::decode(&cursor.encode()), Some(cursor));
 }
 
 #[tokio::test]

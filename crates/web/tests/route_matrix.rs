@@ -69,10 +69,10 @@ const EXPECTED: &[(&str, &str, &str)] = &[
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Own {
-    Own,
-    Other,
-    NoCase,
+enum Ownership {
+    Mine,
+    Theirs,
+    Missing,
 }
 
 struct Who {
@@ -196,17 +196,17 @@ async fn every_route_every_role_every_ownership() {
         let key = format!("{} {}", doc.method, doc.path);
         let (own_roles, other_roles) = expected[key.as_str()];
         for who in &people {
-            for own in [Own::Own, Own::Other, Own::NoCase] {
+            for own in [Ownership::Mine, Ownership::Theirs, Ownership::Missing] {
                 let has_case = doc.path.contains("/cases/{id}");
                 let allowed = match (has_case, own) {
-                    (true, Own::NoCase) => false,
-                    (true, Own::Other) => other_roles.contains(who.letter),
+                    (true, Ownership::Missing) => false,
+                    (true, Ownership::Theirs) => other_roles.contains(who.letter),
                     _ => own_roles.contains(who.letter),
                 };
                 let case = match own {
-                    Own::Own => who.own_case,
-                    Own::Other => other_case,
-                    Own::NoCase => CaseId::new(),
+                    Ownership::Mine => who.own_case,
+                    Ownership::Theirs => other_case,
+                    Ownership::Missing => CaseId::new(),
                 };
                 let (status, location, body) =
                     call(&t, doc.method, doc.path, who, case, &target, &outsider).await;

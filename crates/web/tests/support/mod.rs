@@ -1,7 +1,7 @@
 //! Test helper: starts the real application on port 0 with a fresh database (a temp
 //! SQLite file, or a fresh PostgreSQL database when `REMPART_TEST_POSTGRES` is set),
 //! a manual clock, and gives a client with typed helpers.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rempart_app::App;
 use rempart_app::clock::ManualClock;
@@ -25,14 +25,15 @@ pub struct TestApp {
 }
 
 pub fn test_settings(url: &str) -> Settings {
-    let mut s = Settings::default();
-    s.database_url = rempart_app::secret::Secret::new(url);
-    s.secure_cookies = false;
-    s.argon2_memory_kib = 64;
-    s.argon2_iterations = 1;
-    // Tests of the second factor turn the requirement back on.
-    s.require_totp_roles = vec![];
-    s
+    Settings {
+        database_url: rempart_app::secret::Secret::new(url),
+        secure_cookies: false,
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        // Tests of the second factor turn the requirement back on.
+        require_totp_roles: vec![],
+        ..Settings::default()
+    }
 }
 
 impl TestApp {
