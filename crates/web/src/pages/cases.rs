@@ -176,7 +176,7 @@ pub async fn show(
             serde_json::json!({
                 "at": a.at_ms, "action": a.action,
                 "actor": a.actor_id.as_ref().and_then(|id| names.get(id).cloned()).unwrap_or_else(|| "—".into()),
-                "detail": a.detail,
+                "what": describe(&st, lang, &a.action, &a.detail),
             })
         })
         .collect();
@@ -216,7 +216,10 @@ pub async fn show(
                     Value::from_serialize(category_labels(&st, lang, &c.categories)),
                 ),
                 ("articles", Value::from_serialize(&c.legal.articles)),
-                ("dsa_category", Value::from(c.legal.dsa_category.clone())),
+                (
+                    "dsa_category",
+                    Value::from(c.legal.dsa_category.as_deref().map(dsa_label)),
+                ),
                 (
                     "consents",
                     Value::from_serialize(
@@ -369,4 +372,79 @@ pub async fn add_note(
         .add_note(&auth.actor(), cid, vis, f.get("body"))
         .await?;
     Ok(back(&id, "note"))
+}
+
+/// A DSA statement category as words ("STATEMENT_CATEGORY_CYBER_VIOLENCE" → "Cyber violence");
+/// the DSA transparency database names them in English only.
+fn dsa_label(code: &str) -> String {
+    let words = code
+        .trim_start_matches("STATEMENT_CATEGORY_")
+        .replace('_', " ")
+        .to_lowercase();
+    let mut c = words.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A timeline line in words, from an audit event's action and non-content detail.
+fn describe(st: &AppState, lang: &str, action: &str, detail: &str) -> String {
+    use fluent_bundle::FluentValue;
+    let kv: HashMap<&str, &str> = detail
+        .split(' ')
+        .filter_map(|p| p.split_once('='))
+        .collect();
+    let get = |k: &str| kv.get(k).copied().unwrap_or("");
+    let t = |key: &str, args: &[(&str, FluentValue<'_>)]| st.i18n.t(lang, key, args);
+    match action {
+        "case.created" => t("action-case-created", &[]),
+        "case.status_changed" => {
+            let label = |c: &str| CaseStatus::parse(c).map(|s| s.label(lang)).unwrap_or("?");
+            let mut out = t(
+                "action-status-changed",
+                &[
+                    ("from", label(get("from")).into()),
+                    ("to", label(get("to")).into()),
+                ],
+            );
+            if let Ok(o) = CaseOutcome::parse(get("outcome")) {
+                out.push_str(&format!(" ({})", o.label(lang)));
+            }
+            out
+        }
+        "case.assigned" => t(
+            "action-assigned",
+            &[(
+                "count",
+                (get("assignees")
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .count() as i64)
+                    .into(),
+            )],
+        ),
+        "item.added" => {
+            let p = st
+                .app
+                .directory
+                .platform(get("platform"))
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| get("platform").to_owned());
+            t("action-item-added", &[("platform", p.into())])
+        }
+        "note.added" => {
+            let v = NoteVisibility::parse(get("visibility"))
+                .map(|v| v.label(lang))
+                .unwrap_or("?");
+            t("action-note-added", &[("visibility", v.into())])
+        }
+        "contact.logged" => {
+            let c = rempart_domain::values::Channel::parse(get("channel"))
+                .map(|c| c.label(lang))
+                .unwrap_or("?");
+            t("action-contact-logged", &[("channel", c.into())])
+        }
+        other => other.to_owned(),
+    }
 }
