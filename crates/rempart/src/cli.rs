@@ -45,6 +45,9 @@ pub enum Cmd {
     Audit(AuditCmd),
     /// Benchmarks.
     Bench(crate::bench::BenchArgs),
+    /// PDQ perceptual hashes: hash image files, match hashes against a bank.
+    #[command(subcommand)]
+    Pdq(crate::cmd_pdq::PdqCmd),
 }
 
 #[derive(Subcommand)]

@@ -53,11 +53,19 @@ pub fn run(cmd: PdqCmd) -> anyhow::Result<()> {
     let mut out = stdout.lock();
     match cmd {
         PdqCmd::Hash { files, dihedral } => hash_files(&files, dihedral, &mut out),
-        PdqCmd::Match { bank, radius, hashes } => match_hashes(&bank, radius, &hashes, &mut out),
+        PdqCmd::Match {
+            bank,
+            radius,
+            hashes,
+        } => match_hashes(&bank, radius, &hashes, &mut out),
     }
 }
 
-fn hash_files(files: &[PathBuf], dihedral: bool, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+fn hash_files(
+    files: &[PathBuf],
+    dihedral: bool,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
     let mut failed = 0usize;
     for path in files {
         let decoded = std::fs::read(path)
@@ -94,12 +102,18 @@ fn hash_files(files: &[PathBuf], dihedral: bool, out: &mut impl std::io::Write) 
     Ok(())
 }
 
-fn match_hashes(bank_path: &PathBuf, radius: u32, hashes: &[String], out: &mut impl std::io::Write) -> anyhow::Result<()> {
+fn match_hashes(
+    bank_path: &PathBuf,
+    radius: u32,
+    hashes: &[String],
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
     let queries = hashes
         .iter()
         .map(|h| Hash256::parse(h.trim()).with_context(|| format!("invalid hash {h:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let bank = file::load(bank_path).with_context(|| format!("cannot load bank {}", bank_path.display()))?;
+    let bank = file::load(bank_path)
+        .with_context(|| format!("cannot load bank {}", bank_path.display()))?;
     for q in queries {
         let hits = bank.query_radius(&q, radius);
         let list = hits

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod cmd_pdq;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -116,6 +117,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Bench(b) => bench::run(b).await,
+        Cmd::Pdq(cmd) => cmd_pdq::run(cmd),
     }
 }
 

@@ -26,7 +26,11 @@ fn config_example_prints_the_documented_defaults() {
 
 #[test]
 fn an_unknown_database_scheme_is_an_error() {
-    let out = bin().args(["migrate"]).env("REMPART_DATABASE_URL", "mysql://localhost/x").output().unwrap();
+    let out = bin()
+        .args(["migrate"])
+        .env("REMPART_DATABASE_URL", "mysql://localhost/x")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
 }
@@ -35,10 +39,27 @@ fn an_unknown_database_scheme_is_an_error() {
 fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
     let dir = tmp("user");
     let url = format!("sqlite://{}/r.db", dir.display());
-    let out = bin().args(["migrate"]).env("REMPART_DATABASE_URL", &url).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["migrate"])
+        .env("REMPART_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut child = bin()
-        .args(["user", "add", "--email", "nadia@helpline.invalid", "--name", "Nadia", "--role", "supervisor"])
+        .args([
+            "user",
+            "add",
+            "--email",
+            "nadia@helpline.invalid",
+            "--name",
+            "Nadia",
+            "--role",
+            "supervisor",
+        ])
         .env("REMPART_DATABASE_URL", &url)
         .env("REMPART_ARGON2_MEMORY_KIB", "64")
         .stdin(Stdio::piped())
@@ -46,13 +67,31 @@ fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a very long passphrase\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a very long passphrase\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("account created"));
     // a short password is refused
     let mut child = bin()
-        .args(["user", "add", "--email", "x@helpline.invalid", "--name", "X", "--role", "counsellor"])
+        .args([
+            "user",
+            "add",
+            "--email",
+            "x@helpline.invalid",
+            "--name",
+            "X",
+            "--role",
+            "counsellor",
+        ])
         .env("REMPART_DATABASE_URL", &url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -62,7 +101,11 @@ fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
     child.stdin.take().unwrap().write_all(b"short\n").unwrap();
     assert!(!child.wait_with_output().unwrap().status.success());
 
-    let out = bin().args(["audit", "verify"]).env("REMPART_DATABASE_URL", &url).output().unwrap();
+    let out = bin()
+        .args(["audit", "verify"])
+        .env("REMPART_DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("audit trail intact"));
 
@@ -70,10 +113,15 @@ fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let s = rempart_storage::Store::connect(&url).await.unwrap();
-        s.tamper_for_tests("UPDATE audit_events SET detail = 'role=admin' WHERE seq = 1").await;
+        s.tamper_for_tests("UPDATE audit_events SET detail = 'role=admin' WHERE seq = 1")
+            .await;
         s.close().await;
     });
-    let out = bin().args(["audit", "verify"]).env("REMPART_DATABASE_URL", &url).output().unwrap();
+    let out = bin()
+        .args(["audit", "verify"])
+        .env("REMPART_DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Modified { seq: 1 }"));
     let _ = std::fs::remove_dir_all(dir);
@@ -82,10 +130,20 @@ fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
 #[test]
 fn demo_prints_its_accounts_seeds_once_and_serves() {
     let dir = tmp("demo");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     for round in 0..2 {
         let mut child = bin()
-            .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.to_str().unwrap()])
+            .args([
+                "demo",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+                dir.to_str().unwrap(),
+            ])
             .env("REMPART_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -103,10 +161,22 @@ fn demo_prints_its_accounts_seeds_once_and_serves() {
             }
         }
         let roles: Vec<&str> = accounts.iter().map(|a| a[0].as_str()).collect();
-        assert_eq!(roles, ["counsellor", "psychologist", "lawyer", "digital_specialist", "supervisor", "admin"], "round {round}");
+        assert_eq!(
+            roles,
+            [
+                "counsellor",
+                "psychologist",
+                "lawyer",
+                "digital_specialist",
+                "supervisor",
+                "admin"
+            ],
+            "round {round}"
+        );
         assert!(accounts.iter().all(|a| a.len() == 3));
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
         let mut resp = String::new();
         std::io::Read::read_to_string(&mut s, &mut resp).unwrap();
         assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
@@ -116,8 +186,13 @@ fn demo_prints_its_accounts_seeds_once_and_serves() {
     // seeded once: the second start found the accounts and did not add more cases
     let rt = tokio::runtime::Runtime::new().unwrap();
     let n = rt.block_on(async {
-        let s = rempart_storage::Store::connect(&format!("sqlite://{}/rempart.db", dir.display())).await.unwrap();
-        (s.case_count().await.unwrap(), s.staff_count().await.unwrap())
+        let s = rempart_storage::Store::connect(&format!("sqlite://{}/rempart.db", dir.display()))
+            .await
+            .unwrap();
+        (
+            s.case_count().await.unwrap(),
+            s.staff_count().await.unwrap(),
+        )
     });
     assert_eq!(n, (200, 6));
     let _ = std::fs::remove_dir_all(dir);
