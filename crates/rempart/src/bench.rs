@@ -172,8 +172,12 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
         let at = now - (n_cases - i) as i64 * 60_000;
         new_cases.push(NewCase {
             id,
-            reference: CaseReference::generate(2026, (next() & 0x1ff_ffff) as u32).to_string()
-                + &format!("{i}"),
+            // distinct references: an odd multiplier permutes the 25-bit space
+            reference: CaseReference::generate(
+                2026,
+                (i as u32).wrapping_mul(2_654_435_761) & 0x1ff_ffff,
+            )
+            .to_string(),
             title: title.join(" "),
             team: w.team.clone(),
             categories: vec![cats[(next() % cats.len() as u64) as usize].to_owned()],
@@ -272,6 +276,19 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
                     sup_token.clone(),
                 )
             }),
+        ),
+        (
+            "case search, counsellor (word)",
+            Box::new(|i| {
+                (
+                    format!("/cases?q={}", urlenc(WORDS[i % WORDS.len()])),
+                    cw_token.clone(),
+                )
+            }),
+        ),
+        (
+            "case search (word found nowhere: full scan)",
+            Box::new(|i| (format!("/cases?q=introuvable{i}"), sup_token.clone())),
         ),
         (
             "case search (reference)",

@@ -2,7 +2,7 @@
 
 use crate::audit::{AuditEntry, append};
 use crate::records::*;
-use crate::sql::{Query, like_escape};
+use crate::sql::{Query, glob_escape, like_escape};
 use crate::{Result, StorageError, Store, conflict_on_unique};
 use rempart_domain::case::{CaseOutcome, CaseStatus, LegalQualification, NoteVisibility};
 use rempart_domain::contact::ItemStatus;
@@ -238,11 +238,14 @@ impl Store {
 
     /// A page of the case list.
     pub async fn list_cases(&self, f: &CaseFilter) -> Result<CasePage> {
-        let mut q = Query::new(
-            "SELECT id, reference, title, status, team, categories, age_band, created_at, updated_at FROM cases WHERE 1=1",
-        );
+        const COLS: &str = "c.id, c.reference, c.title, c.status, c.team, c.categories, c.age_band, c.created_at, c.updated_at";
+        let limit = f.limit.clamp(1, 200);
+        let mut q = Query::new(format!("SELECT {COLS} FROM cases c WHERE "));
         match &f.scope {
-            CaseScope::All => {}
+            CaseScope::All => {
+                q.push("1=1");
+                list_filters(&mut q, f, self.backend());
+            }
             CaseScope::Nothing => {
                 return Ok(CasePage {
                     cases: vec![],
@@ -250,41 +253,26 @@ impl Store {
                 });
             }
             CaseScope::TeamOrAssigned { staff, team } => {
-                q.push(" AND (id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
+                // Two index-driven branches (assigned to me; my team's), each already
+                // ordered and cut to one page, then merged: an OR here would scan.
+                q.push("c.id IN (SELECT id FROM (SELECT c.id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
                     .bind_text(staff.to_string());
-                q.push(")");
+                list_filters(&mut q, f, self.backend());
+                q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+                    .bind_int(limit + 1);
+                q.push(") mine");
                 if let Some(t) = team {
-                    q.push(" OR team = ").bind_text(t.clone());
+                    q.push(" UNION SELECT id FROM (SELECT c.id FROM cases c WHERE c.team = ")
+                        .bind_text(t.clone());
+                    list_filters(&mut q, f, self.backend());
+                    q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+                        .bind_int(limit + 1);
+                    q.push(") team");
                 }
                 q.push(")");
             }
         }
-        if let Some(s) = f.status {
-            q.push(" AND status = ").bind_text(s.as_str().to_owned());
-        }
-        if let Some(c) = &f.category {
-            q.push(" AND categories LIKE ")
-                .bind_text(format!("%,{},%", like_escape(c)));
-            q.push(" ESCAPE '\\'");
-        }
-        if let Some(a) = f.assignee {
-            q.push(" AND id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
-                .bind_text(a.to_string());
-            q.push(")");
-        }
-        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            q.push(" AND search_text LIKE ")
-                .bind_text(format!("%{}%", like_escape(&t.to_lowercase())));
-            q.push(" ESCAPE '\\'");
-        }
-        if let Some(c) = &f.cursor {
-            q.push(" AND (updated_at < ").bind_int(c.updated_at);
-            q.push(" OR (updated_at = ").bind_int(c.updated_at);
-            q.push(" AND id < ").bind_text(c.id.clone());
-            q.push("))");
-        }
-        let limit = f.limit.clamp(1, 200);
-        q.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
+        q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
             .bind_int(limit + 1);
         let rows = q.fetch_all(self.pool()).await?;
         let mut cases: Vec<CaseSummary> = rows.iter().map(summary).collect::<Result<_>>()?;
@@ -607,5 +595,50 @@ async fn touch_case(tx: &mut sqlx::AnyConnection, id: CaseId, at: i64) -> Result
         Err(StorageError::NotFound)
     } else {
         Ok(())
+    }
+}
+
+/// The list filters, on columns of the case aliased `c`.
+fn list_filters(q: &mut Query, f: &CaseFilter, backend: crate::Backend) {
+    if let Some(s) = f.status {
+        q.push(" AND c.status = ").bind_text(s.as_str().to_owned());
+    }
+    if let Some(c) = &f.category {
+        q.push(" AND c.categories LIKE ")
+            .bind_text(format!("%,{},%", like_escape(c)));
+        q.push(" ESCAPE '\\'");
+    }
+    if let Some(a) = f.assignee {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM case_assignees x WHERE x.case_id = c.id AND x.staff_id = ",
+        )
+        .bind_text(a.to_string());
+        q.push(")");
+    }
+    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        match rempart_domain::values::CaseReference::parse(t) {
+            // A reference finds its case through the unique index.
+            Ok(r) => {
+                q.push(" AND c.reference = ")
+                    .bind_text(r.as_str().to_owned());
+            }
+            // Substring search through the trigram index of each database.
+            Err(_) if backend == crate::Backend::Sqlite => {
+                q.push(" AND c.rowid IN (SELECT rowid FROM cases_fts WHERE search_text GLOB ")
+                    .bind_text(format!("*{}*", glob_escape(&t.to_lowercase())));
+                q.push(")");
+            }
+            Err(_) => {
+                q.push(" AND c.search_text LIKE ")
+                    .bind_text(format!("%{}%", like_escape(&t.to_lowercase())));
+                q.push(" ESCAPE '\\'");
+            }
+        }
+    }
+    if let Some(c) = &f.cursor {
+        q.push(" AND (c.updated_at < ").bind_int(c.updated_at);
+        q.push(" OR (c.updated_at = ").bind_int(c.updated_at);
+        q.push(" AND c.id < ").bind_text(c.id.clone());
+        q.push("))");
     }
 }

@@ -5,22 +5,57 @@
 use crate::{Backend, Result, Store};
 use sqlx::Connection;
 
-/// (version, name, SQL). Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+/// (version, name, SQL for SQLite, SQL for PostgreSQL). Append only: never edit a
+/// released migration. Most migrations are the same text for both.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/0001_init.sql"),
+        include_str!("../migrations/0001_init.sql"),
+    ),
+    (
+        2,
+        "search",
+        include_str!("../migrations/0002_search.sqlite.sql"),
+        include_str!("../migrations/0002_search.postgres.sql"),
+    ),
+];
 
+/// Splits a migration into statements at `;` line ends, keeping trigger bodies
+/// (`BEGIN` … `END;`) whole; comment lines are dropped.
 fn statements(sql: &str) -> Vec<String> {
-    let without_comments: String = sql
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    without_comments
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_body = false;
+    for line in sql.lines() {
+        let t = line.trim();
+        if t.starts_with("--") || t.is_empty() {
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+        if t.ends_with("BEGIN") {
+            in_body = true;
+        }
+        let ends = if in_body {
+            t == "END;"
+        } else {
+            t.ends_with(';')
+        };
+        if ends {
+            in_body = false;
+            let stmt = cur.trim().trim_end_matches(';').trim().to_owned();
+            if !stmt.is_empty() {
+                out.push(stmt);
+            }
+            cur.clear();
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().trim_end_matches(';').to_owned());
+    }
+    out
 }
 
 pub(crate) async fn run(store: &Store) -> Result<usize> {
@@ -47,7 +82,11 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
     .execute(&mut *conn)
     .await?;
     let mut applied = 0;
-    for (version, name, sql) in MIGRATIONS {
+    for (version, name, sqlite_sql, pg_sql) in MIGRATIONS {
+        let sql = match store.backend() {
+            Backend::Sqlite => sqlite_sql,
+            Backend::Postgres => pg_sql,
+        };
         let mut tx = match store.backend() {
             Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => conn.begin().await?,
@@ -97,5 +136,11 @@ mod tests {
             "-- a comment; with semicolon\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a(x);\n",
         );
         assert_eq!(s, vec!["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a(x)"]);
+        let s = super::statements(
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\n  INSERT INTO c VALUES (2);\nEND;\nSELECT 1;\n",
+        );
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s[0].ends_with("END"));
+        assert_eq!(s[1], "SELECT 1");
     }
 }

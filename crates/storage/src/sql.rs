@@ -58,3 +58,19 @@ pub(crate) fn like_escape(s: &str) -> String {
     }
     out
 }
+
+/// Escapes `*`, `?` and `[` for a GLOB pattern (each becomes a one-character class).
+pub(crate) fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -15,7 +15,7 @@ use rempart_storage::*;
 async fn store() -> (Store, TestDb) {
     let db = fresh_database().await.unwrap();
     let s = Store::connect(&db.url).await.unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 1);
+    assert_eq!(s.migrate().await.unwrap(), 2);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }
@@ -253,6 +253,26 @@ async fn cases_round_trip_list_scope_filters_and_paging() {
         s.list_cases(&q).await.unwrap().cases.len(),
         0,
         "LIKE wildcards are escaped"
+    );
+    q.text = Some("*".into());
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        0,
+        "GLOB wildcards are escaped"
+    );
+    q.text = Some("[a".into());
+    assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 0);
+    q.text = Some("pi".into());
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        1,
+        "two letters still search (piraté)"
+    );
+    q.text = Some("HARCÈLEMENT EN".into());
+    assert_eq!(
+        s.list_cases(&q).await.unwrap().cases.len(),
+        1,
+        "accents and spaces"
     );
     q.text = Some("' OR 1=1--".into());
     assert_eq!(s.list_cases(&q).await.unwrap().cases.len(), 0);
