@@ -2,68 +2,14 @@
 
 use crate::audit::{AuditEntry, append};
 use crate::records::*;
-use crate::sql::{Query, glob_escape, like_escape};
+use crate::sql::Query;
 use crate::{Result, StorageError, Store, conflict_on_unique};
 use rempart_domain::case::{CaseOutcome, CaseStatus, LegalQualification, NoteVisibility};
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::ids::{CaseId, ContactId, ItemId, NoteId, StaffId};
-use rempart_domain::policy::CaseScope;
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-
-/// Where a page of the case list starts (keyset paging: stable under inserts).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseCursor {
-    /// `updated_at` of the last case shown.
-    pub updated_at: i64,
-    /// Its id.
-    pub id: String,
-}
-
-impl CaseCursor {
-    /// Text form for URLs: `<updated_at>_<id>`.
-    pub fn encode(&self) -> String {
-        format!("{}_{}", self.updated_at, self.id)
-    }
-    /// Parses the text form.
-    pub fn decode(s: &str) -> Option<CaseCursor> {
-        let (t, id) = s.split_once('_')?;
-        let id = CaseId::parse(id).ok()?;
-        Some(CaseCursor {
-            updated_at: t.parse().ok()?,
-            id: id.to_string(),
-        })
-    }
-}
-
-/// Filters of the case list.
-#[derive(Debug, Clone)]
-pub struct CaseFilter {
-    /// What the actor may see (from the access policy).
-    pub scope: CaseScope,
-    /// Status.
-    pub status: Option<CaseStatus>,
-    /// Category code.
-    pub category: Option<String>,
-    /// Assigned to.
-    pub assignee: Option<StaffId>,
-    /// Reference or words of the title / summaries.
-    pub text: Option<String>,
-    /// Start after.
-    pub cursor: Option<CaseCursor>,
-    /// Page size (1–200).
-    pub limit: i64,
-}
-
-/// A page of the case list.
-#[derive(Debug, Clone)]
-pub struct CasePage {
-    /// Cases, most recently changed first.
-    pub cases: Vec<CaseSummary>,
-    /// Cursor of the next page, if any.
-    pub next: Option<CaseCursor>,
-}
 
 fn corrupt(what: &'static str) -> impl Fn(rempart_domain::labelled::UnknownCode) -> StorageError {
     move |_| StorageError::Corrupt(what)
@@ -78,7 +24,7 @@ fn staff_id(s: &str) -> Result<StaffId> {
     StaffId::parse(s).map_err(|_| StorageError::Corrupt("staff id"))
 }
 
-fn summary(r: &AnyRow) -> Result<CaseSummary> {
+pub(crate) fn summary(r: &AnyRow) -> Result<CaseSummary> {
     let status: String = r.try_get("status")?;
     let cats: String = r.try_get("categories")?;
     let age: String = r.try_get("age_band")?;
@@ -234,58 +180,6 @@ impl Store {
             updated_at: r.try_get("updated_at")?,
             closed_at: r.try_get("closed_at")?,
         })
-    }
-
-    /// A page of the case list.
-    pub async fn list_cases(&self, f: &CaseFilter) -> Result<CasePage> {
-        const COLS: &str = "c.id, c.reference, c.title, c.status, c.team, c.categories, c.age_band, c.created_at, c.updated_at";
-        let limit = f.limit.clamp(1, 200);
-        let mut q = Query::new(format!("SELECT {COLS} FROM cases c WHERE "));
-        match &f.scope {
-            CaseScope::All => {
-                q.push("1=1");
-                list_filters(&mut q, f, self.backend());
-            }
-            CaseScope::Nothing => {
-                return Ok(CasePage {
-                    cases: vec![],
-                    next: None,
-                });
-            }
-            CaseScope::TeamOrAssigned { staff, team } => {
-                // Two index-driven branches (assigned to me; my team's), each already
-                // ordered and cut to one page, then merged: an OR here would scan.
-                q.push("c.id IN (SELECT id FROM (SELECT c.id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
-                    .bind_text(staff.to_string());
-                list_filters(&mut q, f, self.backend());
-                q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
-                    .bind_int(limit + 1);
-                q.push(") mine");
-                if let Some(t) = team {
-                    q.push(" UNION SELECT id FROM (SELECT c.id FROM cases c WHERE c.team = ")
-                        .bind_text(t.clone());
-                    list_filters(&mut q, f, self.backend());
-                    q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
-                        .bind_int(limit + 1);
-                    q.push(") team");
-                }
-                q.push(")");
-            }
-        }
-        q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
-            .bind_int(limit + 1);
-        let rows = q.fetch_all(self.pool()).await?;
-        let mut cases: Vec<CaseSummary> = rows.iter().map(summary).collect::<Result<_>>()?;
-        let next = if cases.len() as i64 > limit {
-            cases.truncate(limit as usize);
-            cases.last().map(|c| CaseCursor {
-                updated_at: c.updated_at,
-                id: c.id.to_string(),
-            })
-        } else {
-            None
-        };
-        Ok(CasePage { cases, next })
     }
 
     /// Changes a case's status if it still has `from` (optimistic check: a concurrent
@@ -595,50 +489,5 @@ async fn touch_case(tx: &mut sqlx::AnyConnection, id: CaseId, at: i64) -> Result
         Err(StorageError::NotFound)
     } else {
         Ok(())
-    }
-}
-
-/// The list filters, on columns of the case aliased `c`.
-fn list_filters(q: &mut Query, f: &CaseFilter, backend: crate::Backend) {
-    if let Some(s) = f.status {
-        q.push(" AND c.status = ").bind_text(s.as_str().to_owned());
-    }
-    if let Some(c) = &f.category {
-        q.push(" AND c.categories LIKE ")
-            .bind_text(format!("%,{},%", like_escape(c)));
-        q.push(" ESCAPE '\\'");
-    }
-    if let Some(a) = f.assignee {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM case_assignees x WHERE x.case_id = c.id AND x.staff_id = ",
-        )
-        .bind_text(a.to_string());
-        q.push(")");
-    }
-    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        match rempart_domain::values::CaseReference::parse(t) {
-            // A reference finds its case through the unique index.
-            Ok(r) => {
-                q.push(" AND c.reference = ")
-                    .bind_text(r.as_str().to_owned());
-            }
-            // Substring search through the trigram index of each database.
-            Err(_) if backend == crate::Backend::Sqlite => {
-                q.push(" AND c.rowid IN (SELECT rowid FROM cases_fts WHERE search_text GLOB ")
-                    .bind_text(format!("*{}*", glob_escape(&t.to_lowercase())));
-                q.push(")");
-            }
-            Err(_) => {
-                q.push(" AND c.search_text LIKE ")
-                    .bind_text(format!("%{}%", like_escape(&t.to_lowercase())));
-                q.push(" ESCAPE '\\'");
-            }
-        }
-    }
-    if let Some(c) = &f.cursor {
-        q.push(" AND (c.updated_at < ").bind_int(c.updated_at);
-        q.push(" OR (c.updated_at = ").bind_int(c.updated_at);
-        q.push(" AND c.id < ").bind_text(c.id.clone());
-        q.push("))");
     }
 }

@@ -8,6 +8,7 @@
 
 mod audit;
 mod bulk;
+mod case_list;
 mod cases;
 mod migrate;
 mod records;
@@ -16,7 +17,7 @@ mod staff;
 pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
-pub use cases::{CaseCursor, CaseFilter, CasePage};
+pub use case_list::{CaseCursor, CaseFilter, CasePage};
 pub use records::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

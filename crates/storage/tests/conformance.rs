@@ -556,3 +556,87 @@ async fn unknown_url_scheme_is_refused() {
         Err(StorageError::UnsupportedScheme)
     ));
 }
+
+#[tokio::test]
+async fn search_pages_equal_a_filtered_full_listing() {
+    // Every plan (window scan, trigram index, team branch) must give exactly the newest
+    // matches in order, page after page.
+    let (s, _db) = store().await;
+    let me = staff("me@example.org", Role::Counsellor, Some("nord"));
+    let other = staff("o@example.org", Role::Counsellor, Some("sud"));
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
+    s.create_staff(&other, &audit(1, other.id, "staff.created"))
+        .await
+        .unwrap();
+    let words = ["harcèlement", "photos", "compte", "chantage", "vidéo"];
+    let mut made = vec![];
+    for i in 0..60u32 {
+        let owner = if i % 3 == 0 { other.id } else { me.id };
+        let team = if i % 2 == 0 { Some("nord") } else { None };
+        let title = format!(
+            "{} {} n{i}",
+            words[(i % 5) as usize],
+            words[((i / 5) % 5) as usize]
+        );
+        let c = new_case(
+            owner,
+            &format!("D26-{:05}", i),
+            &title,
+            100 + i64::from(i / 2),
+            team,
+        );
+        s.create_case(&c, None, &audit(c.at, owner, "case.created").case(c.id))
+            .await
+            .unwrap();
+        made.push((c, owner, team));
+    }
+    for scope in [
+        CaseScope::All,
+        CaseScope::TeamOrAssigned {
+            staff: me.id,
+            team: Some("nord".into()),
+        },
+    ] {
+        for word in ["photos", "vidéo", "n1", "compte chantage", "zzz"] {
+            let mut expected: Vec<&NewCase> = made
+                .iter()
+                .filter(|(c, owner, team)| {
+                    let visible = match &scope {
+                        CaseScope::All => true,
+                        _ => *owner == me.id || *team == Some("nord"),
+                    };
+                    visible && c.title.to_lowercase().contains(word)
+                })
+                .map(|(c, _, _)| c)
+                .collect();
+            expected.sort_by(|a, b| (b.at, b.id.to_string()).cmp(&(a.at, a.id.to_string())));
+            for limit in [1, 3, 50] {
+                let mut got = vec![];
+                let mut cursor = None;
+                loop {
+                    let page = s
+                        .list_cases(&CaseFilter {
+                            scope: scope.clone(),
+                            status: None,
+                            category: None,
+                            assignee: None,
+                            text: Some(word.into()),
+                            cursor,
+                            limit,
+                        })
+                        .await
+                        .unwrap();
+                    got.extend(page.cases.iter().map(|c| c.id));
+                    match page.next {
+                        Some(n) => cursor = Some(n),
+                        None => break,
+                    }
+                }
+                let want: Vec<CaseId> = expected.iter().map(|c| c.id).collect();
+                assert_eq!(got, want, "{scope:?} {word} limit {limit}");
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The case list: filters, the access scope, keyset paging and text search.
+//!
+//! Text search has two plans. On PostgreSQL the planner chooses between the recency index
+//! and the trigram index itself. SQLite cannot, so the store tries the cheap plan first —
+//! scan the most recent cases (a bounded window) with `LIKE` — and keeps its answer when
+//! the window holds a full page (those are then exactly the newest matches); otherwise it
+//! asks the FTS5 trigram index, which is fast precisely when matches are rare.
+
+use crate::sql::{Query, glob_escape, like_escape};
+use crate::{Backend, CaseSummary, Result, Store};
+use rempart_domain::case::CaseStatus;
+use rempart_domain::ids::{CaseId, StaffId};
+use rempart_domain::policy::CaseScope;
+use rempart_domain::values::CaseReference;
+
+/// Where a page of the case list starts (keyset paging: stable under inserts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCursor {
+    /// `updated_at` of the last case shown.
+    pub updated_at: i64,
+    /// Its id.
+    pub id: String,
+}
+
+impl CaseCursor {
+    /// Text form for URLs: `<updated_at>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.updated_at, self.id)
+    }
+    /// Parses the text form.
+    pub fn decode(s: &str) -> Option<CaseCursor> {
+        let (t, id) = s.split_once('_')?;
+        let id = CaseId::parse(id).ok()?;
+        Some(CaseCursor {
+            updated_at: t.parse().ok()?,
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Filters of the case list.
+#[derive(Debug, Clone)]
+pub struct CaseFilter {
+    /// What the actor may see (from the access policy).
+    pub scope: CaseScope,
+    /// Status.
+    pub status: Option<CaseStatus>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Assigned to.
+    pub assignee: Option<StaffId>,
+    /// Reference or words of the title / summaries.
+    pub text: Option<String>,
+    /// Start after.
+    pub cursor: Option<CaseCursor>,
+    /// Page size (1–200).
+    pub limit: i64,
+}
+
+/// A page of the case list.
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    /// Cases, most recently changed first.
+    pub cases: Vec<CaseSummary>,
+    /// Cursor of the next page, if any.
+    pub next: Option<CaseCursor>,
+}
+
+/// How the words of a search are matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextPlan {
+    /// `LIKE` on the rows the plan reads (PostgreSQL: its planner may use the trigram index).
+    Like,
+    /// `LIKE` on the newest `WINDOW` rows of each branch only (SQLite, first try).
+    Window,
+    /// The FTS5 trigram index (SQLite, when the window did not fill a page).
+    Fts,
+}
+
+/// Rows a windowed scan reads at most per branch.
+const WINDOW: i64 = 4000;
+
+const COLS: &str = "c.id, c.reference, c.title, c.status, c.team, c.categories, c.age_band, c.created_at, c.updated_at";
+
+enum Words {
+    None,
+    Reference(String),
+    Text(String),
+}
+
+fn words(f: &CaseFilter) -> Words {
+    match f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Words::None,
+        Some(t) => match CaseReference::parse(t) {
+            Ok(r) => Words::Reference(r.as_str().to_owned()),
+            Err(_) => Words::Text(t.to_lowercase()),
+        },
+    }
+}
+
+impl Store {
+    /// A page of the case list.
+    pub async fn list_cases(&self, f: &CaseFilter) -> Result<CasePage> {
+        if f.scope == CaseScope::Nothing {
+            return Ok(CasePage {
+                cases: vec![],
+                next: None,
+            });
+        }
+        let limit = f.limit.clamp(1, 200);
+        let searching = matches!(words(f), Words::Text(_));
+        let rows = match (self.backend(), searching) {
+            (Backend::Sqlite, true) => {
+                let first = build(f, limit, TextPlan::Window)
+                    .fetch_all(self.pool())
+                    .await?;
+                if first.len() as i64 > limit {
+                    first
+                } else {
+                    build(f, limit, TextPlan::Fts)
+                        .fetch_all(self.pool())
+                        .await?
+                }
+            }
+            _ => {
+                build(f, limit, TextPlan::Like)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        let mut cases: Vec<CaseSummary> = rows
+            .iter()
+            .map(crate::cases::summary)
+            .collect::<Result<_>>()?;
+        let next = if cases.len() as i64 > limit {
+            cases.truncate(limit as usize);
+            cases.last().map(|c| CaseCursor {
+                updated_at: c.updated_at,
+                id: c.id.to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(CasePage { cases, next })
+    }
+}
+
+/// Builds the list query. Each branch of the scope (all cases; or the actor's assigned
+/// cases and its team's) is ordered and cut to one page on its own, then merged.
+fn build(f: &CaseFilter, limit: i64, plan: TextPlan) -> Query {
+    let mut q = Query::new(format!("SELECT {COLS} FROM cases c WHERE c.id IN ("));
+    match &f.scope {
+        CaseScope::TeamOrAssigned { staff, team } => {
+            // The assigned set is small: no window needed.
+            q.push("SELECT id FROM (SELECT c.id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
+                .bind_text(staff.to_string());
+            filters(
+                &mut q,
+                f,
+                if plan == TextPlan::Window {
+                    TextPlan::Like
+                } else {
+                    plan
+                },
+            );
+            q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+                .bind_int(limit + 1);
+            q.push(") mine");
+            if let Some(t) = team {
+                q.push(" UNION SELECT id FROM (");
+                branch(&mut q, f, limit, plan, Some(t));
+                q.push(") team");
+            }
+        }
+        _ => {
+            q.push("SELECT id FROM (");
+            branch(&mut q, f, limit, plan, None);
+            q.push(") everyone");
+        }
+    }
+    q.push(") ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+        .bind_int(limit + 1);
+    q
+}
+
+/// One branch over `cases`, optionally limited to a team; windowed when asked.
+fn branch(q: &mut Query, f: &CaseFilter, limit: i64, plan: TextPlan, team: Option<&String>) {
+    if plan == TextPlan::Window {
+        q.push("SELECT c.id FROM (SELECT * FROM cases w WHERE 1=1");
+        if let Some(t) = team {
+            q.push(" AND w.team = ").bind_text(t.clone());
+        }
+        if let Some(c) = &f.cursor {
+            q.push(" AND (w.updated_at < ").bind_int(c.updated_at);
+            q.push(" OR (w.updated_at = ").bind_int(c.updated_at);
+            q.push(" AND w.id < ").bind_text(c.id.clone());
+            q.push("))");
+        }
+        q.push(" ORDER BY w.updated_at DESC, w.id DESC LIMIT ")
+            .bind_int(WINDOW);
+        q.push(") c WHERE 1=1");
+    } else {
+        q.push("SELECT c.id FROM cases c WHERE 1=1");
+        if let Some(t) = team {
+            q.push(" AND c.team = ").bind_text(t.clone());
+        }
+    }
+    filters(q, f, plan);
+    q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+        .bind_int(limit + 1);
+}
+
+/// The list filters, on columns of the case aliased `c`.
+fn filters(q: &mut Query, f: &CaseFilter, plan: TextPlan) {
+    if let Some(s) = f.status {
+        q.push(" AND c.status = ").bind_text(s.as_str().to_owned());
+    }
+    if let Some(c) = &f.category {
+        q.push(" AND c.categories LIKE ")
+            .bind_text(format!("%,{},%", like_escape(c)));
+        q.push(" ESCAPE '\\'");
+    }
+    if let Some(a) = f.assignee {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM case_assignees x WHERE x.case_id = c.id AND x.staff_id = ",
+        )
+        .bind_text(a.to_string());
+        q.push(")");
+    }
+    match words(f) {
+        Words::None => {}
+        // A reference finds its case through the unique index.
+        Words::Reference(r) => {
+            q.push(" AND c.reference = ").bind_text(r);
+        }
+        Words::Text(t) if plan == TextPlan::Fts => {
+            q.push(" AND c.id IN (SELECT k.id FROM cases_fts JOIN cases k ON k.rowid = cases_fts.rowid WHERE cases_fts.search_text GLOB ")
+                .bind_text(format!("*{}*", glob_escape(&t)));
+            q.push(")");
+        }
+        Words::Text(t) => {
+            q.push(" AND c.search_text LIKE ")
+                .bind_text(format!("%{}%", like_escape(&t)));
+            q.push(" ESCAPE '\\'");
+        }
+    }
+    if let Some(c) = &f.cursor {
+        q.push(" AND (c.updated_at < ").bind_int(c.updated_at);
+        q.push(" OR (c.updated_at = ").bind_int(c.updated_at);
+        q.push(" AND c.id < ").bind_text(c.id.clone());
+        q.push("))");
+    }
+}
