@@ -151,7 +151,6 @@ fn build(f: &CaseFilter, limit: i64, plan: TextPlan) -> Query {
     let mut q = Query::new(format!("SELECT {COLS} FROM cases c WHERE c.id IN ("));
     match &f.scope {
         CaseScope::TeamOrAssigned { staff, team } => {
-            // The assigned set is small: no window needed.
             q.push("SELECT id FROM (SELECT c.id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
                 .bind_text(staff.to_string());
             filters(
@@ -163,7 +162,8 @@ fn build(f: &CaseFilter, limit: i64, plan: TextPlan) -> Query {
                     plan
                 },
             );
-            q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+            // (staff_id, case_updated_at, case_id) is an index: read in order, stop early.
+            q.push(" ORDER BY a.case_updated_at DESC, a.case_id DESC LIMIT ")
                 .bind_int(limit + 1);
             q.push(") mine");
             if let Some(t) = team {

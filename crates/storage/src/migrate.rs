@@ -20,6 +20,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0002_search.sqlite.sql"),
         include_str!("../migrations/0002_search.postgres.sql"),
     ),
+    (
+        3,
+        "assignee_recency",
+        include_str!("../migrations/0003_assignee_recency.sqlite.sql"),
+        include_str!("../migrations/0003_assignee_recency.postgres.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -15,7 +15,7 @@ use rempart_storage::*;
 async fn store() -> (Store, TestDb) {
     let db = fresh_database().await.unwrap();
     let s = Store::connect(&db.url).await.unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 2);
+    assert_eq!(s.migrate().await.unwrap(), 3);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }
@@ -611,7 +611,7 @@ async fn search_pages_equal_a_filtered_full_listing() {
                 })
                 .map(|(c, _, _)| c)
                 .collect();
-            expected.sort_by(|a, b| (b.at, b.id.to_string()).cmp(&(a.at, a.id.to_string())));
+            expected.sort_by_key(|c| std::cmp::Reverse((c.at, c.id.to_string())));
             for limit in [1, 3, 50] {
                 let mut got = vec![];
                 let mut cursor = None;
@@ -639,4 +639,62 @@ async fn search_pages_equal_a_filtered_full_listing() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn own_cases_follow_their_latest_change() {
+    let (s, _db) = store().await;
+    let me = staff("me@example.org", Role::Counsellor, None);
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
+    let old = new_case(me.id, "D26-EEEE1", "ancien", 10, None);
+    let new = new_case(me.id, "D26-EEEE2", "récent", 20, None);
+    for c in [&old, &new] {
+        s.create_case(c, None, &audit(c.at, me.id, "case.created").case(c.id))
+            .await
+            .unwrap();
+    }
+    let mine = CaseFilter {
+        scope: CaseScope::TeamOrAssigned {
+            staff: me.id,
+            team: None,
+        },
+        status: None,
+        category: None,
+        assignee: None,
+        text: None,
+        cursor: None,
+        limit: 1,
+    };
+    assert_eq!(s.list_cases(&mine).await.unwrap().cases[0].id, new.id);
+    let n = NoteRecord {
+        id: NoteId::new(),
+        case_id: old.id,
+        visibility: NoteVisibility::Team,
+        body: "relance".into(),
+        author_id: me.id,
+        author_name: String::new(),
+        created_at: 30,
+    };
+    s.add_note(&n, &audit(30, me.id, "note.added").case(old.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_cases(&mine).await.unwrap().cases[0].id,
+        old.id,
+        "the note made the old case the newest"
+    );
+    s.set_case_assignees(
+        new.id,
+        &[me.id],
+        &audit(40, me.id, "case.assigned").case(new.id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.list_cases(&mine).await.unwrap().cases[0].id,
+        new.id,
+        "a re-assignment counts as a change"
+    );
 }
