@@ -85,14 +85,23 @@ proptest! {
             b.set_strategy(strategy);
             banks.push(b);
         }
+        let mut queries = Vec::new();
         for i in 0..24usize {
             let k = [0, 1, 16, 30, 31, 32, 33, 40, 64, 128][i % 10];
             let q = near(&entries, i * 31 + salt as usize % 997, k, salt ^ i as u64);
+            queries.push(q);
             for r in [radius, 31, 32, 33] {
                 let want = brute(&entries, &q, r);
                 for b in &banks {
                     prop_assert_eq!(&b.query_radius(&q, r), &want, "k={} r={}", k, r);
                 }
+            }
+        }
+        // Batched queries give the same lists, in query order.
+        for r in [radius, 31, 32, 33] {
+            let want: Vec<Vec<Match>> = queries.iter().map(|q| brute(&entries, q, r)).collect();
+            for b in &banks {
+                prop_assert_eq!(&b.query_batch(&queries, r), &want, "batch r={}", r);
             }
         }
     }
@@ -125,6 +134,9 @@ proptest! {
             prop_assert_eq!(bank.len(), model.len());
             let q = near(&entries, pick, i % 40, pick as u64);
             prop_assert_eq!(bank.query_radius(&q, 31), brute(&model, &q, 31));
+            let batch = bank.query_batch(&[q, hash], 31);
+            prop_assert_eq!(&batch[0], &brute(&model, &q, 31));
+            prop_assert_eq!(&batch[1], &brute(&model, &hash, 31));
         }
         bank.flush_tail();
         let mut got = bank.entries();
@@ -157,6 +169,10 @@ fn remove_hash_withdraws_every_id_and_banks_are_separate() {
         names,
         vec![("ncii", 1, 0), ("ncii", 2, 0), ("platform", 9, 2)]
     );
+    let batch = banks.query_batch(&[b, a], 31);
+    assert_eq!(batch.len(), 2);
+    assert_eq!(batch[1], hits);
+    assert_eq!(batch[0].len(), 1);
     let ncii = banks.bank_mut("ncii");
     assert_eq!(ncii.remove_hash(&a), 2);
     assert_eq!(ncii.remove_hash(&a), 0);
@@ -194,7 +210,14 @@ fn boundary_pairs_are_honoured() {
     for strategy in [SearchMode::Index, SearchMode::Scan] {
         let mut bank = HashBank::from_entries(entries.clone()).unwrap();
         bank.set_strategy(strategy);
+        let queries: Vec<Hash256> = csv
+            .rows
+            .iter()
+            .map(|r| Hash256::parse(&r[ca]).unwrap())
+            .collect();
+        let batch = bank.query_batch(&queries, 31);
         for (i, r) in csv.rows.iter().enumerate() {
+            assert_eq!(batch[i], bank.query_radius(&queries[i], 31), "row {i}");
             let (a, b) = (
                 Hash256::parse(&r[ca]).unwrap(),
                 Hash256::parse(&r[cb]).unwrap(),
@@ -223,9 +246,11 @@ fn needles_vs_haystack_reproduced_exactly() {
     indexed.set_strategy(SearchMode::Index);
     let needles = common::hash_lines(&inputs.join("needles.txt"));
     let mut got = Vec::new();
+    let batch = indexed.query_batch(&needles, 31);
     for (n, needle) in needles.iter().enumerate() {
         let hits = haystack.query_radius(needle, 31);
         assert_eq!(hits, indexed.query_radius(needle, 31));
+        assert_eq!(hits, batch[n]);
         for m in hits {
             got.push(format!(
                 "{},{},{},{},{}",
@@ -243,4 +268,49 @@ fn needles_vs_haystack_reproduced_exactly() {
     want.sort();
     assert_eq!(want.len(), 250);
     assert_eq!(got, want);
+}
+
+/// A bank large enough for the wide layout and the batched path (>= 1.5 M entries):
+/// single and batched queries equal a brute-force scan at the boundary radii.
+#[test]
+fn large_bank_equals_brute_force() {
+    let mut s = 0x0123_4567_89ab_cdefu64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let mut entries: Vec<(Hash256, u64)> = (0..1_600_000u64)
+        .map(|i| (hash_from([next(), next(), next(), next()]), i))
+        .collect();
+    // near-duplicates at every distance up to 40 of the first 400 entries
+    for i in 0..400usize {
+        let h = near(&entries, i, i % 41, i as u64);
+        entries.push((h, 5_000_000 + i as u64));
+    }
+    let queries: Vec<Hash256> = (0..60usize)
+        .map(|i| {
+            near(
+                &entries,
+                i * 7,
+                [0, 1, 2, 16, 23, 30, 31, 32, 33, 40][i % 10],
+                99 + i as u64,
+            )
+        })
+        .collect();
+    let bank = HashBank::from_entries(entries.clone()).unwrap();
+    for r in [31, 32, 33] {
+        let want: Vec<Vec<Match>> = queries.iter().map(|q| brute(&entries, q, r)).collect();
+        let single: Vec<Vec<Match>> = queries.iter().map(|q| bank.query_radius(q, r)).collect();
+        assert_eq!(single, want, "r={r}");
+        assert_eq!(bank.query_batch(&queries, r), want, "batch r={r}");
+        assert!(want.iter().filter(|w| !w.is_empty()).count() >= 30);
+    }
+    // More queries than one batch block (1024): the lists stay in query order.
+    let many: Vec<Hash256> = (0..1100usize)
+        .map(|i| near(&entries, i * 13, i % 35, i as u64))
+        .collect();
+    let single: Vec<Vec<Match>> = many.iter().map(|q| bank.query_radius(q, 31)).collect();
+    assert_eq!(bank.query_batch(&many, 31), single);
 }

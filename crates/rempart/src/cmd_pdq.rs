@@ -13,7 +13,7 @@
 //! processed and the command then fails.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use rempart_pdq::Hash256;
@@ -103,7 +103,7 @@ fn hash_files(
 }
 
 fn match_hashes(
-    bank_path: &PathBuf,
+    bank_path: &Path,
     radius: u32,
     hashes: &[String],
     out: &mut impl std::io::Write,
