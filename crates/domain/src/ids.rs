@@ -82,6 +82,10 @@ typed_id!(
     /// A piece of evidence (metadata only in this crate).
     EvidenceId
 );
+typed_id!(
+    /// A live conversation (web chat, WhatsApp, Messenger).
+    ConversationId
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod labelled;
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod chat;
 pub mod contact;
 pub mod directory;
 pub mod ids;

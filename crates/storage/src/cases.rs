@@ -455,7 +455,7 @@ fn contact(r: &AnyRow) -> Result<ContactRecord> {
     })
 }
 
-async fn insert_contact(tx: &mut sqlx::AnyConnection, k: &ContactRecord) -> Result<()> {
+pub(crate) async fn insert_contact(tx: &mut sqlx::AnyConnection, k: &ContactRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO contacts (id, case_id, channel, caller_type, age_band, categories, summary, outcome, person_key, \
          started_at, duration_s, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",

@@ -10,6 +10,7 @@ mod audit;
 mod bulk;
 mod case_list;
 mod cases;
+mod chat;
 mod migrate;
 mod records;
 mod sql;
@@ -18,6 +19,7 @@ pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
+pub use chat::{Appended, ConversationRecord, MessageRecord, NewConversation};
 pub use records::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -26,6 +26,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0003_assignee_recency.sqlite.sql"),
         include_str!("../migrations/0003_assignee_recency.postgres.sql"),
     ),
+    (
+        4,
+        "conversations",
+        include_str!("../migrations/0004_conversations.sql"),
+        include_str!("../migrations/0004_conversations.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -1,0 +1,451 @@
+//! Conversations and their messages: idempotent appends (a retried message with the same
+//! client id is stored once), the waiting queue, and taking the most urgent conversation.
+
+use crate::audit::{AuditEntry, append};
+use crate::records::{ContactRecord, decode_list, encode_list};
+use crate::{Result, StorageError, Store};
+use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
+use rempart_domain::ids::{CaseId, ConversationId, StaffId};
+use rempart_domain::values::{AgeBand, CallerType, Channel};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A new conversation.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    /// Id.
+    pub id: ConversationId,
+    /// SHA-256 of the visitor's session token.
+    pub token_hash: String,
+    /// Pseudonymous person key.
+    pub person_key: String,
+    /// Channel.
+    pub channel: Channel,
+    /// `Waiting`, or `LeftMessage` when the line is closed.
+    pub status: ConversationStatus,
+    /// Pre-chat answers.
+    pub caller_type: Option<CallerType>,
+    /// Pre-chat answers.
+    pub age_band: Option<AgeBand>,
+    /// Queue priority.
+    pub priority: i64,
+    /// Language of the widget.
+    pub lang: String,
+    /// Start (ms).
+    pub at: i64,
+}
+
+/// A conversation as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRecord {
+    /// Id.
+    pub id: ConversationId,
+    /// Pseudonymous person key.
+    pub person_key: String,
+    /// Channel.
+    pub channel: Channel,
+    /// Status.
+    pub status: ConversationStatus,
+    /// Queue priority.
+    pub priority: i64,
+    /// Risks signalled so far.
+    pub risks: Vec<RiskKind>,
+    /// Pre-chat answer.
+    pub caller_type: Option<CallerType>,
+    /// Pre-chat answer.
+    pub age_band: Option<AgeBand>,
+    /// Language.
+    pub lang: String,
+    /// The counsellor handling it.
+    pub assigned_to: Option<StaffId>,
+    /// The case it opened or joined.
+    pub case_id: Option<CaseId>,
+    /// Start (ms).
+    pub created_at: i64,
+    /// In the queue since (ms).
+    pub waiting_since: i64,
+    /// Last message (ms).
+    pub last_activity_at: i64,
+    /// End (ms).
+    pub ended_at: Option<i64>,
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Conversation.
+    pub conversation_id: ConversationId,
+    /// Position in the conversation, from 1.
+    pub seq: i64,
+    /// Who wrote it.
+    pub sender: Sender,
+    /// The counsellor who wrote it.
+    pub author_id: Option<StaffId>,
+    /// The sender's id for it (idempotency).
+    pub client_id: String,
+    /// Text.
+    pub body: String,
+    /// Committed at (ms).
+    pub created_at: i64,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now.
+    New(MessageRecord),
+    /// Already stored under this client id: nothing written.
+    Duplicate(MessageRecord),
+}
+
+impl Appended {
+    /// The stored message.
+    pub fn message(&self) -> &MessageRecord {
+        match self {
+            Appended::New(m) | Appended::Duplicate(m) => m,
+        }
+    }
+}
+
+const CONV_COLS: &str = "id, person_key, channel, status, priority, risks, caller_type, age_band, lang, assigned_to, \
+     case_id, created_at, waiting_since, last_activity_at, ended_at";
+
+fn bad(what: &'static str) -> impl Fn(rempart_domain::labelled::UnknownCode) -> StorageError {
+    move |_| StorageError::Corrupt(what)
+}
+
+fn conversation(r: &AnyRow) -> Result<ConversationRecord> {
+    let id: String = r.try_get("id")?;
+    let channel: String = r.try_get("channel")?;
+    let status: String = r.try_get("status")?;
+    let risks: String = r.try_get("risks")?;
+    let caller: Option<String> = r.try_get("caller_type")?;
+    let age: Option<String> = r.try_get("age_band")?;
+    let assigned: Option<String> = r.try_get("assigned_to")?;
+    let case: Option<String> = r.try_get("case_id")?;
+    Ok(ConversationRecord {
+        id: ConversationId::parse(&id).map_err(|_| StorageError::Corrupt("conversations.id"))?,
+        person_key: r.try_get("person_key")?,
+        channel: Channel::parse(&channel).map_err(bad("conversations.channel"))?,
+        status: ConversationStatus::parse(&status).map_err(bad("conversations.status"))?,
+        priority: r.try_get("priority")?,
+        risks: decode_list(&risks)
+            .iter()
+            .map(|k| RiskKind::parse(k))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(bad("conversations.risks"))?,
+        caller_type: caller
+            .map(|c| CallerType::parse(&c))
+            .transpose()
+            .map_err(bad("conversations.caller_type"))?,
+        age_band: age
+            .map(|a| AgeBand::parse(&a))
+            .transpose()
+            .map_err(bad("conversations.age_band"))?,
+        lang: r.try_get("lang")?,
+        assigned_to: assigned
+            .map(|a| StaffId::parse(&a))
+            .transpose()
+            .map_err(|_| StorageError::Corrupt("conversations.assigned_to"))?,
+        case_id: case
+            .map(|c| CaseId::parse(&c))
+            .transpose()
+            .map_err(|_| StorageError::Corrupt("conversations.case_id"))?,
+        created_at: r.try_get("created_at")?,
+        waiting_since: r.try_get("waiting_since")?,
+        last_activity_at: r.try_get("last_activity_at")?,
+        ended_at: r.try_get("ended_at")?,
+    })
+}
+
+fn message(r: &AnyRow) -> Result<MessageRecord> {
+    let id: String = r.try_get("conversation_id")?;
+    let sender: String = r.try_get("sender")?;
+    let author: Option<String> = r.try_get("author_id")?;
+    Ok(MessageRecord {
+        conversation_id: ConversationId::parse(&id)
+            .map_err(|_| StorageError::Corrupt("messages.conversation_id"))?,
+        seq: r.try_get("seq")?,
+        sender: Sender::parse(&sender).map_err(bad("messages.sender"))?,
+        author_id: author
+            .map(|a| StaffId::parse(&a))
+            .transpose()
+            .map_err(|_| StorageError::Corrupt("messages.author_id"))?,
+        client_id: r.try_get("client_id")?,
+        body: r.try_get("body")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+const MSG_COLS: &str = "conversation_id, seq, sender, author_id, client_id, body, created_at";
+
+fn risk_codes(r: &[RiskKind]) -> Vec<String> {
+    r.iter().map(|k| k.as_str().to_owned()).collect()
+}
+
+impl Store {
+    /// Starts a conversation.
+    pub async fn create_conversation(&self, c: &NewConversation, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, token_hash, person_key, channel, status, priority, risks, caller_type, age_band, \
+             lang, assigned_to, case_id, next_seq, created_at, waiting_since, last_activity_at, ended_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, NULL, NULL, 1, $10, $10, $10, NULL)",
+        )
+        .bind(c.id.to_string())
+        .bind(c.token_hash.clone())
+        .bind(c.person_key.clone())
+        .bind(c.channel.as_str())
+        .bind(c.status.as_str())
+        .bind(c.priority)
+        .bind(c.caller_type.map(|x| x.as_str()))
+        .bind(c.age_band.map(|x| x.as_str()))
+        .bind(c.lang.clone())
+        .bind(c.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::conflict_on_unique)?;
+        append(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The conversation of a visitor's session token (by its hash).
+    pub async fn conversation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ConversationRecord>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE token_hash = $1"
+        )))
+        .bind(token_hash.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
+        r.as_ref().map(conversation).transpose()
+    }
+
+    /// A conversation by id.
+    pub async fn conversation(&self, id: ConversationId) -> Result<Option<ConversationRecord>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        r.as_ref().map(conversation).transpose()
+    }
+
+    /// Appends a message once per (sender, client id), committed before this returns.
+    /// `risks` (with the new priority) replaces the conversation's risk signals when given.
+    /// A closed conversation refuses new messages (`Conflict`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn append_message(
+        &self,
+        id: ConversationId,
+        sender: Sender,
+        author: Option<StaffId>,
+        client_id: &str,
+        body: &str,
+        at: i64,
+        risks: Option<(&[RiskKind], i64)>,
+    ) -> Result<Appended> {
+        if let Some(m) = self.message_by_client(id, sender, client_id).await? {
+            return Ok(Appended::Duplicate(m));
+        }
+        let mut tx = self.write_tx().await?;
+        let row = match risks {
+            Some((r, p)) => {
+                sqlx::query(
+                    "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1, risks = $2, priority = $3 \
+                     WHERE id = $4 AND status IN ('waiting', 'active') RETURNING next_seq",
+                )
+                .bind(at)
+                .bind(encode_list(&risk_codes(r)))
+                .bind(p)
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1 \
+                     WHERE id = $2 AND status IN ('waiting', 'active') RETURNING next_seq",
+                )
+                .bind(at)
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let Some(row) = row else {
+            return Err(StorageError::Conflict);
+        };
+        let seq: i64 = row.try_get::<i64, _>(0)? - 1;
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )))
+        .bind(id.to_string())
+        .bind(seq)
+        .bind(sender.as_str())
+        .bind(author.map(|a| a.to_string()))
+        .bind(client_id.to_owned())
+        .bind(body.to_owned())
+        .bind(at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(Appended::New(MessageRecord {
+                    conversation_id: id,
+                    seq,
+                    sender,
+                    author_id: author,
+                    client_id: client_id.to_owned(),
+                    body: body.to_owned(),
+                    created_at: at,
+                }))
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                // A concurrent retry of the same message won the race: answer with it.
+                match crate::conflict_on_unique(e) {
+                    StorageError::Conflict => self
+                        .message_by_client(id, sender, client_id)
+                        .await?
+                        .map(Appended::Duplicate)
+                        .ok_or(StorageError::Conflict),
+                    other => Err(other),
+                }
+            }
+        }
+    }
+
+    async fn message_by_client(
+        &self,
+        id: ConversationId,
+        sender: Sender,
+        client_id: &str,
+    ) -> Result<Option<MessageRecord>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 AND sender = $2 AND client_id = $3"
+        )))
+        .bind(id.to_string())
+        .bind(sender.as_str())
+        .bind(client_id.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
+        r.as_ref().map(message).transpose()
+    }
+
+    /// Messages after `after_seq`, oldest first (at most `limit`).
+    pub async fn messages(
+        &self,
+        id: ConversationId,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        )))
+        .bind(id.to_string())
+        .bind(after_seq)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message).collect()
+    }
+
+    /// The waiting queue: highest priority first, then longest wait.
+    pub async fn queue(&self) -> Result<Vec<ConversationRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE status = 'waiting' \
+             ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 500"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+
+    /// Gives the most urgent waiting conversation to `staff`, or None when the queue is
+    /// empty. Safe when several counsellors (on several nodes) take at once: each
+    /// conversation goes to exactly one.
+    pub async fn take_next(&self, staff: StaffId, at: i64) -> Result<Option<ConversationRecord>> {
+        for _ in 0..8 {
+            let mut tx = self.write_tx().await?;
+            let next: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM conversations WHERE status = 'waiting' ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(next) = next else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let n = sqlx::query(
+                "UPDATE conversations SET status = 'active', assigned_to = $1, last_activity_at = $2 WHERE id = $3 AND status = 'waiting'",
+            )
+            .bind(staff.to_string())
+            .bind(at)
+            .bind(next.clone())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                let cid = ConversationId::parse(&next)
+                    .map_err(|_| StorageError::Corrupt("conversations.id"))?;
+                append(
+                    &mut tx,
+                    &AuditEntry::new(at, Some(staff), "conversation.taken", "conversation")
+                        .object(cid),
+                )
+                .await?;
+                tx.commit().await?;
+                return self.conversation(cid).await;
+            }
+            // Someone else took it between our read and our write: try the next one.
+            tx.rollback().await?;
+        }
+        Err(StorageError::Conflict)
+    }
+
+    /// Ends a conversation and stores its contact summary in the same transaction.
+    pub async fn end_conversation(
+        &self,
+        id: ConversationId,
+        contact: &ContactRecord,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE conversations SET status = 'ended', ended_at = $1, case_id = $2 WHERE id = $3 AND status IN ('waiting', 'active')",
+        )
+        .bind(audit.at)
+        .bind(contact.case_id.map(|c| c.to_string()))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StorageError::Conflict);
+        }
+        crate::cases::insert_contact(&mut tx, contact).await?;
+        append(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Earlier conversations of the same person, newest first.
+    pub async fn conversations_for_person(
+        &self,
+        person_key: &str,
+    ) -> Result<Vec<ConversationRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE person_key = $1 ORDER BY created_at DESC LIMIT 100"
+        )))
+        .bind(person_key.to_owned())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+}

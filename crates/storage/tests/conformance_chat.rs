@@ -1,0 +1,234 @@
+//! Conversations on both databases: idempotent messages, the queue, taking and ending.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
+use rempart_domain::ids::{ContactId, ConversationId, StaffId};
+use rempart_domain::policy::Role;
+use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
+use rempart_storage::testing::{TestDb, fresh_database};
+use rempart_storage::*;
+
+async fn store() -> (Store, TestDb) {
+    let db = fresh_database().await.unwrap();
+    let s = Store::connect(&db.url).await.unwrap();
+    s.migrate().await.unwrap();
+    (s, db)
+}
+
+async fn counsellor(s: &Store, email: &str) -> StaffId {
+    let r = StaffRecord {
+        id: StaffId::new(),
+        email: email.into(),
+        display_name: email.into(),
+        role: Role::Counsellor,
+        team: None,
+        lang: "fr".into(),
+        password_hash: "x".into(),
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: 0,
+        recovery_codes: vec![],
+        disabled: false,
+        failed_logins: 0,
+        locked_until: 0,
+        created_at: 1,
+    };
+    s.create_staff(&r, &AuditEntry::new(1, None, "staff.created", "staff"))
+        .await
+        .unwrap();
+    r.id
+}
+
+async fn conv(s: &Store, token: &str, priority: i64, at: i64) -> ConversationId {
+    let c = NewConversation {
+        id: ConversationId::new(),
+        token_hash: token.into(),
+        person_key: format!("pk-{token}"),
+        channel: Channel::WebChat,
+        status: ConversationStatus::Waiting,
+        caller_type: Some(CallerType::Victim),
+        age_band: Some(AgeBand::From11To14),
+        priority,
+        lang: "fr".into(),
+        at,
+    };
+    s.create_conversation(
+        &c,
+        &AuditEntry::new(at, None, "conversation.started", "conversation").object(c.id),
+    )
+    .await
+    .unwrap();
+    c.id
+}
+
+#[tokio::test]
+async fn messages_are_stored_once_per_client_id_in_order() {
+    let (s, _db) = store().await;
+    let id = conv(&s, "t1", 0, 10).await;
+    let a = s
+        .append_message(id, Sender::Visitor, None, "c-1", "bonjour", 11, None)
+        .await
+        .unwrap();
+    assert!(matches!(a, Appended::New(ref m) if m.seq == 1));
+    let again = s
+        .append_message(id, Sender::Visitor, None, "c-1", "bonjour", 12, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Appended::Duplicate(a.message().clone()),
+        "a retry returns the stored message"
+    );
+    let b = s
+        .append_message(
+            id,
+            Sender::Visitor,
+            None,
+            "c-2",
+            "il va publier ce soir",
+            13,
+            Some((&[RiskKind::ImminentPublication], 50)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.message().seq, 2);
+    // the same client id from the other side is another message
+    let staff = counsellor(&s, "c@x.org").await;
+    let c = s
+        .append_message(
+            id,
+            Sender::Counsellor,
+            Some(staff),
+            "c-1",
+            "Je t'écoute",
+            14,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.message().seq, 3);
+    let all = s.messages(id, 0, 100).await.unwrap();
+    assert_eq!(all.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(s.messages(id, 2, 100).await.unwrap().len(), 1);
+    let rec = s.conversation(id).await.unwrap().unwrap();
+    assert_eq!(rec.risks, vec![RiskKind::ImminentPublication]);
+    assert_eq!(rec.priority, 50);
+    assert_eq!(s.conversation_by_token("t1").await.unwrap().unwrap().id, id);
+    assert!(s.conversation_by_token("nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn concurrent_retries_store_one_message() {
+    let (s, _db) = store().await;
+    let id = conv(&s, "t1", 0, 10).await;
+    let mut tasks = vec![];
+    for i in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.append_message(id, Sender::Visitor, None, "same", "texte", 20 + i, None)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut new = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), Appended::New(_)) {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 1);
+    assert_eq!(s.messages(id, 0, 100).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_most_urgent_is_taken_first_and_by_one_counsellor_only() {
+    let (s, _db) = store().await;
+    let calm_old = conv(&s, "a", 0, 10).await;
+    let urgent = conv(&s, "b", 100, 30).await;
+    let calm_new = conv(&s, "c", 0, 20).await;
+    let q: Vec<_> = s.queue().await.unwrap().iter().map(|c| c.id).collect();
+    assert_eq!(q, vec![urgent, calm_old, calm_new]);
+
+    let mut staff = vec![];
+    for i in 0..4 {
+        staff.push(counsellor(&s, &format!("c{i}@x.org")).await);
+    }
+    let mut tasks = vec![];
+    for st in staff.clone() {
+        let s = s.clone();
+        tasks.push(tokio::spawn(
+            async move { s.take_next(st, 40).await.unwrap() },
+        ));
+    }
+    let mut taken = vec![];
+    for t in tasks {
+        if let Some(c) = t.await.unwrap() {
+            assert_eq!(c.status, ConversationStatus::Active);
+            taken.push((c.id, c.assigned_to.unwrap()));
+        }
+    }
+    assert_eq!(
+        taken.len(),
+        3,
+        "three conversations, four counsellors: one gets none"
+    );
+    let mut ids: Vec<_> = taken.iter().map(|t| t.0).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "no conversation given twice");
+    assert!(s.queue().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
+    let (s, _db) = store().await;
+    let staff = counsellor(&s, "c@x.org").await;
+    let id = conv(&s, "t", 0, 10).await;
+    s.take_next(staff, 11).await.unwrap().unwrap();
+    let contact = ContactRecord {
+        id: ContactId::new(),
+        case_id: None,
+        channel: Channel::WebChat,
+        caller_type: CallerType::Victim,
+        age_band: AgeBand::From11To14,
+        categories: vec!["cyber_harassment".into()],
+        summary: "Écoute, conseils de signalement".into(),
+        outcome: ContactOutcome::Listened,
+        person_key: Some("pk-t".into()),
+        started_at: 10,
+        duration_s: Some(600),
+        created_by: staff,
+        created_at: 20,
+    };
+    s.end_conversation(
+        id,
+        &contact,
+        &AuditEntry::new(20, Some(staff), "conversation.ended", "conversation").object(id),
+    )
+    .await
+    .unwrap();
+    let rec = s.conversation(id).await.unwrap().unwrap();
+    assert_eq!(rec.status, ConversationStatus::Ended);
+    assert_eq!(rec.ended_at, Some(20));
+    assert!(matches!(
+        s.append_message(id, Sender::Visitor, None, "late", "encore là ?", 21, None)
+            .await,
+        Err(StorageError::Conflict)
+    ));
+    assert!(matches!(
+        s.end_conversation(
+            id,
+            &contact,
+            &AuditEntry::new(22, Some(staff), "conversation.ended", "conversation")
+        )
+        .await,
+        Err(StorageError::Conflict)
+    ));
+    assert_eq!(
+        s.contacts_for_person("pk-t").await.unwrap().len(),
+        1,
+        "the summary is a contact, stored once"
+    );
+    assert_eq!(s.conversations_for_person("pk-t").await.unwrap().len(), 1);
+    assert!(s.audit_verify().await.unwrap().problems.is_empty());
+}
