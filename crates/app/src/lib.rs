@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod chat;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -14,9 +15,10 @@ pub mod totp;
 
 use clock::Clock;
 use rempart_domain::calendar::OpeningCalendar;
+use rempart_domain::chat::RiskLexicon;
 use rempart_domain::directory::Directory;
 use rempart_domain::taxonomy::Taxonomy;
-use rempart_storage::Store;
+use rempart_storage::{PubSub, Store};
 use settings::Settings;
 use std::sync::Arc;
 
@@ -37,6 +39,10 @@ pub struct App {
     pub directory: Arc<Directory>,
     /// Opening hours.
     pub calendar: Arc<OpeningCalendar>,
+    /// Words that signal danger in messages.
+    pub risk: Arc<RiskLexicon>,
+    /// Live events, across nodes.
+    pub pubsub: PubSub,
 }
 
 /// Start-up failed.
@@ -55,7 +61,10 @@ impl App {
     pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let store = Store::connect(settings.database_url.expose()).await?;
         store.migrate().await?;
+        let pubsub = PubSub::start(store.clone(), settings.database_url.expose()).await?;
         Ok(App {
+            pubsub,
+            risk: Arc::new(RiskLexicon::defaults().map_err(|e| StartError::Data(e.to_string()))?),
             store,
             clock,
             settings: Arc::new(settings),

@@ -40,6 +40,12 @@ pub struct Settings {
     pub person_key_secret: Secret,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
+    /// Sites allowed to embed the chat widget (origins, e.g. `https://www.helpline.example`).
+    pub widget_allowed_origins: Vec<String>,
+    /// How long a visitor's browser may resume a conversation after a reload, minutes.
+    pub chat_resume_minutes: i64,
+    /// Where the quick-exit button sends the visitor (a neutral https site).
+    pub quick_exit_url: String,
 }
 
 impl Default for Settings {
@@ -61,6 +67,9 @@ impl Default for Settings {
             log_format: "text".into(),
             person_key_secret: Secret::default(),
             max_body_bytes: 256 * 1024,
+            widget_allowed_origins: vec![],
+            chat_resume_minutes: 30,
+            quick_exit_url: "https://www.google.com/search?q=meteo".into(),
         }
     }
 }
@@ -98,6 +107,12 @@ log_format = "text"
 person_key_secret = ""
 # Largest request body accepted, bytes.
 max_body_bytes = 262144
+# Sites allowed to embed the chat widget in a frame, e.g. ["https://www.helpline.example"].
+widget_allowed_origins = []
+# A visitor's browser may resume its conversation after a reload for this many minutes.
+chat_resume_minutes = 30
+# Where the quick-exit button sends the visitor: a neutral https site.
+quick_exit_url = "https://www.google.com/search?q=meteo"
 "#;
 
 /// Loading failed.
@@ -170,6 +185,22 @@ impl Settings {
         if self.argon2_memory_kib < 8 || self.argon2_iterations < 1 {
             return bad("argon2 cost too low");
         }
+        if !self.quick_exit_url.starts_with("https://") {
+            return bad("quick_exit_url must be an https URL");
+        }
+        for o in &self.widget_allowed_origins {
+            let host = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            let ok = host.is_some_and(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            });
+            if !ok {
+                return bad("widget_allowed_origins must be origins like https://www.example.org");
+            }
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be text or json");
         }
@@ -214,6 +245,11 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:7");
         assert!(!s.secure_cookies);
         assert_eq!(s.require_totp_roles, vec!["admin"]);
+        std::fs::write(&f, "widget_allowed_origins = [\"https://ok.example\", \"https://evil.example/path; script-src *\"]\n").unwrap();
+        assert!(
+            Settings::load(Some(&f), std::iter::empty()).is_err(),
+            "an origin cannot smuggle CSP"
+        );
         std::fs::write(&f, "no_such_key = 1\n").unwrap();
         assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
         let env = vec![(

@@ -20,7 +20,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
 
 function findTestdata() {
-  if (process.env.REMPART_PDQ_TESTDATA) return process.env.REMPART_PDQ_TESTDATA;
+  // resolved: the path may contain "..", and served files are checked against it
+  if (process.env.REMPART_PDQ_TESTDATA) return path.resolve(process.env.REMPART_PDQ_TESTDATA);
   for (let dir = here; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'shared', 'testdata', 'pdq');
     if (existsSync(path.join(candidate, 'expected'))) return candidate;

@@ -257,7 +257,7 @@ impl Store {
             Some((r, p)) => {
                 sqlx::query(
                     "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1, risks = $2, priority = $3 \
-                     WHERE id = $4 AND status IN ('waiting', 'active') RETURNING next_seq",
+                     WHERE id = $4 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
                 )
                 .bind(at)
                 .bind(encode_list(&risk_codes(r)))
@@ -269,7 +269,7 @@ impl Store {
             None => {
                 sqlx::query(
                     "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1 \
-                     WHERE id = $2 AND status IN ('waiting', 'active') RETURNING next_seq",
+                     WHERE id = $2 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
                 )
                 .bind(at)
                 .bind(id.to_string())
@@ -418,7 +418,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query(
-            "UPDATE conversations SET status = 'ended', ended_at = $1, case_id = $2 WHERE id = $3 AND status IN ('waiting', 'active')",
+            "UPDATE conversations SET status = 'ended', ended_at = $1, case_id = $2 WHERE id = $3 AND status IN ('waiting', 'active', 'left_message')",
         )
         .bind(audit.at)
         .bind(contact.case_id.map(|c| c.to_string()))
@@ -444,6 +444,29 @@ impl Store {
             "SELECT {CONV_COLS} FROM conversations WHERE person_key = $1 ORDER BY created_at DESC LIMIT 100"
         )))
         .bind(person_key.to_owned())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+}
+
+impl Store {
+    /// Messages left while the line was closed, oldest first.
+    pub async fn left_messages(&self) -> Result<Vec<ConversationRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE status = 'left_message' ORDER BY waiting_since ASC, id ASC LIMIT 500"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+
+    /// Conversations a counsellor is handling now.
+    pub async fn active_conversations(&self, staff: StaffId) -> Result<Vec<ConversationRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE assigned_to = $1 AND status = 'active' ORDER BY last_activity_at DESC LIMIT 100"
+        )))
+        .bind(staff.to_string())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(conversation).collect()

@@ -12,6 +12,7 @@ mod case_list;
 mod cases;
 mod chat;
 mod migrate;
+mod pubsub;
 mod records;
 mod sql;
 mod staff;
@@ -20,6 +21,7 @@ pub mod testing;
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ConversationRecord, MessageRecord, NewConversation};
+pub use pubsub::{Event, PubSub};
 pub use records::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -232,3 +232,48 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
     assert_eq!(s.conversations_for_person("pk-t").await.unwrap().len(), 1);
     assert!(s.audit_verify().await.unwrap().problems.is_empty());
 }
+
+#[tokio::test]
+async fn events_reach_every_node() {
+    let (a, db) = store().await;
+    let b = Store::connect(&db.url).await.unwrap();
+    let node_a = PubSub::start(a.clone(), &db.url).await.unwrap();
+    let node_b = if a.backend() == Backend::Postgres {
+        PubSub::start(b.clone(), &db.url).await.unwrap()
+    } else {
+        node_a.clone()
+    };
+    let mut on_b = node_b.subscribe();
+    let mut on_a = node_a.subscribe();
+    let e = Event::Message {
+        conversation: "c1".into(),
+        seq: 3,
+    };
+    node_a.publish(e.clone()).await.unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    assert_eq!(
+        tokio::time::timeout(wait, on_b.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        e,
+        "the other node hears it"
+    );
+    assert_eq!(
+        tokio::time::timeout(wait, on_a.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        e,
+        "and so does the publisher's node, once"
+    );
+    node_b.publish(Event::Queue).await.unwrap();
+    assert_eq!(
+        tokio::time::timeout(wait, on_a.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        Event::Queue
+    );
+    assert!(on_a.try_recv().is_err(), "no duplicate delivery");
+}

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pages;
 pub mod render;
 pub mod routes;
+pub mod widget;
 
 use axum::Router;
 use axum::extract::FromRef;

@@ -85,16 +85,29 @@ pub async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Re
 /// Security headers: a strict CSP (no inline script, no framing), no sniffing, no
 /// referrer, and `no-store` on everything but the static assets.
 pub async fn security_headers(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let is_asset = req.uri().path().starts_with("/assets/");
+    let path = req.uri().path().to_owned();
+    let is_asset = path.starts_with("/assets/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-        ),
+    // The chat frame may be embedded by this origin (the demo page) and by the helpline's
+    // sites listed in the settings; everything else may be framed by no one.
+    let framing = if path == "/widget/frame" {
+        let mut f = String::from("frame-ancestors 'self'");
+        for o in &st.app.settings.widget_allowed_origins {
+            f.push(' ');
+            f.push_str(o);
+        }
+        f
+    } else {
+        "frame-ancestors 'none'".to_owned()
+    };
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         form-action 'self'; {framing}; base-uri 'none'; object-src 'none'"
     );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -103,7 +116,9 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if path != "/widget/frame" {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),

@@ -22,6 +22,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("staff.html", include_str!("../templates/staff.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("chats.html", include_str!("../templates/chats.html")),
+    ("chat.html", include_str!("../templates/chat.html")),
+    (
+        "widget_frame.html",
+        include_str!("../templates/widget_frame.html"),
+    ),
+    ("demo.html", include_str!("../templates/demo.html")),
 ];
 
 /// The template environment.

@@ -2,7 +2,7 @@
 //! the OpenAPI document and the route × role test are all built from it.
 
 use crate::AppState;
-use crate::{api, pages};
+use crate::{api, pages, widget};
 use axum::routing::{MethodRouter, get, post, put};
 
 /// Who may call a route (documentation; each handler enforces it through the
@@ -246,6 +246,98 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
             "Audit trail",
             get(pages::audit::list),
         ),
+        r(
+            "GET",
+            "/chats",
+            Staff("log_contact"),
+            "Chat queue and own conversations",
+            get(pages::chats::queue),
+        ),
+        r(
+            "POST",
+            "/chats/take",
+            Staff("log_contact"),
+            "Take the most urgent waiting conversation",
+            post(pages::chats::take),
+        ),
+        r(
+            "GET",
+            "/chats/{id}",
+            Session,
+            "A conversation (its counsellor; supervisors read)",
+            get(pages::chats::show),
+        ),
+        r(
+            "POST",
+            "/chats/{id}/messages",
+            Session,
+            "Reply in a conversation (its counsellor)",
+            post(pages::chats::reply),
+        ),
+        r(
+            "POST",
+            "/chats/{id}/end",
+            Session,
+            "End a conversation with its summary (its counsellor)",
+            post(pages::chats::end),
+        ),
+        // chat widget (anonymous; a chat token in the Authorization header)
+        r(
+            "GET",
+            "/demo",
+            Public,
+            "Demo page of a helpline's site with the widget",
+            get(widget::pages::demo),
+        ),
+        r(
+            "GET",
+            "/widget/frame",
+            Public,
+            "The chat widget's frame",
+            get(widget::pages::frame),
+        ),
+        r(
+            "GET",
+            "/widget/v1/status",
+            Public,
+            "Opening status, hours and emergency numbers",
+            get(widget::api::status),
+        ),
+        r(
+            "POST",
+            "/widget/v1/sessions",
+            Public,
+            "Start an anonymous conversation; returns its token",
+            post(widget::api::start),
+        ),
+        r(
+            "GET",
+            "/widget/v1/messages",
+            Public,
+            "The visitor's transcript (chat token)",
+            get(widget::api::messages),
+        ),
+        r(
+            "POST",
+            "/widget/v1/messages",
+            Public,
+            "Send a message (chat token; idempotent by client_id)",
+            post(widget::api::send),
+        ),
+        r(
+            "POST",
+            "/widget/v1/typing",
+            Public,
+            "The visitor is typing (chat token)",
+            post(widget::api::typing),
+        ),
+        r(
+            "GET",
+            "/widget/v1/ws",
+            Public,
+            "Live events for the visitor (WebSocket; token in the first frame)",
+            get(widget::ws::widget),
+        ),
         // JSON API
         r(
             "POST",
@@ -379,6 +471,48 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
             Staff("manage_own_account"),
             "Platform directory",
             get(api::misc::platforms),
+        ),
+        r(
+            "GET",
+            "/api/v1/chats",
+            Staff("log_contact"),
+            "Chat queue, messages left while closed, own conversations",
+            get(api::chat::overview),
+        ),
+        r(
+            "POST",
+            "/api/v1/chats/take",
+            Staff("log_contact"),
+            "Take the most urgent waiting conversation",
+            post(api::chat::take),
+        ),
+        r(
+            "GET",
+            "/api/v1/chats/{id}/messages",
+            Session,
+            "A conversation's transcript (audited)",
+            get(api::chat::messages),
+        ),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/messages",
+            Session,
+            "Reply (idempotent by client_id)",
+            post(api::chat::send),
+        ),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/end",
+            Session,
+            "End with the contact summary",
+            post(api::chat::end),
+        ),
+        r(
+            "GET",
+            "/api/v1/ws",
+            Session,
+            "Live console events (WebSocket, same origin)",
+            get(widget::ws::console),
         ),
     ]
 }

@@ -6,7 +6,7 @@
 mod support;
 
 use rempart_domain::case::{CaseStatus, LegalQualification};
-use rempart_domain::ids::{CaseId, StaffId};
+use rempart_domain::ids::{CaseId, ConversationId, StaffId};
 use rempart_domain::policy::Role;
 use rempart_domain::values::AgeBand;
 use rempart_storage::{AuditEntry, NewCase, StaffRecord};
@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use support::*;
 
-/// Who may call each route: `own` = roles allowed on a case they are assigned to (or
-/// on the route when it has no case), `other` = roles allowed on someone else's case.
+/// Who may call each route: `own` = roles allowed on a case (or conversation) they are
+/// assigned to, or on the route when it has neither; `other` = roles allowed on someone
+/// else's case or conversation.
 /// Letters: C counsellor, P psychologist, L lawyer, D digital specialist, S supervisor,
 /// A admin; `*` = also without any session (public).
 const EXPECTED: &[(&str, &str, &str)] = &[
@@ -66,6 +67,25 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /api/v1/audit", "SA", "SA"),
     ("GET /api/v1/categories", "CPLDSA", "CPLDSA"),
     ("GET /api/v1/platforms", "CPLDSA", "CPLDSA"),
+    ("GET /chats", "CPLDS", "CPLDS"),
+    ("POST /chats/take", "CPLDS", "CPLDS"),
+    ("GET /chats/{id}", "CPLDS", "S"),
+    ("POST /chats/{id}/messages", "CPLDS", ""),
+    ("POST /chats/{id}/end", "CPLDS", ""),
+    ("GET /demo", "*CPLDSA", "*CPLDSA"),
+    ("GET /widget/frame", "*CPLDSA", "*CPLDSA"),
+    ("GET /widget/v1/status", "*CPLDSA", "*CPLDSA"),
+    ("POST /widget/v1/sessions", "*CPLDSA", "*CPLDSA"),
+    ("GET /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
+    ("POST /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
+    ("POST /widget/v1/typing", "*CPLDSA", "*CPLDSA"),
+    ("GET /widget/v1/ws", "*CPLDSA", "*CPLDSA"),
+    ("GET /api/v1/chats", "CPLDS", "CPLDS"),
+    ("POST /api/v1/chats/take", "CPLDS", "CPLDS"),
+    ("GET /api/v1/chats/{id}/messages", "CPLDS", "S"),
+    ("POST /api/v1/chats/{id}/messages", "CPLDS", ""),
+    ("POST /api/v1/chats/{id}/end", "CPLDS", ""),
+    ("GET /api/v1/ws", "CPLDSA", "CPLDSA"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,6 +101,26 @@ struct Who {
     token: String,
     csrf: String,
     own_case: CaseId,
+    own_chat: ConversationId,
+}
+
+/// A conversation assigned to `owner` (taken from the queue directly in the store).
+async fn chat_for(t: &TestApp, owner: StaffId) -> ConversationId {
+    let (_, c) = t
+        .app
+        .start_chat(rempart_app::chat::ChatStart::default())
+        .await
+        .unwrap();
+    // the queue holds only this one now
+    let taken = t
+        .app
+        .store
+        .take_next(owner, t.app.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.id, c.id);
+    c.id
 }
 
 fn letter(r: Role) -> char {
@@ -148,18 +188,20 @@ async fn every_route_every_role_every_ownership() {
     let outsider = t.staff(Role::Counsellor, Some("ailleurs")).await;
     let target = t.staff(Role::Counsellor, None).await;
     let other_case = case_for(&t, outsider.id, Some("ailleurs")).await;
-
+    let other_chat = chat_for(&t, outsider.id).await;
     let mut people = vec![];
     for role in Role::ALL {
         let s = t.staff(*role, None).await;
         let (token, csrf) = login(&t, &s).await;
         let own_case = case_for(&t, s.id, None).await;
+        let own_chat = chat_for(&t, s.id).await;
         people.push(Who {
             letter: letter(*role),
             staff: Some(s),
             token,
             csrf,
             own_case,
+            own_chat,
         });
     }
     people.push(Who {
@@ -168,7 +210,14 @@ async fn every_route_every_role_every_ownership() {
         token: String::new(),
         csrf: String::new(),
         own_case: CaseId::new(),
+        own_chat: ConversationId::new(),
     });
+    // a visitor's session for the widget routes (it waits in the queue)
+    let (widget_token, _) = t
+        .app
+        .start_chat(rempart_app::chat::ChatStart::default())
+        .await
+        .unwrap();
 
     let expected: HashMap<&str, (&str, &str)> =
         EXPECTED.iter().map(|(k, o, x)| (*k, (*o, *x))).collect();
@@ -197,7 +246,7 @@ async fn every_route_every_role_every_ownership() {
         let (own_roles, other_roles) = expected[key.as_str()];
         for who in &people {
             for own in [Ownership::Mine, Ownership::Theirs, Ownership::Missing] {
-                let has_case = doc.path.contains("/cases/{id}");
+                let has_case = doc.path.contains("/cases/{id}") || doc.path.contains("/chats/{id}");
                 let allowed = match (has_case, own) {
                     (true, Ownership::Missing) => false,
                     (true, Ownership::Theirs) => other_roles.contains(who.letter),
@@ -208,8 +257,18 @@ async fn every_route_every_role_every_ownership() {
                     Ownership::Theirs => other_case,
                     Ownership::Missing => CaseId::new(),
                 };
+                let chat = match own {
+                    Ownership::Mine => who.own_chat,
+                    Ownership::Theirs => other_chat,
+                    Ownership::Missing => ConversationId::new(),
+                };
+                let ids = Ids {
+                    case,
+                    chat,
+                    widget: &widget_token,
+                };
                 let (status, location, body) =
-                    call(&t, doc.method, doc.path, who, case, &target, &outsider).await;
+                    call(&t, doc.method, doc.path, who, &ids, &target, &outsider).await;
                 let denied = status == 404
                     || (status == 303 && location.as_deref() == Some("/login"))
                     || (status == 401 && body.contains("unauthenticated"));
@@ -233,15 +292,22 @@ async fn every_route_every_role_every_ownership() {
     assert_eq!(checked, routes.len() * 7 * 3);
 }
 
+struct Ids<'a> {
+    case: CaseId,
+    chat: ConversationId,
+    widget: &'a str,
+}
+
 async fn call(
     t: &TestApp,
     method: &str,
     path: &str,
     who: &Who,
-    case: CaseId,
+    ids: &Ids<'_>,
     target: &StaffRecord,
     outsider: &StaffRecord,
 ) -> (u16, Option<String>, String) {
+    let case = ids.case;
     let me = who
         .staff
         .as_ref()
@@ -260,6 +326,7 @@ async fn call(
         .replace("{file}", "app.css")
         .replace("{lang}", "en")
         .replace("/cases/{id}", &format!("/cases/{case}"))
+        .replace("/chats/{id}", &format!("/chats/{}", ids.chat))
         .replace("/staff/{id}", &format!("/staff/{}", target.id));
     // Keep each case's assignees as they are, so later checks see the same ownership.
     let keep = if case == who.own_case {
@@ -271,7 +338,20 @@ async fn call(
     let api = path.starts_with("/api/");
     let m = Method::from_bytes(method.as_bytes()).unwrap();
     let mut req = t.http.request(m.clone(), t.url(&real_path));
-    if api {
+    if path.ends_with("/ws") {
+        req = req.header("origin", t.base.clone());
+    }
+    if path.starts_with("/widget/v1") {
+        req = req.bearer_auth(ids.widget);
+        let body = match path {
+            "/widget/v1/sessions" => json!({"lang": "en"}),
+            "/widget/v1/messages" => json!({"client_id": unique, "body": "matrix"}),
+            _ => Value::Null,
+        };
+        if m == Method::POST && !body.is_null() {
+            req = req.json(&body);
+        }
+    } else if api {
         if who.staff.is_some() {
             req = req.bearer_auth(&token);
         }
@@ -287,6 +367,10 @@ async fn call(
                 json!({"platform": "tiktok", "content_type": "video", "url": "https://www.tiktok.com/@x/video/1"})
             }
             "/api/v1/cases/{id}/notes" => json!({"visibility": "team", "body": "matrix note"}),
+            "/api/v1/chats/{id}/messages" => json!({"client_id": unique, "body": "matrix"}),
+            "/api/v1/chats/{id}/end" => {
+                json!({"caller_type": "victim", "age_band": "11_14", "summary": "matrix", "outcome": "listened"})
+            }
             "/api/v1/contacts" => {
                 json!({"channel": "phone", "caller_type": "victim", "age_band": "11_14", "summary": "matrix", "outcome": "listened"})
             }
@@ -333,6 +417,15 @@ async fn call(
                 ("channel", "phone".into()),
                 ("caller_type", "parent".into()),
                 ("age_band", "15_17".into()),
+                ("summary", "matrix".into()),
+                ("outcome", "listened".into()),
+            ],
+            "/chats/{id}/messages" => {
+                vec![("client_id", unique.clone()), ("body", "matrix".into())]
+            }
+            "/chats/{id}/end" => vec![
+                ("caller_type", "victim".into()),
+                ("age_band", "11_14".into()),
                 ("summary", "matrix".into()),
                 ("outcome", "listened".into()),
             ],

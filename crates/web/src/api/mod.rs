@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod chat;
 pub mod dto;
 pub mod misc;
 pub mod staff;

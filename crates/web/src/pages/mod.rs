@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod chats;
 pub mod contacts;
 
 use crate::AppState;

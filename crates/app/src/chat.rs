@@ -1,0 +1,423 @@
+//! Live chat use-cases: an anonymous visitor starts a conversation and writes; the most
+//! urgent conversation is taken first; the counsellor answers and ends it with the contact
+//! summary. Every message is committed before the sender is told it was sent, and a
+//! message retried with the same client id is stored once.
+
+use crate::error::{AppError, ErrorCode};
+use crate::{App, random_hex, sha256_hex};
+use hmac::{Hmac, KeyInit, Mac};
+use rempart_domain::chat::{ConversationStatus, RiskKind, Sender, priority};
+use rempart_domain::ids::{CaseId, ContactId, ConversationId};
+use rempart_domain::policy::{Action, Actor, Resource, Role, can};
+use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome, Text};
+use rempart_storage::{
+    AuditEntry, ContactRecord, ConversationRecord, Event, MessageRecord, NewConversation,
+};
+
+/// The longest message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Pre-chat answers (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct ChatStart {
+    /// Who is writing.
+    pub caller_type: Option<CallerType>,
+    /// Age band.
+    pub age_band: Option<AgeBand>,
+    /// Widget language.
+    pub lang: String,
+}
+
+/// The contact summary that ends a conversation.
+#[derive(Debug, Clone)]
+pub struct ChatSummary {
+    /// Caller type.
+    pub caller_type: CallerType,
+    /// Age band.
+    pub age_band: AgeBand,
+    /// Categories.
+    pub categories: Vec<String>,
+    /// Summary.
+    pub summary: String,
+    /// Outcome.
+    pub outcome: ContactOutcome,
+    /// The case it opened or joined.
+    pub case_id: Option<CaseId>,
+}
+
+fn check_client_id(c: &str) -> Result<(), AppError> {
+    if c.is_empty()
+        || c.len() > 64
+        || !c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(AppError::field(
+            "client_id",
+            "1 to 64 letters, digits, - or _",
+        ));
+    }
+    Ok(())
+}
+
+fn body(text: &str) -> Result<String, AppError> {
+    Text::parse(text, MAX_MESSAGE_CHARS)
+        .map(Text::into_string)
+        .map_err(|e| AppError::field("body", &e.to_string()))
+}
+
+impl App {
+    /// The pseudonymous key of a visitor: HMAC-SHA-256 of its token under the helpline's
+    /// secret; the clear token is never stored.
+    pub fn person_key(&self, kind: &str, value: &str) -> String {
+        let secret = self.settings.person_key_secret.expose();
+        let key: &[u8] = if secret.is_empty() {
+            b"rempart-person-key-unset"
+        } else {
+            secret.as_bytes()
+        };
+        match Hmac::<sha2::Sha256>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(kind.as_bytes());
+                m.update(b":");
+                m.update(value.as_bytes());
+                hex::encode(m.finalize().into_bytes())
+            }
+            Err(_) => sha256_hex(format!("{kind}:{value}").as_bytes()),
+        }
+    }
+
+    /// Starts an anonymous conversation. Returns the session token (256 random bits; the
+    /// widget keeps it, never in a URL) and the conversation. When the line is closed the
+    /// conversation takes a message for later instead of queueing.
+    pub async fn start_chat(&self, s: ChatStart) -> Result<(String, ConversationRecord), AppError> {
+        let now = self.now();
+        let token = random_hex(32)?;
+        let open = self
+            .calendar
+            .is_open(chrono::DateTime::from_timestamp_millis(now).unwrap_or_default());
+        let c = NewConversation {
+            id: ConversationId::new(),
+            token_hash: sha256_hex(token.as_bytes()),
+            person_key: self.person_key("widget", &token),
+            channel: Channel::WebChat,
+            status: if open {
+                ConversationStatus::Waiting
+            } else {
+                ConversationStatus::LeftMessage
+            },
+            caller_type: s.caller_type,
+            age_band: s.age_band,
+            priority: priority(&[], s.caller_type, s.age_band),
+            lang: if s.lang == "en" {
+                "en".into()
+            } else {
+                "fr".into()
+            },
+            at: now,
+        };
+        self.store
+            .create_conversation(
+                &c,
+                &AuditEntry::new(now, None, "conversation.started", "conversation").object(c.id),
+            )
+            .await?;
+        if open {
+            self.pubsub.publish(Event::Queue).await?;
+        }
+        let rec = self
+            .store
+            .conversation(c.id)
+            .await?
+            .ok_or_else(|| AppError::internal("conversation vanished"))?;
+        Ok((token, rec))
+    }
+
+    /// The conversation behind a visitor's token.
+    pub async fn visitor_conversation(&self, token: &str) -> Result<ConversationRecord, AppError> {
+        let unauth = || AppError::new(ErrorCode::Unauthenticated, "unknown or ended chat session");
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(unauth());
+        }
+        self.store
+            .conversation_by_token(&sha256_hex(token.as_bytes()))
+            .await?
+            .ok_or_else(unauth)
+    }
+
+    /// A visitor's message: committed (once per client id) before this returns; risk
+    /// signals raise the conversation's priority.
+    pub async fn visitor_send(
+        &self,
+        token: &str,
+        client_id: &str,
+        text: &str,
+    ) -> Result<MessageRecord, AppError> {
+        check_client_id(client_id)?;
+        let text = body(text)?;
+        let conv = self.visitor_conversation(token).await?;
+        if !conv.status.is_open() && conv.status != ConversationStatus::LeftMessage {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "this conversation has ended",
+            ));
+        }
+        let found = self.risk.assess(&text);
+        let mut risks: Vec<RiskKind> = conv.risks.clone();
+        for r in found {
+            if !risks.contains(&r) {
+                risks.push(r);
+            }
+        }
+        risks.sort();
+        let raised = risks != conv.risks;
+        let p = priority(&risks, conv.caller_type, conv.age_band);
+        let appended = self
+            .store
+            .append_message(
+                conv.id,
+                Sender::Visitor,
+                None,
+                client_id,
+                &text,
+                self.now(),
+                raised.then_some((risks.as_slice(), p)),
+            )
+            .await
+            .map_err(|e| match e {
+                rempart_storage::StorageError::Conflict => {
+                    AppError::new(ErrorCode::Conflict, "this conversation has ended")
+                }
+                other => other.into(),
+            })?;
+        if let rempart_storage::Appended::New(m) = &appended {
+            self.pubsub
+                .publish(Event::Message {
+                    conversation: conv.id.to_string(),
+                    seq: m.seq,
+                })
+                .await?;
+            if raised && conv.status == ConversationStatus::Waiting {
+                self.pubsub.publish(Event::Queue).await?;
+            }
+        }
+        Ok(appended.message().clone())
+    }
+
+    /// A visitor's conversation and its messages after `after`.
+    pub async fn visitor_messages(
+        &self,
+        token: &str,
+        after: i64,
+    ) -> Result<(ConversationRecord, Vec<MessageRecord>), AppError> {
+        let conv = self.visitor_conversation(token).await?;
+        let msgs = self.store.messages(conv.id, after.max(0), 500).await?;
+        Ok((conv, msgs))
+    }
+
+    /// The waiting queue (and messages left while closed), for those who answer chats.
+    pub async fn chat_queue(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Vec<ConversationRecord>, Vec<ConversationRecord>), AppError> {
+        if !can(actor, Action::ListCases, Resource::Global) {
+            return Err(AppError::not_found());
+        }
+        Ok((self.store.queue().await?, self.store.left_messages().await?))
+    }
+
+    /// Takes the most urgent waiting conversation.
+    pub async fn take_next_chat(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<ConversationRecord>, AppError> {
+        if !can(actor, Action::LogContact, Resource::Global) {
+            return Err(AppError::not_found());
+        }
+        let taken = self.store.take_next(actor.id, self.now()).await?;
+        if let Some(c) = &taken {
+            self.pubsub.publish(Event::Queue).await?;
+            self.pubsub
+                .publish(Event::Conversation {
+                    conversation: c.id.to_string(),
+                })
+                .await?;
+        }
+        Ok(taken)
+    }
+
+    /// A conversation the actor may see: the counsellor it is assigned to; supervisors
+    /// (monitoring) read any. Others get `not_found`.
+    async fn chat_for(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        write: bool,
+    ) -> Result<ConversationRecord, AppError> {
+        let conv = self
+            .store
+            .conversation(id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let answers = can(actor, Action::LogContact, Resource::Global);
+        let mine = answers && conv.assigned_to == Some(actor.id);
+        let ok = if write {
+            mine || (conv.status == ConversationStatus::LeftMessage
+                && can(actor, Action::LogContact, Resource::Global))
+        } else {
+            mine || actor.role == Role::Supervisor
+        };
+        if !ok {
+            self.store
+                .audit(
+                    &AuditEntry::new(
+                        self.now(),
+                        Some(actor.id),
+                        "conversation.access_denied",
+                        "conversation",
+                    )
+                    .object(id),
+                )
+                .await?;
+            return Err(AppError::not_found());
+        }
+        Ok(conv)
+    }
+
+    /// The transcript after `after` (the read is audited).
+    pub async fn counsellor_messages(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        after: i64,
+    ) -> Result<(ConversationRecord, Vec<MessageRecord>), AppError> {
+        let conv = self.chat_for(actor, id, false).await?;
+        let msgs = self.store.messages(id, after.max(0), 500).await?;
+        self.store
+            .audit(
+                &AuditEntry::new(
+                    self.now(),
+                    Some(actor.id),
+                    "conversation.read",
+                    "conversation",
+                )
+                .object(id)
+                .detail(format!("after={after}")),
+            )
+            .await?;
+        Ok((conv, msgs))
+    }
+
+    /// A counsellor's reply.
+    pub async fn counsellor_send(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        client_id: &str,
+        text: &str,
+    ) -> Result<MessageRecord, AppError> {
+        check_client_id(client_id)?;
+        let text = body(text)?;
+        let conv = self.chat_for(actor, id, true).await?;
+        let appended = self
+            .store
+            .append_message(
+                conv.id,
+                Sender::Counsellor,
+                Some(actor.id),
+                client_id,
+                &text,
+                self.now(),
+                None,
+            )
+            .await
+            .map_err(|e| match e {
+                rempart_storage::StorageError::Conflict => {
+                    AppError::new(ErrorCode::Conflict, "this conversation has ended")
+                }
+                other => other.into(),
+            })?;
+        if let rempart_storage::Appended::New(m) = &appended {
+            self.pubsub
+                .publish(Event::Message {
+                    conversation: conv.id.to_string(),
+                    seq: m.seq,
+                })
+                .await?;
+        }
+        Ok(appended.message().clone())
+    }
+
+    /// Ends a conversation with its contact summary (a contact of the pseudonymous person).
+    pub async fn end_chat(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        s: ChatSummary,
+    ) -> Result<ContactRecord, AppError> {
+        let conv = self.chat_for(actor, id, true).await?;
+        if let Some(c) = s.case_id {
+            let case = self
+                .store
+                .case_by_id(c)
+                .await?
+                .ok_or_else(|| AppError::field("case_id", "no such case"))?;
+            if !can(actor, Action::UpdateCase, Resource::Case(&case.access())) {
+                return Err(AppError::field("case_id", "no such case"));
+            }
+        }
+        let now = self.now();
+        let summary = Text::parse(&s.summary, 4000)
+            .map_err(|e| AppError::field("summary", &e.to_string()))?;
+        for c in &s.categories {
+            if !self.taxonomy.contains(c) {
+                return Err(AppError::field("categories", "unknown category"));
+            }
+        }
+        let contact = ContactRecord {
+            id: ContactId::new(),
+            case_id: s.case_id,
+            channel: conv.channel,
+            caller_type: s.caller_type,
+            age_band: s.age_band,
+            categories: s.categories,
+            summary: summary.into_string(),
+            outcome: s.outcome,
+            person_key: Some(conv.person_key.clone()),
+            started_at: conv.created_at,
+            duration_s: Some((now - conv.created_at).max(0) / 1000),
+            created_by: actor.id,
+            created_at: now,
+        };
+        let mut audit =
+            AuditEntry::new(now, Some(actor.id), "conversation.ended", "conversation").object(id);
+        if let Some(c) = s.case_id {
+            audit = audit.case(c);
+        }
+        self.store
+            .end_conversation(id, &contact, &audit)
+            .await
+            .map_err(|e| match e {
+                rempart_storage::StorageError::Conflict => {
+                    AppError::new(ErrorCode::Conflict, "this conversation has ended")
+                }
+                other => other.into(),
+            })?;
+        self.pubsub
+            .publish(Event::Conversation {
+                conversation: id.to_string(),
+            })
+            .await?;
+        Ok(contact)
+    }
+
+    /// Earlier contacts of the same person as this conversation (for the counsellor).
+    pub async fn person_history(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+    ) -> Result<Vec<ContactRecord>, AppError> {
+        let conv = self.chat_for(actor, id, false).await?;
+        Ok(self.store.contacts_for_person(&conv.person_key).await?)
+    }
+}

@@ -1,0 +1,210 @@
+// Rempart chat frame. Messages are shown only as text. A message is marked "sent" only
+// once the server has committed it; unsent messages keep their client id and are retried,
+// so a retry after a lost connection or a reload never duplicates. Quick exit wipes this
+// origin's storage and leaves for a neutral site.
+const KEY = "rempart-chat";
+const root = document.getElementById("chat");
+const i18n = document.getElementById("i18n").dataset;
+const resumeMs = Number(root.dataset.resumeMinutes || "30") * 60000;
+const lang = root.dataset.lang === "en" ? "en" : "fr";
+const $ = (id) => document.getElementById(id);
+
+let state = load();
+let socket = null;
+let backoff = 500;
+let typingSent = 0;
+
+function load() {
+  try {
+    const s = JSON.parse(localStorage.getItem(KEY) || "null");
+    if (s && s.token && Date.now() - (s.savedAt || 0) < resumeMs) return s;
+  } catch (_) { /* unreadable: start afresh */ }
+  localStorage.removeItem(KEY);
+  return { token: null, lastSeq: 0, pending: [], seen: [] };
+}
+function save() {
+  if (!state.token) return;
+  state.savedAt = Date.now();
+  localStorage.setItem(KEY, JSON.stringify(state));
+}
+function clientId() {
+  return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9-]/g, "");
+}
+
+async function api(path, opts = {}) {
+  const headers = { "content-type": "application/json" };
+  if (state.token) headers.authorization = "Bearer " + state.token;
+  const r = await fetch(path, { ...opts, headers, cache: "no-store", credentials: "omit" });
+  if (r.status === 401) { forget(); throw new Error("session ended"); }
+  if (!r.ok) throw new Error("HTTP " + r.status);
+  return r.status === 204 ? null : r.json();
+}
+
+function forget() {
+  localStorage.removeItem(KEY);
+  state = { token: null, lastSeq: 0, pending: [], seen: [] };
+}
+
+function render(m) {
+  // one <li> per message; a pending one is updated in place when committed
+  let li = m.client_id && m.from === "visitor" ? document.querySelector(`li[data-client="${CSS.escape(m.client_id)}"]`) : null;
+  if (!li && m.seq && document.querySelector(`li[data-seq="${m.seq}"]`)) return;
+  if (!li) {
+    li = document.createElement("li");
+    const who = document.createElement("span");
+    who.className = "who";
+    const body = document.createElement("p");
+    body.className = "body";
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    li.append(who, body, meta);
+    $("messages").append(li);
+  }
+  li.className = m.from === "visitor" ? "me" : "them";
+  if (m.client_id && m.from === "visitor") li.dataset.client = m.client_id;
+  if (m.seq) li.dataset.seq = String(m.seq);
+  li.querySelector(".who").textContent = m.from === "visitor" ? i18n.you : i18n.them;
+  li.querySelector(".body").textContent = m.body;
+  li.querySelector(".meta").textContent = m.pending ? (m.failed ? i18n.failed : i18n.sending) : (m.from === "visitor" ? i18n.sent : "");
+  li.scrollIntoView({ block: "end" });
+}
+
+function accept(m) {
+  if (m.seq > state.lastSeq) state.lastSeq = m.seq;
+  state.pending = state.pending.filter((p) => !(m.from === "visitor" && p.client_id === m.client_id));
+  save();
+  render(m);
+}
+
+function showState(c) {
+  const s = $("status");
+  if (c.status === "waiting") {
+    const mins = c.expected_wait_s != null ? Math.max(1, Math.round(c.expected_wait_s / 60)) : null;
+    s.textContent = i18n.waiting.replace("{position}", c.position ?? "?").replace("{minutes}", mins ?? "?");
+  } else if (c.status === "active") s.textContent = i18n.active;
+  else if (c.status === "left_message") s.textContent = i18n.left;
+  else { s.textContent = i18n.ended; $("send-form").hidden = true; }
+}
+
+async function flush() {
+  for (const p of [...state.pending]) {
+    try {
+      const m = await api("/widget/v1/messages", { method: "POST", body: JSON.stringify({ client_id: p.client_id, body: p.body }) });
+      accept(m);
+    } catch (e) {
+      p.failed = true;
+      render({ ...p, from: "visitor", pending: true, failed: true });
+      setTimeout(flush, Math.min((backoff *= 2), 15000));
+      return;
+    }
+  }
+  backoff = 500;
+}
+
+function connect() {
+  if (!state.token || socket) return;
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/widget/v1/ws");
+  socket = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ token: state.token, after: state.lastSeq }));
+  ws.onmessage = (e) => {
+    const f = JSON.parse(e.data);
+    if (f.type === "message") accept(f.message);
+    else if (f.type === "state") showState(f.conversation);
+    else if (f.type === "typing") { $("typing").hidden = false; clearTimeout(connect.t); connect.t = setTimeout(() => ($("typing").hidden = true), 4000); }
+  };
+  ws.onclose = () => {
+    socket = null;
+    if (state.token) setTimeout(() => { connect(); flush(); }, Math.min((backoff *= 2), 15000));
+  };
+}
+
+async function resume() {
+  const data = await api("/widget/v1/messages?after=0");
+  for (const m of data.messages) accept(m);
+  for (const p of state.pending) render({ ...p, from: "visitor", pending: true });
+  showState(data.conversation);
+  enterConversation();
+  flush();
+}
+
+function enterConversation() {
+  $("prechat").hidden = true;
+  $("conversation").hidden = false;
+  connect();
+  $("body").focus();
+}
+
+async function start(ev) {
+  ev.preventDefault();
+  const f = new FormData($("prechat-form"));
+  const body = { lang };
+  if (f.get("caller_type")) body.caller_type = f.get("caller_type");
+  if (f.get("age_band")) body.age_band = f.get("age_band");
+  $("start").disabled = true;
+  try {
+    const r = await api("/widget/v1/sessions", { method: "POST", body: JSON.stringify(body) });
+    state = { token: r.token, lastSeq: 0, pending: [], seen: [] };
+    save();
+    showState(r.conversation);
+    enterConversation();
+  } catch (e) {
+    $("start").disabled = false;
+  }
+}
+
+function send(ev) {
+  ev.preventDefault();
+  const text = $("body").value.trim();
+  if (!text) return;
+  const p = { client_id: clientId(), body: text };
+  state.pending.push(p);
+  save();
+  render({ ...p, from: "visitor", pending: true });
+  $("body").value = "";
+  flush();
+}
+
+function quickExit() {
+  try { localStorage.clear(); sessionStorage.clear(); } catch (_) { /* nothing stored */ }
+  state = { token: null, lastSeq: 0, pending: [], seen: [] };
+  if (socket) socket.close();
+  $("messages").replaceChildren();
+  const to = root.dataset.exitUrl;
+  if (window.parent !== window) window.parent.postMessage({ type: "rempart-quick-exit", to }, "*");
+  window.location.replace(to);
+}
+
+async function init() {
+  $("quick-exit").addEventListener("click", quickExit);
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && e.shiftKey) quickExit(); });
+  $("prechat-form").addEventListener("submit", start);
+  $("send-form").addEventListener("submit", send);
+  $("body").addEventListener("input", () => {
+    if (socket && socket.readyState === 1 && Date.now() - typingSent > 3000) {
+      typingSent = Date.now();
+      socket.send(JSON.stringify({ type: "typing" }));
+    }
+  });
+  $("body").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); });
+  try {
+    const st = await api("/widget/v1/status");
+    if (!st.open) {
+      $("closed").hidden = false;
+      $("hours").textContent = st.hours.filter((h) => h.open).length === 7 ? `${st.hours[0].open}–${st.hours[0].close}` : st.hours.map((h) => (h.open ? `${h.open}–${h.close}` : "—")).join(", ");
+      for (const e of st.emergency) {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = "tel:" + e.number;
+        a.textContent = e.number;
+        li.append(a, " ", lang === "en" ? e.en : e.fr);
+        $("emergency").append(li);
+      }
+    }
+  } catch (_) { /* status is informative only */ }
+  if (state.token) {
+    try { await resume(); return; } catch (_) { forget(); }
+  }
+  $("prechat").hidden = false;
+}
+
+init();

@@ -1,0 +1,161 @@
+//! Console chat endpoints: the queue, taking the next conversation, the transcript,
+//! replies and the closing summary.
+
+use crate::AppState;
+use crate::api::dto::code;
+use crate::error::ApiError;
+use crate::extract::{ApiAuth, ApiJson};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rempart_app::chat::ChatSummary;
+use rempart_app::{AppError, ErrorCode};
+use rempart_domain::ids::{CaseId, ConversationId};
+use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
+use rempart_storage::{ConversationRecord, MessageRecord};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// A conversation for staff (never the token; the person key is not shown either).
+pub fn conversation(c: &ConversationRecord) -> Value {
+    json!({
+        "id": c.id.to_string(), "channel": c.channel.as_str(), "status": c.status.as_str(), "priority": c.priority,
+        "risks": c.risks.iter().map(|r| r.as_str()).collect::<Vec<_>>(), "caller_type": c.caller_type.map(|x| x.as_str()),
+        "age_band": c.age_band.map(|x| x.as_str()), "lang": c.lang, "assigned_to": c.assigned_to.map(|a| a.to_string()),
+        "case_id": c.case_id.map(|x| x.to_string()), "created_at": c.created_at, "waiting_since": c.waiting_since,
+        "last_activity_at": c.last_activity_at, "ended_at": c.ended_at,
+    })
+}
+
+/// A message for staff.
+pub fn message(m: &MessageRecord) -> Value {
+    json!({"seq": m.seq, "from": m.sender.as_str(), "author_id": m.author_id.map(|a| a.to_string()), "client_id": m.client_id, "body": m.body, "at": m.created_at})
+}
+
+/// A path id: malformed ids answer 404, like unknown ones.
+pub fn conversation_id(s: &str) -> Result<ConversationId, AppError> {
+    ConversationId::parse(s).map_err(|_| AppError::not_found())
+}
+
+/// The queue, messages left while closed, and the actor's own conversations.
+pub async fn overview(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<Value>, ApiError> {
+    let actor = auth.actor();
+    let (queue, left) = st.app.chat_queue(&actor).await?;
+    let mine = st
+        .app
+        .store
+        .active_conversations(actor.id)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(json!({
+        "queue": queue.iter().map(conversation).collect::<Vec<_>>(),
+        "left_messages": left.iter().map(conversation).collect::<Vec<_>>(),
+        "mine": mine.iter().map(conversation).collect::<Vec<_>>(),
+    })))
+}
+
+/// Takes the most urgent waiting conversation (204 when none waits).
+pub async fn take(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Response, ApiError> {
+    match st.app.take_next_chat(&auth.actor()).await? {
+        Some(c) => Ok(Json(conversation(&c)).into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// Paging of the transcript.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct After {
+    after: Option<i64>,
+}
+
+/// The transcript (audited read).
+pub async fn messages(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+    q: Result<Query<After>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidField, e.body_text()))?;
+    let (c, msgs) = st
+        .app
+        .counsellor_messages(&auth.actor(), conversation_id(&id)?, q.after.unwrap_or(0))
+        .await?;
+    Ok(Json(
+        json!({"conversation": conversation(&c), "messages": msgs.iter().map(message).collect::<Vec<_>>()}),
+    ))
+}
+
+/// A reply.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendReq {
+    client_id: String,
+    body: String,
+}
+
+/// Sends a reply; answered once committed.
+pub async fn send(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<SendReq>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let m = st
+        .app
+        .counsellor_send(&auth.actor(), conversation_id(&id)?, &r.client_id, &r.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(message(&m))))
+}
+
+/// The closing summary.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndReq {
+    caller_type: String,
+    age_band: String,
+    #[serde(default)]
+    categories: Vec<String>,
+    summary: String,
+    outcome: String,
+    case_id: Option<String>,
+}
+
+impl EndReq {
+    /// To the use-case input.
+    pub fn into_summary(self) -> Result<ChatSummary, AppError> {
+        Ok(ChatSummary {
+            caller_type: code!(CallerType, "caller_type", &self.caller_type)?,
+            age_band: code!(AgeBand, "age_band", &self.age_band)?,
+            categories: self.categories,
+            summary: self.summary,
+            outcome: code!(ContactOutcome, "outcome", &self.outcome)?,
+            case_id: self
+                .case_id
+                .filter(|c| !c.is_empty())
+                .map(|c| CaseId::parse(&c).map_err(|_| AppError::field("case_id", "invalid id")))
+                .transpose()?,
+        })
+    }
+}
+
+/// Ends the conversation with its summary.
+pub async fn end(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<EndReq>,
+) -> Result<Json<Value>, ApiError> {
+    let k = st
+        .app
+        .end_chat(&auth.actor(), conversation_id(&id)?, r.into_summary()?)
+        .await?;
+    Ok(Json(crate::api::dto::contact(&k)))
+}

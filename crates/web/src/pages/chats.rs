@@ -1,0 +1,217 @@
+//! Console chat pages: the queue with "take next", and a conversation with its live
+//! transcript, replies and the closing summary. Without JavaScript the forms still work;
+//! with it, `console-chat.js` keeps the page live over the WebSocket.
+
+use super::{Fields, base, ctx, options};
+use crate::AppState;
+use crate::api::chat::conversation_id;
+use crate::error::{PageError, redirect};
+use crate::extract::{FormBody, Lang, PageAuth, check_csrf};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use minijinja::Value;
+use rempart_app::AppError;
+use rempart_app::chat::ChatSummary;
+use rempart_domain::chat::RiskKind;
+use rempart_domain::ids::CaseId;
+use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
+use rempart_storage::ConversationRecord;
+
+fn row(c: &ConversationRecord, lang: &str, now: i64) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id.to_string(), "status": c.status.label(lang), "priority": c.priority,
+        "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
+        "urgent": c.risks.contains(&RiskKind::SuicidalThoughts),
+        "caller": c.caller_type.map(|x| x.label(lang)).unwrap_or("—"),
+        "age": c.age_band.map(|x| x.label(lang)).unwrap_or("—"),
+        "wait_min": (now - c.waiting_since).max(0) / 60_000, "since": c.waiting_since,
+    })
+}
+
+/// The queue page.
+pub async fn queue(
+    State(st): State<AppState>,
+    Lang(lang): Lang,
+    PageAuth(auth): PageAuth,
+) -> Result<Response, PageError> {
+    let actor = auth.actor();
+    let (queue, left) = st.app.chat_queue(&actor).await?;
+    let mine = st
+        .app
+        .store
+        .active_conversations(actor.id)
+        .await
+        .map_err(AppError::from)?;
+    let now = st.app.now();
+    let rows = |v: &[ConversationRecord]| {
+        Value::from_serialize(v.iter().map(|c| row(c, lang, now)).collect::<Vec<_>>())
+    };
+    Ok(st.templates.render(
+        "chats.html",
+        ctx(
+            base(&st, lang, Some(&auth)),
+            vec![
+                ("queue", rows(&queue)),
+                ("left", rows(&left)),
+                ("mine", rows(&mine)),
+            ],
+        ),
+    )?)
+}
+
+/// Takes the next conversation and opens it.
+pub async fn take(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &[])?;
+    check_csrf(&auth, f.csrf())?;
+    match st.app.take_next_chat(&auth.actor()).await? {
+        Some(c) => Ok(redirect(&format!("/chats/{}", c.id))),
+        None => Ok(redirect("/chats?empty=1")),
+    }
+}
+
+/// A conversation.
+pub async fn show(
+    State(st): State<AppState>,
+    Lang(lang): Lang,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = auth.actor();
+    let cid = conversation_id(&id)?;
+    let (conv, msgs) = st.app.counsellor_messages(&actor, cid, 0).await?;
+    let history = st.app.person_history(&actor, cid).await?;
+    let cats: Vec<(String, String)> = st
+        .app
+        .taxonomy
+        .categories()
+        .iter()
+        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
+        .collect();
+    let messages: Vec<_> = msgs
+        .iter()
+        .map(|m| serde_json::json!({"seq": m.seq, "from": m.sender.as_str(), "who": m.sender.label(lang), "body": m.body, "at": m.created_at}))
+        .collect();
+    let past: Vec<_> = history
+        .iter()
+        .map(|k| serde_json::json!({"at": k.started_at, "channel": k.channel.label(lang), "summary": k.summary, "outcome": k.outcome.label(lang)}))
+        .collect();
+    Ok(st.templates.render(
+        "chat.html",
+        ctx(
+            base(&st, lang, Some(&auth)),
+            vec![
+                (
+                    "conv",
+                    Value::from_serialize(row(&conv, lang, st.app.now())),
+                ),
+                (
+                    "open",
+                    Value::from(
+                        conv.status.is_open()
+                            || conv.status == rempart_domain::chat::ConversationStatus::LeftMessage,
+                    ),
+                ),
+                ("mine", Value::from(conv.assigned_to == Some(actor.id))),
+                ("messages", Value::from_serialize(&messages)),
+                (
+                    "last_seq",
+                    Value::from(msgs.last().map(|m| m.seq).unwrap_or(0)),
+                ),
+                ("history", Value::from_serialize(&past)),
+                (
+                    "callers",
+                    options(CallerType::ALL, |c| c.as_str(), |c| c.label(lang)),
+                ),
+                (
+                    "ages",
+                    options(AgeBand::ALL, |c| c.as_str(), |c| c.label(lang)),
+                ),
+                (
+                    "outcomes",
+                    options(ContactOutcome::ALL, |c| c.as_str(), |c| c.label(lang)),
+                ),
+                ("categories", Value::from_serialize(&cats)),
+                (
+                    "pre_caller",
+                    Value::from(conv.caller_type.map(|c| c.as_str()).unwrap_or("unknown")),
+                ),
+                (
+                    "pre_age",
+                    Value::from(conv.age_band.map(|c| c.as_str()).unwrap_or("unknown")),
+                ),
+            ],
+        ),
+    )?)
+}
+
+/// A reply from the form (without JavaScript).
+pub async fn reply(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["client_id", "body"])?;
+    check_csrf(&auth, f.csrf())?;
+    let cid = conversation_id(&id)?;
+    st.app
+        .counsellor_send(&auth.actor(), cid, f.get("client_id"), f.get("body"))
+        .await?;
+    Ok(redirect(&format!("/chats/{id}")))
+}
+
+/// Ends the conversation with its summary.
+pub async fn end(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(
+        form,
+        &[
+            "caller_type",
+            "age_band",
+            "category",
+            "summary",
+            "outcome",
+            "case_reference",
+        ],
+    )?;
+    check_csrf(&auth, f.csrf())?;
+    let cid = conversation_id(&id)?;
+    let case_id: Option<CaseId> = match f.opt("case_reference") {
+        None => None,
+        Some(r) => {
+            let r = rempart_domain::values::CaseReference::parse(&r)
+                .map_err(|_| AppError::field("case_reference", "invalid reference"))?;
+            let c = st
+                .app
+                .store
+                .case_by_reference(r.as_str())
+                .await
+                .map_err(AppError::from)?;
+            Some(
+                c.ok_or_else(|| AppError::field("case_reference", "no such case"))?
+                    .id,
+            )
+        }
+    };
+    let s = ChatSummary {
+        caller_type: CallerType::parse(f.get("caller_type"))
+            .map_err(|_| AppError::field("caller_type", "unknown value"))?,
+        age_band: AgeBand::parse(f.get("age_band"))
+            .map_err(|_| AppError::field("age_band", "unknown value"))?,
+        categories: f.all("category"),
+        summary: f.get("summary").to_owned(),
+        outcome: ContactOutcome::parse(f.get("outcome"))
+            .map_err(|_| AppError::field("outcome", "unknown value"))?,
+        case_id,
+    };
+    st.app.end_chat(&auth.actor(), cid, s).await?;
+    Ok(redirect("/chats?ended=1"))
+}

@@ -1,0 +1,163 @@
+//! Widget JSON API under `/widget/v1`. The widget runs in a frame served from this origin,
+//! so its calls are same-origin: no cookies, no CORS; the chat token travels in the
+//! `Authorization` header only.
+
+use crate::AppState;
+use crate::api::dto::code;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use rempart_app::chat::ChatStart;
+use rempart_app::{AppError, ErrorCode};
+use rempart_domain::chat::ConversationStatus;
+use rempart_domain::values::{AgeBand, CallerType};
+use rempart_storage::{ConversationRecord, Event, MessageRecord};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The chat token from `Authorization: Bearer …`.
+pub fn chat_token(h: &HeaderMap) -> Result<String, ApiError> {
+    h.get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "chat token required"))
+}
+
+/// A message as the widget sees it (no counsellor identity).
+pub fn message(m: &MessageRecord) -> Value {
+    json!({"seq": m.seq, "from": m.sender.as_str(), "client_id": m.client_id, "body": m.body, "at": m.created_at})
+}
+
+/// The conversation's state for the widget: status, queue position and expected wait.
+pub async fn state(st: &AppState, c: &ConversationRecord) -> Result<Value, AppError> {
+    let (position, wait) = if c.status == ConversationStatus::Waiting {
+        let q = st.app.store.queue().await?;
+        let pos = q.iter().position(|x| x.id == c.id).map(|p| p as i64 + 1);
+        // A plain estimate: four minutes per conversation ahead.
+        (pos, pos.map(|p| (p - 1) * 240))
+    } else {
+        (None, None)
+    };
+    Ok(json!({"status": c.status.as_str(), "position": position, "expected_wait_s": wait}))
+}
+
+/// Opening status, hours and emergency numbers.
+pub async fn status(State(st): State<AppState>) -> Json<Value> {
+    let now = chrono::DateTime::from_timestamp_millis(st.app.now()).unwrap_or_default();
+    let cal = &st.app.calendar;
+    let hours: Vec<Value> = cal
+        .week_hours()
+        .iter()
+        .map(|(d, h)| json!({"day": d.num_days_from_monday(), "open": h.map(|(a, _)| a.format("%H:%M").to_string()), "close": h.map(|(_, b)| b.format("%H:%M").to_string())}))
+        .collect();
+    let emergency: Vec<Value> = st
+        .app
+        .directory
+        .emergency_numbers()
+        .iter()
+        .map(|e| json!({"number": e.number, "fr": e.fr, "en": e.en}))
+        .collect();
+    Json(json!({"open": cal.is_open(now), "hours": hours, "emergency": emergency}))
+}
+
+/// Pre-chat answers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartReq {
+    caller_type: Option<String>,
+    age_band: Option<String>,
+    lang: Option<String>,
+}
+
+/// Starts a conversation; the token is returned once.
+pub async fn start(
+    State(st): State<AppState>,
+    ApiJson(r): ApiJson<StartReq>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let s = ChatStart {
+        caller_type: r
+            .caller_type
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|c| code!(CallerType, "caller_type", c))
+            .transpose()?,
+        age_band: r
+            .age_band
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|c| code!(AgeBand, "age_band", c))
+            .transpose()?,
+        lang: r.lang.unwrap_or_else(|| "fr".into()),
+    };
+    let (token, conv) = st.app.start_chat(s).await?;
+    let state = state(&st, &conv).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token, "conversation": state})),
+    ))
+}
+
+/// Paging of the transcript.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct After {
+    after: Option<i64>,
+}
+
+/// The transcript after `after`, with the conversation's state.
+pub async fn messages(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<After>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidField, e.body_text()))?;
+    let token = chat_token(&headers)?;
+    let (conv, msgs) = st
+        .app
+        .visitor_messages(&token, q.after.unwrap_or(0))
+        .await?;
+    let state = state(&st, &conv).await?;
+    Ok(Json(
+        json!({"conversation": state, "messages": msgs.iter().map(message).collect::<Vec<_>>()}),
+    ))
+}
+
+/// A message from the visitor.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendReq {
+    client_id: String,
+    body: String,
+}
+
+/// Sends a message: answered only once it is committed.
+pub async fn send(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(r): ApiJson<SendReq>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = chat_token(&headers)?;
+    let m = st.app.visitor_send(&token, &r.client_id, &r.body).await?;
+    Ok((StatusCode::CREATED, Json(message(&m))))
+}
+
+/// The visitor is typing.
+pub async fn typing(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = chat_token(&headers)?;
+    let conv = st.app.visitor_conversation(&token).await?;
+    st.app
+        .pubsub
+        .publish(Event::Typing {
+            conversation: conv.id.to_string(),
+            who: "visitor".into(),
+        })
+        .await
+        .map_err(AppError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,288 @@
+//! Live push over WebSockets, for the widget and the console. Commands go over HTTP; the
+//! socket only pushes events. The database is the source of truth: on every event the
+//! socket sends what was committed after the last sequence number it delivered, so a
+//! reconnect (with `after`) never loses nor repeats a message.
+
+use crate::AppState;
+use crate::widget::api::{message, state};
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use rempart_app::ErrorCode;
+use rempart_app::auth::SessionState;
+use rempart_domain::ids::ConversationId;
+use rempart_storage::Event;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+/// Largest frame a client may send.
+const MAX_FRAME: usize = 16 * 1024;
+
+/// The Origin must be this server's own (the widget frame and the console are served
+/// from here): a socket opened by another site is refused.
+pub fn same_origin(h: &HeaderMap) -> bool {
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin = h
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
+}
+
+fn refuse() -> Response {
+    crate::error::ApiError::new(ErrorCode::CsrfFailed, "cross-origin WebSocket refused")
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hello {
+    token: String,
+    #[serde(default)]
+    after: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum WidgetFrame {
+    Typing,
+    Ping,
+}
+
+async fn recv_text(ws: &mut WebSocket) -> Option<String> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.recv()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+async fn close(mut ws: WebSocket, code: u16, reason: &'static str) {
+    let _ = ws
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+/// `GET /widget/v1/ws`: the visitor's live view. First frame: `{"token": …, "after": n}`.
+pub async fn widget(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return refuse();
+    }
+    ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |s| widget_session(st, s))
+}
+
+async fn widget_session(st: AppState, mut ws: WebSocket) {
+    let Some(hello) = recv_text(&mut ws)
+        .await
+        .and_then(|t| serde_json::from_str::<Hello>(&t).ok())
+    else {
+        return close(ws, 4400, "expected {token, after}").await;
+    };
+    let mut events = st.app.pubsub.subscribe();
+    let Ok(conv) = st.app.visitor_conversation(&hello.token).await else {
+        return close(ws, 4401, "unknown chat session").await;
+    };
+    let id = conv.id.to_string();
+    let mut last = hello.after.max(0);
+    let mut send_state = true;
+    let mut push_messages = true;
+    loop {
+        if send_state {
+            send_state = false;
+            let Ok(c) = st.app.visitor_conversation(&hello.token).await else {
+                break;
+            };
+            let Ok(s) = state(&st, &c).await else { break };
+            if ws
+                .send(Message::Text(
+                    json!({"type": "state", "conversation": s})
+                        .to_string()
+                        .into(),
+                ))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        if push_messages {
+            push_messages = false;
+            let Ok((_, msgs)) = st.app.visitor_messages(&hello.token, last).await else {
+                break;
+            };
+            for m in msgs {
+                last = last.max(m.seq);
+                if ws
+                    .send(Message::Text(
+                        json!({"type": "message", "message": message(&m)})
+                            .to_string()
+                            .into(),
+                    ))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        tokio::select! {
+            e = events.recv() => match e {
+                Ok(Event::Message { conversation, .. }) if conversation == id => push_messages = true,
+                Ok(Event::Conversation { conversation }) if conversation == id => send_state = true,
+                Ok(Event::Queue) => send_state = true,
+                Ok(Event::Typing { conversation, who }) if conversation == id && who == "counsellor" => {
+                    if ws.send(Message::Text(json!({"type": "typing"}).to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                // Lagged: catch up from the database.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => { push_messages = true; send_state = true; }
+                Err(_) => break,
+            },
+            m = ws.recv() => match m {
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<WidgetFrame>(&t) {
+                    Ok(WidgetFrame::Typing) => {
+                        let _ = st.app.pubsub.publish(Event::Typing { conversation: id.clone(), who: "visitor".into() }).await;
+                    }
+                    Ok(WidgetFrame::Ping) => {}
+                    Err(_) => return close(ws, 4400, "unknown frame").await,
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum ConsoleFrame {
+    Watch { conversation: String, after: i64 },
+    Typing { conversation: String },
+    Ping,
+}
+
+/// `GET /api/v1/ws`: the console's live view (session cookie or bearer token, same origin). Always pushes
+/// queue changes; `{"type": "watch", …}` adds a conversation the actor may read.
+pub async fn console(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // The session cookie (browsers) or a bearer token (API clients); full sessions only.
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| crate::extract::cookie(&headers, crate::extract::SESSION_COOKIE))
+        .unwrap_or("")
+        .to_owned();
+    let auth = match st.app.authenticate(&token).await {
+        Ok(a) if a.state == SessionState::Full => a,
+        _ => {
+            return crate::error::ApiError::new(ErrorCode::Unauthenticated, "not logged in")
+                .into_response();
+        }
+    };
+    if !same_origin(&headers) {
+        return refuse();
+    }
+    match ws {
+        Ok(ws) => ws
+            .max_message_size(MAX_FRAME)
+            .max_frame_size(MAX_FRAME)
+            .on_upgrade(move |s| console_session(st, auth, s)),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, mut ws: WebSocket) {
+    let actor = auth.actor();
+    let mut events = st.app.pubsub.subscribe();
+    let mut watched: Vec<(ConversationId, i64)> = Vec::new();
+    loop {
+        tokio::select! {
+            e = events.recv() => {
+                let dirty: Vec<usize> = match &e {
+                    Ok(Event::Queue) => {
+                        if ws.send(Message::Text(json!({"type": "queue"}).to_string().into())).await.is_err() { break; }
+                        vec![]
+                    }
+                    Ok(Event::Message { conversation, .. }) | Ok(Event::Conversation { conversation }) => {
+                        watched.iter().enumerate().filter(|(_, (c, _))| c.to_string() == *conversation).map(|(i, _)| i).collect()
+                    }
+                    Ok(Event::Typing { conversation, who }) if who == "visitor" => {
+                        if watched.iter().any(|(c, _)| c.to_string() == *conversation)
+                            && ws.send(Message::Text(json!({"type": "typing", "conversation": conversation}).to_string().into())).await.is_err() {
+                            break;
+                        }
+                        vec![]
+                    }
+                    Ok(_) => vec![],
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => (0..watched.len()).collect(),
+                    Err(_) => break,
+                };
+                for i in dirty {
+                    let (id, after) = watched[i];
+                    // Re-checked at every push: an actor who lost access stops receiving at once.
+                    match st.app.counsellor_messages(&actor, id, after).await {
+                        Ok((c, msgs)) => {
+                            for m in &msgs {
+                                watched[i].1 = watched[i].1.max(m.seq);
+                            }
+                            let frame = json!({"type": "messages", "conversation": id.to_string(), "status": c.status.as_str(),
+                                "messages": msgs.iter().map(|m| json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})).collect::<Vec<_>>()});
+                            if ws.send(Message::Text(frame.to_string().into())).await.is_err() { return; }
+                        }
+                        Err(_) => return close(ws, 4403, "access ended").await,
+                    }
+                }
+            }
+            m = ws.recv() => match m {
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ConsoleFrame>(&t) {
+                    Ok(ConsoleFrame::Watch { conversation, after }) => {
+                        let Ok(id) = ConversationId::parse(&conversation) else { return close(ws, 4400, "bad id").await };
+                        match st.app.counsellor_messages(&actor, id, after).await {
+                            Ok((c, msgs)) => {
+                                let last = msgs.iter().map(|m| m.seq).max().unwrap_or(after);
+                                watched.retain(|(w, _)| *w != id);
+                                watched.push((id, last));
+                                let frame = json!({"type": "messages", "conversation": conversation, "status": c.status.as_str(),
+                                    "messages": msgs.iter().map(|m| json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})).collect::<Vec<_>>()});
+                                if ws.send(Message::Text(frame.to_string().into())).await.is_err() { break; }
+                            }
+                            Err(_) => return close(ws, 4404, "no such conversation").await,
+                        }
+                    }
+                    Ok(ConsoleFrame::Typing { conversation }) => {
+                        if watched.iter().any(|(c, _)| c.to_string() == conversation) {
+                            let _ = st.app.pubsub.publish(Event::Typing { conversation, who: "counsellor".into() }).await;
+                        }
+                    }
+                    Ok(ConsoleFrame::Ping) => {}
+                    Err(_) => return close(ws, 4400, "unknown frame").await,
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
