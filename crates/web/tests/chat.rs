@@ -1,0 +1,508 @@
+//! The live chat end to end: an anonymous visitor, the risk-first queue, a counsellor,
+//! WebSockets both ways, idempotent retries, the closing summary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use futures_util::{SinkExt, StreamExt};
+use rempart_domain::policy::Role;
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::*;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+async fn visitor(t: &TestApp, body: Value) -> (String, Value) {
+    let r = t.post_json("/widget/v1/sessions", None, body).await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    (
+        v["token"].as_str().unwrap().to_owned(),
+        v["conversation"].clone(),
+    )
+}
+
+async fn say(t: &TestApp, token: &str, client_id: &str, body: &str) -> reqwest::Response {
+    t.req(reqwest::Method::POST, "/widget/v1/messages", Some(token))
+        .json(&json!({"client_id": client_id, "body": body}))
+        .send()
+        .await
+        .unwrap()
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws(
+    t: &TestApp,
+    path: &str,
+    origin: Option<&str>,
+    extra: Option<(&'static str, String)>,
+) -> Result<Ws, u16> {
+    let mut req = format!("{}{}", t.base.replace("http://", "ws://"), path)
+        .into_client_request()
+        .unwrap();
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    if let Some((k, v)) = extra {
+        req.headers_mut().insert(k, v.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((s, _)) => Ok(s),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The next JSON frame of `kind`, waiting on the socket itself (bounded).
+async fn next_frame(s: &mut Ws, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match s.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == kind {
+                        return v;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("frame in time")
+}
+
+#[tokio::test]
+async fn a_visitor_is_heard_live_and_nothing_is_lost_or_doubled() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let ctok = t.token(&c).await;
+
+    // a calm visitor, then one who signals danger: the second is served first
+    let (calm, state) = visitor(
+        &t,
+        json!({"caller_type": "parent", "age_band": "15_17", "lang": "fr"}),
+    )
+    .await;
+    assert_eq!(state["status"], "waiting");
+    assert_eq!(state["position"], 1);
+    assert_eq!(
+        say(
+            &t,
+            &calm,
+            "m1",
+            "Bonjour, une question sur le compte de ma fille"
+        )
+        .await
+        .status(),
+        201
+    );
+    let (urgent, _) = visitor(&t, json!({})).await;
+    let r = say(
+        &t,
+        &urgent,
+        "u1",
+        "il va publier les photos ce soir, j'ai envie de mourir",
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let q: Value = t
+        .get("/api/v1/chats", Some(&ctok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let risks = &q["queue"][0]["risks"];
+    assert_eq!(risks, &json!(["suicidal_thoughts", "imminent_publication"]));
+    let mine: Value = t
+        .get("/widget/v1/messages", Some(&calm))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        mine["conversation"]["position"], 2,
+        "the calm visitor now waits behind"
+    );
+
+    // retried message: stored once, same answer
+    let again: Value = say(
+        &t,
+        &urgent,
+        "u1",
+        "il va publier les photos ce soir, j'ai envie de mourir",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again["seq"], 1);
+
+    // the visitor's live socket (token in the first frame, never in the URL)
+    let mut vs = ws(&t, "/widget/v1/ws", Some(&t.base), None).await.unwrap();
+    vs.send(Message::text(
+        json!({"token": urgent, "after": 0}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let st = next_frame(&mut vs, "state").await;
+    assert_eq!(st["conversation"]["status"], "waiting");
+    assert_eq!(next_frame(&mut vs, "message").await["message"]["seq"], 1);
+
+    // the counsellor takes the most urgent and watches it live
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    assert_eq!(taken["risks"][0], "suicidal_thoughts");
+    assert_eq!(
+        next_frame(&mut vs, "state").await["conversation"]["status"],
+        "active"
+    );
+    let mut cs = ws(
+        &t,
+        "/api/v1/ws",
+        Some(&t.base),
+        Some(("authorization", format!("Bearer {ctok}"))),
+    )
+    .await
+    .unwrap();
+    cs.send(Message::text(
+        json!({"type": "watch", "conversation": id, "after": 0}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let first = next_frame(&mut cs, "messages").await;
+    assert_eq!(first["messages"].as_array().unwrap().len(), 1);
+
+    // counsellor → visitor, live
+    let r = t
+        .post_json(
+            &format!("/api/v1/chats/{id}/messages"),
+            Some(&ctok),
+            json!({"client_id": "c1", "body": "Je suis là. Tu es en sécurité en ce moment ?"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let got = next_frame(&mut vs, "message").await;
+    assert_eq!(got["message"]["from"], "counsellor");
+    assert_eq!(got["message"]["seq"], 2);
+    assert!(
+        got["message"].get("author_id").is_none(),
+        "the visitor never learns who answers"
+    );
+
+    // visitor → counsellor, live
+    assert_eq!(
+        say(&t, &urgent, "u2", "oui je suis chez moi")
+            .await
+            .status(),
+        201
+    );
+    // the console receives every committed message in order (its own reply, then this one)
+    let mut seen = vec![];
+    while !seen
+        .iter()
+        .any(|(_, b): &(i64, String)| b == "oui je suis chez moi")
+    {
+        let f = next_frame(&mut cs, "messages").await;
+        for m in f["messages"].as_array().unwrap() {
+            seen.push((
+                m["seq"].as_i64().unwrap(),
+                m["body"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert_eq!(seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![2, 3]);
+
+    // a reconnect from seq 1 receives exactly what it missed
+    let mut again = ws(&t, "/widget/v1/ws", Some(&t.base), None).await.unwrap();
+    again
+        .send(Message::text(
+            json!({"token": urgent, "after": 1}).to_string(),
+        ))
+        .await
+        .unwrap();
+    next_frame(&mut again, "state").await;
+    assert_eq!(next_frame(&mut again, "message").await["message"]["seq"], 2);
+    assert_eq!(next_frame(&mut again, "message").await["message"]["seq"], 3);
+
+    // the whole transcript, once
+    let all: Value = t
+        .get(&format!("/api/v1/chats/{id}/messages"), Some(&ctok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+
+    // ending with the summary makes a contact; the visitor can no longer write
+    let r = t
+        .post_json(
+            &format!("/api/v1/chats/{id}/end"),
+            Some(&ctok),
+            json!({"caller_type": "victim", "age_band": "15_17", "categories": ["sextortion"], "summary": "Chantage, délai ce soir ; mise en sécurité, orientation", "outcome": "referred"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        next_frame(&mut vs, "state").await["conversation"]["status"],
+        "ended"
+    );
+    assert_eq!(say(&t, &urgent, "u3", "encore là ?").await.status(), 409);
+    let audit = t
+        .app
+        .store
+        .audit_events(&rempart_storage::AuditFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "conversation.read"),
+        "transcript reads are audited"
+    );
+    assert!(
+        !audit.iter().any(|e| e.detail.contains("mourir")),
+        "no message text in the trail"
+    );
+}
+
+#[tokio::test]
+async fn only_the_assigned_counsellor_answers_and_supervisors_read() {
+    let t = TestApp::spawn().await;
+    let a = t.staff(Role::Counsellor, None).await;
+    let b = t.staff(Role::Counsellor, None).await;
+    let sup = t.staff(Role::Supervisor, None).await;
+    let (ta, tb, ts) = (t.token(&a).await, t.token(&b).await, t.token(&sup).await);
+    let (v, _) = visitor(&t, json!({})).await;
+    say(&t, &v, "x", "bonjour").await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ta))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap();
+    assert_eq!(
+        t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&tb))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204,
+        "queue empty"
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/chats/{id}/messages"), Some(&tb))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/messages"),
+            Some(&tb),
+            json!({"client_id": "b", "body": "x"})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/chats/{id}/messages"), Some(&ts))
+            .await
+            .status(),
+        200,
+        "supervisors monitor"
+    );
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/messages"),
+            Some(&ts),
+            json!({"client_id": "s", "body": "x"})
+        )
+        .await
+        .status(),
+        404
+    );
+    // the other counsellor's socket cannot watch it either
+    let mut bs = ws(
+        &t,
+        "/api/v1/ws",
+        Some(&t.base),
+        Some(("authorization", format!("Bearer {tb}"))),
+    )
+    .await
+    .unwrap();
+    bs.send(Message::text(
+        json!({"type": "watch", "conversation": id, "after": 0}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), bs.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(closed, Some(Ok(Message::Close(Some(ref f)))) if u16::from(f.code) == 4404),
+        "{closed:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_chat_inputs_get_clear_errors() {
+    let t = TestApp::spawn().await;
+    let (v, _) = visitor(&t, json!({"lang": "en"})).await;
+    assert_eq!(
+        say(&t, &v, "ok-1", &"é".repeat(4001)).await.status(),
+        422,
+        "message too long"
+    );
+    assert_eq!(say(&t, &v, "bad id with spaces", "x").await.status(), 422);
+    assert_eq!(say(&t, &v, "", "x").await.status(), 422);
+    assert_eq!(
+        say(&t, &v, "ok-2", " \u{0} \u{1b} ").await.status(),
+        422,
+        "nothing left after cleaning"
+    );
+    assert_eq!(
+        say(&t, &"0".repeat(64), "ok-3", "x").await.status(),
+        401,
+        "unknown token"
+    );
+    assert_eq!(
+        t.get(&format!("/widget/v1/messages?token={v}"), None)
+            .await
+            .status(),
+        422,
+        "a token in the query string is refused"
+    );
+    let r = t
+        .req(reqwest::Method::POST, "/widget/v1/messages", Some(&v))
+        .json(&json!({"client_id": "a", "body": "x", "conversation_id": "other"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "unknown fields refused");
+    assert_eq!(
+        t.post_json("/widget/v1/sessions", None, json!({"age_band": "99"}))
+            .await
+            .status(),
+        422
+    );
+    // a socket from another site is refused, and so is one without Origin
+    assert_eq!(
+        ws(&t, "/widget/v1/ws", Some("https://evil.example"), None)
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(ws(&t, "/widget/v1/ws", None, None).await.err(), Some(403));
+    // a bad first frame closes the socket
+    let mut s = ws(&t, "/widget/v1/ws", Some(&t.base), None).await.unwrap();
+    s.send(Message::text("{\"token\": 1}")).await.unwrap();
+    let f = tokio::time::timeout(Duration::from_secs(10), s.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(f, Some(Ok(Message::Close(Some(ref c)))) if u16::from(c.code) == 4400),
+        "{f:?}"
+    );
+    // HTML in a message stays text in the console page
+    let c = t.staff(Role::Counsellor, None).await;
+    assert_eq!(
+        say(&t, &v, "xss", "<script>alert(1)</script>")
+            .await
+            .status(),
+        201
+    );
+    let ctok = t.token(&c).await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (cookie, _) = t.console_login(&c).await;
+    let html = t
+        .http
+        .get(t.url(&format!("/chats/{}", taken["id"].as_str().unwrap())))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)") && !html.contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn when_closed_the_visitor_leaves_a_message() {
+    let t = TestApp::spawn().await;
+    // 03:00 in Paris: the line (09:00–23:00) is closed
+    let now = t.app.now();
+    let day = 86_400_000;
+    let target = (now / day) * day + day + 2 * 3_600_000; // 02:00 UTC next day
+    t.clock.advance(target - now);
+    let st: Value = t.get("/widget/v1/status", None).await.json().await.unwrap();
+    assert_eq!(st["open"], false);
+    let numbers: Vec<&str> = st["emergency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["number"].as_str().unwrap())
+        .collect();
+    for n in ["17", "112", "119", "3114"] {
+        assert!(numbers.contains(&n), "{n} shown");
+    }
+    let (v, state) = visitor(&t, json!({})).await;
+    assert_eq!(state["status"], "left_message");
+    assert_eq!(
+        say(&t, &v, "l1", "Rappelez-moi demain svp, c'est urgent")
+            .await
+            .status(),
+        201
+    );
+    let c = t.staff(Role::Counsellor, None).await;
+    let ctok = t.token(&c).await;
+    let q: Value = t
+        .get("/api/v1/chats", Some(&ctok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        q["queue"].as_array().unwrap().len(),
+        0,
+        "not in the live queue"
+    );
+    let left = q["left_messages"].as_array().unwrap();
+    assert_eq!(left.len(), 1);
+    // a counsellor reads it and turns it into a contact
+    let id = left[0]["id"].as_str().unwrap();
+    let r = t
+        .post_json(&format!("/api/v1/chats/{id}/end"), Some(&ctok), json!({"caller_type": "unknown", "age_band": "unknown", "summary": "Message hors horaires : demande de rappel", "outcome": "information"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["channel"], "web_chat");
+}
