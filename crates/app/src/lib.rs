@@ -56,12 +56,23 @@ pub enum StartError {
     Data(String),
 }
 
+fn calendar(s: &Settings) -> Result<OpeningCalendar, StartError> {
+    if s.opening_hours_file.is_empty() {
+        return OpeningCalendar::defaults().map_err(|e| StartError::Data(e.to_string()));
+    }
+    let text = std::fs::read_to_string(&s.opening_hours_file)
+        .map_err(|e| StartError::Data(format!("{}: {e}", s.opening_hours_file)))?;
+    OpeningCalendar::from_toml(&text)
+        .map_err(|e| StartError::Data(format!("{}: {e}", s.opening_hours_file)))
+}
+
 impl App {
     /// Connects, migrates and loads reference data.
     pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let store = Store::connect(settings.database_url.expose()).await?;
         store.migrate().await?;
         let pubsub = PubSub::start(store.clone(), settings.database_url.expose()).await?;
+        let calendar = Arc::new(calendar(&settings)?);
         Ok(App {
             pubsub,
             risk: Arc::new(RiskLexicon::defaults().map_err(|e| StartError::Data(e.to_string()))?),
@@ -72,9 +83,7 @@ impl App {
             directory: Arc::new(
                 Directory::defaults().map_err(|e| StartError::Data(e.to_string()))?,
             ),
-            calendar: Arc::new(
-                OpeningCalendar::defaults().map_err(|e| StartError::Data(e.to_string()))?,
-            ),
+            calendar,
         })
     }
 

@@ -46,6 +46,9 @@ pub struct Settings {
     pub chat_resume_minutes: i64,
     /// Where the quick-exit button sends the visitor (a neutral https site).
     pub quick_exit_url: String,
+    /// A TOML file with the helpline's opening hours, holidays and closures (empty: the
+    /// built-in defaults, every day 9:00–23:00 in Europe/Paris).
+    pub opening_hours_file: String,
 }
 
 impl Default for Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             widget_allowed_origins: vec![],
             chat_resume_minutes: 30,
             quick_exit_url: "https://www.google.com/search?q=meteo".into(),
+            opening_hours_file: String::new(),
         }
     }
 }
@@ -113,6 +117,9 @@ widget_allowed_origins = []
 chat_resume_minutes = 30
 # Where the quick-exit button sends the visitor: a neutral https site.
 quick_exit_url = "https://www.google.com/search?q=meteo"
+# Opening hours, public holidays and closures as a TOML file (empty: every day 9:00-23:00,
+# Europe/Paris). The format is documented in crates/domain/data/calendar.toml.
+opening_hours_file = ""
 "#;
 
 /// Loading failed.

@@ -146,6 +146,7 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
         );
     }
     println!("Rempart demo: console at http://{listen}/login");
+    println!("Rempart demo: helpline site with the chat widget at http://{listen}/demo");
     for (acc, _, _) in demo::demo_accounts() {
         println!(
             "demo account: {} {} {}",

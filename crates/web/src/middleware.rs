@@ -102,7 +102,7 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
         "frame-ancestors 'none'".to_owned()
     };
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; \
          form-action 'self'; {framing}; base-uri 'none'; object-src 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {

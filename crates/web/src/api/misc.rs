@@ -44,6 +44,26 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../assets/favicon.svg"),
     ),
+    (
+        "widget.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/widget.js"),
+    ),
+    (
+        "chat.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/chat.js"),
+    ),
+    (
+        "chat.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/chat.css"),
+    ),
+    (
+        "console-chat.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/console-chat.js"),
+    ),
 ];
 
 /// Embedded static files, cached for a day.
