@@ -385,3 +385,28 @@ async fn every_error_code_is_reachable() {
     let dead = rempart_storage::StorageError::Database(sqlx::Error::PoolTimedOut);
     assert_eq!(rempart_app::AppError::from(dead).code, Unavailable);
 }
+
+#[tokio::test]
+async fn every_asset_a_page_references_is_served() {
+    let t = TestApp::spawn().await;
+    let mut referenced = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for part in text.split("/assets/").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                .collect();
+            referenced.insert(name);
+        }
+    }
+    assert!(referenced.len() >= 6, "{referenced:?}");
+    for name in referenced {
+        let r = t.get(&format!("/assets/{name}"), None).await;
+        assert_eq!(r.status(), 200, "/assets/{name}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        if name.ends_with(".js") {
+            assert!(ct.starts_with("text/javascript"), "{name}: {ct}");
+        }
+    }
+}
