@@ -35,6 +35,8 @@ pub enum ErrorCode {
     InvalidTransition,
     /// 405: method not allowed.
     MethodNotAllowed,
+    /// 429: too many requests from this address or session; retry later.
+    RateLimited,
     /// 500: an internal failure (details only in the server log).
     Internal,
     /// 503: the database is unreachable.
@@ -59,6 +61,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::InvalidTransition,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -81,6 +84,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
         }
@@ -97,7 +101,7 @@ impl ErrorCode {
             | ErrorCode::InvalidCredentials
             | ErrorCode::SecondFactorRequired
             | ErrorCode::InvalidSecondFactor => 401,
-            ErrorCode::AccountLocked => 429,
+            ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
             ErrorCode::CsrfFailed => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,

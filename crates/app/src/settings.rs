@@ -49,6 +49,16 @@ pub struct Settings {
     /// A TOML file with the helpline's opening hours, holidays and closures (empty: the
     /// built-in defaults, every day 9:00–23:00 in Europe/Paris).
     pub opening_hours_file: String,
+    /// New chat sessions allowed per client address and minute (burst), and per day.
+    pub chat_sessions_per_minute: u32,
+    /// New chat sessions per client address and day.
+    pub chat_sessions_per_day: u32,
+    /// Messages a chat session may send in a burst; then one per second.
+    pub chat_message_burst: u32,
+    /// Failed or successful logins per client address and minute.
+    pub logins_per_minute: u32,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Settings {
@@ -74,6 +84,11 @@ impl Default for Settings {
             chat_resume_minutes: 30,
             quick_exit_url: "https://www.google.com/search?q=meteo".into(),
             opening_hours_file: String::new(),
+            chat_sessions_per_minute: 10,
+            chat_sessions_per_day: 100,
+            chat_message_burst: 10,
+            logins_per_minute: 20,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -120,6 +135,14 @@ quick_exit_url = "https://www.google.com/search?q=meteo"
 # Opening hours, public holidays and closures as a TOML file (empty: every day 9:00-23:00,
 # Europe/Paris). The format is documented in crates/domain/data/calendar.toml.
 opening_hours_file = ""
+# Anti-automation, per client address (per node): new chat sessions per minute and per
+# day, a chat's message burst (then one per second), logins per minute.
+chat_sessions_per_minute = 10
+chat_sessions_per_day = 100
+chat_message_burst = 10
+logins_per_minute = 20
+# Reverse proxies whose X-Forwarded-For header gives the client address, e.g. ["127.0.0.1"].
+trusted_proxies = []
 "#;
 
 /// Loading failed.

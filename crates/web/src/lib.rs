@@ -6,6 +6,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub templates: Arc<render::Templates>,
     /// Request counters.
     pub metrics: Arc<middleware::Metrics>,
+    /// Rate limits.
+    pub limits: Arc<limits::Limiter>,
 }
 
 /// The web layer could not start (a build defect: catalogues or templates).
@@ -55,6 +58,7 @@ impl AppState {
             i18n,
             templates,
             metrics: Arc::new(middleware::Metrics::default()),
+            limits: Arc::new(limits::Limiter::default()),
         })
     }
 }

@@ -369,6 +369,26 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
+    let limited = TestApp::spawn_with(|s| s.logins_per_minute = 1).await;
+    let _ = limited
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "a@b.org", "password": "x"}),
+        )
+        .await;
+    note(
+        limited
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "a@b.org", "password": "x"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

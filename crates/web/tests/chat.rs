@@ -506,3 +506,58 @@ async fn when_closed_the_visitor_leaves_a_message() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["channel"], "web_chat");
 }
+
+#[tokio::test]
+async fn floods_of_sessions_and_messages_are_refused_with_429() {
+    let t = TestApp::spawn_with(|s| {
+        s.chat_sessions_per_minute = 10;
+        s.chat_sessions_per_day = 100;
+        s.chat_message_burst = 10;
+    })
+    .await;
+    let mut last = None;
+    for _ in 0..10 {
+        last = Some(visitor(&t, json!({})).await.0);
+    }
+    // a spoofed X-Forwarded-For does not make a new client (no trusted proxy configured)
+    let r = t
+        .http
+        .post(t.url("/widget/v1/sessions"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "rate_limited");
+    t.clock.advance(6_000);
+    assert_eq!(
+        t.post_json("/widget/v1/sessions", None, json!({}))
+            .await
+            .status(),
+        201,
+        "one more after six seconds"
+    );
+    // one session: a burst of ten, then one a second
+    let token = last.unwrap();
+    for i in 0..10 {
+        assert_eq!(
+            say(&t, &token, &format!("b{i}"), "message").await.status(),
+            201
+        );
+    }
+    assert_eq!(say(&t, &token, "b10", "message").await.status(), 429);
+    t.clock.advance(1_000);
+    assert_eq!(say(&t, &token, "b11", "message").await.status(), 201);
+    let all: Value = t
+        .get("/widget/v1/messages", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["messages"].as_array().unwrap().len(),
+        11,
+        "the refused message was not stored"
+    );
+}

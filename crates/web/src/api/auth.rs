@@ -36,8 +36,11 @@ fn state_code(s: SessionState) -> &'static str {
 /// Logs in; the token is returned once and never stored in clear.
 pub async fn login(
     State(st): State<AppState>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(req): ApiJson<LoginReq>,
 ) -> Result<Json<Value>, ApiError> {
+    let n = st.app.settings.logins_per_minute;
+    st.limit(&format!("login:{ip}"), n, 60_000 / i64::from(n.max(1)))?;
     let (token, auth) = st.app.login(&req.email, &req.password).await?;
     Ok(Json(
         json!({"token": token, "state": state_code(auth.state), "csrf_token": auth.session.csrf_token}),

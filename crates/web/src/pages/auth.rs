@@ -65,10 +65,13 @@ pub async fn login_page(
 pub async fn login(
     State(st): State<AppState>,
     Lang(lang): Lang,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
     headers: HeaderMap,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = Fields::new(form, &["email", "password", "login_csrf"])?;
+    let n = st.app.settings.logins_per_minute;
+    st.limit(&format!("login:{ip}"), n, 60_000 / i64::from(n.max(1)))?;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.get("login_csrf").as_bytes())
     {

@@ -75,8 +75,21 @@ pub struct StartReq {
 /// Starts a conversation; the token is returned once.
 pub async fn start(
     State(st): State<AppState>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(r): ApiJson<StartReq>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let per_min = st.app.settings.chat_sessions_per_minute;
+    st.limit(
+        &format!("session-min:{ip}"),
+        per_min,
+        60_000 / i64::from(per_min.max(1)),
+    )?;
+    let per_day = st.app.settings.chat_sessions_per_day;
+    st.limit(
+        &format!("session-day:{ip}"),
+        per_day,
+        86_400_000 / i64::from(per_day.max(1)),
+    )?;
     let s = ChatStart {
         caller_type: r
             .caller_type
@@ -140,6 +153,9 @@ pub async fn send(
     ApiJson(r): ApiJson<SendReq>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = chat_token(&headers)?;
+    // one message a second after a burst, per chat session
+    let key = format!("msg:{}", rempart_app::sha256_hex(token.as_bytes()));
+    st.limit(&key, st.app.settings.chat_message_burst, 1000)?;
     let m = st.app.visitor_send(&token, &r.client_id, &r.body).await?;
     Ok((StatusCode::CREATED, Json(message(&m))))
 }

@@ -32,6 +32,10 @@ pub fn test_settings(url: &str) -> Settings {
         argon2_iterations: 1,
         // Tests of the second factor turn the requirement back on.
         require_totp_roles: vec![],
+        // Tests of the rate limits set them back; the others must not trip them.
+        logins_per_minute: 10_000,
+        chat_sessions_per_minute: 10_000,
+        chat_sessions_per_day: 100_000,
         ..Settings::default()
     }
 }
@@ -51,9 +55,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            axum::serve(listener, rempart_web::router(state))
-                .await
-                .unwrap();
+            let app = rempart_web::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.unwrap();
         });
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -1,0 +1,153 @@
+//! Anti-automation: token buckets per client IP and per chat session, so a flood of new
+//! sessions or messages cannot drown the young people who need the line. Limits are per
+//! node; every refusal is a clear 429 with `rate_limited`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+
+/// A bucket: `capacity` tokens, refilled at `per_ms` milliseconds per token.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: i64,
+}
+
+/// Buckets by key, bounded in memory (the oldest half is dropped past `MAX_KEYS`).
+#[derive(Debug, Default)]
+pub struct Limiter {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+const MAX_KEYS: usize = 100_000;
+
+impl Limiter {
+    /// Takes one token from `key`'s bucket (capacity `burst`, one token back every
+    /// `per_ms`); false when empty.
+    pub fn allow(&self, key: &str, burst: u32, per_ms: i64, now: i64) -> bool {
+        let Ok(mut map) = self.buckets.lock() else {
+            return false; // fail closed
+        };
+        if map.len() >= MAX_KEYS && !map.contains_key(key) {
+            let mut ages: Vec<i64> = map.values().map(|b| b.at).collect();
+            ages.sort_unstable();
+            let cut = ages[ages.len() / 2];
+            map.retain(|_, b| b.at > cut);
+        }
+        let cap = f64::from(burst.max(1));
+        let b = map.entry(key.to_owned()).or_insert(Bucket {
+            tokens: cap,
+            at: now,
+        });
+        let refill = (now - b.at).max(0) as f64 / per_ms.max(1) as f64;
+        b.tokens = (b.tokens + refill).min(cap);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The client's address: the peer, or — only when the peer is a trusted proxy — the last
+/// address the proxy appended to `X-Forwarded-For` (a client cannot spoof it).
+pub fn client_ip(
+    peer: Option<SocketAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[String],
+) -> String {
+    let Some(peer) = peer else {
+        return "local".into();
+    };
+    let ip = peer.ip();
+    if trusted
+        .iter()
+        .any(|t| t.parse::<IpAddr>().is_ok_and(|t| t == ip))
+    {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|s| s.parse::<IpAddr>().ok())
+            .next_back();
+        if let Some(f) = forwarded {
+            return f.to_string();
+        }
+    }
+    ip.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_refill_on_schedule() {
+        let l = Limiter::default();
+        for _ in 0..3 {
+            assert!(l.allow("k", 3, 1000, 0));
+        }
+        assert!(!l.allow("k", 3, 1000, 0), "burst used up");
+        assert!(!l.allow("k", 3, 1000, 999));
+        assert!(l.allow("k", 3, 1000, 1999), "one token back after a second");
+        assert!(l.allow("other", 3, 1000, 0), "keys are separate");
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(
+            client_ip(Some(peer), &h, &[]),
+            "127.0.0.1",
+            "spoofed header ignored"
+        );
+        assert_eq!(client_ip(Some(peer), &h, &["127.0.0.1".into()]), "10.0.0.7");
+    }
+}
+
+/// The client address of a request (see `client_ip`).
+pub struct ClientIp(pub String);
+
+impl<S> axum::extract::FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    crate::AppState: axum::extract::FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let st = <crate::AppState as axum::extract::FromRef<S>>::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &st.app.settings.trusted_proxies,
+        )))
+    }
+}
+
+impl crate::AppState {
+    /// Refuses with `rate_limited` when `key`'s bucket is empty.
+    pub fn limit(&self, key: &str, burst: u32, per_ms: i64) -> Result<(), rempart_app::AppError> {
+        if self.limits.allow(key, burst, per_ms, self.app.now()) {
+            Ok(())
+        } else {
+            Err(rempart_app::AppError::new(
+                rempart_app::ErrorCode::RateLimited,
+                "too many requests, try again in a moment",
+            ))
+        }
+    }
+}
