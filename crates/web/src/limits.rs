@@ -81,36 +81,6 @@ pub fn client_ip(
     ip.to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buckets_refill_on_schedule() {
-        let l = Limiter::default();
-        for _ in 0..3 {
-            assert!(l.allow("k", 3, 1000, 0));
-        }
-        assert!(!l.allow("k", 3, 1000, 0), "burst used up");
-        assert!(!l.allow("k", 3, 1000, 999));
-        assert!(l.allow("k", 3, 1000, 1999), "one token back after a second");
-        assert!(l.allow("other", 3, 1000, 0), "keys are separate");
-    }
-
-    #[test]
-    fn forwarded_for_only_from_trusted_proxies() {
-        let mut h = axum::http::HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
-        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        assert_eq!(
-            client_ip(Some(peer), &h, &[]),
-            "127.0.0.1",
-            "spoofed header ignored"
-        );
-        assert_eq!(client_ip(Some(peer), &h, &["127.0.0.1".into()]), "10.0.0.7");
-    }
-}
-
 /// The client address of a request (see `client_ip`).
 pub struct ClientIp(pub String);
 
@@ -149,5 +119,35 @@ impl crate::AppState {
                 "too many requests, try again in a moment",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_refill_on_schedule() {
+        let l = Limiter::default();
+        for _ in 0..3 {
+            assert!(l.allow("k", 3, 1000, 0));
+        }
+        assert!(!l.allow("k", 3, 1000, 0), "burst used up");
+        assert!(!l.allow("k", 3, 1000, 999));
+        assert!(l.allow("k", 3, 1000, 1999), "one token back after a second");
+        assert!(l.allow("other", 3, 1000, 0), "keys are separate");
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(
+            client_ip(Some(peer), &h, &[]),
+            "127.0.0.1",
+            "spoofed header ignored"
+        );
+        assert_eq!(client_ip(Some(peer), &h, &["127.0.0.1".into()]), "10.0.0.7");
     }
 }
