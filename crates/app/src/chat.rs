@@ -234,6 +234,23 @@ impl App {
         if !can(actor, Action::LogContact, Resource::Global) {
             return Err(AppError::not_found());
         }
+        let load = self.store.chat_loads(Some(actor.id)).await?;
+        match load.first() {
+            Some(l) if !l.available => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "you are not available for chats: set yourself available first",
+                ));
+            }
+            Some(l) if l.active >= l.capacity => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "you are at your chat capacity",
+                ));
+            }
+            Some(_) => {}
+            None => return Err(AppError::not_found()),
+        }
         let taken = self.store.take_next(actor.id, self.now()).await?;
         if let Some(c) = &taken {
             self.pubsub.publish(Event::Queue).await?;
@@ -419,5 +436,66 @@ impl App {
     ) -> Result<Vec<ContactRecord>, AppError> {
         let conv = self.chat_for(actor, id, false).await?;
         Ok(self.store.contacts_for_person(&conv.person_key).await?)
+    }
+}
+
+impl App {
+    /// Sets the actor's own availability for chats and capacity (1–10 at once).
+    pub async fn set_chat_availability(
+        &self,
+        actor: &Actor,
+        available: bool,
+        capacity: i64,
+    ) -> Result<rempart_storage::ChatLoad, AppError> {
+        if !can(actor, Action::LogContact, Resource::Global) {
+            return Err(AppError::not_found());
+        }
+        if !(1..=10).contains(&capacity) {
+            return Err(AppError::field("capacity", "between 1 and 10"));
+        }
+        self.store
+            .set_chat_availability(
+                actor.id,
+                available,
+                capacity,
+                &AuditEntry::new(self.now(), Some(actor.id), "chat.availability", "staff")
+                    .object(actor.id)
+                    .detail(format!("available={available} capacity={capacity}")),
+            )
+            .await?;
+        self.pubsub.publish(Event::Queue).await?;
+        self.store
+            .chat_loads(Some(actor.id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// Who handles how many chats, and who is available: the actor's own line, or every
+    /// counsellor's for supervisors.
+    pub async fn chat_loads(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<rempart_storage::ChatLoad>, AppError> {
+        if actor.role == Role::Supervisor {
+            let workers: Vec<_> = self
+                .case_workers()
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            Ok(self
+                .store
+                .chat_loads(None)
+                .await?
+                .into_iter()
+                .filter(|l| workers.contains(&l.staff_id))
+                .collect())
+        } else if can(actor, Action::LogContact, Resource::Global) {
+            Ok(self.store.chat_loads(Some(actor.id)).await?)
+        } else {
+            Err(AppError::not_found())
+        }
     }
 }

@@ -472,3 +472,71 @@ impl Store {
         rows.iter().map(conversation).collect()
     }
 }
+
+/// A counsellor's chat availability and load, for "take next" and the supervisors' view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatLoad {
+    /// The counsellor.
+    pub staff_id: StaffId,
+    /// Display name.
+    pub name: String,
+    /// Taking chats now.
+    pub available: bool,
+    /// Conversations at once.
+    pub capacity: i64,
+    /// Conversations being handled now.
+    pub active: i64,
+}
+
+impl Store {
+    /// Sets a counsellor's availability and capacity.
+    pub async fn set_chat_availability(
+        &self,
+        staff: StaffId,
+        available: bool,
+        capacity: i64,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n =
+            sqlx::query("UPDATE staff SET chat_available = $1, chat_capacity = $2 WHERE id = $3")
+                .bind(i64::from(available))
+                .bind(capacity)
+                .bind(staff.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if n == 0 {
+            return Err(StorageError::NotFound);
+        }
+        append(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Availability and load of every enabled account (one, or all when `staff` is None).
+    pub async fn chat_loads(&self, staff: Option<StaffId>) -> Result<Vec<ChatLoad>> {
+        let mut q = crate::sql::Query::new(
+            "SELECT s.id, s.display_name, s.chat_available, s.chat_capacity, \
+             (SELECT COUNT(*) FROM conversations c WHERE c.assigned_to = s.id AND c.status = 'active') \
+             FROM staff s WHERE s.disabled = 0",
+        );
+        if let Some(s) = staff {
+            q.push(" AND s.id = ").bind_text(s.to_string());
+        }
+        q.push(" ORDER BY s.display_name");
+        let rows = q.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                Ok(ChatLoad {
+                    staff_id: StaffId::parse(&id).map_err(|_| StorageError::Corrupt("staff.id"))?,
+                    name: r.try_get(1)?,
+                    available: r.try_get::<i64, _>(2)? != 0,
+                    capacity: r.try_get(3)?,
+                    active: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}

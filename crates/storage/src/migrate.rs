@@ -32,6 +32,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0004_conversations.sql"),
         include_str!("../migrations/0004_conversations.sql"),
     ),
+    (
+        5,
+        "availability",
+        include_str!("../migrations/0005_availability.sql"),
+        include_str!("../migrations/0005_availability.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

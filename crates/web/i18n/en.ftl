@@ -162,3 +162,7 @@ widget-ended = The conversation has ended.
 widget-left = Your message was received: we will answer as soon as we open.
 widget-you = You
 widget-them = Counsellor
+chats-available = Available for chats
+chats-capacity = Conversations at once
+chats-team = Counsellors
+chats-load = Conversations now

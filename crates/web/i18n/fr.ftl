@@ -162,3 +162,7 @@ widget-ended = La conversation est terminée.
 widget-left = Ton message est bien reçu : nous te répondrons dès l'ouverture.
 widget-you = Toi
 widget-them = Écoutant·e
+chats-available = Disponible pour les tchats
+chats-capacity = Conversations en même temps
+chats-team = Écoutant·es
+chats-load = Conversations en cours

@@ -255,6 +255,13 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
         ),
         r(
             "POST",
+            "/chats/availability",
+            Staff("log_contact"),
+            "Set one's own chat availability and capacity",
+            post(pages::chats::availability),
+        ),
+        r(
+            "POST",
             "/chats/take",
             Staff("log_contact"),
             "Take the most urgent waiting conversation",
@@ -478,6 +485,13 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
             Staff("log_contact"),
             "Chat queue, messages left while closed, own conversations",
             get(api::chat::overview),
+        ),
+        r(
+            "PUT",
+            "/api/v1/chats/availability",
+            Staff("log_contact"),
+            "Set one's own chat availability and capacity",
+            put(api::chat::availability),
         ),
         r(
             "POST",

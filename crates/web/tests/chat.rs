@@ -561,3 +561,34 @@ async fn floods_of_sessions_and_messages_are_refused_with_429() {
         "the refused message was not stored"
     );
 }
+
+#[tokio::test]
+async fn take_next_respects_availability_and_capacity() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let sup = t.staff(Role::Supervisor, None).await;
+    let (ctok, stok) = (t.token(&c).await, t.token(&sup).await);
+    for i in 0..3 {
+        let (v, _) = visitor(&t, json!({})).await;
+        say(&t, &v, &format!("m{i}"), "bonjour").await;
+    }
+    let take = || t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok)).send();
+    let r = t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": false, "capacity": 1})).await;
+    assert_eq!(r.status(), 200);
+    let r = take().await.unwrap();
+    assert_eq!(r.status(), 409, "not available");
+    assert_eq!(t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": true, "capacity": 1})).await.status(), 200);
+    assert_eq!(take().await.unwrap().status(), 200);
+    assert_eq!(take().await.unwrap().status(), 409, "at capacity (1)");
+    assert_eq!(t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": true, "capacity": 0})).await.status(), 422);
+    assert_eq!(t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": true, "capacity": 2})).await.status(), 200);
+    assert_eq!(take().await.unwrap().status(), 200);
+    // the supervisor sees who handles how many
+    let v: Value = t.get("/api/v1/chats", Some(&stok)).await.json().await.unwrap();
+    let line = v["loads"].as_array().unwrap().iter().find(|l| l["staff_id"] == c.id.to_string()).unwrap().clone();
+    assert_eq!((line["active"].as_i64(), line["capacity"].as_i64(), line["available"].as_bool()), (Some(2), Some(2), Some(true)));
+    assert_eq!(v["queue"].as_array().unwrap().len(), 1);
+    // a counsellor sees only its own line
+    let own: Value = t.get("/api/v1/chats", Some(&ctok)).await.json().await.unwrap();
+    assert_eq!(own["loads"].as_array().unwrap().len(), 1);
+}

@@ -68,6 +68,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /api/v1/categories", "CPLDSA", "CPLDSA"),
     ("GET /api/v1/platforms", "CPLDSA", "CPLDSA"),
     ("GET /chats", "CPLDS", "CPLDS"),
+    ("POST /chats/availability", "CPLDS", "CPLDS"),
+    ("PUT /api/v1/chats/availability", "CPLDS", "CPLDS"),
     ("POST /chats/take", "CPLDS", "CPLDS"),
     ("GET /chats/{id}", "CPLDS", "S"),
     ("POST /chats/{id}/messages", "CPLDS", ""),
@@ -368,6 +370,7 @@ async fn call(
             }
             "/api/v1/cases/{id}/notes" => json!({"visibility": "team", "body": "matrix note"}),
             "/api/v1/chats/{id}/messages" => json!({"client_id": unique, "body": "matrix"}),
+            "/api/v1/chats/availability" => json!({"available": true, "capacity": 5}),
             "/api/v1/chats/{id}/end" => {
                 json!({"caller_type": "victim", "age_band": "11_14", "summary": "matrix", "outcome": "listened"})
             }
@@ -420,6 +423,7 @@ async fn call(
                 ("summary", "matrix".into()),
                 ("outcome", "listened".into()),
             ],
+            "/chats/availability" => vec![("available", "1".into()), ("capacity", "5".into())],
             "/chats/{id}/messages" => {
                 vec![("client_id", unique.clone()), ("body", "matrix".into())]
             }

@@ -51,7 +51,9 @@ pub async fn overview(
         .active_conversations(actor.id)
         .await
         .map_err(AppError::from)?;
+    let loads = st.app.chat_loads(&actor).await?;
     Ok(Json(json!({
+        "loads": loads.iter().map(load).collect::<Vec<_>>(),
         "queue": queue.iter().map(conversation).collect::<Vec<_>>(),
         "left_messages": left.iter().map(conversation).collect::<Vec<_>>(),
         "mine": mine.iter().map(conversation).collect::<Vec<_>>(),
@@ -158,4 +160,30 @@ pub async fn end(
         .end_chat(&auth.actor(), conversation_id(&id)?, r.into_summary()?)
         .await?;
     Ok(Json(crate::api::dto::contact(&k)))
+}
+
+/// A counsellor's availability and load.
+pub fn load(l: &rempart_storage::ChatLoad) -> Value {
+    json!({"staff_id": l.staff_id.to_string(), "name": l.name, "available": l.available, "capacity": l.capacity, "active": l.active})
+}
+
+/// Availability body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityReq {
+    available: bool,
+    capacity: i64,
+}
+
+/// Sets one's own availability and capacity.
+pub async fn availability(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ApiJson(r): ApiJson<AvailabilityReq>,
+) -> Result<Json<Value>, ApiError> {
+    let l = st
+        .app
+        .set_chat_availability(&auth.actor(), r.available, r.capacity)
+        .await?;
+    Ok(Json(load(&l)))
 }

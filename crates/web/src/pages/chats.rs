@@ -42,6 +42,12 @@ pub async fn queue(
         .active_conversations(actor.id)
         .await
         .map_err(AppError::from)?;
+    let loads = st.app.chat_loads(&actor).await?;
+    let me = loads.iter().find(|l| l.staff_id == actor.id).cloned();
+    let team: Vec<_> = loads
+        .iter()
+        .map(|l| serde_json::json!({"name": l.name, "available": l.available, "capacity": l.capacity, "active": l.active}))
+        .collect();
     let now = st.app.now();
     let rows = |v: &[ConversationRecord]| {
         Value::from_serialize(v.iter().map(|c| row(c, lang, now)).collect::<Vec<_>>())
@@ -54,6 +60,19 @@ pub async fn queue(
                 ("queue", rows(&queue)),
                 ("left", rows(&left)),
                 ("mine", rows(&mine)),
+                (
+                    "available",
+                    Value::from(me.as_ref().is_some_and(|l| l.available)),
+                ),
+                (
+                    "capacity",
+                    Value::from(me.as_ref().map(|l| l.capacity).unwrap_or(3)),
+                ),
+                ("team", Value::from_serialize(&team)),
+                (
+                    "supervisor",
+                    Value::from(actor.role == rempart_domain::policy::Role::Supervisor),
+                ),
             ],
         ),
     )?)
@@ -214,4 +233,22 @@ pub async fn end(
     };
     st.app.end_chat(&auth.actor(), cid, s).await?;
     Ok(redirect("/chats?ended=1"))
+}
+
+/// Sets one's own availability and capacity from the queue page.
+pub async fn availability(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["available", "capacity"])?;
+    check_csrf(&auth, f.csrf())?;
+    let capacity: i64 = f
+        .get("capacity")
+        .parse()
+        .map_err(|_| AppError::field("capacity", "a number"))?;
+    st.app
+        .set_chat_availability(&auth.actor(), f.get("available") == "1", capacity)
+        .await?;
+    Ok(redirect("/chats"))
 }
