@@ -211,7 +211,14 @@ impl App {
         after: i64,
     ) -> Result<(ConversationRecord, Vec<MessageRecord>), AppError> {
         let conv = self.visitor_conversation(token).await?;
-        let msgs = self.store.messages(conv.id, after.max(0), 500).await?;
+        // internal notes between counsellors are never shown to the young person
+        let msgs = self
+            .store
+            .messages(conv.id, after.max(0), 500)
+            .await?
+            .into_iter()
+            .filter(|m| m.sender != Sender::Note)
+            .collect();
         Ok((conv, msgs))
     }
 
@@ -251,7 +258,10 @@ impl App {
             Some(_) => {}
             None => return Err(AppError::not_found()),
         }
-        let taken = self.store.take_next(actor.id, self.now()).await?;
+        let taken = self
+            .store
+            .take_next(actor.id, actor.role, self.now())
+            .await?;
         if let Some(c) = &taken {
             self.pubsub.publish(Event::Queue).await?;
             self.pubsub
@@ -497,5 +507,97 @@ impl App {
         } else {
             Err(AppError::not_found())
         }
+    }
+}
+
+/// Where a conversation is handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// A colleague, at once.
+    Staff(rempart_domain::ids::StaffId),
+    /// The first available person with this role (e.g. a lawyer), from the queue.
+    Role(Role),
+}
+
+impl App {
+    /// Hands the actor's conversation to a colleague or a role, with an internal note the
+    /// young person never sees. The actor loses access at once (its live view closes).
+    pub async fn transfer_chat(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        to: TransferTarget,
+        note: Option<&str>,
+    ) -> Result<(), AppError> {
+        let conv = self.chat_for(actor, id, true).await?;
+        if conv.status != ConversationStatus::Active || conv.assigned_to != Some(actor.id) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "only the counsellor in an active conversation can hand it over",
+            ));
+        }
+        let handover = match to {
+            TransferTarget::Staff(s) => {
+                let target = self
+                    .store
+                    .staff_by_id(s)
+                    .await?
+                    .ok_or_else(|| AppError::field("to_staff", "unknown account"))?;
+                if target.disabled || !target.role.works_cases() || target.id == actor.id {
+                    return Err(AppError::field(
+                        "to_staff",
+                        "this account cannot take the conversation",
+                    ));
+                }
+                rempart_storage::Handover::Staff(s)
+            }
+            TransferTarget::Role(r) => {
+                if !r.works_cases() {
+                    return Err(AppError::field(
+                        "to_role",
+                        "this role does not answer chats",
+                    ));
+                }
+                rempart_storage::Handover::Role(r)
+            }
+        };
+        let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
+            None => None,
+            Some(n) => Some(body(n)?),
+        };
+        let client_id = crate::random_hex(8)?;
+        let detail = match to {
+            TransferTarget::Staff(s) => format!("to_staff={s}"),
+            TransferTarget::Role(r) => format!("to_role={}", r.as_str()),
+        };
+        self.store
+            .hand_over(
+                id,
+                actor.id,
+                handover,
+                note.as_deref().map(|n| (client_id.as_str(), n)),
+                &AuditEntry::new(
+                    self.now(),
+                    Some(actor.id),
+                    "conversation.transferred",
+                    "conversation",
+                )
+                .object(id)
+                .detail(detail),
+            )
+            .await
+            .map_err(|e| match e {
+                rempart_storage::StorageError::Conflict => {
+                    AppError::new(ErrorCode::Conflict, "the conversation changed meanwhile")
+                }
+                other => other.into(),
+            })?;
+        self.pubsub
+            .publish(Event::Conversation {
+                conversation: id.to_string(),
+            })
+            .await?;
+        self.pubsub.publish(Event::Queue).await?;
+        Ok(())
     }
 }

@@ -31,6 +31,7 @@ labelled_enum!(
         Visitor => "visitor", "jeune / parent", "young person / parent";
         Counsellor => "counsellor", "écoutant·e", "counsellor";
         System => "system", "système", "system";
+        Note => "note", "note interne (invisible pour le jeune)", "internal note (never shown to the young person)";
     }
 );
 

@@ -6,6 +6,7 @@ use crate::records::{ContactRecord, decode_list, encode_list};
 use crate::{Result, StorageError, Store};
 use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
 use rempart_domain::ids::{CaseId, ConversationId, StaffId};
+use rempart_domain::policy::Role;
 use rempart_domain::values::{AgeBand, CallerType, Channel};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -68,6 +69,8 @@ pub struct ConversationRecord {
     pub last_activity_at: i64,
     /// End (ms).
     pub ended_at: Option<i64>,
+    /// When handed over to a role: only that role may take it.
+    pub required_role: Option<Role>,
 }
 
 /// A message as stored.
@@ -108,7 +111,7 @@ impl Appended {
 }
 
 const CONV_COLS: &str = "id, person_key, channel, status, priority, risks, caller_type, age_band, lang, assigned_to, \
-     case_id, created_at, waiting_since, last_activity_at, ended_at";
+     case_id, created_at, waiting_since, last_activity_at, ended_at, required_role";
 
 fn bad(what: &'static str) -> impl Fn(rempart_domain::labelled::UnknownCode) -> StorageError {
     move |_| StorageError::Corrupt(what)
@@ -155,6 +158,11 @@ fn conversation(r: &AnyRow) -> Result<ConversationRecord> {
         waiting_since: r.try_get("waiting_since")?,
         last_activity_at: r.try_get("last_activity_at")?,
         ended_at: r.try_get("ended_at")?,
+        required_role: r
+            .try_get::<Option<String>, _>("required_role")?
+            .map(|x| Role::parse(&x))
+            .transpose()
+            .map_err(bad("conversations.required_role"))?,
     })
 }
 
@@ -370,12 +378,19 @@ impl Store {
     /// Gives the most urgent waiting conversation to `staff`, or None when the queue is
     /// empty. Safe when several counsellors (on several nodes) take at once: each
     /// conversation goes to exactly one.
-    pub async fn take_next(&self, staff: StaffId, at: i64) -> Result<Option<ConversationRecord>> {
+    pub async fn take_next(
+        &self,
+        staff: StaffId,
+        role: Role,
+        at: i64,
+    ) -> Result<Option<ConversationRecord>> {
         for _ in 0..8 {
             let mut tx = self.write_tx().await?;
             let next: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM conversations WHERE status = 'waiting' ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 1",
+                "SELECT id FROM conversations WHERE status = 'waiting' AND (required_role IS NULL OR required_role = $1) \
+                 ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 1",
             )
+            .bind(role.as_str())
             .fetch_optional(&mut *tx)
             .await?;
             let Some(next) = next else {
@@ -383,7 +398,8 @@ impl Store {
                 return Ok(None);
             };
             let n = sqlx::query(
-                "UPDATE conversations SET status = 'active', assigned_to = $1, last_activity_at = $2 WHERE id = $3 AND status = 'waiting'",
+                "UPDATE conversations SET status = 'active', assigned_to = $1, last_activity_at = $2, required_role = NULL \
+                 WHERE id = $3 AND status = 'waiting'",
             )
             .bind(staff.to_string())
             .bind(at)
@@ -538,5 +554,81 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Where a conversation is handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover {
+    /// To this counsellor, at once.
+    Staff(StaffId),
+    /// Back to the queue, for the first available person with this role.
+    Role(Role),
+}
+
+impl Store {
+    /// Hands an active conversation from `from` over to someone else, with an internal note
+    /// (a message the visitor never sees), in one transaction; `Conflict` when `from` no
+    /// longer holds it.
+    pub async fn hand_over(
+        &self,
+        id: ConversationId,
+        from: StaffId,
+        to: Handover,
+        note: Option<(&str, &str)>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n = match to {
+            Handover::Staff(s) => sqlx::query(
+                "UPDATE conversations SET assigned_to = $1, next_seq = next_seq + $2, last_activity_at = $3 \
+                 WHERE id = $4 AND status = 'active' AND assigned_to = $5",
+            )
+            .bind(s.to_string())
+            .bind(i64::from(note.is_some()))
+            .bind(audit.at)
+            .bind(id.to_string())
+            .bind(from.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            Handover::Role(r) => sqlx::query(
+                "UPDATE conversations SET status = 'waiting', assigned_to = NULL, required_role = $1, next_seq = next_seq + $2, \
+                 last_activity_at = $3 WHERE id = $4 AND status = 'active' AND assigned_to = $5",
+            )
+            .bind(r.as_str())
+            .bind(i64::from(note.is_some()))
+            .bind(audit.at)
+            .bind(id.to_string())
+            .bind(from.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
+        if n == 0 {
+            return Err(StorageError::Conflict);
+        }
+        if let Some((client_id, body)) = note {
+            let seq: i64 = sqlx::query_scalar("SELECT next_seq FROM conversations WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            )))
+            .bind(id.to_string())
+            .bind(seq - 1)
+            .bind(Sender::Note.as_str())
+            .bind(from.to_string())
+            .bind(client_id.to_owned())
+            .bind(body.to_owned())
+            .bind(audit.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(crate::conflict_on_unique)?;
+        }
+        append(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -20,7 +20,7 @@ pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
-pub use chat::{Appended, ChatLoad, ConversationRecord, MessageRecord, NewConversation};
+pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
 pub use pubsub::{Event, PubSub};
 pub use records::*;
 

@@ -38,6 +38,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0005_availability.sql"),
         include_str!("../migrations/0005_availability.sql"),
     ),
+    (
+        6,
+        "transfer",
+        include_str!("../migrations/0006_transfer.sql"),
+        include_str!("../migrations/0006_transfer.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

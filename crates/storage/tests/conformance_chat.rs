@@ -156,9 +156,9 @@ async fn the_most_urgent_is_taken_first_and_by_one_counsellor_only() {
     let mut tasks = vec![];
     for st in staff.clone() {
         let s = s.clone();
-        tasks.push(tokio::spawn(
-            async move { s.take_next(st, 40).await.unwrap() },
-        ));
+        tasks.push(tokio::spawn(async move {
+            s.take_next(st, Role::Counsellor, 40).await.unwrap()
+        }));
     }
     let mut taken = vec![];
     for t in tasks {
@@ -184,7 +184,10 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
     let (s, _db) = store().await;
     let staff = counsellor(&s, "c@x.org").await;
     let id = conv(&s, "t", 0, 10).await;
-    s.take_next(staff, 11).await.unwrap().unwrap();
+    s.take_next(staff, Role::Counsellor, 11)
+        .await
+        .unwrap()
+        .unwrap();
     let contact = ContactRecord {
         id: ContactId::new(),
         case_id: None,

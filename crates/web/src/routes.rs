@@ -288,6 +288,13 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
             "End a conversation with its summary (its counsellor)",
             post(pages::chats::end),
         ),
+        r(
+            "POST",
+            "/chats/{id}/transfer",
+            Session,
+            "Hand a conversation over to a colleague or a role, with an internal note",
+            post(pages::chats::transfer),
+        ),
         // chat widget (anonymous; a chat token in the Authorization header)
         r(
             "GET",
@@ -520,6 +527,13 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
             Session,
             "End with the contact summary",
             post(api::chat::end),
+        ),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/transfer",
+            Session,
+            "Hand over to a colleague or a role, with an internal note",
+            post(api::chat::transfer),
         ),
         r(
             "GET",

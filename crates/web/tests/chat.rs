@@ -572,23 +572,291 @@ async fn take_next_respects_availability_and_capacity() {
         let (v, _) = visitor(&t, json!({})).await;
         say(&t, &v, &format!("m{i}"), "bonjour").await;
     }
-    let take = || t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok)).send();
-    let r = t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": false, "capacity": 1})).await;
+    let take = || {
+        t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+            .send()
+    };
+    let r = t
+        .put_json(
+            "/api/v1/chats/availability",
+            Some(&ctok),
+            json!({"available": false, "capacity": 1}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let r = take().await.unwrap();
     assert_eq!(r.status(), 409, "not available");
-    assert_eq!(t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": true, "capacity": 1})).await.status(), 200);
+    assert_eq!(
+        t.put_json(
+            "/api/v1/chats/availability",
+            Some(&ctok),
+            json!({"available": true, "capacity": 1})
+        )
+        .await
+        .status(),
+        200
+    );
     assert_eq!(take().await.unwrap().status(), 200);
     assert_eq!(take().await.unwrap().status(), 409, "at capacity (1)");
-    assert_eq!(t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": true, "capacity": 0})).await.status(), 422);
-    assert_eq!(t.put_json("/api/v1/chats/availability", Some(&ctok), json!({"available": true, "capacity": 2})).await.status(), 200);
+    assert_eq!(
+        t.put_json(
+            "/api/v1/chats/availability",
+            Some(&ctok),
+            json!({"available": true, "capacity": 0})
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        t.put_json(
+            "/api/v1/chats/availability",
+            Some(&ctok),
+            json!({"available": true, "capacity": 2})
+        )
+        .await
+        .status(),
+        200
+    );
     assert_eq!(take().await.unwrap().status(), 200);
     // the supervisor sees who handles how many
-    let v: Value = t.get("/api/v1/chats", Some(&stok)).await.json().await.unwrap();
-    let line = v["loads"].as_array().unwrap().iter().find(|l| l["staff_id"] == c.id.to_string()).unwrap().clone();
-    assert_eq!((line["active"].as_i64(), line["capacity"].as_i64(), line["available"].as_bool()), (Some(2), Some(2), Some(true)));
+    let v: Value = t
+        .get("/api/v1/chats", Some(&stok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let line = v["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["staff_id"] == c.id.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            line["active"].as_i64(),
+            line["capacity"].as_i64(),
+            line["available"].as_bool()
+        ),
+        (Some(2), Some(2), Some(true))
+    );
     assert_eq!(v["queue"].as_array().unwrap().len(), 1);
     // a counsellor sees only its own line
-    let own: Value = t.get("/api/v1/chats", Some(&ctok)).await.json().await.unwrap();
+    let own: Value = t
+        .get("/api/v1/chats", Some(&ctok))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(own["loads"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn handing_over_keeps_the_note_internal_and_ends_the_old_view_at_once() {
+    let t = TestApp::spawn().await;
+    let a = t.staff(Role::Counsellor, None).await;
+    let b = t.staff(Role::Counsellor, None).await;
+    let law = t.staff(Role::Lawyer, None).await;
+    let psy = t.staff(Role::Psychologist, None).await;
+    let (ta, tb, tl, tp) = (
+        t.token(&a).await,
+        t.token(&b).await,
+        t.token(&law).await,
+        t.token(&psy).await,
+    );
+    let (v, _) = visitor(&t, json!({})).await;
+    say(&t, &v, "v1", "Je veux porter plainte, comment faire ?").await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ta))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    let mut vs = ws(&t, "/widget/v1/ws", Some(&t.base), None).await.unwrap();
+    vs.send(Message::text(json!({"token": v, "after": 0}).to_string()))
+        .await
+        .unwrap();
+    next_frame(&mut vs, "state").await;
+    let mut a_ws = ws(
+        &t,
+        "/api/v1/ws",
+        Some(&t.base),
+        Some(("authorization", format!("Bearer {ta}"))),
+    )
+    .await
+    .unwrap();
+    a_ws.send(Message::text(
+        json!({"type": "watch", "conversation": id, "after": 0}).to_string(),
+    ))
+    .await
+    .unwrap();
+    next_frame(&mut a_ws, "messages").await;
+
+    // to the first available lawyer, with an internal note
+    let r = t
+        .post_json(
+            &format!("/api/v1/chats/{id}/transfer"),
+            Some(&ta),
+            json!({"to_role": "lawyer", "note": "NOTE-INTERNE plainte, art. 226-2-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match a_ws.next().await {
+                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        closed,
+        Some(4403),
+        "the old counsellor's live view closes at once"
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/chats/{id}/messages"), Some(&ta))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        next_frame(&mut vs, "state").await["conversation"]["status"],
+        "waiting"
+    );
+    assert_eq!(
+        t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&tb))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204,
+        "a counsellor cannot take what waits for a lawyer"
+    );
+    let got: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&tl))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["id"], id.as_str());
+    let seen: Value = t
+        .get(&format!("/api/v1/chats/{id}/messages"), Some(&tl))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(seen["messages"].as_array().unwrap().iter().any(|m| m["from"] == "note" && m["body"].as_str().unwrap().starts_with("NOTE-INTERNE")));
+    // the young person never sees the note, over HTTP or the socket
+    let visible: Value = t
+        .get("/widget/v1/messages", Some(&v))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!visible.to_string().contains("NOTE-INTERNE"));
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/messages"),
+            Some(&tl),
+            json!({"client_id": "l1", "body": "Bonjour, je suis juriste."})
+        )
+        .await
+        .status(),
+        201
+    );
+    let m = next_frame(&mut vs, "message").await;
+    assert_eq!(m["message"]["body"], "Bonjour, je suis juriste.");
+    // straight to a colleague
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/transfer"),
+            Some(&tl),
+            json!({"to_staff": psy.id.to_string()})
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/messages"),
+            Some(&tp),
+            json!({"client_id": "p1", "body": "Je prends le relais."})
+        )
+        .await
+        .status(),
+        201
+    );
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/messages"),
+            Some(&tl),
+            json!({"client_id": "l2", "body": "x"})
+        )
+        .await
+        .status(),
+        404
+    );
+    // bad handovers
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/transfer"),
+            Some(&tp),
+            json!({"to_role": "admin"})
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/transfer"),
+            Some(&tp),
+            json!({})
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        t.post_json(
+            &format!("/api/v1/chats/{id}/transfer"),
+            Some(&tp),
+            json!({"to_staff": psy.id.to_string()})
+        )
+        .await
+        .status(),
+        422,
+        "not to oneself"
+    );
+    let seen: Value = t
+        .get("/widget/v1/messages", Some(&v))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = seen["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "Je veux porter plainte, comment faire ?",
+            "Bonjour, je suis juriste.",
+            "Je prends le relais."
+        ]
+    );
 }

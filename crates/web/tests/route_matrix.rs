@@ -74,6 +74,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /chats/{id}", "CPLDS", "S"),
     ("POST /chats/{id}/messages", "CPLDS", ""),
     ("POST /chats/{id}/end", "CPLDS", ""),
+    ("POST /chats/{id}/transfer", "CPLDS", ""),
     ("GET /demo", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/frame", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/status", "*CPLDSA", "*CPLDSA"),
@@ -87,6 +88,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /api/v1/chats/{id}/messages", "CPLDS", "S"),
     ("POST /api/v1/chats/{id}/messages", "CPLDS", ""),
     ("POST /api/v1/chats/{id}/end", "CPLDS", ""),
+    ("POST /api/v1/chats/{id}/transfer", "CPLDS", ""),
     ("GET /api/v1/ws", "CPLDSA", "CPLDSA"),
 ];
 
@@ -117,7 +119,7 @@ async fn chat_for(t: &TestApp, owner: StaffId) -> ConversationId {
     let taken = t
         .app
         .store
-        .take_next(owner, t.app.now())
+        .take_next(owner, Role::Counsellor, t.app.now())
         .await
         .unwrap()
         .unwrap();
@@ -371,6 +373,7 @@ async fn call(
             "/api/v1/cases/{id}/notes" => json!({"visibility": "team", "body": "matrix note"}),
             "/api/v1/chats/{id}/messages" => json!({"client_id": unique, "body": "matrix"}),
             "/api/v1/chats/availability" => json!({"available": true, "capacity": 5}),
+            "/api/v1/chats/{id}/transfer" => json!({"to_role": "lawyer", "note": "matrix"}),
             "/api/v1/chats/{id}/end" => {
                 json!({"caller_type": "victim", "age_band": "11_14", "summary": "matrix", "outcome": "listened"})
             }
@@ -424,6 +427,7 @@ async fn call(
                 ("outcome", "listened".into()),
             ],
             "/chats/availability" => vec![("available", "1".into()), ("capacity", "5".into())],
+            "/chats/{id}/transfer" => vec![("to", "role:lawyer".into()), ("note", "matrix".into())],
             "/chats/{id}/messages" => {
                 vec![("client_id", unique.clone()), ("body", "matrix".into())]
             }

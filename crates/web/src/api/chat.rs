@@ -187,3 +187,52 @@ pub async fn availability(
         .await?;
     Ok(Json(load(&l)))
 }
+
+/// A handover.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferReq {
+    to_staff: Option<String>,
+    to_role: Option<String>,
+    note: Option<String>,
+}
+
+/// The target of a handover: exactly one of a colleague or a role.
+pub fn transfer_target(
+    to_staff: Option<&str>,
+    to_role: Option<&str>,
+) -> Result<rempart_app::chat::TransferTarget, AppError> {
+    use rempart_app::chat::TransferTarget;
+    match (
+        to_staff.filter(|s| !s.is_empty()),
+        to_role.filter(|s| !s.is_empty()),
+    ) {
+        (Some(s), None) => Ok(TransferTarget::Staff(
+            rempart_domain::ids::StaffId::parse(s)
+                .map_err(|_| AppError::field("to_staff", "invalid id"))?,
+        )),
+        (None, Some(r)) => Ok(TransferTarget::Role(code!(
+            rempart_domain::policy::Role,
+            "to_role",
+            r
+        )?)),
+        _ => Err(AppError::field(
+            "to_staff",
+            "give either to_staff or to_role",
+        )),
+    }
+}
+
+/// Hands the conversation over.
+pub async fn transfer(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<TransferReq>,
+) -> Result<StatusCode, ApiError> {
+    let to = transfer_target(r.to_staff.as_deref(), r.to_role.as_deref())?;
+    st.app
+        .transfer_chat(&auth.actor(), conversation_id(&id)?, to, r.note.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -14,6 +14,7 @@ use rempart_app::AppError;
 use rempart_app::chat::ChatSummary;
 use rempart_domain::chat::RiskKind;
 use rempart_domain::ids::CaseId;
+use rempart_domain::policy::Role;
 use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
 use rempart_storage::ConversationRecord;
 
@@ -103,6 +104,19 @@ pub async fn show(
     let cid = conversation_id(&id)?;
     let (conv, msgs) = st.app.counsellor_messages(&actor, cid, 0).await?;
     let history = st.app.person_history(&actor, cid).await?;
+    let colleagues: Vec<(String, String)> = st
+        .app
+        .case_workers()
+        .await?
+        .into_iter()
+        .filter(|w| w.id != actor.id && w.role != Role::Supervisor)
+        .map(|w| {
+            (
+                w.id.to_string(),
+                format!("{} ({})", w.display_name, w.role.label(lang)),
+            )
+        })
+        .collect();
     let cats: Vec<(String, String)> = st
         .app
         .taxonomy
@@ -154,6 +168,20 @@ pub async fn show(
                     options(ContactOutcome::ALL, |c| c.as_str(), |c| c.label(lang)),
                 ),
                 ("categories", Value::from_serialize(&cats)),
+                ("colleagues", Value::from_serialize(&colleagues)),
+                (
+                    "roles",
+                    options(
+                        &[
+                            Role::Psychologist,
+                            Role::Lawyer,
+                            Role::DigitalSpecialist,
+                            Role::Counsellor,
+                        ],
+                        |r| r.as_str(),
+                        |r| r.label(lang),
+                    ),
+                ),
                 (
                     "pre_caller",
                     Value::from(conv.caller_type.map(|c| c.as_str()).unwrap_or("unknown")),
@@ -251,4 +279,27 @@ pub async fn availability(
         .set_chat_availability(&auth.actor(), f.get("available") == "1", capacity)
         .await?;
     Ok(redirect("/chats"))
+}
+
+/// Hands the conversation over from the form: `to` is `staff:<id>` or `role:<code>`.
+pub async fn transfer(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &["to", "note"])?;
+    check_csrf(&auth, f.csrf())?;
+    let to = f.get("to");
+    let target =
+        crate::api::chat::transfer_target(to.strip_prefix("staff:"), to.strip_prefix("role:"))?;
+    st.app
+        .transfer_chat(
+            &auth.actor(),
+            conversation_id(&id)?,
+            target,
+            f.opt("note").as_deref(),
+        )
+        .await?;
+    Ok(redirect("/chats?transferred=1"))
 }
