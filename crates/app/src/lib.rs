@@ -43,6 +43,8 @@ pub struct App {
     pub risk: Arc<RiskLexicon>,
     /// Live events, across nodes.
     pub pubsub: PubSub,
+    /// Canned replies of the chat, per language.
+    pub canned: Arc<Vec<rempart_domain::chat::CannedReply>>,
 }
 
 /// Start-up failed.
@@ -75,6 +77,10 @@ impl App {
         let calendar = Arc::new(calendar(&settings)?);
         Ok(App {
             pubsub,
+            canned: Arc::new(
+                rempart_domain::chat::default_canned_replies()
+                    .map_err(|e| StartError::Data(e.to_string()))?,
+            ),
             risk: Arc::new(RiskLexicon::defaults().map_err(|e| StartError::Data(e.to_string()))?),
             store,
             clock,

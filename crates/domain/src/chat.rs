@@ -232,3 +232,61 @@ mod tests {
         assert!(RiskLexicon::from_toml("not toml").is_err());
     }
 }
+
+/// A canned reply.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct CannedReply {
+    /// Stable code.
+    pub code: String,
+    /// French text.
+    pub fr: String,
+    /// English text.
+    pub en: String,
+}
+
+impl CannedReply {
+    /// The text in `lang`.
+    pub fn text(&self, lang: &str) -> &str {
+        if lang == "en" { &self.en } else { &self.fr }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawCanned {
+    reply: Vec<CannedReply>,
+}
+
+/// The canned replies (data: `data/canned.toml`).
+pub fn canned_replies_from_toml(src: &str) -> Result<Vec<CannedReply>, RiskError> {
+    let raw: RawCanned = toml::from_str(src).map_err(|e| RiskError::Parse(e.to_string()))?;
+    for r in &raw.reply {
+        if r.code.is_empty() || r.fr.trim().is_empty() || r.en.trim().is_empty() {
+            return Err(RiskError::Parse(format!(
+                "canned reply {} is incomplete",
+                r.code
+            )));
+        }
+    }
+    Ok(raw.reply)
+}
+
+/// The built-in canned replies.
+pub fn default_canned_replies() -> Result<Vec<CannedReply>, RiskError> {
+    canned_replies_from_toml(include_str!("../data/canned.toml"))
+}
+
+#[cfg(test)]
+mod canned_tests {
+    #[test]
+    fn defaults_parse_in_both_languages() {
+        let all = super::default_canned_replies().unwrap();
+        assert!(all.len() >= 5);
+        assert!(all.iter().any(|r| r.code == "danger_now"
+            && r.text("fr").contains("3114")
+            && r.text("en").contains("3114")));
+        assert!(
+            super::canned_replies_from_toml("[[reply]]\ncode = \"x\"\nfr = \"\"\nen = \"y\"\n")
+                .is_err()
+        );
+    }
+}

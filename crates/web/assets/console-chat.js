@@ -78,6 +78,8 @@ if (live) {
   const form = document.getElementById("reply-form");
   if (form) {
     const text = document.getElementById("reply");
+    const canned = document.getElementById("canned");
+    if (canned) canned.addEventListener("change", () => { if (canned.value) { text.value = canned.value; text.focus(); canned.value = ""; } });
     let typingAt = 0;
     text.addEventListener("input", () => {
       if (socket && socket.readyState === 1 && Date.now() - typingAt > 3000) {

@@ -172,3 +172,4 @@ chat-transfer-role = The first available with the role
 chat-transfer-colleague = A colleague
 chat-transfer-note = Internal note (never shown to the young person)
 chat-transfer-submit = Transfer
+chat-canned = Canned replies

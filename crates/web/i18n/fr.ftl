@@ -172,3 +172,4 @@ chat-transfer-role = Au premier disponible du rôle
 chat-transfer-colleague = À un·e collègue
 chat-transfer-note = Note interne (jamais montrée au jeune)
 chat-transfer-submit = Transférer
+chat-canned = Réponses types

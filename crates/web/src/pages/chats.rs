@@ -170,6 +170,25 @@ pub async fn show(
                 ("categories", Value::from_serialize(&cats)),
                 ("colleagues", Value::from_serialize(&colleagues)),
                 (
+                    "canned",
+                    Value::from_serialize(
+                        st.app
+                            .canned
+                            .iter()
+                            .map(|c| {
+                                let text = c.text(lang);
+                                let short: String = text.chars().take(70).collect();
+                                let label = if short.len() < text.len() {
+                                    format!("{short}…")
+                                } else {
+                                    short
+                                };
+                                (text.to_owned(), label)
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
                     "roles",
                     options(
                         &[
