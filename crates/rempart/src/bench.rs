@@ -41,6 +41,24 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 500)]
         requests: usize,
     },
+    /// Live chat under load: open conversations, a steady message rate, delivery latency.
+    Chat {
+        /// `sqlite` (a temporary file) or a PostgreSQL server URL (a fresh database is created).
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        /// Open conversations.
+        #[arg(long, default_value_t = 5000)]
+        conversations: usize,
+        /// Visitor messages per second, in all.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// `rempart serve` processes (2 needs PostgreSQL: visitors on one, counsellors on the other).
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+    },
 }
 
 /// Builds the (path, session token) of the i-th request of a scenario.
@@ -81,6 +99,13 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             audit_events,
             requests,
         } => foundation(&db, cases, audit_events, requests).await,
+        BenchCmd::Chat {
+            db,
+            conversations,
+            rate,
+            seconds,
+            nodes,
+        } => crate::bench_chat::chat(&db, conversations, rate, seconds, nodes).await,
     }
 }
 

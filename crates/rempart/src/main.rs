@@ -2,6 +2,7 @@
 //! accounts, verify the audit trail and run the benchmarks.
 
 mod bench;
+mod bench_chat;
 mod cli;
 mod cmd_pdq;
 
