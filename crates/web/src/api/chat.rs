@@ -88,7 +88,12 @@ pub async fn messages(
     let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidField, e.body_text()))?;
     let (c, msgs) = st
         .app
-        .counsellor_messages(&auth.actor(), conversation_id(&id)?, q.after.unwrap_or(0))
+        .counsellor_messages(
+            &auth.actor(),
+            conversation_id(&id)?,
+            q.after.unwrap_or(0),
+            true,
+        )
         .await?;
     Ok(Json(
         json!({"conversation": conversation(&c), "messages": msgs.iter().map(message).collect::<Vec<_>>()}),

@@ -102,7 +102,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let actor = auth.actor();
     let cid = conversation_id(&id)?;
-    let (conv, msgs) = st.app.counsellor_messages(&actor, cid, 0).await?;
+    let (conv, msgs) = st.app.counsellor_messages(&actor, cid, 0, true).await?;
     let history = st.app.person_history(&actor, cid).await?;
     let colleagues: Vec<(String, String)> = st
         .app

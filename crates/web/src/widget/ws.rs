@@ -243,7 +243,7 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                 for i in dirty {
                     let (id, after) = watched[i];
                     // Re-checked at every push: an actor who lost access stops receiving at once.
-                    match st.app.counsellor_messages(&actor, id, after).await {
+                    match st.app.counsellor_messages(&actor, id, after, false).await {
                         Ok((c, msgs)) => {
                             for m in &msgs {
                                 watched[i].1 = watched[i].1.max(m.seq);
@@ -260,7 +260,7 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                 Some(Ok(Message::Text(t))) => match serde_json::from_str::<ConsoleFrame>(&t) {
                     Ok(ConsoleFrame::Watch { conversation, after }) => {
                         let Ok(id) = ConversationId::parse(&conversation) else { return close(ws, 4400, "bad id").await };
-                        match st.app.counsellor_messages(&actor, id, after).await {
+                        match st.app.counsellor_messages(&actor, id, after, true).await {
                             Ok((c, msgs)) => {
                                 let last = msgs.iter().map(|m| m.seq).max().unwrap_or(after);
                                 watched.retain(|(w, _)| *w != id);
