@@ -75,7 +75,53 @@ impl Event {
 #[derive(Clone, Debug)]
 pub struct PubSub {
     local: broadcast::Sender<Event>,
+    topics: Topics,
     store: Store,
+}
+
+/// Per-conversation channels: an event about a conversation wakes only the sockets that
+/// watch it, not every socket of the node.
+#[derive(Clone, Debug, Default)]
+struct Topics(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, broadcast::Sender<Event>>>>,
+);
+
+impl Topics {
+    fn dispatch(&self, local: &broadcast::Sender<Event>, e: Event) {
+        let topic = match &e {
+            Event::Message { conversation, .. }
+            | Event::Conversation { conversation }
+            | Event::Typing { conversation, .. } => Some(conversation.clone()),
+            Event::Queue => None,
+        };
+        match topic {
+            None => {
+                let _ = local.send(e);
+            }
+            Some(t) => {
+                if let Ok(mut map) = self.0.lock()
+                    && let Some(tx) = map.get(&t)
+                    && tx.send(e).is_err()
+                {
+                    map.remove(&t); // nobody listens any more
+                }
+            }
+        }
+    }
+
+    fn subscribe(&self, conversation: &str) -> broadcast::Receiver<Event> {
+        match self.0.lock() {
+            Ok(mut map) => {
+                map.retain(|_, tx| tx.receiver_count() > 0);
+                map.entry(conversation.to_owned())
+                    .or_insert_with(|| broadcast::channel(256).0)
+                    .subscribe()
+            }
+            // a poisoned lock: a channel nobody publishes to (the reader then relies on the
+            // database when it reconnects)
+            Err(_) => broadcast::channel(1).0.subscribe(),
+        }
+    }
 }
 
 impl PubSub {
@@ -83,16 +129,18 @@ impl PubSub {
     /// every node's events to local subscribers (and reconnects if it drops).
     pub async fn start(store: Store, database_url: &str) -> Result<PubSub> {
         let (local, _) = broadcast::channel(4096);
+        let topics = Topics::default();
         if store.backend() == Backend::Postgres {
             let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
             listener.listen(CHANNEL).await?;
             let tx = local.clone();
+            let topics = topics.clone();
             tokio::spawn(async move {
                 loop {
                     match listener.recv().await {
                         Ok(n) => {
                             if let Some(e) = Event::parse(n.payload()) {
-                                let _ = tx.send(e);
+                                topics.dispatch(&tx, e);
                             }
                         }
                         Err(e) => {
@@ -105,15 +153,17 @@ impl PubSub {
                 }
             });
         }
-        Ok(PubSub { local, store })
+        Ok(PubSub {
+            local,
+            topics,
+            store,
+        })
     }
 
     /// Publishes an event to every subscriber on every node.
     pub async fn publish(&self, e: Event) -> Result<()> {
         match self.store.backend() {
-            Backend::Sqlite => {
-                let _ = self.local.send(e);
-            }
+            Backend::Sqlite => self.topics.dispatch(&self.local, e),
             Backend::Postgres => {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
@@ -125,10 +175,15 @@ impl PubSub {
         Ok(())
     }
 
-    /// A new subscription (missed events after a lag are recovered from the database by
-    /// the subscriber: events only say where to look).
+    /// A subscription to node-wide events (the queue). Missed events after a lag are
+    /// recovered from the database by the subscriber: events only say where to look.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.local.subscribe()
+    }
+
+    /// A subscription to one conversation's events (messages, state, typing).
+    pub fn subscribe_conversation(&self, conversation: &str) -> broadcast::Receiver<Event> {
+        self.topics.subscribe(conversation)
     }
 }
 

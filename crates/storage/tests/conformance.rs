@@ -15,7 +15,7 @@ use rempart_storage::*;
 async fn store() -> (Store, TestDb) {
     let db = fresh_database().await.unwrap();
     let s = Store::connect(&db.url).await.unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 5);
+    assert_eq!(s.migrate().await.unwrap(), 6);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }

@@ -246,8 +246,10 @@ async fn events_reach_every_node() {
     } else {
         node_a.clone()
     };
-    let mut on_b = node_b.subscribe();
-    let mut on_a = node_a.subscribe();
+    let mut on_b = node_b.subscribe_conversation("c1");
+    let mut on_a = node_a.subscribe_conversation("c1");
+    let mut queue_a = node_a.subscribe();
+    let mut other_topic = node_a.subscribe_conversation("c2");
     let e = Event::Message {
         conversation: "c1".into(),
         seq: 3,
@@ -272,11 +274,18 @@ async fn events_reach_every_node() {
     );
     node_b.publish(Event::Queue).await.unwrap();
     assert_eq!(
-        tokio::time::timeout(wait, on_a.recv())
+        tokio::time::timeout(wait, queue_a.recv())
             .await
             .unwrap()
             .unwrap(),
         Event::Queue
     );
-    assert!(on_a.try_recv().is_err(), "no duplicate delivery");
+    assert!(
+        on_a.try_recv().is_err(),
+        "no duplicate delivery, and queue events stay off conversation topics"
+    );
+    assert!(
+        other_topic.try_recv().is_err(),
+        "another conversation's watcher is not woken"
+    );
 }

@@ -95,11 +95,14 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
     else {
         return close(ws, 4400, "expected {token, after}").await;
     };
-    let mut events = st.app.pubsub.subscribe();
     let Ok(conv) = st.app.visitor_conversation(&hello.token).await else {
         return close(ws, 4401, "unknown chat session").await;
     };
     let id = conv.id.to_string();
+    // this conversation's events, and the queue's (a waiting visitor's position moves)
+    let mut events = st.app.pubsub.subscribe_conversation(&id);
+    let mut queue = st.app.pubsub.subscribe();
+    let mut waiting = conv.status == rempart_domain::chat::ConversationStatus::Waiting;
     let mut last = hello.after.max(0);
     let mut send_state = true;
     let mut push_messages = true;
@@ -109,6 +112,7 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
             let Ok(c) = st.app.visitor_conversation(&hello.token).await else {
                 break;
             };
+            waiting = c.status == rempart_domain::chat::ConversationStatus::Waiting;
             let Ok(s) = state(&st, &c).await else { break };
             if ws
                 .send(Message::Text(
@@ -143,6 +147,10 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
             }
         }
         tokio::select! {
+            q = queue.recv() => match q {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => send_state = waiting,
+                Err(_) => break,
+            },
             e = events.recv() => match e {
                 Ok(Event::Message { conversation, .. }) if conversation == id => push_messages = true,
                 Ok(Event::Conversation { conversation }) if conversation == id => send_state = true,
@@ -217,27 +225,55 @@ pub async fn console(
 async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, mut ws: WebSocket) {
     let actor = auth.actor();
     let mut events = st.app.pubsub.subscribe();
+    // each watched conversation's channel feeds this socket through one queue
+    let (topic_tx, mut topic_rx) = tokio::sync::mpsc::channel::<Event>(1024);
+    let mut forwarders = tokio::task::JoinSet::new();
     let mut watched: Vec<(ConversationId, i64)> = Vec::new();
     loop {
-        tokio::select! {
-            e = events.recv() => {
+        let next = tokio::select! {
+            e = events.recv() => Next::Event(e),
+            Some(e) = topic_rx.recv() => Next::Event(Ok(e)),
+            m = ws.recv() => Next::Socket(m),
+        };
+        match next {
+            Next::Event(e) => {
                 let dirty: Vec<usize> = match &e {
                     Ok(Event::Queue) => {
-                        if ws.send(Message::Text(json!({"type": "queue"}).to_string().into())).await.is_err() { break; }
+                        if ws
+                            .send(Message::Text(json!({"type": "queue"}).to_string().into()))
+                            .await
+                            .is_err()
+                        {
+                            break;
+                        }
                         vec![]
                     }
-                    Ok(Event::Message { conversation, .. }) | Ok(Event::Conversation { conversation }) => {
-                        watched.iter().enumerate().filter(|(_, (c, _))| c.to_string() == *conversation).map(|(i, _)| i).collect()
-                    }
+                    Ok(Event::Message { conversation, .. })
+                    | Ok(Event::Conversation { conversation }) => watched
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (c, _))| c.to_string() == *conversation)
+                        .map(|(i, _)| i)
+                        .collect(),
                     Ok(Event::Typing { conversation, who }) if who == "visitor" => {
                         if watched.iter().any(|(c, _)| c.to_string() == *conversation)
-                            && ws.send(Message::Text(json!({"type": "typing", "conversation": conversation}).to_string().into())).await.is_err() {
+                            && ws
+                                .send(Message::Text(
+                                    json!({"type": "typing", "conversation": conversation})
+                                        .to_string()
+                                        .into(),
+                                ))
+                                .await
+                                .is_err()
+                        {
                             break;
                         }
                         vec![]
                     }
                     Ok(_) => vec![],
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => (0..watched.len()).collect(),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        (0..watched.len()).collect()
+                    }
                     Err(_) => break,
                 };
                 for i in dirty {
@@ -250,31 +286,74 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                             }
                             let frame = json!({"type": "messages", "conversation": id.to_string(), "status": c.status.as_str(),
                                 "messages": msgs.iter().map(|m| json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})).collect::<Vec<_>>()});
-                            if ws.send(Message::Text(frame.to_string().into())).await.is_err() { return; }
+                            if ws
+                                .send(Message::Text(frame.to_string().into()))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
                         }
                         Err(_) => return close(ws, 4403, "access ended").await,
                     }
                 }
             }
-            m = ws.recv() => match m {
+            Next::Socket(m) => match m {
                 Some(Ok(Message::Text(t))) => match serde_json::from_str::<ConsoleFrame>(&t) {
-                    Ok(ConsoleFrame::Watch { conversation, after }) => {
-                        let Ok(id) = ConversationId::parse(&conversation) else { return close(ws, 4400, "bad id").await };
+                    Ok(ConsoleFrame::Watch {
+                        conversation,
+                        after,
+                    }) => {
+                        let Ok(id) = ConversationId::parse(&conversation) else {
+                            return close(ws, 4400, "bad id").await;
+                        };
                         match st.app.counsellor_messages(&actor, id, after, true).await {
                             Ok((c, msgs)) => {
                                 let last = msgs.iter().map(|m| m.seq).max().unwrap_or(after);
+                                if !watched.iter().any(|(w, _)| *w == id) {
+                                    let mut sub =
+                                        st.app.pubsub.subscribe_conversation(&conversation);
+                                    let tx = topic_tx.clone();
+                                    let c = conversation.clone();
+                                    forwarders.spawn(async move {
+                                        loop {
+                                            let e = match sub.recv().await {
+                                                Ok(e) => e,
+                                                // lagged: one event makes the socket catch up from the database
+                                                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Event::Conversation { conversation: c.clone() },
+                                                Err(_) => break,
+                                            };
+                                            if tx.send(e).await.is_err() {
+                                                break;
+                                            }
+                                        }
+                                    });
+                                }
                                 watched.retain(|(w, _)| *w != id);
                                 watched.push((id, last));
                                 let frame = json!({"type": "messages", "conversation": conversation, "status": c.status.as_str(),
                                     "messages": msgs.iter().map(|m| json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})).collect::<Vec<_>>()});
-                                if ws.send(Message::Text(frame.to_string().into())).await.is_err() { break; }
+                                if ws
+                                    .send(Message::Text(frame.to_string().into()))
+                                    .await
+                                    .is_err()
+                                {
+                                    break;
+                                }
                             }
                             Err(_) => return close(ws, 4404, "no such conversation").await,
                         }
                     }
                     Ok(ConsoleFrame::Typing { conversation }) => {
                         if watched.iter().any(|(c, _)| c.to_string() == conversation) {
-                            let _ = st.app.pubsub.publish(Event::Typing { conversation, who: "counsellor".into() }).await;
+                            let _ = st
+                                .app
+                                .pubsub
+                                .publish(Event::Typing {
+                                    conversation,
+                                    who: "counsellor".into(),
+                                })
+                                .await;
                         }
                     }
                     Ok(ConsoleFrame::Ping) => {}
@@ -285,4 +364,9 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
             },
         }
     }
+}
+
+enum Next {
+    Event(Result<Event, tokio::sync::broadcast::error::RecvError>),
+    Socket(Option<Result<Message, axum::Error>>),
 }
