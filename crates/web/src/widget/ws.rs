@@ -85,6 +85,8 @@ pub async fn widget(
     }
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
+        .write_buffer_size(0)
+        .read_buffer_size(4096)
         .on_upgrade(move |s| widget_session(st, s))
 }
 
@@ -217,6 +219,8 @@ pub async fn console(
         Ok(ws) => ws
             .max_message_size(MAX_FRAME)
             .max_frame_size(MAX_FRAME)
+            .write_buffer_size(0)
+            .read_buffer_size(4096)
             .on_upgrade(move |s| console_session(st, auth, s)),
         Err(e) => e.into_response(),
     }
