@@ -139,10 +139,19 @@ impl App {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(unauth());
         }
-        self.store
+        let conv = self
+            .store
             .conversation_by_token(&sha256_hex(token.as_bytes()))
             .await?
-            .ok_or_else(unauth)
+            .ok_or_else(unauth)?;
+        // After the end, the young person may still read the conversation for the resume
+        // window (a reload, a lost connection); after that the token opens nothing, so a
+        // shared or lost device shows nothing of it.
+        let window = self.settings.chat_resume_minutes * 60_000;
+        if conv.ended_at.is_some_and(|end| self.now() - end > window) {
+            return Err(unauth());
+        }
+        Ok(conv)
     }
 
     /// A visitor's message: committed (once per client id) before this returns; risk

@@ -264,6 +264,16 @@ async fn a_visitor_is_heard_live_and_nothing_is_lost_or_doubled() {
         "ended"
     );
     assert_eq!(say(&t, &urgent, "u3", "encore là ?").await.status(), 409);
+    // the young person can still read it for the resume window, then the token opens nothing
+    assert_eq!(
+        t.get("/widget/v1/messages", Some(&urgent)).await.status(),
+        200
+    );
+    t.clock.advance(31 * 60_000);
+    assert_eq!(
+        t.get("/widget/v1/messages", Some(&urgent)).await.status(),
+        401
+    );
     let audit = t
         .app
         .store
