@@ -224,6 +224,27 @@ impl App {
         input: CaseInput,
         contact: Option<ContactInput>,
     ) -> Result<CaseRecord, AppError> {
+        let new = self.new_case(actor, input)?;
+        let (id, now) = (new.id, new.at);
+        let contact = match contact {
+            None => None,
+            Some(k) => Some(self.contact_record(actor, k, Some(id), now)?),
+        };
+        let audit = AuditEntry::new(now, Some(actor.id), "case.created", "case")
+            .object(id)
+            .case(id);
+        self.store
+            .create_case(&new, contact.as_ref(), &audit)
+            .await?;
+        self.store
+            .case_by_id(id)
+            .await?
+            .ok_or_else(|| AppError::internal("case vanished"))
+    }
+
+    /// Checks a new case and builds its record (reference, legal defaults, the actor as
+    /// first assignee), without storing it.
+    pub(crate) fn new_case(&self, actor: &Actor, input: CaseInput) -> Result<NewCase, AppError> {
         if !can(actor, Action::CreateCase, Resource::Global) {
             return Err(AppError::not_found());
         }
@@ -257,11 +278,7 @@ impl App {
         let mut rnd = [0u8; 4];
         getrandom::fill(&mut rnd).map_err(|_| AppError::internal("random"))?;
         let reference = CaseReference::generate(year, u32::from_le_bytes(rnd));
-        let contact = match contact {
-            None => None,
-            Some(k) => Some(self.contact_record(actor, k, Some(id), now)?),
-        };
-        let new = NewCase {
+        Ok(NewCase {
             id,
             reference: reference.to_string(),
             title: title.into_string(),
@@ -285,17 +302,7 @@ impl App {
             assignees: vec![actor.id],
             created_by: actor.id,
             at: now,
-        };
-        let audit = AuditEntry::new(now, Some(actor.id), "case.created", "case")
-            .object(id)
-            .case(id);
-        self.store
-            .create_case(&new, contact.as_ref(), &audit)
-            .await?;
-        self.store
-            .case_by_id(id)
-            .await?
-            .ok_or_else(|| AppError::internal("case vanished"))
+        })
     }
 
     fn contact_record(

@@ -41,8 +41,10 @@ pub struct ChatSummary {
     pub summary: String,
     /// Outcome.
     pub outcome: ContactOutcome,
-    /// The case it opened or joined.
+    /// The case it joins.
     pub case_id: Option<CaseId>,
+    /// Open a new case from this conversation (titled by the summary).
+    pub open_case: bool,
 }
 
 fn check_client_id(c: &str) -> Result<(), AppError> {
@@ -415,9 +417,33 @@ impl App {
                 return Err(AppError::field("categories", "unknown category"));
             }
         }
+        if s.open_case && s.case_id.is_some() {
+            return Err(AppError::field(
+                "open_case",
+                "either open a case or join one",
+            ));
+        }
+        let new_case = if s.open_case {
+            let title: String = summary.as_str().chars().take(80).collect();
+            Some(self.new_case(
+                actor,
+                crate::cases::CaseInput {
+                    title,
+                    categories: s.categories.clone(),
+                    age_band: s.age_band,
+                    preferred_channel: Some(conv.channel),
+                    consents: vec![],
+                    articles: vec![],
+                    team: None,
+                },
+            )?)
+        } else {
+            None
+        };
+        let case_id = new_case.as_ref().map(|c| c.id).or(s.case_id);
         let contact = ContactRecord {
             id: ContactId::new(),
-            case_id: s.case_id,
+            case_id,
             channel: conv.channel,
             caller_type: s.caller_type,
             age_band: s.age_band,
@@ -432,11 +458,14 @@ impl App {
         };
         let mut audit =
             AuditEntry::new(now, Some(actor.id), "conversation.ended", "conversation").object(id);
-        if let Some(c) = s.case_id {
+        if let Some(c) = case_id {
             audit = audit.case(c);
         }
+        if new_case.is_some() {
+            audit = audit.detail("case_opened");
+        }
         self.store
-            .end_conversation(id, &contact, &audit)
+            .end_conversation(id, &contact, new_case.as_ref(), &audit)
             .await
             .map_err(|e| match e {
                 rempart_storage::StorageError::Conflict => {

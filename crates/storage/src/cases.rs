@@ -65,7 +65,28 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let extra = contact.map(|k| k.summary.as_str()).unwrap_or("");
+        insert_case(
+            &mut tx,
+            c,
+            contact.map(|k| k.summary.as_str()).unwrap_or(""),
+        )
+        .await?;
+        if let Some(k) = contact {
+            insert_contact(&mut tx, k).await?;
+        }
+        append(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Inserts a case and its assignees (inside the caller's transaction).
+pub(crate) async fn insert_case(
+    tx: &mut sqlx::AnyConnection,
+    c: &NewCase,
+    extra: &str,
+) -> Result<()> {
+    {
         sqlx::query(
             "INSERT INTO cases (id, reference, title, status, outcome, team, categories, age_band, preferred_channel, \
              consents, legal_articles, dsa_category, search_text, created_by, created_at, updated_at, closed_at) \
@@ -98,14 +119,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(k) = contact {
-            insert_contact(&mut tx, k).await?;
-        }
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
     }
+    Ok(())
+}
 
+impl Store {
     /// A case by id, with its assignees.
     pub async fn case_by_id(&self, id: CaseId) -> Result<Option<CaseRecord>> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -425,11 +425,13 @@ impl Store {
         Err(StorageError::Conflict)
     }
 
-    /// Ends a conversation and stores its contact summary in the same transaction.
+    /// Ends a conversation and stores its contact summary (and the case it opens, if any)
+    /// in the same transaction.
     pub async fn end_conversation(
         &self,
         id: ConversationId,
         contact: &ContactRecord,
+        new_case: Option<&crate::NewCase>,
         audit: &AuditEntry,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
@@ -444,6 +446,9 @@ impl Store {
         .rows_affected();
         if n == 0 {
             return Err(StorageError::Conflict);
+        }
+        if let Some(c) = new_case {
+            crate::cases::insert_case(&mut tx, c, &contact.summary).await?;
         }
         crate::cases::insert_contact(&mut tx, contact).await?;
         append(&mut tx, audit).await?;

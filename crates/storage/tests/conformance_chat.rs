@@ -206,6 +206,7 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
     s.end_conversation(
         id,
         &contact,
+        None,
         &AuditEntry::new(20, Some(staff), "conversation.ended", "conversation").object(id),
     )
     .await
@@ -222,6 +223,7 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
         s.end_conversation(
             id,
             &contact,
+            None,
             &AuditEntry::new(22, Some(staff), "conversation.ended", "conversation")
         )
         .await,

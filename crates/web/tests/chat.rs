@@ -874,3 +874,54 @@ async fn handing_over_keeps_the_note_internal_and_ends_the_old_view_at_once() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_conversation_can_open_a_case_in_the_same_step() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, Some("nord")).await;
+    let ctok = t.token(&c).await;
+    let (v, _) = visitor(&t, json!({"age_band": "11_14"})).await;
+    say(&t, &v, "v1", "On a créé un faux compte à mon nom").await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap();
+    let path = format!("/api/v1/chats/{id}/end");
+    let end = |body: Value| t.post_json(&path, Some(&ctok), body);
+    let base = json!({"caller_type": "victim", "age_band": "11_14", "categories": ["identity_theft"], "summary": "Faux compte TikTok à son nom", "outcome": "case_opened"});
+    let mut both = base.clone();
+    both["open_case"] = json!(true);
+    both["case_id"] = json!(rempart_domain::ids::CaseId::new().to_string());
+    assert_eq!(end(both).await.status(), 422, "open or join, not both");
+    let mut open = base.clone();
+    open["open_case"] = json!(true);
+    let r = end(open).await;
+    assert_eq!(r.status(), 200);
+    let contact: Value = r.json().await.unwrap();
+    let case_id = contact["case_id"]
+        .as_str()
+        .expect("the contact names its new case")
+        .to_owned();
+    let case: Value = t
+        .get(&format!("/api/v1/cases/{case_id}"), Some(&ctok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["title"], "Faux compte TikTok à son nom");
+    assert_eq!(case["team"], "nord");
+    assert_eq!(case["categories"], json!(["identity_theft"]));
+    assert!(
+        case["legal"]["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("226-4-1"))
+    );
+    assert_eq!(case["contacts"][0]["channel"], "web_chat");
+}

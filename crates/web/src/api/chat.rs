@@ -133,6 +133,7 @@ pub struct EndReq {
     summary: String,
     outcome: String,
     case_id: Option<String>,
+    open_case: Option<bool>,
 }
 
 impl EndReq {
@@ -144,6 +145,7 @@ impl EndReq {
             categories: self.categories,
             summary: self.summary,
             outcome: code!(ContactOutcome, "outcome", &self.outcome)?,
+            open_case: self.open_case.unwrap_or(false),
             case_id: self
                 .case_id
                 .filter(|c| !c.is_empty())

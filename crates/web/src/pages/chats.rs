@@ -246,6 +246,7 @@ pub async fn end(
             "summary",
             "outcome",
             "case_reference",
+            "open_case",
         ],
     )?;
     check_csrf(&auth, f.csrf())?;
@@ -277,6 +278,7 @@ pub async fn end(
         outcome: ContactOutcome::parse(f.get("outcome"))
             .map_err(|_| AppError::field("outcome", "unknown value"))?,
         case_id,
+        open_case: f.get("open_case") == "1",
     };
     st.app.end_chat(&auth.actor(), cid, s).await?;
     Ok(redirect("/chats?ended=1"))
