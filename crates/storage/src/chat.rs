@@ -637,3 +637,20 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// A waiting conversation's place in the queue (1 = next), counted in the database
+    /// with the queue's own order, however long the queue.
+    pub async fn queue_position(&self, c: &ConversationRecord) -> Result<i64> {
+        let ahead: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations WHERE status = 'waiting' AND (priority > $1 OR (priority = $1 AND \
+             (waiting_since < $2 OR (waiting_since = $2 AND id < $3))))",
+        )
+        .bind(c.priority)
+        .bind(c.waiting_since)
+        .bind(c.id.to_string())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(ahead + 1)
+    }
+}

@@ -291,3 +291,17 @@ async fn events_reach_every_node() {
         "another conversation's watcher is not woken"
     );
 }
+
+#[tokio::test]
+async fn queue_positions_follow_the_queue_order() {
+    let (s, _db) = store().await;
+    let a = conv(&s, "a", 0, 10).await;
+    let b = conv(&s, "b", 100, 30).await;
+    let c = conv(&s, "c", 0, 20).await;
+    let order: Vec<_> = s.queue().await.unwrap().iter().map(|x| x.id).collect();
+    for (i, id) in order.iter().enumerate() {
+        let rec = s.conversation(*id).await.unwrap().unwrap();
+        assert_eq!(s.queue_position(&rec).await.unwrap(), i as i64 + 1);
+    }
+    assert_eq!(order, vec![b, a, c]);
+}

@@ -34,10 +34,9 @@ pub fn message(m: &MessageRecord) -> Value {
 /// The conversation's state for the widget: status, queue position and expected wait.
 pub async fn state(st: &AppState, c: &ConversationRecord) -> Result<Value, AppError> {
     let (position, wait) = if c.status == ConversationStatus::Waiting {
-        let q = st.app.store.queue().await?;
-        let pos = q.iter().position(|x| x.id == c.id).map(|p| p as i64 + 1);
+        let pos = st.app.store.queue_position(c).await?;
         // A plain estimate: four minutes per conversation ahead.
-        (pos, pos.map(|p| (p - 1) * 240))
+        (Some(pos), Some((pos - 1) * 240))
     } else {
         (None, None)
     };
