@@ -223,24 +223,35 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<ConversationRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONV_COLS} FROM conversations WHERE token_hash = $1"
-        )))
-        .bind(token_hash.to_owned())
-        .fetch_optional(self.pool())
-        .await?;
-        r.as_ref().map(conversation).transpose()
+        Ok(self
+            .conversations_where("token_hash = $1", Some(token_hash.to_owned()), "")
+            .await?
+            .pop())
     }
 
     /// A conversation by id.
     pub async fn conversation(&self, id: ConversationId) -> Result<Option<ConversationRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONV_COLS} FROM conversations WHERE id = $1"
-        )))
-        .bind(id.to_string())
-        .fetch_optional(self.pool())
-        .await?;
-        r.as_ref().map(conversation).transpose()
+        Ok(self
+            .conversations_where("id = $1", Some(id.to_string()), "")
+            .await?
+            .pop())
+    }
+
+    /// Conversations matching a fixed condition (with at most one bound value `$1`).
+    async fn conversations_where(
+        &self,
+        cond: &'static str,
+        value: Option<String>,
+        tail: &'static str,
+    ) -> Result<Vec<ConversationRecord>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLS} FROM conversations WHERE {cond} {tail}"
+        )));
+        if let Some(v) = value {
+            q = q.bind(v);
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        rows.iter().map(conversation).collect()
     }
 
     /// Appends a message once per (sender, client id), committed before this returns.
@@ -366,13 +377,12 @@ impl Store {
 
     /// The waiting queue: highest priority first, then longest wait.
     pub async fn queue(&self) -> Result<Vec<ConversationRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONV_COLS} FROM conversations WHERE status = 'waiting' \
-             ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 500"
-        )))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(conversation).collect()
+        self.conversations_where(
+            "status = 'waiting'",
+            None,
+            "ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 500",
+        )
+        .await
     }
 
     /// Gives the most urgent waiting conversation to `staff`, or None when the queue is
@@ -461,36 +471,34 @@ impl Store {
         &self,
         person_key: &str,
     ) -> Result<Vec<ConversationRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONV_COLS} FROM conversations WHERE person_key = $1 ORDER BY created_at DESC LIMIT 100"
-        )))
-        .bind(person_key.to_owned())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(conversation).collect()
+        self.conversations_where(
+            "person_key = $1",
+            Some(person_key.to_owned()),
+            "ORDER BY created_at DESC LIMIT 100",
+        )
+        .await
     }
 }
 
 impl Store {
     /// Messages left while the line was closed, oldest first.
     pub async fn left_messages(&self) -> Result<Vec<ConversationRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONV_COLS} FROM conversations WHERE status = 'left_message' ORDER BY waiting_since ASC, id ASC LIMIT 500"
-        )))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(conversation).collect()
+        self.conversations_where(
+            "status = 'left_message'",
+            None,
+            "ORDER BY waiting_since ASC, id ASC LIMIT 500",
+        )
+        .await
     }
 
     /// Conversations a counsellor is handling now.
     pub async fn active_conversations(&self, staff: StaffId) -> Result<Vec<ConversationRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONV_COLS} FROM conversations WHERE assigned_to = $1 AND status = 'active' ORDER BY last_activity_at DESC LIMIT 100"
-        )))
-        .bind(staff.to_string())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(conversation).collect()
+        self.conversations_where(
+            "assigned_to = $1 AND status = 'active'",
+            Some(staff.to_string()),
+            "ORDER BY last_activity_at DESC LIMIT 100",
+        )
+        .await
     }
 }
 
