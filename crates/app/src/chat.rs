@@ -6,7 +6,7 @@
 use crate::error::{AppError, ErrorCode};
 use crate::{App, random_hex, sha256_hex};
 use hmac::{Hmac, KeyInit, Mac};
-use rempart_domain::chat::{ConversationStatus, RiskKind, Sender, priority};
+use rempart_domain::chat::{ConversationStatus, Sender, priority};
 use rempart_domain::ids::{CaseId, ContactId, ConversationId};
 use rempart_domain::policy::{Action, Actor, Resource, Role, can};
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome, Text};
@@ -174,15 +174,6 @@ impl App {
             ));
         }
         let found = self.risk.assess(&text);
-        let mut risks: Vec<RiskKind> = conv.risks.clone();
-        for r in found {
-            if !risks.contains(&r) {
-                risks.push(r);
-            }
-        }
-        risks.sort();
-        let raised = risks != conv.risks;
-        let p = priority(&risks, conv.caller_type, conv.age_band);
         let appended = self
             .store
             .append_message(
@@ -192,7 +183,7 @@ impl App {
                 client_id,
                 &text,
                 self.now(),
-                raised.then_some((risks.as_slice(), p)),
+                &found,
             )
             .await
             .map_err(|e| match e {
@@ -201,14 +192,18 @@ impl App {
                 }
                 other => other.into(),
             })?;
-        if let rempart_storage::Appended::New(m) = &appended {
+        if let rempart_storage::Appended::New {
+            message: m,
+            priority_raised,
+        } = &appended
+        {
             self.pubsub
                 .publish(Event::Message {
                     conversation: conv.id.to_string(),
                     seq: m.seq,
                 })
                 .await?;
-            if raised && conv.status == ConversationStatus::Waiting {
+            if *priority_raised && conv.status == ConversationStatus::Waiting {
                 self.pubsub.publish(Event::Queue).await?;
             }
         }
@@ -371,7 +366,7 @@ impl App {
                 client_id,
                 &text,
                 self.now(),
-                None,
+                &[],
             )
             .await
             .map_err(|e| match e {
@@ -380,7 +375,7 @@ impl App {
                 }
                 other => other.into(),
             })?;
-        if let rempart_storage::Appended::New(m) = &appended {
+        if let rempart_storage::Appended::New { message: m, .. } = &appended {
             self.pubsub
                 .publish(Event::Message {
                     conversation: conv.id.to_string(),

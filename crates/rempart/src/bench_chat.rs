@@ -303,16 +303,24 @@ pub async fn chat(
             .await?;
         visitor_sockets.push(s);
     }
-    // drain visitor sockets in the background (they receive state frames)
+    // drain visitor sockets in the background (they receive state frames); the first
+    // frame tells the socket is live
+    let ready_visitors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut drains = Vec::new();
     for mut s in visitor_sockets {
+        let ready = ready_visitors.clone();
         drains.push(tokio::spawn(async move {
+            if let Some(Ok(_)) = s.next().await {
+                ready.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             while let Some(Ok(_)) = s.next().await {}
         }));
     }
     type Seen = Arc<Mutex<(HashMap<(String, String), Instant>, Vec<f64>, u64, u64)>>;
     let seen: Seen = Arc::new(Mutex::new((HashMap::new(), Vec::new(), 0, 0)));
     let mut readers = Vec::new();
+    let ready_watches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let n_watches: usize = watch.iter().map(Vec::len).sum();
     for (i, s) in staff.iter().enumerate() {
         let login: Value = http
             .post(format!("{staff_base}/api/v1/auth/login"))
@@ -330,7 +338,9 @@ pub async fn chat(
             .await?;
         }
         let seen = seen.clone();
+        let ready = ready_watches.clone();
         readers.push(tokio::spawn(async move {
+            let mut answered = std::collections::HashSet::new();
             while let Some(Ok(m)) = ws.next().await {
                 let Message::Text(t) = m else { continue };
                 let Ok(v) = serde_json::from_str::<Value>(&t) else {
@@ -340,6 +350,10 @@ pub async fn chat(
                     continue;
                 }
                 let conv = v["conversation"].as_str().unwrap_or("").to_owned();
+                if answered.insert(conv.clone()) {
+                    // the answer to this conversation's watch request
+                    ready.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 if let Ok(mut g) = seen.lock() {
                     for m in v["messages"].as_array().into_iter().flatten() {
                         let cid = m["client_id"].as_str().unwrap_or("").to_owned();
@@ -350,6 +364,9 @@ pub async fn chat(
                             Some(at) => {
                                 let ms = at.elapsed().as_secs_f64() * 1000.0;
                                 g.1.push(ms);
+                                if std::env::var_os("REMPART_BENCH_TRACE").is_some() {
+                                    eprintln!("lat {:?} {ms:.1}", at);
+                                }
                             }
                             None => g.3 += 1, // delivered twice (or unknown)
                         }
@@ -358,6 +375,24 @@ pub async fn chat(
             }
         }));
     }
+    // the load starts once every socket is live: the steady state is what is measured
+    let setup = Instant::now();
+    while ready_watches.load(std::sync::atomic::Ordering::Relaxed) < n_watches
+        || ready_visitors.load(std::sync::atomic::Ordering::Relaxed) < conversations
+    {
+        if setup.elapsed() > Duration::from_secs(300) {
+            bail!(
+                "sockets not live after 300 s: {} of {n_watches} watches, {} of {conversations} visitors",
+                ready_watches.load(std::sync::atomic::Ordering::Relaxed),
+                ready_visitors.load(std::sync::atomic::Ordering::Relaxed)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "all {n_watches} watches and {conversations} visitor sockets live ({:.1} s after the last was opened)",
+        setup.elapsed().as_secs_f64()
+    );
     let loaded_rss: Vec<u64> = servers.iter().map(|n| rss_kb(n.child.id())).collect();
     let convs: Vec<(String, String)> = by_conv.into_iter().collect();
 

@@ -2,7 +2,7 @@
 //! client id is stored once), the waiting queue, and taking the most urgent conversation.
 
 use crate::audit::{AuditEntry, append};
-use crate::records::{ContactRecord, decode_list, encode_list};
+use crate::records::{ContactRecord, decode_list};
 use crate::{Result, StorageError, Store};
 use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
 use rempart_domain::ids::{CaseId, ConversationId, StaffId};
@@ -95,8 +95,14 @@ pub struct MessageRecord {
 /// What an append did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
-    /// Stored now.
-    New(MessageRecord),
+    /// Stored now; `priority_raised` when its risk signals raised the conversation's
+    /// priority.
+    New {
+        /// The message.
+        message: MessageRecord,
+        /// Whether the conversation's priority went up.
+        priority_raised: bool,
+    },
     /// Already stored under this client id: nothing written.
     Duplicate(MessageRecord),
 }
@@ -105,7 +111,7 @@ impl Appended {
     /// The stored message.
     pub fn message(&self) -> &MessageRecord {
         match self {
-            Appended::New(m) | Appended::Duplicate(m) => m,
+            Appended::New { message: m, .. } | Appended::Duplicate(m) => m,
         }
     }
 }
@@ -166,7 +172,7 @@ fn conversation(r: &AnyRow) -> Result<ConversationRecord> {
     })
 }
 
-fn message(r: &AnyRow) -> Result<MessageRecord> {
+pub(crate) fn message(r: &AnyRow) -> Result<MessageRecord> {
     let id: String = r.try_get("conversation_id")?;
     let sender: String = r.try_get("sender")?;
     let author: Option<String> = r.try_get("author_id")?;
@@ -185,9 +191,10 @@ fn message(r: &AnyRow) -> Result<MessageRecord> {
     })
 }
 
-const MSG_COLS: &str = "conversation_id, seq, sender, author_id, client_id, body, created_at";
+pub(crate) const MSG_COLS: &str =
+    "conversation_id, seq, sender, author_id, client_id, body, created_at";
 
-fn risk_codes(r: &[RiskKind]) -> Vec<String> {
+pub(crate) fn risk_codes(r: &[RiskKind]) -> Vec<String> {
     r.iter().map(|k| k.as_str().to_owned()).collect()
 }
 
@@ -254,9 +261,10 @@ impl Store {
         rows.iter().map(conversation).collect()
     }
 
-    /// Appends a message once per (sender, client id), committed before this returns.
-    /// `risks` (with the new priority) replaces the conversation's risk signals when given.
-    /// A closed conversation refuses new messages (`Conflict`).
+    /// Appends a message once per (sender, client id), committed before this returns
+    /// (together with the other appends waiting at the same moment: one flush for all).
+    /// `found` are risk signals seen in this message: they join the conversation's and
+    /// raise its priority. A closed conversation refuses new messages (`Conflict`).
     #[allow(clippy::too_many_arguments)]
     pub async fn append_message(
         &self,
@@ -266,95 +274,23 @@ impl Store {
         client_id: &str,
         body: &str,
         at: i64,
-        risks: Option<(&[RiskKind], i64)>,
+        found: &[RiskKind],
     ) -> Result<Appended> {
-        if let Some(m) = self.message_by_client(id, sender, client_id).await? {
+        // a retry of a message already stored is answered without queueing for the writer
+        if let Some(m) = crate::appender::by_client(self.pool(), id, sender, client_id).await? {
             return Ok(Appended::Duplicate(m));
         }
-        let mut tx = self.write_tx().await?;
-        let row = match risks {
-            Some((r, p)) => {
-                sqlx::query(
-                    "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1, risks = $2, priority = $3 \
-                     WHERE id = $4 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
-                )
-                .bind(at)
-                .bind(encode_list(&risk_codes(r)))
-                .bind(p)
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            None => {
-                sqlx::query(
-                    "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1 \
-                     WHERE id = $2 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
-                )
-                .bind(at)
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-        };
-        let Some(row) = row else {
-            return Err(StorageError::Conflict);
-        };
-        let seq: i64 = row.try_get::<i64, _>(0)? - 1;
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )))
-        .bind(id.to_string())
-        .bind(seq)
-        .bind(sender.as_str())
-        .bind(author.map(|a| a.to_string()))
-        .bind(client_id.to_owned())
-        .bind(body.to_owned())
-        .bind(at)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {
-                tx.commit().await?;
-                Ok(Appended::New(MessageRecord {
-                    conversation_id: id,
-                    seq,
-                    sender,
-                    author_id: author,
-                    client_id: client_id.to_owned(),
-                    body: body.to_owned(),
-                    created_at: at,
-                }))
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                // A concurrent retry of the same message won the race: answer with it.
-                match crate::conflict_on_unique(e) {
-                    StorageError::Conflict => self
-                        .message_by_client(id, sender, client_id)
-                        .await?
-                        .map(Appended::Duplicate)
-                        .ok_or(StorageError::Conflict),
-                    other => Err(other),
-                }
-            }
-        }
-    }
-
-    async fn message_by_client(
-        &self,
-        id: ConversationId,
-        sender: Sender,
-        client_id: &str,
-    ) -> Result<Option<MessageRecord>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 AND sender = $2 AND client_id = $3"
-        )))
-        .bind(id.to_string())
-        .bind(sender.as_str())
-        .bind(client_id.to_owned())
-        .fetch_optional(self.pool())
-        .await?;
-        r.as_ref().map(message).transpose()
+        self.appender
+            .append(crate::appender::Pending {
+                conversation: id,
+                sender,
+                author,
+                client_id: client_id.to_owned(),
+                body: body.to_owned(),
+                at,
+                found: found.to_vec(),
+            })
+            .await
     }
 
     /// Messages after `after_seq`, oldest first (at most `limit`).

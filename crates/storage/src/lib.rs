@@ -6,6 +6,7 @@
 //! Every change is written in one transaction together with its audit event, so there
 //! is never a change without its trace, nor a trace without its change.
 
+mod appender;
 mod audit;
 mod bulk;
 mod case_list;
@@ -67,6 +68,7 @@ pub type Result<T> = std::result::Result<T, StorageError>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    appender: appender::Appender,
 }
 
 impl Store {
@@ -97,9 +99,12 @@ impl Store {
                         Box::pin(async move {
                             // WAL: readers never block the writer; FULL: a commit is on
                             // disk before we acknowledge; the busy timeout queues writers.
+                            // Checkpoints run in the background (below), not inside
+                            // whichever commit crosses the threshold.
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                 PRAGMA wal_autocheckpoint = 0;",
                             )
                             .await?;
                             Ok(())
@@ -117,7 +122,15 @@ impl Store {
                     .await?
             }
         };
-        Ok(Store { pool, backend })
+        let appender = appender::Appender::start(pool.clone(), backend);
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoints(pool.clone()));
+        }
+        Ok(Store {
+            pool,
+            backend,
+            appender,
+        })
     }
 
     /// The backend.
@@ -154,6 +167,28 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+/// SQLite's write-ahead log is copied back into the database by this task, every
+/// quarter second, beside the writers: a passive checkpoint never blocks a commit, where the
+/// automatic one would run inside the commit that crosses its threshold and hold every
+/// message of that batch for the duration of a database flush.
+async fn checkpoints(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        tick.tick().await;
+        if pool.is_closed() {
+            break;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+            && !pool.is_closed()
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Conversations on both databases: idempotent messages, the queue, taking and ending.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
+use rempart_domain::chat::{ConversationStatus, RiskKind, Sender, priority};
 use rempart_domain::ids::{ContactId, ConversationId, StaffId};
 use rempart_domain::policy::Role;
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
@@ -66,12 +66,12 @@ async fn messages_are_stored_once_per_client_id_in_order() {
     let (s, _db) = store().await;
     let id = conv(&s, "t1", 0, 10).await;
     let a = s
-        .append_message(id, Sender::Visitor, None, "c-1", "bonjour", 11, None)
+        .append_message(id, Sender::Visitor, None, "c-1", "bonjour", 11, &[])
         .await
         .unwrap();
-    assert!(matches!(a, Appended::New(ref m) if m.seq == 1));
+    assert!(matches!(a, Appended::New { message: ref m, .. } if m.seq == 1));
     let again = s
-        .append_message(id, Sender::Visitor, None, "c-1", "bonjour", 12, None)
+        .append_message(id, Sender::Visitor, None, "c-1", "bonjour", 12, &[])
         .await
         .unwrap();
     assert_eq!(
@@ -87,7 +87,7 @@ async fn messages_are_stored_once_per_client_id_in_order() {
             "c-2",
             "il va publier ce soir",
             13,
-            Some((&[RiskKind::ImminentPublication], 50)),
+            &[RiskKind::ImminentPublication],
         )
         .await
         .unwrap();
@@ -102,7 +102,7 @@ async fn messages_are_stored_once_per_client_id_in_order() {
             "c-1",
             "Je t'écoute",
             14,
-            None,
+            &[],
         )
         .await
         .unwrap();
@@ -112,7 +112,16 @@ async fn messages_are_stored_once_per_client_id_in_order() {
     assert_eq!(s.messages(id, 2, 100).await.unwrap().len(), 1);
     let rec = s.conversation(id).await.unwrap().unwrap();
     assert_eq!(rec.risks, vec![RiskKind::ImminentPublication]);
-    assert_eq!(rec.priority, 50);
+    // the stored priority is recomputed from the merged signals and the pre-chat answers
+    assert_eq!(
+        rec.priority,
+        priority(
+            &[RiskKind::ImminentPublication],
+            Some(CallerType::Victim),
+            Some(AgeBand::From11To14)
+        )
+    );
+    assert!(rec.priority >= 50);
     assert_eq!(s.conversation_by_token("t1").await.unwrap().unwrap().id, id);
     assert!(s.conversation_by_token("nope").await.unwrap().is_none());
 }
@@ -125,14 +134,14 @@ async fn concurrent_retries_store_one_message() {
     for i in 0..8 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.append_message(id, Sender::Visitor, None, "same", "texte", 20 + i, None)
+            s.append_message(id, Sender::Visitor, None, "same", "texte", 20 + i, &[])
                 .await
                 .unwrap()
         }));
     }
     let mut new = 0;
     for t in tasks {
-        if matches!(t.await.unwrap(), Appended::New(_)) {
+        if matches!(t.await.unwrap(), Appended::New { .. }) {
             new += 1;
         }
     }
@@ -215,7 +224,7 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
     assert_eq!(rec.status, ConversationStatus::Ended);
     assert_eq!(rec.ended_at, Some(20));
     assert!(matches!(
-        s.append_message(id, Sender::Visitor, None, "late", "encore là ?", 21, None)
+        s.append_message(id, Sender::Visitor, None, "late", "encore là ?", 21, &[])
             .await,
         Err(StorageError::Conflict)
     ));
@@ -304,4 +313,192 @@ async fn queue_positions_follow_the_queue_order() {
         assert_eq!(s.queue_position(&rec).await.unwrap(), i as i64 + 1);
     }
     assert_eq!(order, vec![b, a, c]);
+}
+
+#[tokio::test]
+async fn appends_committed_together_keep_order_and_their_own_fate() {
+    let (s, _db) = store().await;
+    let staff = counsellor(&s, "c@x.org").await;
+    let ended = conv(&s, "ended", 0, 10).await;
+    s.take_next(staff, Role::Counsellor, 11)
+        .await
+        .unwrap()
+        .unwrap();
+    let contact = ContactRecord {
+        id: ContactId::new(),
+        case_id: None,
+        channel: Channel::WebChat,
+        caller_type: CallerType::Parent,
+        age_band: AgeBand::From15To17,
+        categories: vec![],
+        summary: "fin".into(),
+        outcome: ContactOutcome::Listened,
+        person_key: None,
+        started_at: 10,
+        duration_s: None,
+        created_by: staff,
+        created_at: 12,
+    };
+    s.end_conversation(
+        ended,
+        &contact,
+        None,
+        &AuditEntry::new(12, Some(staff), "conversation.ended", "conversation").object(ended),
+    )
+    .await
+    .unwrap();
+    let open: Vec<ConversationId> = {
+        let mut v = vec![];
+        for i in 0..5 {
+            v.push(conv(&s, &format!("open{i}"), 0, 20).await);
+        }
+        v
+    };
+    // 5 conversations x 20 messages, each sent twice, plus appends to the ended one,
+    // all at once: the writer commits them in shared transactions
+    let mut tasks = vec![];
+    for round in 0..2 {
+        for n in 0..20 {
+            for (k, id) in open.iter().enumerate() {
+                let (s, id) = (s.clone(), *id);
+                tasks.push(tokio::spawn(async move {
+                    let r = s
+                        .append_message(
+                            id,
+                            Sender::Visitor,
+                            None,
+                            &format!("m{n}"),
+                            "texte",
+                            30 + n,
+                            &[],
+                        )
+                        .await
+                        .unwrap();
+                    (
+                        k,
+                        n,
+                        round,
+                        matches!(r, Appended::New { .. }),
+                        r.message().clone(),
+                    )
+                }));
+            }
+            let s2 = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = s2
+                    .append_message(
+                        ended,
+                        Sender::Visitor,
+                        None,
+                        &format!("late{n}"),
+                        "là ?",
+                        40,
+                        &[],
+                    )
+                    .await;
+                assert!(
+                    matches!(r, Err(StorageError::Conflict)),
+                    "an ended conversation refuses: {r:?}"
+                );
+                (
+                    usize::MAX,
+                    n,
+                    round,
+                    false,
+                    MessageRecord {
+                        conversation_id: ended,
+                        seq: 0,
+                        sender: Sender::Visitor,
+                        author_id: None,
+                        client_id: String::new(),
+                        body: String::new(),
+                        created_at: 0,
+                    },
+                )
+            }));
+        }
+    }
+    let mut stored: std::collections::HashMap<(usize, i64), MessageRecord> = Default::default();
+    let mut new = 0;
+    for t in tasks {
+        let (k, n, _round, is_new, m) = t.await.unwrap();
+        if k == usize::MAX {
+            continue;
+        }
+        if is_new {
+            new += 1;
+        }
+        // both sends of one client id answer with the same stored message
+        if let Some(prev) = stored.insert((k, n), m.clone()) {
+            assert_eq!(prev, m);
+        }
+    }
+    assert_eq!(new, 100, "each client id stored once");
+    for id in &open {
+        let seqs: Vec<i64> = s
+            .messages(*id, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.seq)
+            .collect();
+        assert_eq!(seqs, (1..=20).collect::<Vec<i64>>(), "contiguous sequence");
+    }
+    assert!(s.messages(ended, 0, 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn risk_signals_committed_together_are_merged() {
+    let (s, _db) = store().await;
+    let id = conv(&s, "risky", 0, 10).await;
+    let mut tasks = vec![];
+    for (n, found) in [
+        vec![RiskKind::BlackmailDeadline],
+        vec![],
+        vec![RiskKind::SuicidalThoughts],
+        vec![],
+        vec![RiskKind::BlackmailDeadline],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.append_message(
+                id,
+                Sender::Visitor,
+                None,
+                &format!("r{n}"),
+                "texte",
+                20,
+                &found,
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut raised = 0;
+    for t in tasks {
+        if let Appended::New {
+            priority_raised: true,
+            ..
+        } = t.await.unwrap()
+        {
+            raised += 1;
+        }
+    }
+    assert_eq!(
+        raised, 2,
+        "only the first sighting of each signal raises the priority"
+    );
+    let rec = s.conversation(id).await.unwrap().unwrap();
+    let mut risks = rec.risks.clone();
+    risks.sort();
+    let mut want = vec![RiskKind::BlackmailDeadline, RiskKind::SuicidalThoughts];
+    want.sort();
+    assert_eq!(risks, want, "no signal overwrote another");
+    assert_eq!(
+        rec.priority,
+        priority(&want, Some(CallerType::Victim), Some(AgeBand::From11To14))
+    );
 }

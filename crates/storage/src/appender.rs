@@ -1,0 +1,253 @@
+//! Group commit of chat messages. Every append goes to one writer task per node, which
+//! takes all the appends waiting at that moment and commits them in one transaction: one
+//! disk flush for many messages, so throughput grows with the load instead of being capped
+//! by the flush time. Each append runs under its own savepoint, so one refused append (an
+//! ended conversation, a duplicate) never takes the others down; nobody is answered before
+//! the transaction that holds their message has committed.
+
+use crate::chat::{MSG_COLS, message, risk_codes};
+use crate::records::{decode_list, encode_list};
+use crate::{Appended, Backend, MessageRecord, Result, StorageError};
+use rempart_domain::chat::{RiskKind, Sender, priority};
+use rempart_domain::ids::{ConversationId, StaffId};
+use rempart_domain::values::{AgeBand, CallerType};
+use sqlx::{AnyPool, Row};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most appends committed together.
+const MAX_BATCH: usize = 256;
+
+/// One append.
+pub(crate) struct Pending {
+    pub(crate) conversation: ConversationId,
+    pub(crate) sender: Sender,
+    pub(crate) author: Option<StaffId>,
+    pub(crate) client_id: String,
+    pub(crate) body: String,
+    pub(crate) at: i64,
+    /// Risk signals found in this message (merged into the conversation's).
+    pub(crate) found: Vec<RiskKind>,
+}
+
+/// An append waiting for the writer, and who to tell.
+struct Job {
+    pending: Pending,
+    reply: oneshot::Sender<Result<Appended>>,
+}
+
+/// The writer's handle.
+#[derive(Clone, Debug)]
+pub(crate) struct Appender(mpsc::Sender<Job>);
+
+impl Appender {
+    /// Starts the writer task for this pool.
+    pub(crate) fn start(pool: AnyPool, backend: Backend) -> Appender {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            let mut jobs = Vec::with_capacity(MAX_BATCH);
+            while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+                commit_batch(&pool, backend, std::mem::take(&mut jobs)).await;
+            }
+        });
+        Appender(tx)
+    }
+
+    /// Queues the append and waits until the transaction holding it has committed.
+    pub(crate) async fn append(&self, pending: Pending) -> Result<Appended> {
+        let (reply, answer) = oneshot::channel();
+        if self.0.send(Job { pending, reply }).await.is_err() {
+            return Err(StorageError::Database(sqlx::Error::PoolClosed));
+        }
+        answer
+            .await
+            .unwrap_or(Err(StorageError::Database(sqlx::Error::PoolClosed)))
+    }
+}
+
+/// What one append did inside the batch.
+enum Outcome {
+    New(MessageRecord, bool),
+    /// Refused by the unique index: answered with the stored message after the commit.
+    Duplicate,
+    Failed(StorageError),
+}
+
+async fn commit_batch(pool: &AnyPool, backend: Backend, jobs: Vec<Job>) {
+    match run_batch(pool, backend, &jobs).await {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let answer = match outcome {
+                    Outcome::New(m, raised) => Ok(Appended::New {
+                        message: m,
+                        priority_raised: raised,
+                    }),
+                    Outcome::Failed(e) => Err(e),
+                    Outcome::Duplicate => {
+                        let p = &job.pending;
+                        by_client(pool, p.conversation, p.sender, &p.client_id)
+                            .await
+                            .and_then(|m| m.map(Appended::Duplicate).ok_or(StorageError::Conflict))
+                    }
+                };
+                let _ = job.reply.send(answer);
+            }
+        }
+        Err(e) => {
+            // nothing of this batch was committed: every sender hears so
+            tracing::warn!(error = %e, batch = jobs.len(), "message batch not committed");
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(StorageError::Database(sqlx::Error::WorkerCrashed)));
+            }
+        }
+    }
+}
+
+async fn run_batch(pool: &AnyPool, backend: Backend, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        sqlx::query("SAVEPOINT append").execute(&mut *tx).await?;
+        match apply(&mut tx, &job.pending).await {
+            Ok(o) => {
+                sqlx::query("RELEASE SAVEPOINT append")
+                    .execute(&mut *tx)
+                    .await?;
+                outcomes.push(o);
+            }
+            Err(e) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT append")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("RELEASE SAVEPOINT append")
+                    .execute(&mut *tx)
+                    .await?;
+                let duplicate = matches!(&e, StorageError::Database(sqlx::Error::Database(db)) if db.is_unique_violation());
+                outcomes.push(if duplicate {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::Failed(e)
+                });
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// One append, inside the batch's transaction. `Ok(Failed)` for an ended conversation;
+/// `Err` for a database error (the savepoint is rolled back).
+async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) -> Result<Outcome> {
+    let id = job.conversation.to_string();
+    // The risk signals are merged with the stored ones here, under the write lock, so two
+    // messages committed together never overwrite each other's.
+    let mut raised = None;
+    if !job.found.is_empty() {
+        let Some(r) =
+            sqlx::query("SELECT risks, caller_type, age_band FROM conversations WHERE id = $1")
+                .bind(id.clone())
+                .fetch_optional(&mut **tx)
+                .await?
+        else {
+            return Ok(Outcome::Failed(StorageError::Conflict));
+        };
+        let stored: String = r.try_get(0)?;
+        let mut risks: Vec<RiskKind> = decode_list(&stored)
+            .iter()
+            .filter_map(|c| RiskKind::parse(c).ok())
+            .collect();
+        let before = risks.len();
+        for k in &job.found {
+            if !risks.contains(k) {
+                risks.push(*k);
+            }
+        }
+        if risks.len() != before {
+            risks.sort();
+            let caller = r
+                .try_get::<Option<String>, _>(1)?
+                .and_then(|c| CallerType::parse(&c).ok());
+            let age = r
+                .try_get::<Option<String>, _>(2)?
+                .and_then(|a| AgeBand::parse(&a).ok());
+            raised = Some((
+                encode_list(&risk_codes(&risks)),
+                priority(&risks, caller, age),
+            ));
+        }
+    }
+    let row = match &raised {
+        Some((risks, p)) => {
+            sqlx::query(
+                "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1, risks = $2, priority = $3 \
+                 WHERE id = $4 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
+            )
+            .bind(job.at)
+            .bind(risks.clone())
+            .bind(*p)
+            .bind(id.clone())
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1 \
+                 WHERE id = $2 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
+            )
+            .bind(job.at)
+            .bind(id.clone())
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+    };
+    let Some(row) = row else {
+        return Ok(Outcome::Failed(StorageError::Conflict));
+    };
+    let seq: i64 = row.try_get::<i64, _>(0)? - 1;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )))
+    .bind(id)
+    .bind(seq)
+    .bind(job.sender.as_str())
+    .bind(job.author.map(|a| a.to_string()))
+    .bind(job.client_id.clone())
+    .bind(job.body.clone())
+    .bind(job.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Outcome::New(
+        MessageRecord {
+            conversation_id: job.conversation,
+            seq,
+            sender: job.sender,
+            author_id: job.author,
+            client_id: job.client_id.clone(),
+            body: job.body.clone(),
+            created_at: job.at,
+        },
+        raised.is_some(),
+    ))
+}
+
+/// The message stored under a client id.
+pub(crate) async fn by_client(
+    pool: &AnyPool,
+    id: ConversationId,
+    sender: Sender,
+    client_id: &str,
+) -> Result<Option<MessageRecord>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 AND sender = $2 AND client_id = $3"
+    )))
+    .bind(id.to_string())
+    .bind(sender.as_str())
+    .bind(client_id.to_owned())
+    .fetch_optional(pool)
+    .await?;
+    r.as_ref().map(message).transpose()
+}
