@@ -228,6 +228,23 @@ impl App {
         Ok((conv, msgs))
     }
 
+    /// The messages of a visitor's live view after `after`, by conversation id: the view
+    /// checked the token when it opened and re-checks it at every change of state.
+    /// Internal notes are never among them.
+    pub async fn visitor_transcript(
+        &self,
+        id: ConversationId,
+        after: i64,
+    ) -> Result<Vec<MessageRecord>, AppError> {
+        Ok(self
+            .store
+            .messages(id, after.max(0), 500)
+            .await?
+            .into_iter()
+            .filter(|m| m.sender != Sender::Note)
+            .collect())
+    }
+
     /// The waiting queue (and messages left while closed), for those who answer chats.
     pub async fn chat_queue(
         &self,

@@ -1,9 +1,10 @@
 //! Group commit of chat messages. Every append goes to one writer task per node, which
 //! takes all the appends waiting at that moment and commits them in one transaction: one
 //! disk flush for many messages, so throughput grows with the load instead of being capped
-//! by the flush time. Each append runs under its own savepoint, so one refused append (an
-//! ended conversation, a duplicate) never takes the others down; nobody is answered before
-//! the transaction that holds their message has committed.
+//! by the flush time. A refused append (an ended conversation, a duplicate client id)
+//! changes nothing and never takes the others down; a database error fails the whole
+//! batch, and nobody is answered before the transaction that holds their message has
+//! committed.
 
 use crate::chat::{MSG_COLS, message, risk_codes};
 use crate::records::{decode_list, encode_list};
@@ -67,9 +68,11 @@ impl Appender {
 /// What one append did inside the batch.
 enum Outcome {
     New(MessageRecord, bool),
-    /// Refused by the unique index: answered with the stored message after the commit.
+    /// Already stored under this client id (perhaps earlier in the same batch): answered
+    /// with the stored message after the commit.
     Duplicate,
-    Failed(StorageError),
+    /// The conversation has ended (or does not exist).
+    Ended,
 }
 
 async fn commit_batch(pool: &AnyPool, backend: Backend, jobs: Vec<Job>) {
@@ -81,7 +84,7 @@ async fn commit_batch(pool: &AnyPool, backend: Backend, jobs: Vec<Job>) {
                         message: m,
                         priority_raised: raised,
                     }),
-                    Outcome::Failed(e) => Err(e),
+                    Outcome::Ended => Err(StorageError::Conflict),
                     Outcome::Duplicate => {
                         let p = &job.pending;
                         by_client(pool, p.conversation, p.sender, &p.client_id)
@@ -111,36 +114,15 @@ async fn run_batch(pool: &AnyPool, backend: Backend, jobs: &[Job]) -> Result<Vec
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        sqlx::query("SAVEPOINT append").execute(&mut *tx).await?;
-        match apply(&mut tx, &job.pending).await {
-            Ok(o) => {
-                sqlx::query("RELEASE SAVEPOINT append")
-                    .execute(&mut *tx)
-                    .await?;
-                outcomes.push(o);
-            }
-            Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT append")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("RELEASE SAVEPOINT append")
-                    .execute(&mut *tx)
-                    .await?;
-                let duplicate = matches!(&e, StorageError::Database(sqlx::Error::Database(db)) if db.is_unique_violation());
-                outcomes.push(if duplicate {
-                    Outcome::Duplicate
-                } else {
-                    Outcome::Failed(e)
-                });
-            }
-        }
+        outcomes.push(apply(&mut tx, &job.pending).await?);
     }
     tx.commit().await?;
     Ok(outcomes)
 }
 
-/// One append, inside the batch's transaction. `Ok(Failed)` for an ended conversation;
-/// `Err` for a database error (the savepoint is rolled back).
+/// One append, inside the batch's transaction; `Err` only for a database error. The
+/// conversation's row stays locked from its `UPDATE` to the commit, so its sequence
+/// numbers are given out one at a time even across nodes.
 async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) -> Result<Outcome> {
     let id = job.conversation.to_string();
     // The risk signals are merged with the stored ones here, under the write lock, so two
@@ -153,7 +135,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
                 .fetch_optional(&mut **tx)
                 .await?
         else {
-            return Ok(Outcome::Failed(StorageError::Conflict));
+            return Ok(Outcome::Ended);
         };
         let stored: String = r.try_get(0)?;
         let mut risks: Vec<RiskKind> = decode_list(&stored)
@@ -205,13 +187,14 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
         }
     };
     let Some(row) = row else {
-        return Ok(Outcome::Failed(StorageError::Conflict));
+        return Ok(Outcome::Ended);
     };
     let seq: i64 = row.try_get::<i64, _>(0)? - 1;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (conversation_id, sender, client_id) DO NOTHING"
     )))
-    .bind(id)
+    .bind(id.clone())
     .bind(seq)
     .bind(job.sender.as_str())
     .bind(job.author.map(|a| a.to_string()))
@@ -219,7 +202,16 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
     .bind(job.body.clone())
     .bind(job.at)
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        // a retry: give the number back (the row is still locked by this transaction)
+        sqlx::query("UPDATE conversations SET next_seq = next_seq - 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(Outcome::Duplicate);
+    }
     Ok(Outcome::New(
         MessageRecord {
             conversation_id: job.conversation,

@@ -276,10 +276,6 @@ impl Store {
         at: i64,
         found: &[RiskKind],
     ) -> Result<Appended> {
-        // a retry of a message already stored is answered without queueing for the writer
-        if let Some(m) = crate::appender::by_client(self.pool(), id, sender, client_id).await? {
-            return Ok(Appended::Duplicate(m));
-        }
         self.appender
             .append(crate::appender::Pending {
                 conversation: id,

@@ -5,10 +5,17 @@
 //!
 //! Events carry ids and sequence numbers only, never message text: a subscriber reads
 //! what it needs from the database, which stays the one source of truth.
+//!
+//! On PostgreSQL, publishing only queues the event: one task per node sends everything
+//! queued at that moment in one `NOTIFY` (one line per event), so a busy node sends a few
+//! notifications per flush instead of one per event. When a node's listening connection
+//! drops, events sent meanwhile are missed; once it listens again the node tells every
+//! local subscriber to catch up from the database ([`Event::Resync`]).
 
 use crate::{Backend, Result, Store};
+
 use std::fmt;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 const CHANNEL: &str = "rempart_events";
 
@@ -36,6 +43,9 @@ pub enum Event {
     },
     /// The waiting queue changed.
     Queue,
+    /// Local only, on the node-wide channel: events may have been missed (the listening
+    /// connection dropped and is back); every subscriber catches up from the database.
+    Resync,
 }
 
 impl fmt::Display for Event {
@@ -45,6 +55,7 @@ impl fmt::Display for Event {
             Event::Conversation { conversation } => write!(f, "c|{conversation}"),
             Event::Typing { conversation, who } => write!(f, "t|{conversation}|{who}"),
             Event::Queue => f.write_str("q"),
+            Event::Resync => f.write_str("r"),
         }
     }
 }
@@ -76,7 +87,120 @@ impl Event {
 pub struct PubSub {
     local: broadcast::Sender<Event>,
     topics: Topics,
+    /// PostgreSQL: the queue of events for the notifying task.
+    outbox: Option<mpsc::UnboundedSender<Event>>,
+}
+
+/// Largest `NOTIFY` payload we send (PostgreSQL's limit is 8,000 bytes).
+const MAX_PAYLOAD: usize = 7800;
+
+/// Packs events into as few payloads as fit, one event per line, in order.
+fn pack(events: &[Event]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for e in events {
+        let line = e.to_string();
+        if !cur.is_empty() && cur.len() + 1 + line.len() > MAX_PAYLOAD {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push('\n');
+        }
+        cur.push_str(&line);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Sends the queued events, as few `NOTIFY`s as they fit in. A failed send is retried
+/// for a few seconds; past that the database is away, and every node's listener (which
+/// loses its connection too) makes its subscribers catch up when it is back.
+async fn notifier(store: Store, mut rx: mpsc::UnboundedReceiver<Event>) {
+    let mut batch = Vec::with_capacity(1024);
+    while rx.recv_many(&mut batch, 1024).await > 0 {
+        for payload in pack(&batch) {
+            let mut tries = 0;
+            loop {
+                match sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload.clone())
+                    .execute(store.pool())
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(_) if store.pool().is_closed() => return,
+                    Err(e) => {
+                        tries += 1;
+                        if tries >= 50 {
+                            tracing::warn!(error = %e, "events not sent: the database is away");
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+/// The node's listening connection: dispatches every node's events to local subscribers.
+/// When the connection drops (it is reopened by the next receive), the node sends a marker
+/// of its own through the channel until it hears it back, then tells its subscribers to
+/// catch up: from that moment nothing more can be missed.
+async fn listen(
+    mut listener: sqlx::postgres::PgListener,
     store: Store,
+    local: broadcast::Sender<Event>,
+    topics: Topics,
+) {
+    let marker = format!("r|{}", uuid::Uuid::new_v4().simple());
+    let awaiting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lost = |why: &str| {
+        tracing::warn!(reason = why, "pub/sub listener interrupted");
+        if !awaiting.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let (store, marker, awaiting) = (store.clone(), marker.clone(), awaiting.clone());
+            tokio::spawn(async move {
+                while awaiting.load(std::sync::atomic::Ordering::SeqCst)
+                    && !store.pool().is_closed()
+                {
+                    let _ = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(marker.clone())
+                        .execute(store.pool())
+                        .await;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+            });
+        }
+    };
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(n)) => {
+                for line in n.payload().split('\n') {
+                    if line.starts_with("r|") {
+                        if line == marker
+                            && awaiting.swap(false, std::sync::atomic::Ordering::SeqCst)
+                        {
+                            let _ = local.send(Event::Resync);
+                        }
+                    } else if let Some(e) = Event::parse(line) {
+                        topics.dispatch(&local, e);
+                    }
+                }
+            }
+            Ok(None) => lost("connection lost"),
+            Err(e) => {
+                if store.pool().is_closed() {
+                    return;
+                }
+                lost(&e.to_string());
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
 }
 
 /// Per-conversation channels: an event about a conversation wakes only the sockets that
@@ -92,7 +216,7 @@ impl Topics {
             Event::Message { conversation, .. }
             | Event::Conversation { conversation }
             | Event::Typing { conversation, .. } => Some(conversation.clone()),
-            Event::Queue => None,
+            Event::Queue | Event::Resync => None,
         };
         match topic {
             None => {
@@ -130,46 +254,38 @@ impl PubSub {
     pub async fn start(store: Store, database_url: &str) -> Result<PubSub> {
         let (local, _) = broadcast::channel(4096);
         let topics = Topics::default();
+        let mut outbox = None;
         if store.backend() == Backend::Postgres {
             let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
             listener.listen(CHANNEL).await?;
-            let tx = local.clone();
-            let topics = topics.clone();
-            tokio::spawn(async move {
-                loop {
-                    match listener.recv().await {
-                        Ok(n) => {
-                            if let Some(e) = Event::parse(n.payload()) {
-                                topics.dispatch(&tx, e);
-                            }
-                        }
-                        Err(e) => {
-                            // PgListener reconnects by itself on the next recv; events sent
-                            // while it was away are recovered by readers from the database.
-                            tracing::warn!(error = %e, "pub/sub listener interrupted");
-                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                        }
-                    }
-                }
-            });
+            tokio::spawn(listen(
+                listener,
+                store.clone(),
+                local.clone(),
+                topics.clone(),
+            ));
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(notifier(store.clone(), rx));
+            outbox = Some(tx);
         }
         Ok(PubSub {
             local,
             topics,
-            store,
+            outbox,
         })
     }
 
-    /// Publishes an event to every subscriber on every node.
+    /// Publishes an event to every subscriber on every node (on PostgreSQL: queues it for
+    /// the next `NOTIFY`, in order). `Resync` is never sent to other nodes.
     pub async fn publish(&self, e: Event) -> Result<()> {
-        match self.store.backend() {
-            Backend::Sqlite => self.topics.dispatch(&self.local, e),
-            Backend::Postgres => {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(e.to_string())
-                    .execute(self.store.pool())
-                    .await?;
+        match (&self.outbox, e) {
+            (_, Event::Resync) => {
+                let _ = self.local.send(Event::Resync);
+            }
+            (None, e) => self.topics.dispatch(&self.local, e),
+            (Some(outbox), e) => {
+                // the notifier lives as long as the runtime; a send fails only at shutdown
+                let _ = outbox.send(e);
             }
         }
         Ok(())
@@ -212,5 +328,25 @@ mod tests {
         assert_eq!(Event::parse("m|x"), None);
         assert_eq!(Event::parse("m|x|notanumber"), None);
         assert_eq!(Event::parse(""), None);
+    }
+
+    #[test]
+    fn packed_payloads_fit_and_keep_the_order() {
+        let events: Vec<Event> = (0..1000)
+            .map(|seq| Event::Message {
+                conversation: format!("conversation-{}", seq % 7),
+                seq,
+            })
+            .collect();
+        let payloads = pack(&events);
+        assert!(payloads.len() > 1, "{} payloads", payloads.len());
+        assert!(payloads.iter().all(|p| p.len() <= MAX_PAYLOAD));
+        let back: Vec<Event> = payloads
+            .iter()
+            .flat_map(|p| p.split('\n'))
+            .map(|l| Event::parse(l).unwrap_or(Event::Queue))
+            .collect();
+        assert_eq!(back, events);
+        assert!(pack(&[]).is_empty());
     }
 }

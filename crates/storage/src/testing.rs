@@ -61,3 +61,17 @@ impl Store {
         let _ = sqlx::query(sql).execute(self.pool()).await;
     }
 }
+
+impl Store {
+    /// PostgreSQL: cuts every connection of this database that is listening for events
+    /// (as a network failure would), and says how many were cut. For tests.
+    pub async fn terminate_listeners_for_tests(&self) -> Result<i64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+}

@@ -302,6 +302,88 @@ async fn events_reach_every_node() {
 }
 
 #[tokio::test]
+async fn a_burst_of_events_arrives_whole_and_in_order_on_the_other_node() {
+    let (a, db) = store().await;
+    let b = Store::connect(&db.url).await.unwrap();
+    let node_a = PubSub::start(a.clone(), &db.url).await.unwrap();
+    let node_b = if a.backend() == Backend::Postgres {
+        PubSub::start(b.clone(), &db.url).await.unwrap()
+    } else {
+        node_a.clone()
+    };
+    let topic = "burst-".repeat(10) + "conversation-id-long";
+    let mut on_b = node_b.subscribe_conversation(topic.as_str());
+    // 200 events of ~70 bytes: more than one NOTIFY payload holds (and fewer than a
+    // topic's buffer)
+    for seq in 1..=200 {
+        node_a
+            .publish(Event::Message {
+                conversation: topic.as_str().into(),
+                seq,
+            })
+            .await
+            .unwrap();
+    }
+    let wait = std::time::Duration::from_secs(10);
+    for seq in 1..=200 {
+        let e = tokio::time::timeout(wait, on_b.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            e,
+            Event::Message {
+                conversation: topic.as_str().into(),
+                seq
+            }
+        );
+    }
+}
+
+/// PostgreSQL only (the embedded database has no connection to lose; CI runs this suite on
+/// PostgreSQL): when a node's listening connection is cut, the node tells its subscribers
+/// to catch up once it listens again.
+#[tokio::test]
+async fn a_node_whose_listener_was_cut_tells_its_subscribers_to_catch_up() {
+    let (a, db) = store().await;
+    if a.backend() != Backend::Postgres {
+        eprintln!("SQLite: no listening connection to cut (this test runs on PostgreSQL in CI)");
+        return;
+    }
+    let node = PubSub::start(a.clone(), &db.url).await.unwrap();
+    let mut all = node.subscribe();
+    let admin = Store::connect(&db.url).await.unwrap();
+    let cut = admin.terminate_listeners_for_tests().await.unwrap();
+    assert!(
+        cut >= 1,
+        "the node's listening connection was found and cut"
+    );
+    let wait = std::time::Duration::from_secs(20);
+    loop {
+        let e = tokio::time::timeout(wait, all.recv())
+            .await
+            .expect("a resync after the listener came back")
+            .unwrap();
+        if e == Event::Resync {
+            break;
+        }
+    }
+    // and it hears events again
+    let mut topic = node.subscribe_conversation("after");
+    let e = Event::Conversation {
+        conversation: "after".into(),
+    };
+    node.publish(e.clone()).await.unwrap();
+    assert_eq!(
+        tokio::time::timeout(wait, topic.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        e
+    );
+}
+
+#[tokio::test]
 async fn queue_positions_follow_the_queue_order() {
     let (s, _db) = store().await;
     let a = conv(&s, "a", 0, 10).await;

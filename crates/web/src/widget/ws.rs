@@ -130,7 +130,9 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
         }
         if push_messages {
             push_messages = false;
-            let Ok((_, msgs)) = st.app.visitor_messages(&hello.token, last).await else {
+            // the token was checked when the view opened and is re-checked at every change
+            // of state (an end, a handover): a push reads by conversation id
+            let Ok(msgs) = st.app.visitor_transcript(conv.id, last).await else {
                 break;
             };
             for m in msgs {
@@ -150,7 +152,12 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
         }
         tokio::select! {
             q = queue.recv() => match q {
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => send_state = waiting,
+                // events may have been missed: catch up from the database
+                Ok(Event::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    push_messages = true;
+                    send_state = true;
+                }
+                Ok(_) => send_state = waiting,
                 Err(_) => break,
             },
             e = events.recv() => match e {
@@ -274,10 +281,12 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                         }
                         vec![]
                     }
-                    Ok(_) => vec![],
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // events may have been missed: every watched conversation catches up
+                    Ok(Event::Resync)
+                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         (0..watched.len()).collect()
                     }
+                    Ok(_) => vec![],
                     Err(_) => break,
                 };
                 for i in dirty {
