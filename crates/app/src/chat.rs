@@ -14,6 +14,30 @@ use rempart_storage::{
     AuditEntry, ContactRecord, ConversationRecord, Event, MessageRecord, NewConversation,
 };
 
+/// Token hash → conversation id, for the node's recently active widget sessions.
+#[derive(Clone, Default)]
+pub(crate) struct TokenIds(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, ConversationId>>>,
+);
+
+impl TokenIds {
+    /// Entries kept before the map is cleared (about 10 MB).
+    const MAX: usize = 65_536;
+
+    fn get(&self, hash: &str) -> Option<ConversationId> {
+        self.0.lock().ok()?.get(hash).copied()
+    }
+
+    fn put(&self, hash: String, id: ConversationId) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(hash, id);
+        }
+    }
+}
+
 /// The longest message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
@@ -166,18 +190,22 @@ impl App {
     ) -> Result<MessageRecord, AppError> {
         check_client_id(client_id)?;
         let text = body(text)?;
-        let conv = self.visitor_conversation(token).await?;
-        if !conv.status.is_open() && conv.status != ConversationStatus::LeftMessage {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "this conversation has ended",
-            ));
-        }
+        let hash = sha256_hex(token.as_bytes());
+        // The token's conversation never changes: once known on this node, the append
+        // itself checks the conversation is still open.
+        let id = match self.token_ids.get(&hash) {
+            Some(id) => id,
+            None => {
+                let conv = self.visitor_conversation(token).await?;
+                self.token_ids.put(hash, conv.id);
+                conv.id
+            }
+        };
         let found = self.risk.assess(&text);
         let appended = self
             .store
             .append_message(
-                conv.id,
+                id,
                 Sender::Visitor,
                 None,
                 client_id,
@@ -185,25 +213,31 @@ impl App {
                 self.now(),
                 &found,
             )
-            .await
-            .map_err(|e| match e {
-                rempart_storage::StorageError::Conflict => {
-                    AppError::new(ErrorCode::Conflict, "this conversation has ended")
-                }
-                other => other.into(),
-            })?;
+            .await;
+        let appended = match appended {
+            Ok(a) => a,
+            Err(rempart_storage::StorageError::Conflict) => {
+                // ended: a token past its resume window opens nothing (401), else 409
+                self.visitor_conversation(token).await?;
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "this conversation has ended",
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        };
         if let rempart_storage::Appended::New {
             message: m,
-            priority_raised,
+            requeued,
         } = &appended
         {
             self.pubsub
                 .publish(Event::Message {
-                    conversation: conv.id.to_string(),
+                    conversation: id.to_string(),
                     seq: m.seq,
                 })
                 .await?;
-            if *priority_raised && conv.status == ConversationStatus::Waiting {
+            if *requeued {
                 self.pubsub.publish(Event::Queue).await?;
             }
         }

@@ -45,6 +45,9 @@ pub struct App {
     pub pubsub: PubSub,
     /// Canned replies of the chat, per language.
     pub canned: Arc<Vec<rempart_domain::chat::CannedReply>>,
+    /// Which conversation a widget token (by its hash) opens: never changes once known, so
+    /// a visitor's messages skip that lookup (bounded; cleared when full).
+    pub(crate) token_ids: chat::TokenIds,
 }
 
 /// Start-up failed.
@@ -90,6 +93,7 @@ impl App {
                 Directory::defaults().map_err(|e| StartError::Data(e.to_string()))?,
             ),
             calendar,
+            token_ids: chat::TokenIds::default(),
         })
     }
 

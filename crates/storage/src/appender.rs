@@ -67,6 +67,7 @@ impl Appender {
 
 /// What one append did inside the batch.
 enum Outcome {
+    /// Stored; whether it raised the priority of a conversation waiting in the queue.
     New(MessageRecord, bool),
     /// Already stored under this client id (perhaps earlier in the same batch): answered
     /// with the stored message after the commit.
@@ -80,9 +81,9 @@ async fn commit_batch(pool: &AnyPool, backend: Backend, jobs: Vec<Job>) {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let answer = match outcome {
-                    Outcome::New(m, raised) => Ok(Appended::New {
+                    Outcome::New(m, requeued) => Ok(Appended::New {
                         message: m,
-                        priority_raised: raised,
+                        requeued,
                     }),
                     Outcome::Ended => Err(StorageError::Conflict),
                     Outcome::Duplicate => {
@@ -166,7 +167,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
         Some((risks, p)) => {
             sqlx::query(
                 "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1, risks = $2, priority = $3 \
-                 WHERE id = $4 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
+                 WHERE id = $4 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq, status",
             )
             .bind(job.at)
             .bind(risks.clone())
@@ -178,7 +179,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
         None => {
             sqlx::query(
                 "UPDATE conversations SET next_seq = next_seq + 1, last_activity_at = $1 \
-                 WHERE id = $2 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
+                 WHERE id = $2 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq, status",
             )
             .bind(job.at)
             .bind(id.clone())
@@ -190,6 +191,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
         return Ok(Outcome::Ended);
     };
     let seq: i64 = row.try_get::<i64, _>(0)? - 1;
+    let waiting = row.try_get::<String, _>(1)? == "waiting";
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (conversation_id, sender, client_id) DO NOTHING"
@@ -222,7 +224,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
             body: job.body.clone(),
             created_at: job.at,
         },
-        raised.is_some(),
+        raised.is_some() && waiting,
     ))
 }
 

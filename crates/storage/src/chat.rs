@@ -95,13 +95,13 @@ pub struct MessageRecord {
 /// What an append did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
-    /// Stored now; `priority_raised` when its risk signals raised the conversation's
-    /// priority.
+    /// Stored now.
     New {
         /// The message.
         message: MessageRecord,
-        /// Whether the conversation's priority went up.
-        priority_raised: bool,
+        /// Its risk signals raised the priority of a conversation waiting in the queue:
+        /// the queue's order changed.
+        requeued: bool,
     },
     /// Already stored under this client id: nothing written.
     Duplicate(MessageRecord),

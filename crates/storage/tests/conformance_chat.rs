@@ -561,11 +561,7 @@ async fn risk_signals_committed_together_are_merged() {
     }
     let mut raised = 0;
     for t in tasks {
-        if let Appended::New {
-            priority_raised: true,
-            ..
-        } = t.await.unwrap()
-        {
+        if let Appended::New { requeued: true, .. } = t.await.unwrap() {
             raised += 1;
         }
     }

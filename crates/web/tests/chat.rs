@@ -274,6 +274,11 @@ async fn a_visitor_is_heard_live_and_nothing_is_lost_or_doubled() {
         t.get("/widget/v1/messages", Some(&urgent)).await.status(),
         401
     );
+    assert_eq!(
+        say(&t, &urgent, "u4", "toujours là ?").await.status(),
+        401,
+        "nor can it write, though this node knows its conversation"
+    );
     let audit = t
         .app
         .store
