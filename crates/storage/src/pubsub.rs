@@ -91,6 +91,9 @@ pub struct PubSub {
     outbox: Option<mpsc::UnboundedSender<Event>>,
 }
 
+/// Events buffered per conversation topic.
+const TOPIC_CAPACITY: usize = 16;
+
 /// Largest `NOTIFY` payload we send (PostgreSQL's limit is 8,000 bytes).
 const MAX_PAYLOAD: usize = 7800;
 
@@ -237,8 +240,11 @@ impl Topics {
         match self.0.lock() {
             Ok(mut map) => {
                 map.retain(|_, tx| tx.receiver_count() > 0);
+                // A few events at a time per conversation: a subscriber that falls further
+                // behind is told it lagged and catches up from the database. (Each slot is
+                // allocated up front, for every open conversation.)
                 map.entry(conversation.to_owned())
-                    .or_insert_with(|| broadcast::channel(256).0)
+                    .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
                     .subscribe()
             }
             // a poisoned lock: a channel nobody publishes to (the reader then relies on the

@@ -311,32 +311,41 @@ async fn a_burst_of_events_arrives_whole_and_in_order_on_the_other_node() {
     } else {
         node_a.clone()
     };
-    let topic = "burst-".repeat(10) + "conversation-id-long";
-    let mut on_b = node_b.subscribe_conversation(topic.as_str());
-    // 200 events of ~70 bytes: more than one NOTIFY payload holds (and fewer than a
-    // topic's buffer)
-    for seq in 1..=200 {
-        node_a
-            .publish(Event::Message {
-                conversation: topic.as_str().into(),
-                seq,
-            })
-            .await
-            .unwrap();
+    // 20 conversations x 10 events of ~70 bytes, sent at once: more than one NOTIFY payload
+    // holds (and fewer per conversation than its topic buffers)
+    let topics: Vec<String> = (0..20)
+        .map(|k| format!("{}-{k:02}", "burst-conversation-id".repeat(3)))
+        .collect();
+    let mut subs: Vec<_> = topics
+        .iter()
+        .map(|t| node_b.subscribe_conversation(t))
+        .collect();
+    for seq in 1..=10 {
+        for t in &topics {
+            node_a
+                .publish(Event::Message {
+                    conversation: t.clone(),
+                    seq,
+                })
+                .await
+                .unwrap();
+        }
     }
     let wait = std::time::Duration::from_secs(10);
-    for seq in 1..=200 {
-        let e = tokio::time::timeout(wait, on_b.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            e,
-            Event::Message {
-                conversation: topic.as_str().into(),
-                seq
-            }
-        );
+    for (t, sub) in topics.iter().zip(subs.iter_mut()) {
+        for seq in 1..=10 {
+            let e = tokio::time::timeout(wait, sub.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                e,
+                Event::Message {
+                    conversation: t.clone(),
+                    seq
+                }
+            );
+        }
     }
 }
 
