@@ -50,6 +50,9 @@ pub struct ChatStart {
     pub age_band: Option<AgeBand>,
     /// Widget language.
     pub lang: String,
+    /// The widget's device key (64 hex digits, random, kept by the widget until a quick
+    /// exit): the conversations started with the same key are one pseudonymous person's.
+    pub device: Option<String>,
 }
 
 /// The contact summary that ends a conversation.
@@ -117,6 +120,11 @@ impl App {
     /// widget keeps it, never in a URL) and the conversation. When the line is closed the
     /// conversation takes a message for later instead of queueing.
     pub async fn start_chat(&self, s: ChatStart) -> Result<(String, ConversationRecord), AppError> {
+        if let Some(d) = &s.device
+            && (d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(AppError::field("device", "64 hexadecimal digits"));
+        }
         let now = self.now();
         let token = random_hex(32)?;
         let open = self
@@ -125,7 +133,12 @@ impl App {
         let c = NewConversation {
             id: ConversationId::new(),
             token_hash: sha256_hex(token.as_bytes()),
-            person_key: self.person_key("widget", &token),
+            // the device key links this conversation to the earlier ones of the same device;
+            // without it, the conversation is its own person. Only the keyed hash is kept.
+            person_key: match &s.device {
+                Some(d) => self.person_key("widget-device", &d.to_ascii_lowercase()),
+                None => self.person_key("widget", &token),
+            },
             channel: Channel::WebChat,
             status: if open {
                 ConversationStatus::Waiting

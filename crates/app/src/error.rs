@@ -35,6 +35,8 @@ pub enum ErrorCode {
     InvalidTransition,
     /// 405: method not allowed.
     MethodNotAllowed,
+    /// 408: the request (headers, body, answer) took longer than the server allows.
+    RequestTimeout,
     /// 429: too many requests from this address or session; retry later.
     RateLimited,
     /// 500: an internal failure (details only in the server log).
@@ -61,6 +63,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::InvalidTransition,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::RequestTimeout,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
@@ -84,6 +87,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
@@ -106,6 +110,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
         }

@@ -59,6 +59,16 @@ pub struct Settings {
     pub logins_per_minute: u32,
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
+    /// A client must send a request's headers within this many seconds of connecting or of
+    /// its previous request (slow-headers attacks; idle keep-alive connections close).
+    pub header_timeout_seconds: u64,
+    /// Longest time to read a request's body and answer it, seconds (then 408).
+    pub request_timeout_seconds: u64,
+    /// Connections (WebSockets included) a node serves at once; more wait.
+    pub max_connections: u32,
+    /// A live WebSocket that sends nothing, not even the answer to the server's pings,
+    /// for this many seconds is closed (a phone that lost its network).
+    pub ws_idle_seconds: u64,
 }
 
 impl Default for Settings {
@@ -89,6 +99,10 @@ impl Default for Settings {
             chat_message_burst: 10,
             logins_per_minute: 20,
             trusted_proxies: vec![],
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_connections: 20_000,
+            ws_idle_seconds: 75,
         }
     }
 }
@@ -143,6 +157,14 @@ chat_message_burst = 10
 logins_per_minute = 20
 # Reverse proxies whose X-Forwarded-For header gives the client address, e.g. ["127.0.0.1"].
 trusted_proxies = []
+# Slow clients: seconds to send a request's headers (also how long an idle keep-alive
+# connection stays open), seconds to send a body and be answered, connections served at
+# once (WebSockets included), seconds of silence after which a WebSocket is closed (the
+# server pings every third of it).
+header_timeout_seconds = 10
+request_timeout_seconds = 30
+max_connections = 20000
+ws_idle_seconds = 75
 "#;
 
 /// Loading failed.
@@ -214,6 +236,13 @@ impl Settings {
         }
         if self.argon2_memory_kib < 8 || self.argon2_iterations < 1 {
             return bad("argon2 cost too low");
+        }
+        if self.header_timeout_seconds < 1
+            || self.request_timeout_seconds < 1
+            || self.max_connections < 1
+            || self.ws_idle_seconds < 1
+        {
+            return bad("timeouts and max_connections must be positive");
         }
         if !self.quick_exit_url.starts_with("https://") {
             return bad("quick_exit_url must be an https URL");

@@ -164,6 +164,7 @@ async fn serve(app: App, started: Option<Instant>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
+    let limits = rempart_web::server::ServerLimits::from_settings(&app.settings);
     let state = rempart_web::AppState::new(app).context("web layer")?;
     let router = rempart_web::router(state);
     let ms = started.map(|s| s.elapsed().as_millis() as u64).unwrap_or(0);
@@ -171,12 +172,7 @@ async fn serve(app: App, started: Option<Instant>) -> Result<()> {
     if started.is_some() {
         println!("ready in {ms} ms");
     }
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    rempart_web::server::serve(listener, router, limits, shutdown()).await?;
     Ok(())
 }
 

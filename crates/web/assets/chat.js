@@ -1,8 +1,11 @@
 // Rempart chat frame. Messages are shown only as text. A message is marked "sent" only
 // once the server has committed it; unsent messages keep their client id and are retried,
-// so a retry after a lost connection or a reload never duplicates. Quick exit wipes this
-// origin's storage and leaves for a neutral site.
+// so a retry after a lost connection or a reload never duplicates. A random device key lets
+// the counsellor see this device's earlier conversations (the server keeps only a keyed
+// hash of it). Quick exit wipes this origin's storage, device key included, and leaves for a
+// neutral site.
 const KEY = "rempart-chat";
+const DEVICE = "rempart-device";
 const root = document.getElementById("chat");
 const i18n = document.getElementById("i18n").dataset;
 const resumeMs = Number(root.dataset.resumeMinutes || "30") * 60000;
@@ -26,6 +29,16 @@ function save() {
   if (!state.token) return;
   state.savedAt = Date.now();
   localStorage.setItem(KEY, JSON.stringify(state));
+}
+function deviceKey() {
+  let d = null;
+  try { d = localStorage.getItem(DEVICE); } catch (_) { /* storage refused */ }
+  if (d && /^[0-9a-f]{64}$/.test(d)) return d;
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  d = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  try { localStorage.setItem(DEVICE, d); } catch (_) { /* this conversation stays unlinked */ }
+  return d;
 }
 function clientId() {
   return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9-]/g, "");
@@ -137,7 +150,7 @@ function enterConversation() {
 async function start(ev) {
   ev.preventDefault();
   const f = new FormData($("prechat-form"));
-  const body = { lang };
+  const body = { lang, device: deviceKey() };
   if (f.get("caller_type")) body.caller_type = f.get("caller_type");
   if (f.get("age_band")) body.age_band = f.get("age_band");
   $("start").disabled = true;

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod pages;
 pub mod render;
 pub mod routes;
+pub mod server;
 pub mod widget;
 
 use axum::Router;
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> Router {
     }
     r.fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::request_timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

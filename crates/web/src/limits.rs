@@ -122,6 +122,27 @@ impl crate::AppState {
     }
 }
 
+/// Bounds the time to read a request's body and answer it (`request_timeout_seconds`):
+/// a client sending its body a byte at a time gets `408` instead of holding the node. A
+/// write cut short this way is rolled back whole; a chat message may still commit, and its
+/// retry with the same client id is answered with it.
+pub async fn request_timeout(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = std::time::Duration::from_secs(st.app.settings.request_timeout_seconds.max(1));
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => crate::error::ApiError::new(
+            rempart_app::ErrorCode::RequestTimeout,
+            "the request took too long",
+        )
+        .into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

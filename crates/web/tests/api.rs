@@ -389,6 +389,28 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
+    // a body that never finishes arriving
+    let slow = TestApp::spawn_with(|s| s.request_timeout_seconds = 1).await;
+    let mut tcp = tokio::net::TcpStream::connect(slow.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut tcp,
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 99\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let mut raw = vec![0u8; 4096];
+    let n = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read(&mut tcp, &mut raw),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let raw = String::from_utf8_lossy(&raw[..n]).into_owned();
+    let body = raw.split("\r\n\r\n").nth(1).unwrap_or("");
+    note(serde_json::from_str(body).unwrap());
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

@@ -930,3 +930,75 @@ async fn a_conversation_can_open_a_case_in_the_same_step() {
     );
     assert_eq!(case["contacts"][0]["channel"], "web_chat");
 }
+
+/// Two conversations started from the same device (its widget key) are one pseudonymous
+/// person: the counsellor sees the first one's summary beside the second. Another device,
+/// or none, links to nothing; a malformed key is refused.
+#[tokio::test]
+async fn conversations_from_one_device_share_their_history() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let ctok = t.token(&c).await;
+    let device = "ab".repeat(32);
+    let take = |t: &TestApp, tok: String| {
+        let r = t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&tok));
+        async move { r.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let (first, _) = visitor(&t, json!({"device": device})).await;
+    assert_eq!(say(&t, &first, "a1", "on m'a piraté").await.status(), 201);
+    let id1 = take(&t, ctok.clone()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t
+        .post_json(
+            &format!("/api/v1/chats/{id1}/end"),
+            Some(&ctok),
+            json!({"caller_type": "victim", "age_band": "11_14", "categories": ["account_hacking"], "summary": "Compte Instagram repris : étapes de récupération données", "outcome": "listened"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let (cookie, _) = t.console_login(&c).await;
+    let page = |id: String| {
+        let r = t
+            .http
+            .get(t.url(&format!("/chats/{id}")))
+            .header("cookie", cookie.clone());
+        async move { r.send().await.unwrap().text().await.unwrap() }
+    };
+    // same device, upper-case hex: the same person
+    let (second, _) = visitor(&t, json!({"device": device.to_uppercase()})).await;
+    assert_eq!(
+        say(&t, &second, "b1", "c'est encore moi").await.status(),
+        201
+    );
+    let id2 = take(&t, ctok.clone()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        page(id2).await.contains("Compte Instagram repris"),
+        "the earlier summary is shown"
+    );
+    // another device, and no device: nothing linked
+    for body in [json!({"device": "cd".repeat(32)}), json!({})] {
+        let (other, _) = visitor(&t, body).await;
+        assert_eq!(say(&t, &other, "c1", "bonjour").await.status(), 201);
+        let id = take(&t, ctok.clone()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!page(id).await.contains("Compte Instagram repris"));
+    }
+    for bad in [json!("short"), json!("zz".repeat(32)), json!(12)] {
+        let r = t
+            .post_json("/widget/v1/sessions", None, json!({"device": bad}))
+            .await;
+        assert!(
+            r.status() == 422 || r.status() == 400,
+            "{bad}: {}",
+            r.status()
+        );
+    }
+}

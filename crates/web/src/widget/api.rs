@@ -69,6 +69,7 @@ pub struct StartReq {
     caller_type: Option<String>,
     age_band: Option<String>,
     lang: Option<String>,
+    device: Option<String>,
 }
 
 /// Starts a conversation; the token is returned once.
@@ -103,6 +104,7 @@ pub async fn start(
             .map(|c| code!(AgeBand, "age_band", c))
             .transpose()?,
         lang: r.lang.unwrap_or_else(|| "fr".into()),
+        device: r.device,
     };
     let (token, conv) = st.app.start_chat(s).await?;
     let state = state(&st, &conv).await?;

@@ -77,6 +77,7 @@ async fn close(mut ws: WebSocket, code: u16, reason: &'static str) {
 /// `GET /widget/v1/ws`: the visitor's live view. First frame: `{"token": …, "after": n}`.
 pub async fn widget(
     State(st): State<AppState>,
+    permit: Option<axum::Extension<crate::server::ConnPermit>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -87,7 +88,10 @@ pub async fn widget(
         .max_frame_size(MAX_FRAME)
         .write_buffer_size(0)
         .read_buffer_size(4096)
-        .on_upgrade(move |s| widget_session(st, s))
+        .on_upgrade(move |s| async move {
+            let _counted = permit;
+            widget_session(st, s).await
+        })
 }
 
 async fn widget_session(st: AppState, mut ws: WebSocket) {
@@ -108,6 +112,7 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
     let mut last = hello.after.max(0);
     let mut send_state = true;
     let mut push_messages = true;
+    let mut alive = Alive::new(&st);
     loop {
         if send_state {
             send_state = false;
@@ -174,7 +179,15 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => { push_messages = true; send_state = true; }
                 Err(_) => break,
             },
-            m = ws.recv() => match m {
+            _ = alive.tick.tick() => {
+                if alive.silent() {
+                    return close(ws, 4408, "silent too long").await;
+                }
+                if ws.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            },
+            m = ws.recv() => match alive.heard(m) {
                 Some(Ok(Message::Text(t))) => match serde_json::from_str::<WidgetFrame>(&t) {
                     Ok(WidgetFrame::Typing) => {
                         let _ = st.app.pubsub.publish(Event::Typing { conversation: id.clone(), who: "visitor".into() }).await;
@@ -201,6 +214,7 @@ enum ConsoleFrame {
 /// queue changes; `{"type": "watch", …}` adds a conversation the actor may read.
 pub async fn console(
     State(st): State<AppState>,
+    permit: Option<axum::Extension<crate::server::ConnPermit>>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -228,7 +242,10 @@ pub async fn console(
             .max_frame_size(MAX_FRAME)
             .write_buffer_size(0)
             .read_buffer_size(4096)
-            .on_upgrade(move |s| console_session(st, auth, s)),
+            .on_upgrade(move |s| async move {
+                let _counted = permit;
+                console_session(st, auth, s).await
+            }),
         Err(e) => e.into_response(),
     }
 }
@@ -240,13 +257,23 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
     let (topic_tx, mut topic_rx) = tokio::sync::mpsc::channel::<Event>(1024);
     let mut forwarders = tokio::task::JoinSet::new();
     let mut watched: Vec<(ConversationId, i64)> = Vec::new();
+    let mut alive = Alive::new(&st);
     loop {
         let next = tokio::select! {
             e = events.recv() => Next::Event(e),
             Some(e) = topic_rx.recv() => Next::Event(Ok(e)),
-            m = ws.recv() => Next::Socket(m),
+            m = ws.recv() => Next::Socket(alive.heard(m)),
+            _ = alive.tick.tick() => Next::Tick,
         };
         match next {
+            Next::Tick => {
+                if alive.silent() {
+                    return close(ws, 4408, "silent too long").await;
+                }
+                if ws.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
             Next::Event(e) => {
                 let dirty: Vec<usize> = match &e {
                     Ok(Event::Queue) => {
@@ -379,7 +406,42 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
     }
 }
 
+/// Dead-peer detection: the server pings every third of `ws_idle_seconds`; a socket that
+/// sent nothing (not even a pong, which browsers send by themselves) for the whole of it is
+/// closed with 4408, so a phone that lost its network does not hold a socket for ever.
+struct Alive {
+    tick: tokio::time::Interval,
+    last: tokio::time::Instant,
+    idle: Duration,
+}
+
+impl Alive {
+    fn new(st: &AppState) -> Alive {
+        let idle = Duration::from_secs(st.app.settings.ws_idle_seconds.max(1));
+        let period = idle / 3;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Alive {
+            tick,
+            last: tokio::time::Instant::now(),
+            idle,
+        }
+    }
+
+    fn heard<T>(&mut self, m: Option<Result<Message, T>>) -> Option<Result<Message, T>> {
+        if matches!(m, Some(Ok(_))) {
+            self.last = tokio::time::Instant::now();
+        }
+        m
+    }
+
+    fn silent(&self) -> bool {
+        self.last.elapsed() >= self.idle
+    }
+}
+
 enum Next {
+    Tick,
     Event(Result<Event, tokio::sync::broadcast::error::RecvError>),
     Socket(Option<Result<Message, axum::Error>>),
 }

@@ -54,10 +54,16 @@ impl TestApp {
         let state = rempart_web::AppState::new(app.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let limits = rempart_web::server::ServerLimits::from_settings(&app.settings);
         tokio::spawn(async move {
-            let app = rempart_web::router(state)
-                .into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, app).await.unwrap();
+            rempart_web::server::serve(
+                listener,
+                rempart_web::router(state),
+                limits,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
         });
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
