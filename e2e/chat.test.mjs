@@ -31,6 +31,9 @@ describe('Rempart live chat in Chromium', () => {
       REMPART_OPENING_HOURS_FILE: hours,
       // a neutral site, answered by the test itself (no network here)
       REMPART_QUICK_EXIT_URL: 'https://neutral.example/',
+      // a flood from the second new conversation in a minute: the widget must prove its work
+      REMPART_CHAT_STRESS_SESSIONS_PER_MINUTE: '1',
+      REMPART_CHAT_POW_BITS: '14',
     });
     visitor = await openContext(path.join(tmp, 'visitor'), { width: 360, height: 740 });
     await visitor.ctx.route('https://neutral.example/**', (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<h1>Météo</h1>' }));
@@ -120,5 +123,23 @@ describe('Rempart live chat in Chromium', () => {
     const stored = await probe.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
     assert.deepEqual(stored, { local: 0, session: 0 }, 'the origin keeps no chat state');
     await probe.close();
+  });
+
+  it('under a flood of new conversations the widget proves its work by itself', async () => {
+    const page = await visitor.ctx.newPage();
+    const starts = [];
+    page.on('response', (r) => { if (r.url().endsWith('/widget/v1/sessions')) starts.push(r.status()); });
+    await page.goto(`${server.base}/demo`);
+    // someone else just started one: this node now counts a flood
+    const other = await page.evaluate(async () => (await fetch('/widget/v1/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    assert.ok(other === 201 || other === 428, `another start: ${other}`);
+    await page.click('#rempart-open');
+    const f = page.frameLocator('#rempart-chat');
+    await f.locator('#prechat').waitFor();
+    await f.locator('#start').click();
+    await f.locator('#conversation').waitFor();
+    assert.match(await textOf(f.locator('#status')), /file|queue/i, 'the conversation is open and waiting');
+    assert.deepEqual(starts.slice(-2), [428, 201], 'asked for a proof of work, then accepted');
+    await page.close();
   });
 });

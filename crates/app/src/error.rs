@@ -35,6 +35,9 @@ pub enum ErrorCode {
     InvalidTransition,
     /// 405: method not allowed.
     MethodNotAllowed,
+    /// 428: the line is under a flood of new sessions: answer a proof-of-work challenge
+    /// (`GET /widget/v1/challenge`) and send the answer with the request.
+    ProofOfWorkRequired,
     /// 408: the request (headers, body, answer) took longer than the server allows.
     RequestTimeout,
     /// 429: too many requests from this address or session; retry later.
@@ -64,6 +67,7 @@ impl ErrorCode {
         ErrorCode::InvalidTransition,
         ErrorCode::MethodNotAllowed,
         ErrorCode::RequestTimeout,
+        ErrorCode::ProofOfWorkRequired,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
@@ -88,6 +92,7 @@ impl ErrorCode {
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
@@ -111,6 +116,7 @@ impl ErrorCode {
             ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTimeout => 408,
+            ErrorCode::ProofOfWorkRequired => 428,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
         }

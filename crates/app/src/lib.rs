@@ -8,6 +8,7 @@ pub mod chat;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod pow;
 pub mod secret;
 pub mod settings;
 pub mod staff;
@@ -48,6 +49,8 @@ pub struct App {
     /// Which conversation a widget token (by its hash) opens: never changes once known, so
     /// a visitor's messages skip that lookup (bounded; cleared when full).
     pub(crate) token_ids: chat::TokenIds,
+    /// Proof-of-work challenges already answered on this node.
+    pub(crate) pow_used: pow::UsedChallenges,
 }
 
 /// Start-up failed.
@@ -94,6 +97,7 @@ impl App {
             ),
             calendar,
             token_ids: chat::TokenIds::default(),
+            pow_used: pow::UsedChallenges::default(),
         })
     }
 

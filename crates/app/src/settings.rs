@@ -55,6 +55,11 @@ pub struct Settings {
     pub chat_sessions_per_day: u32,
     /// Messages a chat session may send in a burst; then one per second.
     pub chat_message_burst: u32,
+    /// New chat sessions per minute on a node above which each new session must answer a
+    /// proof-of-work challenge (0: never).
+    pub chat_stress_sessions_per_minute: u32,
+    /// Difficulty of that proof of work, in leading zero bits (each bit doubles the work).
+    pub chat_pow_bits: u32,
     /// Failed or successful logins per client address and minute.
     pub logins_per_minute: u32,
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
@@ -97,6 +102,8 @@ impl Default for Settings {
             chat_sessions_per_minute: 10,
             chat_sessions_per_day: 100,
             chat_message_burst: 10,
+            chat_stress_sessions_per_minute: 120,
+            chat_pow_bits: 16,
             logins_per_minute: 20,
             trusted_proxies: vec![],
             header_timeout_seconds: 10,
@@ -155,6 +162,11 @@ chat_sessions_per_minute = 10
 chat_sessions_per_day = 100
 chat_message_burst = 10
 logins_per_minute = 20
+# Under a flood (more new chat sessions per minute on a node than this; 0: never), each new
+# session must first answer a proof-of-work challenge, computed by the widget in about a
+# second without any action of the young person; its difficulty in bits (at most 28).
+chat_stress_sessions_per_minute = 120
+chat_pow_bits = 16
 # Reverse proxies whose X-Forwarded-For header gives the client address, e.g. ["127.0.0.1"].
 trusted_proxies = []
 # Slow clients: seconds to send a request's headers (also how long an idle keep-alive
@@ -243,6 +255,9 @@ impl Settings {
             || self.ws_idle_seconds < 1
         {
             return bad("timeouts and max_connections must be positive");
+        }
+        if self.chat_pow_bits > 28 {
+            return bad("chat_pow_bits must be at most 28");
         }
         if !self.quick_exit_url.starts_with("https://") {
             return bad("quick_exit_url must be an https URL");

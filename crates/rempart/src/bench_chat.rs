@@ -60,6 +60,7 @@ fn bench_env(url: &str, hours: &std::path::Path) -> Vec<(&'static str, String)> 
         ("REMPART_CHAT_SESSIONS_PER_MINUTE", "1000000".into()),
         ("REMPART_CHAT_SESSIONS_PER_DAY", "1000000".into()),
         ("REMPART_CHAT_MESSAGE_BURST", "1000000".into()),
+        ("REMPART_CHAT_STRESS_SESSIONS_PER_MINUTE", "0".into()),
         ("REMPART_LOGINS_PER_MINUTE", "1000000".into()),
         ("REMPART_LOG", "warn".into()),
     ]

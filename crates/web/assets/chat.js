@@ -40,6 +40,63 @@ function deviceKey() {
   try { localStorage.setItem(DEVICE, d); } catch (_) { /* this conversation stays unlinked */ }
   return d;
 }
+// SHA-256 (FIPS 180-4) of a short ASCII string, for the proof of work asked under a flood.
+const K256 = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+function sha256(text) {
+  const n = text.length;
+  const blocks = Math.ceil((n + 9) / 64);
+  const w = new Uint32Array(blocks * 16);
+  for (let i = 0; i < n; i++) w[i >> 2] |= (text.charCodeAt(i) & 0xff) << (24 - (i % 4) * 8);
+  w[n >> 2] |= 0x80 << (24 - (n % 4) * 8);
+  w[blocks * 16 - 1] = n * 8;
+  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  const m = new Uint32Array(64);
+  const rotr = (x, r) => (x >>> r) | (x << (32 - r));
+  for (let b = 0; b < blocks; b++) {
+    for (let t = 0; t < 64; t++) {
+      if (t < 16) m[t] = w[b * 16 + t];
+      else {
+        const a = m[t - 15], c = m[t - 2];
+        m[t] = (m[t - 16] + (rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3)) + m[t - 7] + (rotr(c, 17) ^ rotr(c, 19) ^ (c >>> 10))) >>> 0;
+      }
+    }
+    let [a, bb, c, d, e, f, g, hh] = h;
+    for (let t = 0; t < 64; t++) {
+      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K256[t] + m[t]) >>> 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c))) >>> 0;
+      hh = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = bb; bb = a; a = (t1 + t2) >>> 0;
+    }
+    h[0] += a; h[1] += bb; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+  }
+  return h;
+}
+function zeroBits(h) {
+  let n = 0;
+  for (const word of h) {
+    if (word === 0) n += 32;
+    else return n + Math.clz32(word);
+  }
+  return n;
+}
+// Finds the nonce in slices, so the page stays responsive.
+async function solve(challenge, bits) {
+  for (let nonce = 0; ; ) {
+    const end = nonce + 20000;
+    for (; nonce < end; nonce++) if (zeroBits(sha256(challenge + ":" + nonce)) >= bits) return String(nonce);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+window.rempartSolve = solve;
+
 function clientId() {
   return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9-]/g, "");
 }
@@ -155,7 +212,17 @@ async function start(ev) {
   if (f.get("age_band")) body.age_band = f.get("age_band");
   $("start").disabled = true;
   try {
-    const r = await api("/widget/v1/sessions", { method: "POST", body: JSON.stringify(body) });
+    let r = await fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
+    if (r.status === 428) {
+      // many conversations are starting at once: the browser proves it is one person's
+      $("prechat-status").textContent = i18n.checking;
+      const ch = await api("/widget/v1/challenge");
+      body.pow = { challenge: ch.challenge, nonce: await solve(ch.challenge, ch.bits) };
+      r = await fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
+    }
+    $("prechat-status").textContent = "";
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    r = await r.json();
     state = { token: r.token, lastSeq: 0, pending: [], seen: [] };
     save();
     showState(r.conversation);

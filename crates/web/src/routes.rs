@@ -318,6 +318,13 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
             get(widget::api::status),
         ),
         r(
+            "GET",
+            "/widget/v1/challenge",
+            Public,
+            "A proof-of-work challenge, asked for new sessions under a flood",
+            get(widget::api::challenge),
+        ),
+        r(
             "POST",
             "/widget/v1/sessions",
             Public,

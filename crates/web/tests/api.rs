@@ -411,6 +411,19 @@ async fn every_error_code_is_reachable() {
     let raw = String::from_utf8_lossy(&raw[..n]).into_owned();
     let body = raw.split("\r\n\r\n").nth(1).unwrap_or("");
     note(serde_json::from_str(body).unwrap());
+    // a flood of new chat sessions
+    let flood = TestApp::spawn_with(|s| s.chat_stress_sessions_per_minute = 1).await;
+    let _ = flood
+        .post_json("/widget/v1/sessions", None, json!({}))
+        .await;
+    note(
+        flood
+            .post_json("/widget/v1/sessions", None, json!({}))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

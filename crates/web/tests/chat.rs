@@ -1002,3 +1002,130 @@ async fn conversations_from_one_device_share_their_history() {
         );
     }
 }
+
+/// Solves a challenge as the widget does.
+fn solve(challenge: &str, bits: u32) -> String {
+    (0u64..)
+        .map(|n| n.to_string())
+        .find(|n| {
+            let d = sha2_digest(format!("{challenge}:{n}").as_bytes());
+            rempart_app::pow::leading_zero_bits(&d) >= bits
+        })
+        .unwrap()
+}
+
+fn sha2_digest(b: &[u8]) -> Vec<u8> {
+    hex_decode(&rempart_app::sha256_hex(b))
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Under a flood of new sessions, each new one must bring a proof of work: a signed,
+/// fresh, unused challenge and enough work. Below the threshold nothing is asked.
+#[tokio::test]
+async fn under_a_flood_new_sessions_need_a_proof_of_work() {
+    let t = TestApp::spawn_with(|s| {
+        s.chat_stress_sessions_per_minute = 2;
+        s.chat_pow_bits = 8;
+    })
+    .await;
+    for _ in 0..2 {
+        visitor(&t, json!({})).await;
+    }
+    let r = t.post_json("/widget/v1/sessions", None, json!({})).await;
+    assert_eq!(r.status(), 428);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "proof_of_work_required");
+
+    let ch: Value = t
+        .get("/widget/v1/challenge", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ch["bits"], 8);
+    let challenge = ch["challenge"].as_str().unwrap().to_owned();
+    // not enough work, a forged challenge, a malformed answer: refused, nothing started
+    let weak = (0u64..)
+        .map(|n| n.to_string())
+        .find(|n| {
+            let d = sha2_digest(format!("{challenge}:{n}").as_bytes());
+            rempart_app::pow::leading_zero_bits(&d) < 8
+        })
+        .unwrap();
+    let nonce = solve(&challenge, 8);
+    let forged = {
+        let mut p: Vec<&str> = challenge.split('.').collect();
+        let other = "0".repeat(32);
+        p[2] = &other;
+        p.join(".")
+    };
+    let queue_before = t.app.store.queue().await.unwrap().len();
+    for (body, why) in [
+        (
+            json!({"pow": {"challenge": challenge, "nonce": weak}}),
+            "weak",
+        ),
+        (
+            json!({"pow": {"challenge": forged, "nonce": solve(&forged, 8)}}),
+            "forged",
+        ),
+        (
+            json!({"pow": {"challenge": challenge, "nonce": "no spaces!"}}),
+            "nonce",
+        ),
+        (json!({"pow": {"challenge": "1.2", "nonce": "1"}}), "shape"),
+    ] {
+        let r = t.post_json("/widget/v1/sessions", None, body).await;
+        assert_eq!(r.status(), 428, "{why}");
+    }
+    let r = t
+        .post_json(
+            "/widget/v1/sessions",
+            None,
+            json!({"pow": {"challenge": challenge, "nonce": "1", "extra": 1}}),
+        )
+        .await;
+    assert_eq!(r.status(), 422, "unknown field");
+    assert_eq!(t.app.store.queue().await.unwrap().len(), queue_before);
+    // the right answer opens a session, once
+    let ok = json!({"pow": {"challenge": challenge, "nonce": nonce}});
+    assert_eq!(
+        t.post_json("/widget/v1/sessions", None, ok.clone())
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        t.post_json("/widget/v1/sessions", None, ok).await.status(),
+        428,
+        "a challenge is answered once"
+    );
+    // an expired challenge
+    let old: Value = t
+        .get("/widget/v1/challenge", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let old = old["challenge"].as_str().unwrap().to_owned();
+    t.clock.advance(6 * 60_000);
+    // the flood is over after a minute: nothing asked any more
+    visitor(&t, json!({})).await;
+    for _ in 0..2 {
+        let _ = t.post_json("/widget/v1/sessions", None, json!({})).await;
+    }
+    let r = t
+        .post_json(
+            "/widget/v1/sessions",
+            None,
+            json!({"pow": {"challenge": old, "nonce": solve(&old, 8)}}),
+        )
+        .await;
+    assert_eq!(r.status(), 428, "expired");
+}

@@ -78,6 +78,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /demo", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/frame", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/status", "*CPLDSA", "*CPLDSA"),
+    ("GET /widget/v1/challenge", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/sessions", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/messages", "*CPLDSA", "*CPLDSA"),

@@ -70,6 +70,26 @@ pub struct StartReq {
     age_band: Option<String>,
     lang: Option<String>,
     device: Option<String>,
+    /// The answer to a proof-of-work challenge, asked for only under a flood.
+    pow: Option<PowAnswer>,
+}
+
+/// An answered challenge.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowAnswer {
+    challenge: String,
+    nonce: String,
+}
+
+/// A proof-of-work challenge for a new session and its difficulty (`GET
+/// /widget/v1/challenge`): find a nonce whose `SHA-256(challenge ":" nonce)` starts with
+/// `bits` zero bits.
+pub async fn challenge(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({
+        "challenge": st.app.pow_challenge()?,
+        "bits": st.app.settings.chat_pow_bits,
+    })))
 }
 
 /// Starts a conversation; the token is returned once.
@@ -90,6 +110,29 @@ pub async fn start(
         per_day,
         86_400_000 / i64::from(per_day.max(1)),
     )?;
+    // Under a flood of new sessions on this node, each must bring a proof of work.
+    let stress = st.app.settings.chat_stress_sessions_per_minute;
+    if stress > 0
+        && !st.limits.allow(
+            "stress:sessions",
+            stress,
+            60_000 / i64::from(stress),
+            st.app.now(),
+        )
+    {
+        match &r.pow {
+            Some(p) => st
+                .app
+                .pow_verify(&p.challenge, &p.nonce, st.app.settings.chat_pow_bits)?,
+            None => {
+                return Err(AppError::new(
+                    ErrorCode::ProofOfWorkRequired,
+                    "many conversations are starting: answer GET /widget/v1/challenge",
+                )
+                .into());
+            }
+        }
+    }
     let s = ChatStart {
         caller_type: r
             .caller_type

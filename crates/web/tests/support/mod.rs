@@ -36,6 +36,8 @@ pub fn test_settings(url: &str) -> Settings {
         logins_per_minute: 10_000,
         chat_sessions_per_minute: 10_000,
         chat_sessions_per_day: 100_000,
+        // the proof-of-work tests set a flood threshold
+        chat_stress_sessions_per_minute: 0,
         ..Settings::default()
     }
 }
