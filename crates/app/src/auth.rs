@@ -249,7 +249,33 @@ impl App {
                     .object(auth.staff.id),
             )
             .await?;
+        self.pubsub
+            .publish(rempart_storage::Event::Staff {
+                id: auth.staff.id.to_string(),
+            })
+            .await?;
         Ok(())
+    }
+
+    /// Whether a live view's session still holds, without counting as activity: not
+    /// ended, not past its idle or absolute limit, the account enabled and with the same
+    /// role and team as when the view opened.
+    pub async fn session_still_valid(&self, auth: &Authenticated) -> Result<bool, AppError> {
+        let now = self.now();
+        let Some(session) = self.store.session(&auth.session.token_hash).await? else {
+            return Ok(false);
+        };
+        let Some(staff) = self.store.staff_by_id(session.staff_id).await? else {
+            return Ok(false);
+        };
+        let idle = self.settings.session_idle_minutes * 60_000;
+        let absolute = self.settings.session_absolute_hours * 3_600_000;
+        Ok(session.ended_at.is_none()
+            && now - session.last_seen_at <= idle
+            && now - session.created_at <= absolute
+            && !staff.disabled
+            && staff.role == auth.staff.role
+            && staff.team == auth.staff.team)
     }
 
     /// Checks the second factor: a TOTP code (each time step accepted once) or a

@@ -131,6 +131,9 @@ impl App {
                 &AuditEntry::new(self.now(), Some(actor.id), action, "staff").object(id),
             )
             .await?;
+        self.pubsub
+            .publish(rempart_storage::Event::Staff { id: id.to_string() })
+            .await?;
         Ok(())
     }
 
@@ -158,6 +161,9 @@ impl App {
                     .object(id)
                     .detail(format!("role={}", role.as_str())),
             )
+            .await?;
+        self.pubsub
+            .publish(rempart_storage::Event::Staff { id: id.to_string() })
             .await?;
         Ok(())
     }

@@ -43,6 +43,12 @@ pub enum Event {
     },
     /// The waiting queue changed.
     Queue,
+    /// A staff account's sessions or rights changed (logout, disabled, new role): its live
+    /// views re-check their session at once.
+    Staff {
+        /// The account's id.
+        id: String,
+    },
     /// Local only, on the node-wide channel: events may have been missed (the listening
     /// connection dropped and is back); every subscriber catches up from the database.
     Resync,
@@ -55,6 +61,7 @@ impl fmt::Display for Event {
             Event::Conversation { conversation } => write!(f, "c|{conversation}"),
             Event::Typing { conversation, who } => write!(f, "t|{conversation}|{who}"),
             Event::Queue => f.write_str("q"),
+            Event::Staff { id } => write!(f, "s|{id}"),
             Event::Resync => f.write_str("r"),
         }
     }
@@ -77,6 +84,7 @@ impl Event {
                 who: w.to_owned(),
             }),
             ("q", None, None, None) => Some(Event::Queue),
+            ("s", Some(id), None, None) => Some(Event::Staff { id: id.to_owned() }),
             _ => None,
         }
     }
@@ -219,7 +227,7 @@ impl Topics {
             Event::Message { conversation, .. }
             | Event::Conversation { conversation }
             | Event::Typing { conversation, .. } => Some(conversation.clone()),
-            Event::Queue | Event::Resync => None,
+            Event::Queue | Event::Resync | Event::Staff { .. } => None,
         };
         match topic {
             None => {
@@ -328,6 +336,7 @@ mod tests {
                 who: "visitor".into(),
             },
             Event::Queue,
+            Event::Staff { id: "s1".into() },
         ] {
             assert_eq!(Event::parse(&e.to_string()), Some(e));
         }

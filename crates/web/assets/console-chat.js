@@ -69,7 +69,8 @@ if (live) {
     };
     ws.onclose = (e) => {
       socket = null;
-      if (e.code === 4403) { location.reload(); return; } // access ended: the server page will say so
+      // access or session ended: the server page will say so (or ask to log in again)
+      if (e.code === 4403 || e.code === 4401) { location.reload(); return; }
       setTimeout(connect, Math.min((backoff *= 2), 15000));
     };
   };

@@ -746,10 +746,20 @@ async fn handing_over_keeps_the_note_internal_and_ends_the_old_view_at_once() {
             .status(),
         404
     );
-    assert_eq!(
-        next_frame(&mut vs, "state").await["conversation"]["status"],
-        "waiting"
-    );
+    // the visitor is told it waits again (a state frame pushed just before the handover
+    // may still be on its way first)
+    let mut seen = vec![];
+    loop {
+        let status = next_frame(&mut vs, "state").await["conversation"]["status"].clone();
+        if status == "waiting" {
+            break;
+        }
+        seen.push(status);
+        assert!(
+            seen.len() < 3,
+            "no waiting state after the handover: {seen:?}"
+        );
+    }
     assert_eq!(
         t.req(reqwest::Method::POST, "/api/v1/chats/take", Some(&tb))
             .send()
@@ -1128,4 +1138,74 @@ async fn under_a_flood_new_sessions_need_a_proof_of_work() {
         )
         .await;
     assert_eq!(r.status(), 428, "expired");
+}
+
+/// A console's live view ends at once when its account is disabled or logs out, and when
+/// its session idles out while the view stays open (watching is not activity).
+#[tokio::test]
+async fn a_live_console_view_ends_with_its_session() {
+    let t = TestApp::spawn_with(|s| {
+        s.ws_idle_seconds = 3;
+        s.session_idle_minutes = 15;
+    })
+    .await;
+    let admin = t.staff(Role::Admin, None).await;
+    let atok = t.token(&admin).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let t = &t;
+    let open = |tok: String| async move {
+        let mut s = ws(
+            t,
+            "/api/v1/ws",
+            Some(&t.base),
+            Some(("authorization", format!("Bearer {tok}"))),
+        )
+        .await
+        .unwrap();
+        s.send(Message::text(json!({"type": "ping"}).to_string()))
+            .await
+            .unwrap();
+        s
+    };
+    let closed = |mut s: Ws| async move {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match s.next().await {
+                    Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("closed in time")
+    };
+    // logout
+    let tok = t.token(&c).await;
+    let s = open(tok.clone()).await;
+    let r = t
+        .req(reqwest::Method::POST, "/api/v1/auth/logout", Some(&tok))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(closed(s).await, Some(4401), "logged out");
+    // disabled by an admin
+    let tok = t.token(&c).await;
+    let s = open(tok).await;
+    let r = t
+        .post_json(
+            &format!("/api/v1/staff/{}/disable", c.id),
+            Some(&atok),
+            json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(closed(s).await, Some(4401), "disabled");
+    // idle: the view stays open, the clock passes the idle limit, the next check closes it
+    let other = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&other).await;
+    let s = open(tok).await;
+    t.clock.advance(16 * 60_000);
+    assert_eq!(closed(s).await, Some(4401), "idled out");
 }

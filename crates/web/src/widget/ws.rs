@@ -162,6 +162,7 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
                     push_messages = true;
                     send_state = true;
                 }
+                Ok(Event::Staff { .. }) => {}
                 Ok(_) => send_state = waiting,
                 Err(_) => break,
             },
@@ -270,6 +271,10 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                 if alive.silent() {
                     return close(ws, 4408, "silent too long").await;
                 }
+                // the session may have idled out meanwhile (checking it is not activity)
+                if !st.app.session_still_valid(&auth).await.unwrap_or(false) {
+                    return close(ws, 4401, "session ended").await;
+                }
                 if ws.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
@@ -305,6 +310,13 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                                 .is_err()
                         {
                             break;
+                        }
+                        vec![]
+                    }
+                    // this account logged out, was disabled or changed role: re-check at once
+                    Ok(Event::Staff { id }) if *id == actor.id.to_string() => {
+                        if !st.app.session_still_valid(&auth).await.unwrap_or(false) {
+                            return close(ws, 4401, "session ended").await;
                         }
                         vec![]
                     }
