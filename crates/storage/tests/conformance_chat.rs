@@ -247,16 +247,22 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
     assert!(s.audit_verify().await.unwrap().problems.is_empty());
 }
 
-#[tokio::test]
-async fn events_reach_every_node() {
+/// Two nodes' pub/sub on one database (on SQLite, one node: it has no other).
+async fn two_nodes() -> (PubSub, PubSub, TestDb) {
     let (a, db) = store().await;
-    let b = Store::connect(&db.url).await.unwrap();
     let node_a = PubSub::start(a.clone(), &db.url).await.unwrap();
     let node_b = if a.backend() == Backend::Postgres {
-        PubSub::start(b.clone(), &db.url).await.unwrap()
+        let b = Store::connect(&db.url).await.unwrap();
+        PubSub::start(b, &db.url).await.unwrap()
     } else {
         node_a.clone()
     };
+    (node_a, node_b, db)
+}
+
+#[tokio::test]
+async fn events_reach_every_node() {
+    let (node_a, node_b, _db) = two_nodes().await;
     let mut on_b = node_b.subscribe_conversation("c1");
     let mut on_a = node_a.subscribe_conversation("c1");
     let mut queue_a = node_a.subscribe();
@@ -303,14 +309,7 @@ async fn events_reach_every_node() {
 
 #[tokio::test]
 async fn a_burst_of_events_arrives_whole_and_in_order_on_the_other_node() {
-    let (a, db) = store().await;
-    let b = Store::connect(&db.url).await.unwrap();
-    let node_a = PubSub::start(a.clone(), &db.url).await.unwrap();
-    let node_b = if a.backend() == Backend::Postgres {
-        PubSub::start(b.clone(), &db.url).await.unwrap()
-    } else {
-        node_a.clone()
-    };
+    let (node_a, node_b, _db) = two_nodes().await;
     // 20 conversations x 10 events of ~70 bytes, sent at once: more than one NOTIFY payload
     // holds (and fewer per conversation than its topic buffers)
     let topics: Vec<String> = (0..20)
@@ -347,6 +346,37 @@ async fn a_burst_of_events_arrives_whole_and_in_order_on_the_other_node() {
             );
         }
     }
+}
+
+/// Takes the (only waiting) conversation and ends it with a short summary.
+async fn take_and_end(s: &Store, staff: StaffId, id: ConversationId) {
+    s.take_next(staff, Role::Counsellor, 11)
+        .await
+        .unwrap()
+        .unwrap();
+    let contact = ContactRecord {
+        id: ContactId::new(),
+        case_id: None,
+        channel: Channel::WebChat,
+        caller_type: CallerType::Parent,
+        age_band: AgeBand::From15To17,
+        categories: vec![],
+        summary: "fin".into(),
+        outcome: ContactOutcome::Listened,
+        person_key: None,
+        started_at: 10,
+        duration_s: None,
+        created_by: staff,
+        created_at: 12,
+    };
+    s.end_conversation(
+        id,
+        &contact,
+        None,
+        &AuditEntry::new(12, Some(staff), "conversation.ended", "conversation").object(id),
+    )
+    .await
+    .unwrap();
 }
 
 /// PostgreSQL only (the embedded database has no connection to lose; CI runs this suite on
@@ -411,33 +441,7 @@ async fn appends_committed_together_keep_order_and_their_own_fate() {
     let (s, _db) = store().await;
     let staff = counsellor(&s, "c@x.org").await;
     let ended = conv(&s, "ended", 0, 10).await;
-    s.take_next(staff, Role::Counsellor, 11)
-        .await
-        .unwrap()
-        .unwrap();
-    let contact = ContactRecord {
-        id: ContactId::new(),
-        case_id: None,
-        channel: Channel::WebChat,
-        caller_type: CallerType::Parent,
-        age_band: AgeBand::From15To17,
-        categories: vec![],
-        summary: "fin".into(),
-        outcome: ContactOutcome::Listened,
-        person_key: None,
-        started_at: 10,
-        duration_s: None,
-        created_by: staff,
-        created_at: 12,
-    };
-    s.end_conversation(
-        ended,
-        &contact,
-        None,
-        &AuditEntry::new(12, Some(staff), "conversation.ended", "conversation").object(ended),
-    )
-    .await
-    .unwrap();
+    take_and_end(&s, staff, ended).await;
     let open: Vec<ConversationId> = {
         let mut v = vec![];
         for i in 0..5 {

@@ -75,6 +75,21 @@ async fn next_frame(s: &mut Ws, kind: &str) -> Value {
     .expect("frame in time")
 }
 
+/// The code of the close frame the server sends next (bounded wait).
+async fn close_code(s: &mut Ws) -> Option<u16> {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match s.next().await {
+                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("closed in time")
+}
+
 #[tokio::test]
 async fn a_visitor_is_heard_live_and_nothing_is_lost_or_doubled() {
     let t = TestApp::spawn().await;
@@ -724,17 +739,7 @@ async fn handing_over_keeps_the_note_internal_and_ends_the_old_view_at_once() {
         )
         .await;
     assert_eq!(r.status(), 204);
-    let closed = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match a_ws.next().await {
-                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                other => panic!("{other:?}"),
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let closed = close_code(&mut a_ws).await;
     assert_eq!(
         closed,
         Some(4403),
@@ -1167,19 +1172,7 @@ async fn a_live_console_view_ends_with_its_session() {
             .unwrap();
         s
     };
-    let closed = |mut s: Ws| async move {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                match s.next().await {
-                    Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
-                    Some(Ok(_)) => {}
-                    other => panic!("{other:?}"),
-                }
-            }
-        })
-        .await
-        .expect("closed in time")
-    };
+    let closed = |mut s: Ws| async move { close_code(&mut s).await };
     // logout
     let tok = t.token(&c).await;
     let s = open(tok.clone()).await;
