@@ -67,6 +67,7 @@ describe('Rempart live chat in Chromium', () => {
     const frameHandle = await page.$('#rempart-chat');
     const inner = await frameHandle.contentFrame();
     assert.deepEqual(await unlabelledControls(inner), [], 'every control of the widget has a label');
+    assert.match(await inner.evaluate(() => localStorage.getItem('rempart-device') || ''), /^[0-9a-f]{64}$/, 'the widget keeps a random device key (quick exit forgets it)');
     await assertNoSidewaysScroll(inner, 360, 'widget frame');
     await page.screenshot({ path: path.join(ARTIFACTS, 'widget-360.png') });
   });
