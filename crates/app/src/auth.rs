@@ -189,6 +189,12 @@ impl App {
         }
     }
 
+    /// Whether a session is past its idle or absolute limit.
+    fn session_expired(&self, s: &rempart_storage::SessionRecord, now: i64) -> bool {
+        now - s.last_seen_at > self.settings.session_idle_minutes * 60_000
+            || now - s.created_at > self.settings.session_absolute_hours * 3_600_000
+    }
+
     /// Validates a session token: it must exist, not be ended, be within the idle and
     /// absolute limits, and belong to an enabled account. An expired session is ended.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AppError> {
@@ -204,14 +210,12 @@ impl App {
         if session.ended_at.is_some() {
             return Err(unauth());
         }
-        let idle = self.settings.session_idle_minutes * 60_000;
-        let absolute = self.settings.session_absolute_hours * 3_600_000;
         let staff = self
             .store
             .staff_by_id(session.staff_id)
             .await?
             .ok_or_else(unauth)?;
-        let expired = now - session.last_seen_at > idle || now - session.created_at > absolute;
+        let expired = self.session_expired(&session, now);
         if expired || staff.disabled {
             let why = if staff.disabled {
                 "disabled"
@@ -268,11 +272,8 @@ impl App {
         let Some(staff) = self.store.staff_by_id(session.staff_id).await? else {
             return Ok(false);
         };
-        let idle = self.settings.session_idle_minutes * 60_000;
-        let absolute = self.settings.session_absolute_hours * 3_600_000;
         Ok(session.ended_at.is_none()
-            && now - session.last_seen_at <= idle
-            && now - session.created_at <= absolute
+            && !self.session_expired(&session, now)
             && !staff.disabled
             && staff.role == auth.staff.role
             && staff.team == auth.staff.team)

@@ -114,6 +114,11 @@ pub fn random_hex(n: usize) -> Result<String, AppError> {
     Ok(hex::encode(b))
 }
 
+/// Compares without an early exit (secrets, signatures, CSRF tokens).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// SHA-256, hex.
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;

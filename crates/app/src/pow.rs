@@ -5,7 +5,8 @@
 //! expire after five minutes, and are accepted once per node.
 
 use crate::error::{AppError, ErrorCode};
-use crate::{App, random_hex, sha256_hex};
+use crate::{App, constant_time_eq, random_hex};
+use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +16,13 @@ const VALID_MS: i64 = 5 * 60_000;
 /// Challenges already answered on this node (until they expire).
 #[derive(Clone, Default)]
 pub(crate) struct UsedChallenges(Arc<Mutex<HashMap<String, i64>>>);
+
+/// The work an answer shows: the leading zero bits of `SHA-256(challenge ":" nonce)`.
+pub fn work_bits(challenge: &str, nonce: &str) -> u32 {
+    leading_zero_bits(&sha2::Sha256::digest(
+        format!("{challenge}:{nonce}").as_bytes(),
+    ))
+}
 
 /// Leading zero bits of a digest.
 pub fn leading_zero_bits(d: &[u8]) -> u32 {
@@ -64,9 +72,7 @@ impl App {
         {
             return Err(refuse("malformed nonce"));
         }
-        let digest = hex::decode(sha256_hex(format!("{challenge}:{nonce}").as_bytes()))
-            .map_err(|_| AppError::internal("digest"))?;
-        if leading_zero_bits(&digest) < bits {
+        if work_bits(challenge, nonce) < bits {
             return Err(refuse("not enough work"));
         }
         let mut used = self
@@ -82,10 +88,6 @@ impl App {
         }
         Ok(())
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -125,6 +125,16 @@ fn pack(events: &[Event]) -> Vec<String> {
     out
 }
 
+/// One `NOTIFY` on the events channel.
+async fn notify(store: &Store, payload: String) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
 /// Sends the queued events, as few `NOTIFY`s as they fit in. A failed send is retried
 /// for a few seconds; past that the database is away, and every node's listener (which
 /// loses its connection too) makes its subscribers catch up when it is back.
@@ -134,12 +144,7 @@ async fn notifier(store: Store, mut rx: mpsc::UnboundedReceiver<Event>) {
         for payload in pack(&batch) {
             let mut tries = 0;
             loop {
-                match sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(payload.clone())
-                    .execute(store.pool())
-                    .await
-                {
+                match notify(&store, payload.clone()).await {
                     Ok(_) => break,
                     Err(_) if store.pool().is_closed() => return,
                     Err(e) => {
@@ -177,11 +182,7 @@ async fn listen(
                 while awaiting.load(std::sync::atomic::Ordering::SeqCst)
                     && !store.pool().is_closed()
                 {
-                    let _ = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(marker.clone())
-                        .execute(store.pool())
-                        .await;
+                    let _ = notify(&store, marker.clone()).await;
                     tokio::time::sleep(std::time::Duration::from_millis(250)).await;
                 }
             });

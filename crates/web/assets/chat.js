@@ -212,13 +212,14 @@ async function start(ev) {
   if (f.get("age_band")) body.age_band = f.get("age_band");
   $("start").disabled = true;
   try {
-    let r = await fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
+    const open = () => fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
+    let r = await open();
     if (r.status === 428) {
       // many conversations are starting at once: the browser proves it is one person's
       $("prechat-status").textContent = i18n.checking;
       const ch = await api("/widget/v1/challenge");
       body.pow = { challenge: ch.challenge, nonce: await solve(ch.challenge, ch.bits) };
-      r = await fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
+      r = await open();
     }
     $("prechat-status").textContent = "";
     if (!r.ok) throw new Error("HTTP " + r.status);

@@ -308,13 +308,7 @@ pub fn check_csrf(auth: &Authenticated, sent: &str) -> Result<(), PageError> {
     }
 }
 
-/// Compares without an early exit.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use rempart_app::constant_time_eq;
 
 /// The language of the request: the language cookie (set by the switch), else French.
 pub struct Lang(pub &'static str);

@@ -1022,22 +1022,8 @@ async fn conversations_from_one_device_share_their_history() {
 fn solve(challenge: &str, bits: u32) -> String {
     (0u64..)
         .map(|n| n.to_string())
-        .find(|n| {
-            let d = sha2_digest(format!("{challenge}:{n}").as_bytes());
-            rempart_app::pow::leading_zero_bits(&d) >= bits
-        })
+        .find(|n| rempart_app::pow::work_bits(challenge, n) >= bits)
         .unwrap()
-}
-
-fn sha2_digest(b: &[u8]) -> Vec<u8> {
-    hex_decode(&rempart_app::sha256_hex(b))
-}
-
-fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 /// Under a flood of new sessions, each new one must bring a proof of work: a signed,
@@ -1068,10 +1054,7 @@ async fn under_a_flood_new_sessions_need_a_proof_of_work() {
     // not enough work, a forged challenge, a malformed answer: refused, nothing started
     let weak = (0u64..)
         .map(|n| n.to_string())
-        .find(|n| {
-            let d = sha2_digest(format!("{challenge}:{n}").as_bytes());
-            rempart_app::pow::leading_zero_bits(&d) < 8
-        })
+        .find(|n| rempart_app::pow::work_bits(&challenge, n) < 8)
         .unwrap();
     let nonce = solve(&challenge, 8);
     let forged = {
