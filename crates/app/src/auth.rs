@@ -1,20 +1,27 @@
-//! Staff authentication: Argon2id passwords, progressive lock-out, sessions with idle
-//! and absolute limits, and the TOTP second factor with single-use recovery codes.
+//! Staff authentication: Argon2id passwords; a progressive lock-out per e-mail address,
+//! counted in SQL before each check so that concurrency cannot defeat it, and identical
+//! whether the address names an account or not; sessions with idle and absolute limits;
+//! the second factor (TOTP with single-use recovery codes, or a passkey, see
+//! [`crate::passkey`]) with its own lock-out, a per-session limit, and a new session token
+//! once it passes.
 
 use crate::error::{AppError, ErrorCode};
-use crate::{App, random_hex, sha256_hex, totp};
+use crate::{App, keyed_hex, random_hex, sha256_hex, totp};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use rempart_domain::audit::event::{AuditEvent, Factor, LoginFailure, SessionEnd};
 use rempart_domain::policy::Actor;
-use rempart_storage::{AuditEntry, SessionRecord, StaffRecord};
+use rempart_storage::{
+    Attempt, AuditEntry, LockPolicy, SecondFactorAttempt, SessionRecord, StaffRecord,
+};
 
 /// What a session may do yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
     /// Fully logged in.
     Full,
-    /// Password checked; the TOTP code is still due.
-    NeedsTotp,
+    /// Password checked; the second factor (TOTP code or passkey) is still due.
+    NeedsSecondFactor,
     /// Password checked; the role requires a second factor that is not enrolled yet:
     /// only enrolment is reachable.
     NeedsEnrolment,
@@ -42,19 +49,33 @@ impl Authenticated {
     }
 }
 
+/// A session just opened: its token (for a cookie or a bearer header, never stored) and
+/// what it may do.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The token.
+    pub token: String,
+    /// The session.
+    pub auth: Authenticated,
+}
+
 /// A dummy hash verified when the e-mail is unknown, so timing does not reveal which
 /// addresses have accounts.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3bW0ssq6LwxHjvD0Xv5b4V7ibqbIuXbTo+Xv3GDyb4o";
 
+fn locked(until: i64, now: i64) -> AppError {
+    let secs = ((until - now).max(0) + 999) / 1000;
+    AppError::new(
+        ErrorCode::AccountLocked,
+        format!("too many failed attempts, retry in {secs} s"),
+    )
+}
+
 impl App {
     fn argon2(&self) -> Result<Argon2<'static>, AppError> {
-        let p = Params::new(
-            self.settings.argon2_memory_kib,
-            self.settings.argon2_iterations,
-            1,
-            None,
-        )
-        .map_err(|_| AppError::internal("argon2 params"))?;
+        let s = &self.settings.security;
+        let p = Params::new(s.argon2_memory_kib, s.argon2_iterations, 1, None)
+            .map_err(|_| AppError::internal("argon2 params"))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
     }
 
@@ -82,107 +103,120 @@ impl App {
             .map_err(|_| AppError::internal("verify task"))
     }
 
-    fn lock_seconds(&self, failures: i64) -> i64 {
-        let free = self.settings.lockout_free_attempts;
-        if failures < free {
-            return 0;
+    pub(crate) fn lock_policy(&self) -> LockPolicy {
+        let s = &self.settings.security;
+        LockPolicy {
+            free: s.lockout_free_attempts,
+            base_ms: s.lockout_base_seconds.saturating_mul(1000),
+            max_ms: s.lockout_max_seconds.saturating_mul(1000),
         }
-        let doublings = (failures - free).min(30) as u32;
-        self.settings
-            .lockout_base_seconds
-            .saturating_mul(1i64 << doublings)
-            .min(self.settings.lockout_max_seconds)
     }
 
-    /// Checks e-mail and password and opens a session. Returns the session token (to
-    /// put in a cookie or an `Authorization: Bearer` header) and the session.
-    pub async fn login(
+    /// The lock-out key of an e-mail address: a keyed hash, the same whether or not the
+    /// address names an account.
+    fn throttle_key(&self, email: &str) -> String {
+        keyed_hex(&self.keys.throttle, &[b"login", email.as_bytes()])
+    }
+
+    /// A fresh session record for `staff` (token returned, only its hash kept).
+    pub(crate) fn session_for(
         &self,
-        email: &str,
-        password: &str,
-    ) -> Result<(String, Authenticated), AppError> {
-        let now = self.now();
-        let email = email.trim().to_lowercase();
-        let bad = || AppError::new(ErrorCode::InvalidCredentials, "wrong e-mail or password");
-        let Some(staff) = self.store.staff_by_email(&email).await? else {
-            let _ = self.verify_password(password, DUMMY_HASH).await;
-            self.store
-                .audit(
-                    &AuditEntry::new(now, None, "auth.login_failed", "staff")
-                        .detail("unknown_account"),
-                )
-                .await?;
-            return Err(bad());
-        };
-        if staff.locked_until > now {
-            let secs = (staff.locked_until - now + 999) / 1000;
-            self.store
-                .audit(
-                    &AuditEntry::new(now, Some(staff.id), "auth.login_refused", "staff")
-                        .object(staff.id)
-                        .detail("locked"),
-                )
-                .await?;
-            return Err(AppError::new(
-                ErrorCode::AccountLocked,
-                format!("account locked, retry in {secs} s"),
-            ));
-        }
-        let ok = self.verify_password(password, &staff.password_hash).await?;
-        if !ok || staff.disabled {
-            let failures = staff.failed_logins + 1;
-            let lock = self.lock_seconds(failures);
-            let until = if lock > 0 { now + lock * 1000 } else { 0 };
-            let detail = if staff.disabled {
-                "disabled".to_owned()
-            } else {
-                format!("failures={failures}")
-            };
-            self.store
-                .record_login_failure(
-                    staff.id,
-                    failures,
-                    until,
-                    &AuditEntry::new(now, Some(staff.id), "auth.login_failed", "staff")
-                        .object(staff.id)
-                        .detail(detail),
-                )
-                .await?;
-            return Err(bad());
-        }
+        staff: &StaffRecord,
+        mfa_done: bool,
+    ) -> Result<(String, SessionRecord), AppError> {
         let token = random_hex(32)?;
-        let session = SessionRecord {
-            token_hash: sha256_hex(token.as_bytes()),
-            staff_id: staff.id,
-            csrf_token: random_hex(32)?,
-            mfa_done: false,
-            created_at: now,
-            last_seen_at: now,
-            ended_at: None,
-        };
-        self.store
-            .open_session(
-                &session,
-                &AuditEntry::new(now, Some(staff.id), "auth.login", "staff").object(staff.id),
-            )
-            .await?;
-        let state = self.session_state(&staff, &session);
+        let now = self.now();
         Ok((
-            token,
-            Authenticated {
-                staff,
-                session,
-                state,
+            token.clone(),
+            SessionRecord {
+                token_hash: sha256_hex(token.as_bytes()),
+                staff_id: staff.id,
+                csrf_token: random_hex(32)?,
+                mfa_done,
+                second_factor_failures: 0,
+                created_at: now,
+                last_seen_at: now,
+                ended_at: None,
             },
         ))
     }
 
-    fn session_state(&self, staff: &StaffRecord, s: &SessionRecord) -> SessionState {
+    /// Checks e-mail and password and opens a session (a new token: no fixation).
+    ///
+    /// The attempt is counted before the password is checked; once the free attempts are
+    /// used, further ones are refused unchecked (`account_locked`) until the lock expires —
+    /// exactly alike for an address with no account.
+    pub async fn login(&self, email: &str, password: &str) -> Result<NewSession, AppError> {
+        let now = self.now();
+        let email = email.trim().to_lowercase();
+        let bad = || AppError::new(ErrorCode::InvalidCredentials, "wrong e-mail or password");
+        let key = self.throttle_key(&email);
+        let staff = self.store.staff_by_email(&email).await?;
+        let actor = staff.as_ref().map(|s| s.id);
+        let failures = match self
+            .store
+            .reserve_login_attempt(&key, now, &self.lock_policy())
+            .await?
+        {
+            Attempt::Locked { until } => {
+                self.store
+                    .audit(&AuditEntry::new(now, actor, AuditEvent::LoginRefused))
+                    .await?;
+                return Err(locked(until, now));
+            }
+            Attempt::Counted { failures } => failures,
+        };
+        let Some(staff) = staff else {
+            let _ = self.verify_password(password, DUMMY_HASH).await;
+            self.store
+                .audit(&AuditEntry::new(
+                    now,
+                    None,
+                    AuditEvent::LoginFailed(LoginFailure::UnknownAccount),
+                ))
+                .await?;
+            return Err(bad());
+        };
+        let ok = self.verify_password(password, &staff.password_hash).await?;
+        if !ok || staff.disabled {
+            let why = if staff.disabled {
+                LoginFailure::Disabled
+            } else {
+                LoginFailure::WrongPassword { failures }
+            };
+            self.store
+                .audit(
+                    &AuditEntry::new(now, Some(staff.id), AuditEvent::LoginFailed(why))
+                        .object(staff.id),
+                )
+                .await?;
+            return Err(bad());
+        }
+        let (token, session) = self.session_for(&staff, false)?;
+        self.store
+            .open_session(
+                &session,
+                &key,
+                &AuditEntry::new(now, Some(staff.id), AuditEvent::Login).object(staff.id),
+            )
+            .await?;
+        let state = self.session_state(&staff, &session);
+        Ok(NewSession {
+            token,
+            auth: Authenticated {
+                staff,
+                session,
+                state,
+            },
+        })
+    }
+
+    pub(crate) fn session_state(&self, staff: &StaffRecord, s: &SessionRecord) -> SessionState {
         if s.mfa_done {
             SessionState::Full
-        } else if staff.totp_enabled {
-            SessionState::NeedsTotp
-        } else if self.settings.totp_required(staff.role) {
+        } else if staff.has_second_factor() {
+            SessionState::NeedsSecondFactor
+        } else if self.settings.security.second_factor_required(staff.role) {
             SessionState::NeedsEnrolment
         } else {
             SessionState::Full
@@ -190,9 +224,10 @@ impl App {
     }
 
     /// Whether a session is past its idle or absolute limit.
-    fn session_expired(&self, s: &rempart_storage::SessionRecord, now: i64) -> bool {
-        now - s.last_seen_at > self.settings.session_idle_minutes * 60_000
-            || now - s.created_at > self.settings.session_absolute_hours * 3_600_000
+    fn session_expired(&self, s: &SessionRecord, now: i64) -> bool {
+        let sec = &self.settings.security;
+        now - s.last_seen_at > sec.session_idle_minutes * 60_000
+            || now - s.created_at > sec.session_absolute_hours * 3_600_000
     }
 
     /// Validates a session token: it must exist, not be ended, be within the idle and
@@ -218,16 +253,15 @@ impl App {
         let expired = self.session_expired(&session, now);
         if expired || staff.disabled {
             let why = if staff.disabled {
-                "disabled"
+                SessionEnd::Disabled
             } else {
-                "expired"
+                SessionEnd::Expired
             };
             self.store
                 .end_session(
                     &hash,
-                    &AuditEntry::new(now, Some(staff.id), "auth.session_ended", "staff")
-                        .object(staff.id)
-                        .detail(why),
+                    &AuditEntry::new(now, Some(staff.id), AuditEvent::SessionEnded(why))
+                        .object(staff.id),
                 )
                 .await?;
             return Err(unauth());
@@ -249,7 +283,7 @@ impl App {
         self.store
             .end_session(
                 &auth.session.token_hash,
-                &AuditEntry::new(now, Some(auth.staff.id), "auth.logout", "staff")
+                &AuditEntry::new(now, Some(auth.staff.id), AuditEvent::Logout)
                     .object(auth.staff.id),
             )
             .await?;
@@ -279,78 +313,205 @@ impl App {
             && staff.team == auth.staff.team)
     }
 
-    /// Checks the second factor: a TOTP code (each time step accepted once) or a
-    /// recovery code (each usable once). Wrong codes count as failed logins.
-    pub async fn verify_second_factor(
-        &self,
-        auth: &Authenticated,
-        code: &str,
-    ) -> Result<(), AppError> {
+    /// Counts a second-factor attempt before it is checked: the account's own counter
+    /// (its lock-out), and the session's (which ends after a few wrong codes).
+    pub(crate) async fn reserve_second_factor(&self, auth: &Authenticated) -> Result<(), AppError> {
         let now = self.now();
         let staff = &auth.staff;
-        if staff.locked_until > now {
+        if auth.state != SessionState::NeedsSecondFactor {
             return Err(AppError::new(
-                ErrorCode::AccountLocked,
-                "account locked, retry later",
+                ErrorCode::Conflict,
+                "no second factor is due in this session",
             ));
         }
-        let secret = staff.totp_secret.as_deref().filter(|_| staff.totp_enabled);
-        let Some(secret) = secret else {
-            return Err(AppError::new(
-                ErrorCode::InvalidSecondFactor,
-                "no second factor enrolled",
-            ));
-        };
-        let mut ok = false;
-        if let Some(step) = totp::verify(secret, code, now) {
-            ok = self.store.claim_totp_step(staff.id, step).await?;
-        } else {
-            let normal: String = code
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_uppercase();
-            if normal.len() == 10 {
-                ok = self
-                    .store
-                    .use_recovery_code(
-                        staff.id,
-                        &sha256_hex(normal.as_bytes()),
-                        &AuditEntry::new(now, Some(staff.id), "auth.recovery_code_used", "staff")
+        match self
+            .store
+            .reserve_second_factor(staff.id, &auth.session.token_hash, now, &self.lock_policy())
+            .await?
+        {
+            SecondFactorAttempt::Locked => {
+                self.store
+                    .audit(
+                        &AuditEntry::new(now, Some(staff.id), AuditEvent::SecondFactorRefused)
                             .object(staff.id),
                     )
                     .await?;
+                Err(AppError::new(
+                    ErrorCode::AccountLocked,
+                    "too many wrong codes, retry later",
+                ))
             }
+            SecondFactorAttempt::SessionEnded => {
+                Err(AppError::new(ErrorCode::Unauthenticated, "log in again"))
+            }
+            SecondFactorAttempt::Counted { in_session, .. }
+                if in_session > self.settings.security.second_factor_session_attempts =>
+            {
+                self.end_half_session(auth).await?;
+                Err(AppError::new(
+                    ErrorCode::Unauthenticated,
+                    "too many wrong codes: log in again",
+                ))
+            }
+            SecondFactorAttempt::Counted { .. } => Ok(()),
         }
-        if !ok {
-            let failures = staff.failed_logins + 1;
-            let lock = self.lock_seconds(failures);
-            self.store
-                .record_login_failure(
-                    staff.id,
-                    failures,
-                    if lock > 0 { now + lock * 1000 } else { 0 },
-                    &AuditEntry::new(now, Some(staff.id), "auth.second_factor_failed", "staff")
-                        .object(staff.id),
-                )
-                .await?;
-            return Err(AppError::new(ErrorCode::InvalidSecondFactor, "wrong code"));
-        }
+    }
+
+    /// A wrong second factor: audited; the session ends once it used its attempts.
+    pub(crate) async fn second_factor_failed(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<AppError, AppError> {
+        let now = self.now();
+        let staff = self
+            .store
+            .staff_by_id(auth.staff.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
         self.store
-            .session_mfa_done(
+            .audit(
+                &AuditEntry::new(
+                    now,
+                    Some(staff.id),
+                    AuditEvent::SecondFactorFailed {
+                        failures: staff.second_factor_failures,
+                    },
+                )
+                .object(staff.id),
+            )
+            .await?;
+        let session = self.store.session(&auth.session.token_hash).await?;
+        let used = session
+            .map(|s| s.second_factor_failures)
+            .unwrap_or(i64::MAX);
+        if used >= self.settings.security.second_factor_session_attempts {
+            self.end_half_session(auth).await?;
+            return Ok(AppError::new(
+                ErrorCode::Unauthenticated,
+                "too many wrong codes: log in again",
+            ));
+        }
+        Ok(AppError::new(ErrorCode::InvalidSecondFactor, "wrong code"))
+    }
+
+    async fn end_half_session(&self, auth: &Authenticated) -> Result<(), AppError> {
+        self.store
+            .end_session(
                 &auth.session.token_hash,
-                &AuditEntry::new(now, Some(staff.id), "auth.second_factor_ok", "staff")
-                    .object(staff.id),
+                &AuditEntry::new(
+                    self.now(),
+                    Some(auth.staff.id),
+                    AuditEvent::SessionEnded(SessionEnd::SecondFactorFailures),
+                )
+                .object(auth.staff.id),
             )
             .await?;
         Ok(())
     }
 
-    /// Starts TOTP enrolment: a fresh secret (160 bits) and the URI for the app.
+    /// The second factor passed: the half-open session ends and a new one (a new token)
+    /// replaces it, so the token that was sent before the factor never becomes a full one.
+    pub(crate) async fn second_factor_passed(
+        &self,
+        auth: &Authenticated,
+        factor: Factor,
+    ) -> Result<NewSession, AppError> {
+        let now = self.now();
+        let (token, session) = self.session_for(&auth.staff, true)?;
+        self.store
+            .upgrade_session(
+                &auth.session.token_hash,
+                &session,
+                &AuditEntry::new(
+                    now,
+                    Some(auth.staff.id),
+                    AuditEvent::SessionEnded(SessionEnd::Upgraded),
+                )
+                .object(auth.staff.id),
+                &AuditEntry::new(
+                    now,
+                    Some(auth.staff.id),
+                    AuditEvent::SecondFactorPassed(factor),
+                )
+                .object(auth.staff.id),
+            )
+            .await
+            .map_err(|e| match e {
+                rempart_storage::StorageError::Conflict => {
+                    AppError::new(ErrorCode::Unauthenticated, "log in again")
+                }
+                other => other.into(),
+            })?;
+        let staff = self
+            .store
+            .staff_by_id(auth.staff.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        Ok(NewSession {
+            token,
+            auth: Authenticated {
+                staff,
+                session,
+                state: SessionState::Full,
+            },
+        })
+    }
+
+    /// Checks the second factor: a TOTP code (each time step accepted once) or a
+    /// recovery code (each usable once). Returns the new, full session.
+    pub async fn verify_second_factor(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+    ) -> Result<NewSession, AppError> {
+        self.reserve_second_factor(auth).await?;
+        let now = self.now();
+        let staff = self
+            .store
+            .staff_by_id(auth.staff.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let secret = staff.totp_secret.as_deref().filter(|_| staff.totp_enabled);
+        let mut passed = None;
+        if let Some(secret) = secret {
+            if let Some(step) = totp::verify(secret, code, now) {
+                if self.store.claim_totp_step(staff.id, step).await? {
+                    passed = Some(Factor::Totp);
+                }
+            } else {
+                let normal: String = code
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+                    .to_uppercase();
+                if normal.len() == 10
+                    && self
+                        .store
+                        .use_recovery_code(
+                            staff.id,
+                            &sha256_hex(normal.as_bytes()),
+                            &AuditEntry::new(now, Some(staff.id), AuditEvent::RecoveryCodeUsed)
+                                .object(staff.id),
+                        )
+                        .await?
+                {
+                    passed = Some(Factor::RecoveryCode);
+                }
+            }
+        }
+        match passed {
+            Some(f) => self.second_factor_passed(auth, f).await,
+            None => Err(self.second_factor_failed(auth).await?),
+        }
+    }
+
+    /// Starts TOTP enrolment: a fresh secret (160 bits) and the URI for the app (the page
+    /// shows it as a QR code too).
     pub async fn begin_totp_enrolment(
         &self,
         auth: &Authenticated,
     ) -> Result<(String, String), AppError> {
+        self.may_enrol(auth)?;
         if auth.staff.totp_enabled {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -367,25 +528,50 @@ impl App {
                 Some(secret.clone()),
                 false,
                 &[],
-                &AuditEntry::new(
-                    now,
-                    Some(auth.staff.id),
-                    "auth.totp_enrolment_started",
-                    "staff",
-                )
-                .object(auth.staff.id),
+                &AuditEntry::new(now, Some(auth.staff.id), AuditEvent::TotpEnrolmentStarted)
+                    .object(auth.staff.id),
             )
             .await?;
-        let uri = totp::otpauth_uri(&self.settings.helpline_name, &auth.staff.email, &secret);
+        let uri = totp::otpauth_uri(&self.settings.helpline.name, &auth.staff.email, &secret);
         Ok((secret, uri))
     }
 
-    /// Confirms enrolment with a first code; returns ten recovery codes, shown once.
+    /// The TOTP secret whose enrolment is in progress, and its URI (to show again after
+    /// a wrong first code).
+    pub async fn pending_totp(&self, auth: &Authenticated) -> Result<(String, String), AppError> {
+        let staff = self
+            .store
+            .staff_by_id(auth.staff.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let secret = staff
+            .totp_secret
+            .filter(|_| !staff.totp_enabled)
+            .ok_or_else(|| AppError::new(ErrorCode::Conflict, "enrolment not started"))?;
+        let uri = totp::otpauth_uri(&self.settings.helpline.name, &staff.email, &secret);
+        Ok((secret, uri))
+    }
+
+    /// Enrolment is for a full session, or one that must enrol before anything else; a
+    /// session whose second factor is due must pass it first.
+    pub(crate) fn may_enrol(&self, auth: &Authenticated) -> Result<(), AppError> {
+        if auth.state == SessionState::NeedsSecondFactor {
+            return Err(AppError::new(
+                ErrorCode::SecondFactorRequired,
+                "pass your second factor first",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Confirms enrolment with a first code; returns ten recovery codes, shown once, and
+    /// — when the session was waiting for this enrolment — the new, full session.
     pub async fn confirm_totp_enrolment(
         &self,
         auth: &Authenticated,
         code: &str,
-    ) -> Result<Vec<String>, AppError> {
+    ) -> Result<(Vec<String>, Option<NewSession>), AppError> {
+        self.may_enrol(auth)?;
         let now = self.now();
         let staff = self
             .store
@@ -425,17 +611,14 @@ impl App {
                 Some(secret),
                 true,
                 &hashes,
-                &AuditEntry::new(now, Some(staff.id), "auth.totp_enrolled", "staff")
-                    .object(staff.id),
+                &AuditEntry::new(now, Some(staff.id), AuditEvent::TotpEnrolled).object(staff.id),
             )
             .await?;
-        self.store
-            .session_mfa_done(
-                &auth.session.token_hash,
-                &AuditEntry::new(now, Some(staff.id), "auth.second_factor_ok", "staff")
-                    .object(staff.id),
-            )
-            .await?;
-        Ok(codes)
+        let upgraded = if auth.state == SessionState::NeedsEnrolment {
+            Some(self.second_factor_passed(auth, Factor::Totp).await?)
+        } else {
+            None
+        };
+        Ok((codes, upgraded))
     }
 }

@@ -4,6 +4,7 @@
 use crate::App;
 use crate::error::{AppError, ErrorCode};
 use rempart_domain::audit::AuditRecord;
+use rempart_domain::audit::event::{AuditEvent, ListQuery};
 use rempart_domain::case::{
     CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility,
 };
@@ -112,6 +113,19 @@ pub struct ItemInput {
     pub first_seen_at: Option<i64>,
 }
 
+/// The keyed hash under which searched words are audited (see
+/// [`App::search_words_hash`]).
+pub fn search_words_hash(keys: &crate::keys::Keys, words: &str) -> String {
+    let normal = words
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let mut h = crate::keyed_hex(&keys.search, &[normal.as_bytes()]);
+    h.truncate(32);
+    h
+}
+
 fn deny() -> AppError {
     AppError::not_found()
 }
@@ -130,7 +144,9 @@ impl App {
         Ok(out)
     }
 
-    /// A page of the case list, filtered to what the actor may see.
+    /// A page of the case list, filtered to what the actor may see. The request is
+    /// audited: its filters, and the words searched as a keyed hash (the trail can confirm
+    /// what was asked without keeping names).
     pub async fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> Result<CasePage, AppError> {
         if !can(actor, Action::ListCases, Resource::Global) {
             return Err(AppError::not_found());
@@ -138,6 +154,19 @@ impl App {
         if let Some(c) = &q.category {
             self.check_categories(std::slice::from_ref(c))?;
         }
+        self.store
+            .audit(&AuditEntry::new(
+                self.now(),
+                Some(actor.id),
+                AuditEvent::CasesListed(ListQuery {
+                    status: q.status,
+                    category: q.category.clone(),
+                    assignee: q.assignee,
+                    words: q.text.as_deref().map(|t| self.search_words_hash(t)),
+                    paged: q.cursor.is_some(),
+                }),
+            ))
+            .await?;
         let filter = CaseFilter {
             scope: case_scope(actor),
             status: q.status,
@@ -148,6 +177,37 @@ impl App {
             limit: q.limit.unwrap_or(50),
         };
         Ok(self.store.list_cases(&filter).await?)
+    }
+
+    /// The keyed hash under which searched words are audited (normalised: trimmed, lower
+    /// case, spaces collapsed), 32 hex digits: `rempart audit search-hash` computes the same.
+    pub fn search_words_hash(&self, words: &str) -> String {
+        search_words_hash(&self.keys, words)
+    }
+
+    /// The case a reference names, for joining it (a contact, a chat's end): a reference
+    /// that is unknown and one the actor may not change answer alike (`invalid_field`).
+    pub async fn case_for_reference(
+        &self,
+        actor: &Actor,
+        reference: &str,
+    ) -> Result<CaseId, AppError> {
+        let no_such = || AppError::field("case_reference", "no such case");
+        let r = CaseReference::parse(reference).map_err(|_| no_such())?;
+        let Some(c) = self.store.case_by_reference(r.as_str()).await? else {
+            return Err(no_such());
+        };
+        if !can(actor, Action::UpdateCase, Resource::Case(&c.access())) {
+            self.store
+                .audit(
+                    &AuditEntry::new(self.now(), Some(actor.id), AuditEvent::CaseAccessDenied)
+                        .object(c.id)
+                        .case(c.id),
+                )
+                .await?;
+            return Err(no_such());
+        }
+        Ok(c.id)
     }
 
     /// Loads a case the actor may perform `action` on.
@@ -161,7 +221,7 @@ impl App {
         if !can(actor, action, Resource::Case(&case.access())) {
             self.store
                 .audit(
-                    &AuditEntry::new(self.now(), Some(actor.id), "case.access_denied", "case")
+                    &AuditEntry::new(self.now(), Some(actor.id), AuditEvent::CaseAccessDenied)
                         .object(id)
                         .case(id),
                 )
@@ -197,13 +257,17 @@ impl App {
             self.store.contacts_for_case(id),
             self.store.audit_events(&tl_filter),
         )?;
-        let vis: Vec<&str> = readable.iter().map(|v| v.as_str()).collect();
         self.store
             .audit(
-                &AuditEntry::new(self.now(), Some(actor.id), "case.read", "case")
-                    .object(id)
-                    .case(id)
-                    .detail(format!("notes={}", vis.join("+"))),
+                &AuditEntry::new(
+                    self.now(),
+                    Some(actor.id),
+                    AuditEvent::CaseRead {
+                        notes: readable.clone(),
+                    },
+                )
+                .object(id)
+                .case(id),
             )
             .await?;
         Ok(CaseView {
@@ -230,7 +294,7 @@ impl App {
             None => None,
             Some(k) => Some(self.contact_record(actor, k, Some(id), now)?),
         };
-        let audit = AuditEntry::new(now, Some(actor.id), "case.created", "case")
+        let audit = AuditEntry::new(now, Some(actor.id), AuditEvent::CaseCreated)
             .object(id)
             .case(id);
         self.store
@@ -354,9 +418,14 @@ impl App {
         }
         let now = self.now();
         let rec = self.contact_record(actor, k, None, now)?;
-        let mut audit = AuditEntry::new(now, Some(actor.id), "contact.logged", "contact")
-            .object(rec.id)
-            .detail(format!("channel={}", rec.channel.as_str()));
+        let mut audit = AuditEntry::new(
+            now,
+            Some(actor.id),
+            AuditEvent::ContactLogged {
+                channel: rec.channel,
+            },
+        )
+        .object(rec.id);
         if let Some(c) = rec.case_id {
             audit = audit.case(c);
         }
@@ -377,20 +446,23 @@ impl App {
             .change(to, outcome)
             .map_err(|e| AppError::new(ErrorCode::InvalidTransition, e.to_string()))?;
         let now = self.now();
-        let mut detail = format!("from={} to={}", case.status.as_str(), to.as_str());
-        if let Some(o) = outcome {
-            detail.push_str(&format!(" outcome={}", o.as_str()));
-        }
         self.store
             .change_case_status(
                 id,
                 case.status,
                 to,
                 outcome,
-                &AuditEntry::new(now, Some(actor.id), "case.status_changed", "case")
-                    .object(id)
-                    .case(id)
-                    .detail(detail),
+                &AuditEntry::new(
+                    now,
+                    Some(actor.id),
+                    AuditEvent::CaseStatusChanged {
+                        from: case.status,
+                        to,
+                        outcome,
+                    },
+                )
+                .object(id)
+                .case(id),
             )
             .await?;
         self.store.case_by_id(id).await?.ok_or_else(deny)
@@ -422,19 +494,19 @@ impl App {
             return Err(AppError::field("assignees", "too many"));
         }
         let now = self.now();
-        let detail = unique
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
         self.store
             .set_case_assignees(
                 id,
                 &unique,
-                &AuditEntry::new(now, Some(actor.id), "case.assigned", "case")
-                    .object(id)
-                    .case(id)
-                    .detail(format!("assignees={detail}")),
+                &AuditEntry::new(
+                    now,
+                    Some(actor.id),
+                    AuditEvent::CaseAssigned {
+                        assignees: unique.clone(),
+                    },
+                )
+                .object(id)
+                .case(id),
             )
             .await?;
         self.store.case_by_id(id).await?.ok_or_else(deny)
@@ -478,10 +550,15 @@ impl App {
         self.store
             .add_item(
                 &item,
-                &AuditEntry::new(now, Some(actor.id), "item.added", "item")
-                    .object(item.id)
-                    .case(id)
-                    .detail(format!("platform={}", item.platform)),
+                &AuditEntry::new(
+                    now,
+                    Some(actor.id),
+                    AuditEvent::ItemAdded {
+                        platform: item.platform.clone(),
+                    },
+                )
+                .object(item.id)
+                .case(id),
             )
             .await?;
         Ok(item)
@@ -512,10 +589,9 @@ impl App {
         self.store
             .add_note(
                 &note,
-                &AuditEntry::new(now, Some(actor.id), "note.added", "note")
+                &AuditEntry::new(now, Some(actor.id), AuditEvent::NoteAdded { visibility })
                     .object(note.id)
-                    .case(id)
-                    .detail(format!("visibility={}", visibility.as_str())),
+                    .case(id),
             )
             .await?;
         Ok(note)

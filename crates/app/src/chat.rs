@@ -2,16 +2,23 @@
 //! urgent conversation is taken first; the counsellor answers and ends it with the contact
 //! summary. Every message is committed before the sender is told it was sent, and a
 //! message retried with the same client id is stored once.
+//!
+//! Who may read, write or take a conversation is the access policy's decision
+//! (`Resource::Conversation`): one rule for reading and writing. A message left while the
+//! line is closed enters the queue when the line opens, with the priority its risk gave
+//! it, and is taken, answered and ended like any conversation; the young person reads the
+//! answer when they come back (within the resume window), or later with the follow-up code
+//! they were given when they left it.
 
 use crate::error::{AppError, ErrorCode};
-use crate::{App, random_hex, sha256_hex};
-use hmac::{Hmac, KeyInit, Mac};
+use crate::{App, keyed_hex, random_hex, sha256_hex};
+use rempart_domain::audit::event::{AuditEvent, HandoverTarget};
 use rempart_domain::chat::{ConversationStatus, Sender, priority};
 use rempart_domain::ids::{CaseId, ContactId, ConversationId};
 use rempart_domain::policy::{Action, Actor, Resource, Role, can};
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome, Text};
 use rempart_storage::{
-    AuditEntry, ContactRecord, ConversationRecord, Event, MessageRecord, NewConversation,
+    Appended, AuditEntry, ContactRecord, ConversationRecord, Event, MessageRecord, NewConversation,
 };
 
 /// Token hash → conversation id, for the node's recently active widget sessions.
@@ -55,6 +62,27 @@ pub struct ChatStart {
     pub device: Option<String>,
 }
 
+/// A conversation just started.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The visitor's token (256 random bits; never in a URL, only its hash is kept).
+    pub token: String,
+    /// The conversation.
+    pub conversation: ConversationRecord,
+    /// For a message left while closed: the code with which the young person reads the
+    /// answer later (shown once; only a keyed hash is kept).
+    pub follow_up_code: Option<String>,
+}
+
+/// Where a waiting visitor stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    /// Place in the queue (1 = next), when waiting.
+    pub position: Option<i64>,
+    /// A plain estimate of the wait, seconds.
+    pub expected_wait_s: Option<i64>,
+}
+
 /// The contact summary that ends a conversation.
 #[derive(Debug, Clone)]
 pub struct ChatSummary {
@@ -72,6 +100,32 @@ pub struct ChatSummary {
     pub case_id: Option<CaseId>,
     /// Open a new case from this conversation (titled by the summary).
     pub open_case: bool,
+}
+
+/// The queue as a counsellor sees it.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    /// Waiting, most urgent first (with the messages left while closed, once open).
+    pub waiting: Vec<ConversationRecord>,
+    /// Messages left while closed that are not in the queue yet (the line is closed).
+    pub left: Vec<ConversationRecord>,
+    /// Whether the line is open now.
+    pub open: bool,
+}
+
+/// A conversation as its reader sees it.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    /// The conversation.
+    pub conversation: ConversationRecord,
+    /// Its messages (internal notes included).
+    pub messages: Vec<MessageRecord>,
+    /// Earlier contacts of the same person that the reader may see.
+    pub history: Vec<ContactRecord>,
+    /// The reader may reply, hand over and end it.
+    pub can_write: bool,
+    /// The reader may take it (a message left while the line was closed).
+    pub can_take: bool,
 }
 
 fn check_client_id(c: &str) -> Result<(), AppError> {
@@ -95,31 +149,49 @@ fn body(text: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::field("body", &e.to_string()))
 }
 
+fn ended() -> AppError {
+    AppError::new(ErrorCode::Conflict, "this conversation has ended")
+}
+
+/// Follow-up codes: 80 random bits as 16 base32 letters and digits, shown in groups of 4.
+fn new_follow_up_code() -> Result<String, AppError> {
+    let mut raw = [0u8; 10];
+    getrandom::fill(&mut raw).map_err(|_| AppError::internal("random"))?;
+    let c = crate::totp::base32_encode(&raw);
+    Ok(format!(
+        "{}-{}-{}-{}",
+        &c[0..4],
+        &c[4..8],
+        &c[8..12],
+        &c[12..16]
+    ))
+}
+
+/// A typed code, normalised: capitals, separators dropped (None when it cannot be one).
+fn normal_follow_up(code: &str) -> Option<String> {
+    let c: String = code
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '.'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (c.len() == 16 && c.bytes().all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'))).then_some(c)
+}
+
 impl App {
-    /// The pseudonymous key of a visitor: HMAC-SHA-256 of its token under the helpline's
-    /// secret; the clear token is never stored.
+    /// The pseudonymous key of a person: HMAC-SHA-256, under the person key derived from
+    /// the master secret, of `kind:value`; the clear value is never stored.
     pub fn person_key(&self, kind: &str, value: &str) -> String {
-        let secret = self.settings.person_key_secret.expose();
-        let key: &[u8] = if secret.is_empty() {
-            b"rempart-person-key-unset"
-        } else {
-            secret.as_bytes()
-        };
-        match Hmac::<sha2::Sha256>::new_from_slice(key) {
-            Ok(mut m) => {
-                m.update(kind.as_bytes());
-                m.update(b":");
-                m.update(value.as_bytes());
-                hex::encode(m.finalize().into_bytes())
-            }
-            Err(_) => sha256_hex(format!("{kind}:{value}").as_bytes()),
-        }
+        keyed_hex(&self.keys.person, &[kind.as_bytes(), value.as_bytes()])
     }
 
-    /// Starts an anonymous conversation. Returns the session token (256 random bits; the
-    /// widget keeps it, never in a URL) and the conversation. When the line is closed the
-    /// conversation takes a message for later instead of queueing.
-    pub async fn start_chat(&self, s: ChatStart) -> Result<(String, ConversationRecord), AppError> {
+    fn is_open_now(&self) -> bool {
+        self.calendar
+            .is_open(chrono::DateTime::from_timestamp_millis(self.now()).unwrap_or_default())
+    }
+
+    /// Starts an anonymous conversation. When the line is closed the conversation takes a
+    /// message for later instead of queueing, and a follow-up code is given.
+    pub async fn start_chat(&self, s: ChatStart) -> Result<Started, AppError> {
         if let Some(d) = &s.device
             && (d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()))
         {
@@ -127,9 +199,12 @@ impl App {
         }
         let now = self.now();
         let token = random_hex(32)?;
-        let open = self
-            .calendar
-            .is_open(chrono::DateTime::from_timestamp_millis(now).unwrap_or_default());
+        let open = self.is_open_now();
+        let follow_up_code = if open {
+            None
+        } else {
+            Some(new_follow_up_code()?)
+        };
         let c = NewConversation {
             id: ConversationId::new(),
             token_hash: sha256_hex(token.as_bytes()),
@@ -154,22 +229,35 @@ impl App {
                 "fr".into()
             },
             at: now,
+            follow_up_hash: follow_up_code
+                .as_deref()
+                .and_then(normal_follow_up)
+                .map(|c| self.keys.follow_up_hash(&c)),
         };
         self.store
             .create_conversation(
                 &c,
-                &AuditEntry::new(now, None, "conversation.started", "conversation").object(c.id),
+                &AuditEntry::new(
+                    now,
+                    None,
+                    AuditEvent::ConversationStarted {
+                        left_message: !open,
+                    },
+                )
+                .object(c.id),
             )
             .await?;
-        if open {
-            self.pubsub.publish(Event::Queue).await?;
-        }
+        self.pubsub.publish(Event::Queue).await?;
         let rec = self
             .store
             .conversation(c.id)
             .await?
             .ok_or_else(|| AppError::internal("conversation vanished"))?;
-        Ok((token, rec))
+        Ok(Started {
+            token,
+            conversation: rec,
+            follow_up_code,
+        })
     }
 
     /// The conversation behind a visitor's token.
@@ -184,13 +272,84 @@ impl App {
             .await?
             .ok_or_else(unauth)?;
         // After the end, the young person may still read the conversation for the resume
-        // window (a reload, a lost connection); after that the token opens nothing, so a
-        // shared or lost device shows nothing of it.
-        let window = self.settings.chat_resume_minutes * 60_000;
-        if conv.ended_at.is_some_and(|end| self.now() - end > window) {
+        // window (a reload, a lost connection, or since they opened it with their follow-up
+        // code); after that the token opens nothing, so a shared or lost device shows
+        // nothing of it.
+        let window = self.settings.widget.resume_minutes * 60_000;
+        let since = conv
+            .ended_at
+            .map(|end| end.max(conv.follow_up_issued_at.unwrap_or(0)));
+        if since.is_some_and(|t| self.now() - t > window) {
             return Err(unauth());
         }
         Ok(conv)
+    }
+
+    /// Opens a conversation again with its follow-up code: a new token for it (the young
+    /// person reads the answer; they may write again if it is still open).
+    pub async fn follow_up(&self, code: &str) -> Result<(String, ConversationRecord), AppError> {
+        let unknown = || AppError::new(ErrorCode::NotFound, "unknown follow-up code");
+        let code = normal_follow_up(code).ok_or_else(unknown)?;
+        let token = random_hex(32)?;
+        let conv = self
+            .store
+            .follow_up(
+                &self.keys.follow_up_hash(&code),
+                &sha256_hex(token.as_bytes()),
+                self.now(),
+            )
+            .await?
+            .ok_or_else(unknown)?;
+        Ok((token, conv))
+    }
+
+    /// Where a waiting conversation stands in the queue.
+    pub async fn waiting(&self, c: &ConversationRecord) -> Result<Waiting, AppError> {
+        let open = self.is_open_now();
+        let counts = c.status == ConversationStatus::Waiting
+            || (open && c.status == ConversationStatus::LeftMessage);
+        if !counts {
+            return Ok(Waiting {
+                position: None,
+                expected_wait_s: None,
+            });
+        }
+        let pos = self.store.queue_position(c, open).await?;
+        // A plain estimate: four minutes per conversation ahead.
+        Ok(Waiting {
+            position: Some(pos),
+            expected_wait_s: Some((pos - 1) * 240),
+        })
+    }
+
+    /// Publishes a committed message — also when a retry found it stored already: the node
+    /// that stored it may have died before publishing, and the live views must have it.
+    async fn published(
+        &self,
+        id: ConversationId,
+        appended: Appended,
+        text: &str,
+    ) -> Result<MessageRecord, AppError> {
+        let (m, requeued) = match appended {
+            Appended::New { message, requeued } => (message, requeued),
+            Appended::Duplicate(m) if m.body != text => {
+                return Err(AppError::new(
+                    ErrorCode::IdempotencyConflict,
+                    "this client_id was used for another message",
+                ));
+            }
+            Appended::Duplicate(m) => (m, false),
+        };
+        self.pubsub
+            .publish(Event::Message {
+                conversation: id.to_string(),
+                seq: m.seq,
+            })
+            .await?;
+        if requeued {
+            self.pubsub.publish(Event::Queue).await?;
+        }
+        Ok(m)
     }
 
     /// A visitor's message: committed (once per client id) before this returns; risk
@@ -232,29 +391,11 @@ impl App {
             Err(rempart_storage::StorageError::Conflict) => {
                 // ended: a token past its resume window opens nothing (401), else 409
                 self.visitor_conversation(token).await?;
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    "this conversation has ended",
-                ));
+                return Err(ended());
             }
             Err(other) => return Err(other.into()),
         };
-        if let rempart_storage::Appended::New {
-            message: m,
-            requeued,
-        } = &appended
-        {
-            self.pubsub
-                .publish(Event::Message {
-                    conversation: id.to_string(),
-                    seq: m.seq,
-                })
-                .await?;
-            if *requeued {
-                self.pubsub.publish(Event::Queue).await?;
-            }
-        }
-        Ok(appended.message().clone())
+        self.published(id, appended, &text).await
     }
 
     /// A visitor's conversation and its messages after `after`.
@@ -264,14 +405,7 @@ impl App {
         after: i64,
     ) -> Result<(ConversationRecord, Vec<MessageRecord>), AppError> {
         let conv = self.visitor_conversation(token).await?;
-        // internal notes between counsellors are never shown to the young person
-        let msgs = self
-            .store
-            .messages(conv.id, after.max(0), 500)
-            .await?
-            .into_iter()
-            .filter(|m| m.sender != Sender::Note)
-            .collect();
+        let msgs = self.visitor_transcript(conv.id, after).await?;
         Ok((conv, msgs))
     }
 
@@ -292,93 +426,143 @@ impl App {
             .collect())
     }
 
-    /// The waiting queue (and messages left while closed), for those who answer chats.
-    pub async fn chat_queue(
-        &self,
-        actor: &Actor,
-    ) -> Result<(Vec<ConversationRecord>, Vec<ConversationRecord>), AppError> {
-        if !can(actor, Action::ListCases, Resource::Global) {
+    /// The queue (and the messages left while closed), for those who answer chats.
+    pub async fn chat_queue(&self, actor: &Actor) -> Result<Queue, AppError> {
+        if !can(actor, Action::AnswerChats, Resource::Global) {
             return Err(AppError::not_found());
         }
-        Ok((self.store.queue().await?, self.store.left_messages().await?))
+        let open = self.is_open_now();
+        let waiting = self.store.queue(open).await?;
+        let left = if open {
+            vec![]
+        } else {
+            self.store.left_messages().await?
+        };
+        Ok(Queue {
+            waiting,
+            left,
+            open,
+        })
     }
 
-    /// Takes the most urgent waiting conversation.
-    pub async fn take_next_chat(
+    /// The conversations the actor is handling now.
+    pub async fn my_conversations(
         &self,
         actor: &Actor,
-    ) -> Result<Option<ConversationRecord>, AppError> {
-        if !can(actor, Action::LogContact, Resource::Global) {
+    ) -> Result<Vec<ConversationRecord>, AppError> {
+        if !can(actor, Action::AnswerChats, Resource::Global) {
+            return Err(AppError::not_found());
+        }
+        Ok(self.store.active_conversations(actor.id).await?)
+    }
+
+    async fn may_take(&self, actor: &Actor) -> Result<(), AppError> {
+        if !can(actor, Action::AnswerChats, Resource::Global) {
             return Err(AppError::not_found());
         }
         let load = self.store.chat_loads(Some(actor.id)).await?;
         match load.first() {
-            Some(l) if !l.available => {
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    "you are not available for chats: set yourself available first",
-                ));
-            }
-            Some(l) if l.active >= l.capacity => {
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    "you are at your chat capacity",
-                ));
-            }
-            Some(_) => {}
-            None => return Err(AppError::not_found()),
+            Some(l) if !l.available => Err(AppError::new(
+                ErrorCode::Conflict,
+                "you are not available for chats: set yourself available first",
+            )),
+            Some(l) if l.active >= l.capacity => Err(AppError::new(
+                ErrorCode::Conflict,
+                "you are at your chat capacity",
+            )),
+            Some(_) => Ok(()),
+            None => Err(AppError::not_found()),
         }
+    }
+
+    async fn taken(&self, c: &ConversationRecord) -> Result<(), AppError> {
+        self.pubsub.publish(Event::Queue).await?;
+        self.pubsub
+            .publish(Event::Conversation {
+                conversation: c.id.to_string(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the most urgent waiting conversation (once the line is open, the messages
+    /// left while it was closed are among them).
+    pub async fn take_next_chat(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<ConversationRecord>, AppError> {
+        self.may_take(actor).await?;
         let taken = self
             .store
-            .take_next(actor.id, actor.role, self.now())
+            .take_next(actor.id, actor.role, self.now(), self.is_open_now())
             .await?;
         if let Some(c) = &taken {
-            self.pubsub.publish(Event::Queue).await?;
-            self.pubsub
-                .publish(Event::Conversation {
-                    conversation: c.id.to_string(),
-                })
-                .await?;
+            self.taken(c).await?;
         }
         Ok(taken)
     }
 
-    /// A conversation the actor may see: the counsellor it is assigned to; supervisors
-    /// (monitoring) read any. Others get `not_found`.
-    async fn chat_for(
+    /// Takes this message left while the line was closed.
+    pub async fn take_left_message(
         &self,
         actor: &Actor,
         id: ConversationId,
-        write: bool,
+    ) -> Result<ConversationRecord, AppError> {
+        self.chat_for(actor, id, Action::TakeConversation).await?;
+        self.may_take(actor).await?;
+        let c = self
+            .store
+            .take_left_message(id, actor.id, actor.role, self.now())
+            .await
+            .map_err(|e| match e {
+                rempart_storage::StorageError::Conflict => {
+                    AppError::new(ErrorCode::Conflict, "someone took it first")
+                }
+                other => other.into(),
+            })?;
+        self.taken(&c).await?;
+        Ok(c)
+    }
+
+    /// A conversation the actor may `action` (the policy's decision). Refused: `not_found`,
+    /// as for a conversation that does not exist — except to its own counsellor, who is
+    /// told it has ended.
+    pub(crate) async fn chat_for(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        action: Action,
     ) -> Result<ConversationRecord, AppError> {
         let conv = self
             .store
             .conversation(id)
             .await?
             .ok_or_else(AppError::not_found)?;
-        let answers = can(actor, Action::LogContact, Resource::Global);
-        let mine = answers && conv.assigned_to == Some(actor.id);
-        let ok = if write {
-            mine || (conv.status == ConversationStatus::LeftMessage
-                && can(actor, Action::LogContact, Resource::Global))
-        } else {
-            mine || actor.role == Role::Supervisor
-        };
-        if !ok {
-            self.store
-                .audit(
-                    &AuditEntry::new(
-                        self.now(),
-                        Some(actor.id),
-                        "conversation.access_denied",
-                        "conversation",
-                    )
-                    .object(id),
-                )
-                .await?;
-            return Err(AppError::not_found());
+        let access = conv.access();
+        if can(actor, action, Resource::Conversation(&access)) {
+            return Ok(conv);
         }
-        Ok(conv)
+        let own_and_over = action == Action::WriteConversation
+            && can(
+                actor,
+                Action::ReadConversation,
+                Resource::Conversation(&access),
+            )
+            && conv.assigned_to == Some(actor.id);
+        if own_and_over {
+            return Err(ended());
+        }
+        self.store
+            .audit(
+                &AuditEntry::new(
+                    self.now(),
+                    Some(actor.id),
+                    AuditEvent::ConversationAccessDenied,
+                )
+                .object(id),
+            )
+            .await?;
+        Err(AppError::not_found())
     }
 
     /// The transcript after `after`. The read is audited, except the pushes of a live view
@@ -390,24 +574,60 @@ impl App {
         after: i64,
         audit_read: bool,
     ) -> Result<(ConversationRecord, Vec<MessageRecord>), AppError> {
-        let conv = self.chat_for(actor, id, false).await?;
+        let conv = self.chat_for(actor, id, Action::ReadConversation).await?;
         let msgs = self.store.messages(id, after.max(0), 500).await?;
-        if !audit_read {
-            return Ok((conv, msgs));
+        if audit_read {
+            self.audit_conversation_read(actor, id, after).await?;
         }
+        Ok((conv, msgs))
+    }
+
+    pub(crate) async fn audit_conversation_read(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        after: i64,
+    ) -> Result<(), AppError> {
         self.store
             .audit(
                 &AuditEntry::new(
                     self.now(),
                     Some(actor.id),
-                    "conversation.read",
-                    "conversation",
+                    AuditEvent::ConversationRead { after },
                 )
-                .object(id)
-                .detail(format!("after={after}")),
+                .object(id),
             )
             .await?;
-        Ok((conv, msgs))
+        Ok(())
+    }
+
+    /// A conversation's page: the transcript (audited), the person's earlier contacts the
+    /// reader may see, and whether the reader may write.
+    pub async fn conversation_view(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+    ) -> Result<ConversationView, AppError> {
+        let (conversation, messages) = self.counsellor_messages(actor, id, 0, true).await?;
+        let history = self.visible_history(actor, &conversation).await?;
+        let access = conversation.access();
+        let can_write = can(
+            actor,
+            Action::WriteConversation,
+            Resource::Conversation(&access),
+        );
+        let can_take = can(
+            actor,
+            Action::TakeConversation,
+            Resource::Conversation(&access),
+        );
+        Ok(ConversationView {
+            conversation,
+            messages,
+            history,
+            can_write,
+            can_take,
+        })
     }
 
     /// A counsellor's reply.
@@ -420,7 +640,7 @@ impl App {
     ) -> Result<MessageRecord, AppError> {
         check_client_id(client_id)?;
         let text = body(text)?;
-        let conv = self.chat_for(actor, id, true).await?;
+        let conv = self.chat_for(actor, id, Action::WriteConversation).await?;
         let appended = self
             .store
             .append_message(
@@ -434,20 +654,10 @@ impl App {
             )
             .await
             .map_err(|e| match e {
-                rempart_storage::StorageError::Conflict => {
-                    AppError::new(ErrorCode::Conflict, "this conversation has ended")
-                }
+                rempart_storage::StorageError::Conflict => ended(),
                 other => other.into(),
             })?;
-        if let rempart_storage::Appended::New { message: m, .. } = &appended {
-            self.pubsub
-                .publish(Event::Message {
-                    conversation: conv.id.to_string(),
-                    seq: m.seq,
-                })
-                .await?;
-        }
-        Ok(appended.message().clone())
+        self.published(conv.id, appended, &text).await
     }
 
     /// Ends a conversation with its contact summary (a contact of the pseudonymous person).
@@ -457,15 +667,15 @@ impl App {
         id: ConversationId,
         s: ChatSummary,
     ) -> Result<ContactRecord, AppError> {
-        let conv = self.chat_for(actor, id, true).await?;
+        let conv = self.chat_for(actor, id, Action::WriteConversation).await?;
         if let Some(c) = s.case_id {
             let case = self
                 .store
                 .case_by_id(c)
                 .await?
-                .ok_or_else(|| AppError::field("case_id", "no such case"))?;
+                .ok_or_else(|| AppError::field("case_reference", "no such case"))?;
             if !can(actor, Action::UpdateCase, Resource::Case(&case.access())) {
-                return Err(AppError::field("case_id", "no such case"));
+                return Err(AppError::field("case_reference", "no such case"));
             }
         }
         let now = self.now();
@@ -515,21 +725,22 @@ impl App {
             created_by: actor.id,
             created_at: now,
         };
-        let mut audit =
-            AuditEntry::new(now, Some(actor.id), "conversation.ended", "conversation").object(id);
+        let mut audit = AuditEntry::new(
+            now,
+            Some(actor.id),
+            AuditEvent::ConversationEnded {
+                case_opened: new_case.is_some(),
+            },
+        )
+        .object(id);
         if let Some(c) = case_id {
             audit = audit.case(c);
-        }
-        if new_case.is_some() {
-            audit = audit.detail("case_opened");
         }
         self.store
             .end_conversation(id, &contact, new_case.as_ref(), &audit)
             .await
             .map_err(|e| match e {
-                rempart_storage::StorageError::Conflict => {
-                    AppError::new(ErrorCode::Conflict, "this conversation has ended")
-                }
+                rempart_storage::StorageError::Conflict => ended(),
                 other => other.into(),
             })?;
         self.pubsub
@@ -540,14 +751,47 @@ impl App {
         Ok(contact)
     }
 
-    /// Earlier contacts of the same person as this conversation (for the counsellor).
+    /// Earlier contacts of the same person as this conversation, for its reader: only
+    /// those without a case and those whose case the reader may see.
     pub async fn person_history(
         &self,
         actor: &Actor,
         id: ConversationId,
     ) -> Result<Vec<ContactRecord>, AppError> {
-        let conv = self.chat_for(actor, id, false).await?;
-        Ok(self.store.contacts_for_person(&conv.person_key).await?)
+        let conv = self.chat_for(actor, id, Action::ReadConversation).await?;
+        self.visible_history(actor, &conv).await
+    }
+
+    async fn visible_history(
+        &self,
+        actor: &Actor,
+        conv: &ConversationRecord,
+    ) -> Result<Vec<ContactRecord>, AppError> {
+        let all = self.store.contacts_for_person(&conv.person_key).await?;
+        let mut seen: std::collections::HashMap<CaseId, bool> = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(all.len());
+        for k in all {
+            let visible = match k.case_id {
+                None => true,
+                Some(c) => match seen.get(&c) {
+                    Some(v) => *v,
+                    None => {
+                        let v = match self.store.case_by_id(c).await? {
+                            Some(case) => {
+                                can(actor, Action::ReadCase, Resource::Case(&case.access()))
+                            }
+                            None => false,
+                        };
+                        seen.insert(c, v);
+                        v
+                    }
+                },
+            };
+            if visible {
+                out.push(k);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -559,7 +803,7 @@ impl App {
         available: bool,
         capacity: i64,
     ) -> Result<rempart_storage::ChatLoad, AppError> {
-        if !can(actor, Action::LogContact, Resource::Global) {
+        if !can(actor, Action::AnswerChats, Resource::Global) {
             return Err(AppError::not_found());
         }
         if !(1..=10).contains(&capacity) {
@@ -570,9 +814,15 @@ impl App {
                 actor.id,
                 available,
                 capacity,
-                &AuditEntry::new(self.now(), Some(actor.id), "chat.availability", "staff")
-                    .object(actor.id)
-                    .detail(format!("available={available} capacity={capacity}")),
+                &AuditEntry::new(
+                    self.now(),
+                    Some(actor.id),
+                    AuditEvent::ChatAvailability {
+                        available,
+                        capacity,
+                    },
+                )
+                .object(actor.id),
             )
             .await?;
         self.pubsub.publish(Event::Queue).await?;
@@ -585,12 +835,12 @@ impl App {
     }
 
     /// Who handles how many chats, and who is available: the actor's own line, or every
-    /// counsellor's for supervisors.
+    /// counsellor's for those who monitor the chats.
     pub async fn chat_loads(
         &self,
         actor: &Actor,
     ) -> Result<Vec<rempart_storage::ChatLoad>, AppError> {
-        if actor.role == Role::Supervisor {
+        if can(actor, Action::MonitorChats, Resource::Global) {
             let workers: Vec<_> = self
                 .case_workers()
                 .await?
@@ -604,7 +854,7 @@ impl App {
                 .into_iter()
                 .filter(|l| workers.contains(&l.staff_id))
                 .collect())
-        } else if can(actor, Action::LogContact, Resource::Global) {
+        } else if can(actor, Action::AnswerChats, Resource::Global) {
             Ok(self.store.chat_loads(Some(actor.id)).await?)
         } else {
             Err(AppError::not_found())
@@ -631,13 +881,7 @@ impl App {
         to: TransferTarget,
         note: Option<&str>,
     ) -> Result<(), AppError> {
-        let conv = self.chat_for(actor, id, true).await?;
-        if conv.status != ConversationStatus::Active || conv.assigned_to != Some(actor.id) {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "only the counsellor in an active conversation can hand it over",
-            ));
-        }
+        self.chat_for(actor, id, Action::WriteConversation).await?;
         let handover = match to {
             TransferTarget::Staff(s) => {
                 let target = self
@@ -668,9 +912,9 @@ impl App {
             Some(n) => Some(body(n)?),
         };
         let client_id = crate::random_hex(8)?;
-        let detail = match to {
-            TransferTarget::Staff(s) => format!("to_staff={s}"),
-            TransferTarget::Role(r) => format!("to_role={}", r.as_str()),
+        let target = match to {
+            TransferTarget::Staff(s) => HandoverTarget::Staff(s),
+            TransferTarget::Role(r) => HandoverTarget::Role(r),
         };
         self.store
             .hand_over(
@@ -681,11 +925,9 @@ impl App {
                 &AuditEntry::new(
                     self.now(),
                     Some(actor.id),
-                    "conversation.transferred",
-                    "conversation",
+                    AuditEvent::ConversationTransferred { to: target },
                 )
-                .object(id)
-                .detail(detail),
+                .object(id),
             )
             .await
             .map_err(|e| match e {
@@ -701,5 +943,25 @@ impl App {
             .await?;
         self.pubsub.publish(Event::Queue).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_up_codes_read_back_however_typed() {
+        let c = new_follow_up_code().unwrap();
+        assert_eq!(c.len(), 19);
+        let n = normal_follow_up(&c).unwrap();
+        assert_eq!(normal_follow_up(&c.to_lowercase()), Some(n.clone()));
+        assert_eq!(normal_follow_up(&n), Some(n));
+        assert_eq!(normal_follow_up("ABCD-EFGH"), None);
+        assert_eq!(
+            normal_follow_up("ABCD-EFGH-IJKL-MN01"),
+            None,
+            "0 and 1 are not base32"
+        );
     }
 }

@@ -5,6 +5,7 @@
 use crate::App;
 use crate::error::AppError;
 use crate::staff::NewStaffInput;
+use rempart_domain::audit::event::AuditEvent;
 use rempart_domain::case::{
     CaseOutcome, CaseStatus, Consent, ConsentScope, LegalQualification, NoteVisibility,
 };
@@ -246,17 +247,14 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
     let mut staff: Vec<StaffRecord> = Vec::new();
     for (acc, name, team) in demo_accounts() {
         let rec = app
-            .create_staff(
-                None,
-                NewStaffInput {
-                    email: acc.email.clone(),
-                    display_name: name.into(),
-                    role: acc.role,
-                    team: team.map(Into::into),
-                    password: acc.password.clone(),
-                    lang: "fr".into(),
-                },
-            )
+            .create_staff_by_operator(NewStaffInput {
+                email: acc.email.clone(),
+                display_name: name.into(),
+                role: acc.role,
+                team: team.map(Into::into),
+                password: acc.password.clone(),
+                lang: "fr".into(),
+            })
             .await?;
         staff.push(rec);
     }
@@ -354,14 +352,13 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             created_by: worker.id,
             created_at: created,
         };
-        let audit = |at: i64, by: StaffId, action: &'static str, object_type: &'static str| {
-            AuditEntry::new(at, Some(by), action, object_type).case(id)
-        };
+        let audit =
+            |at: i64, by: StaffId, event: AuditEvent| AuditEntry::new(at, Some(by), event).case(id);
         app.store
             .create_case(
                 &new,
                 Some(&contact),
-                &audit(created, worker.id, "case.created", "case").object(id),
+                &audit(created, worker.id, AuditEvent::CaseCreated).object(id),
             )
             .await?;
         let n_items = 1 + rng.below(3);
@@ -410,9 +407,7 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             app.store
                 .add_item(
                     &item,
-                    &audit(at, worker.id, "item.added", "item")
-                        .object(item.id)
-                        .detail(format!("platform={platform}")),
+                    &audit(at, worker.id, AuditEvent::ItemAdded { platform }).object(item.id),
                 )
                 .await?;
         }
@@ -438,9 +433,7 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
             app.store
                 .add_note(
                     &note,
-                    &audit(at, by, "note.added", "note")
-                        .object(note.id)
-                        .detail(format!("visibility={}", vis.as_str())),
+                    &audit(at, by, AuditEvent::NoteAdded { visibility: vis }).object(note.id),
                 )
                 .await?;
         }
@@ -455,16 +448,22 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
                     CaseOutcome::Refused,
                 ])
             });
-            let detail = format!("from=new to={}", status.as_str());
             app.store
                 .change_case_status(
                     id,
                     CaseStatus::New,
                     status,
                     outcome,
-                    &audit(at, worker.id, "case.status_changed", "case")
-                        .object(id)
-                        .detail(detail),
+                    &audit(
+                        at,
+                        worker.id,
+                        AuditEvent::CaseStatusChanged {
+                            from: CaseStatus::New,
+                            to: status,
+                            outcome,
+                        },
+                    )
+                    .object(id),
                 )
                 .await?;
         }

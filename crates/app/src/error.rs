@@ -33,6 +33,9 @@ pub enum ErrorCode {
     Conflict,
     /// 409: the state change is not allowed from the current state.
     InvalidTransition,
+    /// 409: this idempotency key (a message's `client_id`) was used for a different
+    /// request.
+    IdempotencyConflict,
     /// 405: method not allowed.
     MethodNotAllowed,
     /// 428: the line is under a flood of new sessions: answer a proof-of-work challenge
@@ -65,6 +68,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::Conflict,
         ErrorCode::InvalidTransition,
+        ErrorCode::IdempotencyConflict,
         ErrorCode::MethodNotAllowed,
         ErrorCode::RequestTimeout,
         ErrorCode::ProofOfWorkRequired,
@@ -90,6 +94,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::IdempotencyConflict => "idempotency_conflict",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
@@ -113,7 +118,9 @@ impl ErrorCode {
             ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
             ErrorCode::CsrfFailed => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
+            ErrorCode::Conflict | ErrorCode::InvalidTransition | ErrorCode::IdempotencyConflict => {
+                409
+            }
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTimeout => 408,
             ErrorCode::ProofOfWorkRequired => 428,

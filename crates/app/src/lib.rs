@@ -2,12 +2,16 @@
 //! domain rules, the access policy, the store and the clock. Every use-case checks
 //! `policy::can` before touching data, and writes its audit event with its change.
 
+pub mod audit_trail;
 pub mod auth;
 pub mod cases;
 pub mod chat;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod keys;
+pub mod live;
+pub mod passkey;
 pub mod pow;
 pub mod secret;
 pub mod settings;
@@ -19,38 +23,47 @@ use rempart_domain::calendar::OpeningCalendar;
 use rempart_domain::chat::RiskLexicon;
 use rempart_domain::directory::Directory;
 use rempart_domain::taxonomy::Taxonomy;
-use rempart_storage::{PubSub, Store};
+use rempart_storage::{PubSub, Store, StoreOptions};
 use settings::Settings;
 use std::sync::Arc;
 
 pub use error::{AppError, ErrorCode};
 
-/// Everything a use-case needs, cheap to clone.
+/// What the use-cases read and return: the store's records, re-exported so that callers
+/// (the web layer) see data, never the store itself.
+pub mod records {
+    pub use rempart_storage::{
+        AuditFilter, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad, ContactRecord,
+        ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord, NoteRecord,
+        PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
+    };
+}
+
+/// Everything a use-case needs, cheap to clone. Its parts are private: the application
+/// layer is the only door to the store and the live events.
 #[derive(Clone)]
 pub struct App {
-    /// The store.
-    pub store: Store,
+    pub(crate) store: Store,
     /// The clock (injected: tests move time by hand).
-    pub clock: Arc<dyn Clock>,
-    /// Settings.
-    pub settings: Arc<Settings>,
-    /// Categories.
-    pub taxonomy: Arc<Taxonomy>,
-    /// Platforms and services.
-    pub directory: Arc<Directory>,
-    /// Opening hours.
-    pub calendar: Arc<OpeningCalendar>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) keys: Arc<keys::Keys>,
+    pub(crate) taxonomy: Arc<Taxonomy>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) calendar: Arc<OpeningCalendar>,
     /// Words that signal danger in messages.
-    pub risk: Arc<RiskLexicon>,
+    pub(crate) risk: Arc<RiskLexicon>,
     /// Live events, across nodes.
-    pub pubsub: PubSub,
+    pub(crate) pubsub: PubSub,
     /// Canned replies of the chat, per language.
-    pub canned: Arc<Vec<rempart_domain::chat::CannedReply>>,
+    pub(crate) canned: Arc<Vec<rempart_domain::chat::CannedReply>>,
     /// Which conversation a widget token (by its hash) opens: never changes once known, so
     /// a visitor's messages skip that lookup (bounded; cleared when full).
     pub(crate) token_ids: chat::TokenIds,
     /// Proof-of-work challenges already answered on this node.
     pub(crate) pow_used: pow::UsedChallenges,
+    /// The passkeys' relying party (None when the console has no host name).
+    pub(crate) webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 /// Start-up failed.
@@ -59,29 +72,81 @@ pub enum StartError {
     /// The database.
     #[error("database: {0}")]
     Storage(#[from] rempart_storage::StorageError),
-    /// Embedded reference data (a build defect).
+    /// Embedded reference data (a build defect) or the opening-hours file.
     #[error("reference data: {0}")]
     Data(String),
+    /// The master secret.
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
 }
 
 fn calendar(s: &Settings) -> Result<OpeningCalendar, StartError> {
-    if s.opening_hours_file.is_empty() {
+    let Some(file) = &s.helpline.opening_hours_file else {
         return OpeningCalendar::defaults().map_err(|e| StartError::Data(e.to_string()));
-    }
-    let text = std::fs::read_to_string(&s.opening_hours_file)
-        .map_err(|e| StartError::Data(format!("{}: {e}", s.opening_hours_file)))?;
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| StartError::Data(format!("{}: {e}", file.display())))?;
     OpeningCalendar::from_toml(&text)
-        .map_err(|e| StartError::Data(format!("{}: {e}", s.opening_hours_file)))
+        .map_err(|e| StartError::Data(format!("{}: {e}", file.display())))
+}
+
+/// The storage options the settings and keys give.
+pub fn store_options(s: &Settings, keys: &keys::Keys) -> StoreOptions {
+    let mut o = StoreOptions::new(keys.chain_key());
+    o.acquire_timeout = std::time::Duration::from_millis(s.database.acquire_timeout_ms);
+    o.wal_limit_bytes = s.database.sqlite_wal_limit_mb.saturating_mul(1024 * 1024);
+    o
+}
+
+/// Connects to the store the settings name, with the keys of its master secret (for the
+/// command line's `migrate` and `audit` commands).
+pub async fn open_store(s: &Settings) -> Result<Store, StartError> {
+    let (master, _) = keys::master_secret(s)?;
+    let k = keys::Keys::derive(master.expose().as_bytes());
+    Ok(Store::connect(s.database.url.expose(), &store_options(s, &k)).await?)
 }
 
 impl App {
-    /// Connects, migrates and loads reference data.
+    /// Finds the master secret, connects, migrates and loads reference data.
     pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartError> {
-        let store = Store::connect(settings.database_url.expose()).await?;
+        let (master, source) = keys::master_secret(&settings)?;
+        if let keys::Source::Generated(path) = &source {
+            tracing::warn!(
+                path = %path.display(),
+                "generated a new master secret (mode 0600): back it up with the database"
+            );
+        }
+        let keys = Arc::new(keys::Keys::derive(master.expose().as_bytes()));
+        let weak = settings.security.roles_without_second_factor();
+        if !weak.is_empty() {
+            let names: Vec<&str> = weak.iter().map(|r| r.as_str()).collect();
+            tracing::warn!(
+                roles = %names.join(","),
+                "these roles log in with a password alone: security.second_factor_roles relaxes the second factor"
+            );
+        }
+        let store = Store::connect(
+            settings.database.url.expose(),
+            &store_options(&settings, &keys),
+        )
+        .await?;
         store.migrate().await?;
-        let pubsub = PubSub::start(store.clone(), settings.database_url.expose()).await?;
+        let pubsub = PubSub::start(store.clone(), settings.database.url.expose()).await?;
         let calendar = Arc::new(calendar(&settings)?);
+        let webauthn = passkey::relying_party(
+            settings.server.public_url.as_str(),
+            settings.server.public_url.host(),
+            &settings.helpline.name,
+        )
+        .map(Arc::new);
+        if webauthn.is_none() {
+            tracing::warn!(
+                "passkeys are unavailable: server.public_url names an IP address, not a host"
+            );
+        }
         Ok(App {
+            webauthn,
+            keys,
             pubsub,
             canned: Arc::new(
                 rempart_domain::chat::default_canned_replies()
@@ -104,6 +169,67 @@ impl App {
     /// Now, in ms since the epoch.
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The category taxonomy.
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    /// The platform and service directories.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The opening hours.
+    pub fn calendar(&self) -> &OpeningCalendar {
+        &self.calendar
+    }
+
+    /// The chat's canned replies.
+    pub fn canned(&self) -> &[rempart_domain::chat::CannedReply] {
+        &self.canned
+    }
+
+    /// Readiness: the database answers, and takes writes (after a failed write, a real
+    /// write is tried: a full disk is not ready until it has space again).
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.store.ping().await?;
+        self.store.writable().await?;
+        Ok(())
+    }
+
+    /// SQLite: the largest write-ahead log seen since start, bytes (for the benchmarks).
+    pub fn wal_peak_bytes(&self) -> u64 {
+        self.store.wal_peak_bytes()
+    }
+
+    /// Stops cleanly: on SQLite the write-ahead log is copied back and truncated.
+    pub async fn shutdown(&self) {
+        self.store.close().await;
+    }
+}
+
+/// HMAC-SHA-256 under a derived key, hex.
+pub(crate) fn keyed_hex(key: &keys::Key, parts: &[&[u8]]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    match Hmac::<sha2::Sha256>::new_from_slice(key.bytes()) {
+        Ok(mut m) => {
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    m.update(b":");
+                }
+                m.update(p);
+            }
+            hex::encode(m.finalize().into_bytes())
+        }
+        // HMAC takes keys of any length
+        Err(_) => String::new(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! picture puzzle (which a frightened young person, or a screen reader, may fail), the
 //! widget computes a hash for a second or so without any action of its user, which makes
 //! thousands of fake sessions expensive. Challenges are signed (any node can check them),
-//! expire after five minutes, and are accepted once per node.
+//! expire after five minutes, and are accepted once per node. Their key is the proof of
+//! work's own, derived from the master secret: it signs nothing else.
 
 use crate::error::{AppError, ErrorCode};
 use crate::{App, constant_time_eq, random_hex};
@@ -45,7 +46,7 @@ impl App {
     /// A new challenge: `<issued ms>.<random>.<signature>`.
     pub fn pow_challenge(&self) -> Result<String, AppError> {
         let body = format!("{}.{}", self.now(), random_hex(16)?);
-        let sig = self.person_key("pow", &body);
+        let sig = crate::keyed_hex(&self.keys.pow, &[body.as_bytes()]);
         Ok(format!("{body}.{}", &sig[..32]))
     }
 
@@ -59,7 +60,7 @@ impl App {
             return Err(refuse("malformed challenge"));
         };
         let body = format!("{at}.{rand}");
-        let expected = self.person_key("pow", &body);
+        let expected = crate::keyed_hex(&self.keys.pow, &[body.as_bytes()]);
         if sig.len() != 32 || !constant_time_eq(sig.as_bytes(), &expected.as_bytes()[..32]) {
             return Err(refuse("unknown challenge"));
         }

@@ -1,182 +1,503 @@
-//! One typed settings struct: defaults, then a TOML file, then `REMPART_*` environment
-//! variables (e.g. `REMPART_DATABASE_URL`, `REMPART_LISTEN`). Passed explicitly.
+//! The settings, in sections, each value parsed once into its type: defaults, then a TOML
+//! file, then `REMPART_<SECTION>_<KEY>` environment variables (e.g.
+//! `REMPART_DATABASE_URL`, `REMPART_SERVER_LISTEN`). Passed explicitly, never a global.
+//! Secrets are [`Secret`]s: they never print.
 
 use crate::secret::Secret;
+use rempart_domain::policy::Role;
 use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
-/// All settings. See `EXAMPLE` for each one's meaning.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// All settings. See [`EXAMPLE`] for each one's meaning and default.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// The HTTP server.
+    pub server: ServerSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// The helpline itself.
+    pub helpline: HelplineSettings,
+    /// Staff authentication.
+    pub security: SecuritySettings,
+    /// The chat widget and its limits.
+    pub widget: WidgetSettings,
+    /// The master secret.
+    pub secrets: SecretSettings,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
     /// Address to listen on.
-    pub listen: String,
-    /// `sqlite://PATH` or `postgres://…`.
-    pub database_url: Secret,
-    /// The public base URL of the console (links in e-mails, cookie scope).
-    pub public_url: String,
-    /// Name of the helpline, shown on every page and as notifier in notices.
-    pub helpline_name: String,
-    /// Mark cookies `Secure` (HTTPS only). Off only for the local demo.
-    pub secure_cookies: bool,
-    /// Console session idle limit, minutes.
-    pub session_idle_minutes: i64,
-    /// Console session absolute limit, hours.
-    pub session_absolute_hours: i64,
-    /// Roles that must use a second factor.
-    pub require_totp_roles: Vec<String>,
-    /// Failed logins allowed before the account locks.
-    pub lockout_free_attempts: i64,
-    /// First lock duration, seconds; doubles at each further failure.
-    pub lockout_base_seconds: i64,
-    /// Longest lock, seconds.
-    pub lockout_max_seconds: i64,
-    /// Argon2id memory cost, KiB.
-    pub argon2_memory_kib: u32,
-    /// Argon2id passes.
-    pub argon2_iterations: u32,
-    /// `text` or `json` logs.
-    pub log_format: String,
-    /// Key of the pseudonymous person hash (HMAC); keep it secret and stable.
-    pub person_key_secret: Secret,
+    pub listen: SocketAddr,
+    /// The public base URL of the console (links in invitations, passkeys' origin).
+    pub public_url: PublicUrl,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Seconds to send a request's headers (also the idle keep-alive time).
+    pub header_timeout_seconds: u64,
+    /// Seconds to send a body and be answered (then 408).
+    pub request_timeout_seconds: u64,
+    /// Connections (WebSockets included) served at once.
+    pub max_connections: u32,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
-    /// Sites allowed to embed the chat widget (origins, e.g. `https://www.helpline.example`).
-    pub widget_allowed_origins: Vec<String>,
-    /// How long a visitor's browser may resume a conversation after a reload, minutes.
-    pub chat_resume_minutes: i64,
-    /// Where the quick-exit button sends the visitor (a neutral https site).
-    pub quick_exit_url: String,
-    /// A TOML file with the helpline's opening hours, holidays and closures (empty: the
-    /// built-in defaults, every day 9:00–23:00 in Europe/Paris).
-    pub opening_hours_file: String,
-    /// New chat sessions allowed per client address and minute (burst), and per day.
-    pub chat_sessions_per_minute: u32,
-    /// New chat sessions per client address and day.
-    pub chat_sessions_per_day: u32,
-    /// Messages a chat session may send in a burst; then one per second.
-    pub chat_message_burst: u32,
-    /// New chat sessions per minute on a node above which each new session must answer a
-    /// proof-of-work challenge (0: never).
-    pub chat_stress_sessions_per_minute: u32,
-    /// Difficulty of that proof of work, in leading zero bits (each bit doubles the work).
-    pub chat_pow_bits: u32,
-    /// Failed or successful logins per client address and minute.
-    pub logins_per_minute: u32,
-    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<String>,
-    /// A client must send a request's headers within this many seconds of connecting or of
-    /// its previous request (slow-headers attacks; idle keep-alive connections close).
-    pub header_timeout_seconds: u64,
-    /// Longest time to read a request's body and answer it, seconds (then 408).
-    pub request_timeout_seconds: u64,
-    /// Connections (WebSockets included) a node serves at once; more wait.
-    pub max_connections: u32,
-    /// A live WebSocket that sends nothing, not even the answer to the server's pings,
-    /// for this many seconds is closed (a phone that lost its network).
+    /// Log format.
+    pub log_format: LogFormat,
+    /// A WebSocket silent for this many seconds is closed.
     pub ws_idle_seconds: u64,
 }
 
-impl Default for Settings {
+impl Default for ServerSettings {
     fn default() -> Self {
-        Settings {
-            listen: "127.0.0.1:8080".into(),
-            database_url: Secret::new("sqlite://rempart-data/rempart.db"),
-            public_url: "http://127.0.0.1:8080".into(),
-            helpline_name: "Rempart".into(),
-            secure_cookies: true,
-            session_idle_minutes: 15,
-            session_absolute_hours: 10,
-            require_totp_roles: vec!["supervisor".into(), "admin".into()],
-            lockout_free_attempts: 5,
-            lockout_base_seconds: 30,
-            lockout_max_seconds: 3600,
-            argon2_memory_kib: 19 * 1024,
-            argon2_iterations: 2,
-            log_format: "text".into(),
-            person_key_secret: Secret::default(),
-            max_body_bytes: 256 * 1024,
-            widget_allowed_origins: vec![],
-            chat_resume_minutes: 30,
-            quick_exit_url: "https://www.google.com/search?q=meteo".into(),
-            opening_hours_file: String::new(),
-            chat_sessions_per_minute: 10,
-            chat_sessions_per_day: 100,
-            chat_message_burst: 10,
-            chat_stress_sessions_per_minute: 120,
-            chat_pow_bits: 16,
-            logins_per_minute: 20,
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: PublicUrl::default(),
             trusted_proxies: vec![],
             header_timeout_seconds: 10,
             request_timeout_seconds: 30,
             max_connections: 20_000,
+            max_body_bytes: 256 * 1024,
+            log_format: LogFormat::Text,
             ws_idle_seconds: 75,
         }
     }
 }
 
-/// A documented example configuration (`rempart config example`).
-pub const EXAMPLE: &str = r#"# Rempart configuration. Every key is optional; the values shown are the defaults.
-# Each key can also be set by an environment variable: REMPART_<KEY IN CAPITALS>,
-# e.g. REMPART_DATABASE_URL=postgres://rempart@db/rempart.
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub url: Secret,
+    /// Longest wait for a connection before a request answers `unavailable`, ms.
+    pub acquire_timeout_ms: u64,
+    /// SQLite: the write-ahead log is truncated once it passes this many MiB.
+    pub sqlite_wal_limit_mb: u64,
+}
 
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: Secret::new("sqlite://rempart-data/rempart.db"),
+            acquire_timeout_ms: 3000,
+            sqlite_wal_limit_mb: 64,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    /// Whether the database is an embedded SQLite file (one node).
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose().starts_with("sqlite:")
+    }
+
+    /// The SQLite database file (None on PostgreSQL).
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let u = self.url.expose();
+        let rest = u
+            .strip_prefix("sqlite://")
+            .or_else(|| u.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or("");
+        (!path.is_empty()).then(|| PathBuf::from(path))
+    }
+}
+
+/// `[helpline]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HelplineSettings {
+    /// Name, shown on every page and as the notifier in notices.
+    pub name: String,
+    /// Opening hours, holidays and closures (None: every day 9:00–23:00, Europe/Paris).
+    pub opening_hours_file: Option<PathBuf>,
+    /// Where quick exit sends the young person.
+    pub quick_exit_url: HttpsUrl,
+}
+
+impl Default for HelplineSettings {
+    fn default() -> Self {
+        HelplineSettings {
+            name: "Rempart".into(),
+            opening_hours_file: None,
+            quick_exit_url: HttpsUrl("https://www.google.com/search?q=meteo".into()),
+        }
+    }
+}
+
+/// `[security]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Mark cookies `Secure` (HTTPS only).
+    pub secure_cookies: bool,
+    /// Console session idle limit, minutes.
+    pub session_idle_minutes: i64,
+    /// Console session absolute limit, hours.
+    pub session_absolute_hours: i64,
+    /// Roles that must pass a second factor (passkey or TOTP).
+    pub second_factor_roles: Vec<RoleName>,
+    /// Failed attempts (password, or second factor) allowed before a lock.
+    pub lockout_free_attempts: i64,
+    /// First lock, seconds; doubles at each further failure.
+    pub lockout_base_seconds: i64,
+    /// Longest lock, seconds.
+    pub lockout_max_seconds: i64,
+    /// Wrong second-factor codes after which the half-open session ends.
+    pub second_factor_session_attempts: i64,
+    /// Argon2id memory cost, KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+    /// Logins and second-factor checks per client address and minute.
+    pub logins_per_minute: u32,
+    /// An invitation link is valid this many hours.
+    pub invitation_hours: i64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            secure_cookies: true,
+            session_idle_minutes: 15,
+            session_absolute_hours: 10,
+            second_factor_roles: Role::ALL.iter().map(|r| RoleName(*r)).collect(),
+            lockout_free_attempts: 5,
+            lockout_base_seconds: 30,
+            lockout_max_seconds: 3600,
+            second_factor_session_attempts: 3,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            logins_per_minute: 20,
+            invitation_hours: 72,
+        }
+    }
+}
+
+impl SecuritySettings {
+    /// Whether `role` must pass a second factor.
+    pub fn second_factor_required(&self, role: Role) -> bool {
+        self.second_factor_roles.iter().any(|r| r.0 == role)
+    }
+
+    /// The roles that may log in with a password alone (a warning at start).
+    pub fn roles_without_second_factor(&self) -> Vec<Role> {
+        Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| !self.second_factor_required(*r))
+            .collect()
+    }
+}
+
+/// `[widget]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidgetSettings {
+    /// Sites allowed to embed the widget (origins).
+    pub allowed_origins: Vec<Origin>,
+    /// A visitor may resume their conversation this many minutes after its end.
+    pub resume_minutes: i64,
+    /// New chat sessions per client address and minute (burst).
+    pub sessions_per_minute: u32,
+    /// New chat sessions per client address and day.
+    pub sessions_per_day: u32,
+    /// Messages a chat session may send in a burst; then one per second.
+    pub message_burst: u32,
+    /// Typing signals a chat session (or a console) may send per minute.
+    pub typing_per_minute: u32,
+    /// New sessions per minute on a node above which each must answer a proof of work.
+    pub stress_sessions_per_minute: u32,
+    /// Difficulty of that proof of work, in leading zero bits.
+    pub pow_bits: u32,
+    /// Live sockets (widget) per client address.
+    pub sockets_per_address: u32,
+    /// Live sockets per chat session.
+    pub sockets_per_session: u32,
+    /// Share of `server.max_connections` the widget's sockets may take, percent: the rest
+    /// stays for the console.
+    pub sockets_share_percent: u32,
+}
+
+impl Default for WidgetSettings {
+    fn default() -> Self {
+        WidgetSettings {
+            allowed_origins: vec![],
+            resume_minutes: 30,
+            sessions_per_minute: 10,
+            sessions_per_day: 100,
+            message_burst: 10,
+            typing_per_minute: 30,
+            stress_sessions_per_minute: 120,
+            pow_bits: 16,
+            sockets_per_address: 200,
+            sockets_per_session: 4,
+            sockets_share_percent: 80,
+        }
+    }
+}
+
+/// `[secrets]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretSettings {
+    /// The master secret (at least 32 characters), from which the keys of the person
+    /// hash, the proof of work, the audit chain and the follow-up codes are derived.
+    /// Empty: read from `master_key_file`, or on SQLite generated there at first start.
+    pub master_key: Secret,
+    /// Where the master secret is kept (default with SQLite: `master.key` beside the
+    /// database file).
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// `text` or `json` logs.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A role name in the settings.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub struct RoleName(pub Role);
+
+impl TryFrom<String> for RoleName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Role::parse(&s)
+            .map(RoleName)
+            .map_err(|_| format!("unknown role `{s}`"))
+    }
+}
+
+/// An origin (`https://host[:port]`): scheme, host and port only, so it can go into a
+/// `frame-ancestors` directive and be compared with an `Origin` header.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub struct Origin(String);
+
+impl Origin {
+    /// The origin as written (lower case).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Origin {
+    type Error = String;
+    fn try_from(o: String) -> Result<Self, String> {
+        let host = o
+            .strip_prefix("https://")
+            .or_else(|| o.strip_prefix("http://"));
+        let ok = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        });
+        if ok {
+            Ok(Origin(o.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "`{o}`: allowed origins look like https://www.example.org"
+            ))
+        }
+    }
+}
+
+/// The console's public base URL (`http(s)://host[:port]`, no path).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub struct PublicUrl(String);
+
+impl Default for PublicUrl {
+    fn default() -> Self {
+        PublicUrl("http://127.0.0.1:8080".into())
+    }
+}
+
+impl PublicUrl {
+    /// The URL, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The host name (without the port), e.g. for the passkeys' relying party.
+    pub fn host(&self) -> &str {
+        let rest = self.0.split_once("://").map(|(_, r)| r).unwrap_or(&self.0);
+        if let Some(v6) = rest.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or("");
+        }
+        rest.split(':').next().unwrap_or("")
+    }
+    /// From a listening address (the demo).
+    pub fn for_listen(addr: SocketAddr) -> PublicUrl {
+        if addr.ip().is_loopback() {
+            // `localhost`, not the IP: passkeys need a host name
+            PublicUrl(format!("http://localhost:{}", addr.port()))
+        } else {
+            PublicUrl(format!("http://{addr}"))
+        }
+    }
+}
+
+impl TryFrom<String> for PublicUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let s = s.trim_end_matches('/').to_owned();
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        match rest {
+            Some(r)
+                if !r.is_empty()
+                    && r.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)) =>
+            {
+                Ok(PublicUrl(s.to_ascii_lowercase()))
+            }
+            _ => Err(format!(
+                "public_url `{s}` must be http(s)://host[:port] without a path"
+            )),
+        }
+    }
+}
+
+/// An https URL (the quick exit's neutral site).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub struct HttpsUrl(String);
+
+impl HttpsUrl {
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for HttpsUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.starts_with("https://")
+            && s.len() > 8
+            && !s
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+        {
+            Ok(HttpsUrl(s))
+        } else {
+            Err(format!("`{s}` must be an https URL"))
+        }
+    }
+}
+
+/// A documented example configuration (`rempart config example`): every key with its
+/// default.
+pub const EXAMPLE: &str = r#"# Rempart configuration. Every key is optional; the values shown are the defaults.
+# Each key can also be set by an environment variable REMPART_<SECTION>_<KEY>, in capitals:
+# e.g. REMPART_DATABASE_URL=postgres://rempart@db/rempart, REMPART_SERVER_LISTEN=0.0.0.0:8080.
+
+[server]
 # Address and port to listen on.
 listen = "127.0.0.1:8080"
-# Database: "sqlite://PATH" (embedded, one server) or "postgres://USER@HOST/DB" (several nodes).
-database_url = "sqlite://rempart-data/rempart.db"
-# Public base URL of the console.
+# Public base URL of the console (links in invitations; the passkeys' origin).
 public_url = "http://127.0.0.1:8080"
+# Reverse proxies whose X-Forwarded-For header gives the client address, e.g. ["127.0.0.1"].
+trusted_proxies = []
+# Slow clients: seconds to send a request's headers (also how long an idle keep-alive
+# connection stays open), seconds to send a body and be answered, connections served at
+# once (WebSockets included).
+header_timeout_seconds = 10
+request_timeout_seconds = 30
+max_connections = 20000
+# Largest request body accepted, bytes.
+max_body_bytes = 262144
+# "text" or "json" logs. Logs never carry message text, names, phone numbers or tokens, and
+# a log that cannot be written (a full disk) never stops the service: lines are dropped.
+log_format = "text"
+# A WebSocket silent this many seconds is closed (the server pings every third of it).
+ws_idle_seconds = 75
+
+[database]
+# "sqlite://PATH" (embedded, one server) or "postgres://USER@HOST/DB" (several nodes).
+url = "sqlite://rempart-data/rempart.db"
+# Longest wait for a database connection: past it a request answers 503 "unavailable" at
+# once instead of hanging while the database is down.
+acquire_timeout_ms = 3000
+# SQLite: once the write-ahead log passes this many MiB it is checkpointed and truncated.
+sqlite_wal_limit_mb = 64
+
+[helpline]
 # Name of the helpline, shown on every page and used as the notifier in notices.
-helpline_name = "Rempart"
+name = "Rempart"
+# Opening hours, public holidays and closures as a TOML file (absent: every day 9:00-23:00,
+# Europe/Paris). The format is documented in crates/domain/data/calendar.toml.
+# opening_hours_file = "hours.toml"
+# Where the quick-exit button sends the young person: a neutral https site.
+quick_exit_url = "https://www.google.com/search?q=meteo"
+
+[security]
 # Mark cookies Secure (HTTPS only). Keep true in production behind TLS.
 secure_cookies = true
 # Console sessions end after this many idle minutes, and after this many hours in all.
 session_idle_minutes = 15
 session_absolute_hours = 10
-# Roles that must use a second factor (TOTP) to reach the console.
-require_totp_roles = ["supervisor", "admin"]
-# Progressive lock-out: free failed attempts, first lock (seconds, doubling), longest lock.
+# Roles that must pass a second factor (a passkey or a TOTP code). Every role reads
+# children's files: removing one is warned about at every start.
+second_factor_roles = ["counsellor", "psychologist", "lawyer", "digital_specialist", "supervisor", "admin"]
+# Progressive lock-out, per e-mail address (whether or not it has an account) and per
+# account's second factor: free failed attempts, first lock (seconds, doubling), longest.
 lockout_free_attempts = 5
 lockout_base_seconds = 30
 lockout_max_seconds = 3600
+# Wrong second-factor codes after which the half-logged-in session ends.
+second_factor_session_attempts = 3
 # Argon2id cost for staff passwords.
 argon2_memory_kib = 19456
 argon2_iterations = 2
-# "text" or "json" logs. Logs never carry message text, names, phone numbers or tokens.
-log_format = "text"
-# Secret key of the pseudonymous person hash; generate with `openssl rand -hex 32`.
-person_key_secret = ""
-# Largest request body accepted, bytes.
-max_body_bytes = 262144
-# Sites allowed to embed the chat widget in a frame, e.g. ["https://www.helpline.example"].
-widget_allowed_origins = []
-# A visitor's browser may resume its conversation after a reload for this many minutes.
-chat_resume_minutes = 30
-# Where the quick-exit button sends the visitor: a neutral https site.
-quick_exit_url = "https://www.google.com/search?q=meteo"
-# Opening hours, public holidays and closures as a TOML file (empty: every day 9:00-23:00,
-# Europe/Paris). The format is documented in crates/domain/data/calendar.toml.
-opening_hours_file = ""
-# Anti-automation, per client address (per node): new chat sessions per minute and per
-# day, a chat's message burst (then one per second), logins per minute.
-chat_sessions_per_minute = 10
-chat_sessions_per_day = 100
-chat_message_burst = 10
+# Logins and second-factor checks per client address and minute.
 logins_per_minute = 20
+# An invitation link (a new account sets its own password and second factor) lasts this
+# many hours.
+invitation_hours = 72
+
+[widget]
+# Sites allowed to embed the chat widget, e.g. ["https://www.helpline.example"].
+allowed_origins = []
+# A visitor's browser may resume its conversation this many minutes after it ended.
+resume_minutes = 30
+# Anti-automation, per client address (per node): new chat sessions per minute and per
+# day, a chat's message burst (then one per second), typing signals per minute.
+sessions_per_minute = 10
+sessions_per_day = 100
+message_burst = 10
+typing_per_minute = 30
 # Under a flood (more new chat sessions per minute on a node than this; 0: never), each new
 # session must first answer a proof-of-work challenge, computed by the widget in about a
 # second without any action of the young person; its difficulty in bits (at most 28).
-chat_stress_sessions_per_minute = 120
-chat_pow_bits = 16
-# Reverse proxies whose X-Forwarded-For header gives the client address, e.g. ["127.0.0.1"].
-trusted_proxies = []
-# Slow clients: seconds to send a request's headers (also how long an idle keep-alive
-# connection stays open), seconds to send a body and be answered, connections served at
-# once (WebSockets included), seconds of silence after which a WebSocket is closed (the
-# server pings every third of it).
-header_timeout_seconds = 10
-request_timeout_seconds = 30
-max_connections = 20000
-ws_idle_seconds = 75
+stress_sessions_per_minute = 120
+pow_bits = 16
+# Live widget sockets per client address (a school shares one) and per chat session, and
+# the share of server.max_connections the widget may take (the rest is the console's).
+sockets_per_address = 200
+sockets_per_session = 4
+sockets_share_percent = 80
+
+[secrets]
+# The master secret: the keys of the pseudonymous person hash, the proof of work, the audit
+# chain and the follow-up codes are derived from it. Keep it secret, stable and backed up;
+# every node of a PostgreSQL deployment needs the same. Generate one with
+# `openssl rand -hex 32`. Empty: read from master_key_file; with SQLite a new one is
+# generated at first start beside the database (master.key, mode 0600). PostgreSQL nodes
+# refuse to start without one.
+master_key = ""
+# Where the master secret is kept (default with SQLite: master.key beside the database).
+# master_key_file = "/etc/rempart/master.key"
 "#;
 
 /// Loading failed.
@@ -190,8 +511,34 @@ pub enum SettingsError {
     Invalid(String),
 }
 
+/// The type an environment variable's text is read as: the one of the key's default.
+fn env_value(
+    model: Option<&toml::Value>,
+    name: &str,
+    v: String,
+) -> Result<toml::Value, SettingsError> {
+    Ok(match model {
+        Some(toml::Value::Boolean(_)) => {
+            toml::Value::Boolean(matches!(v.as_str(), "1" | "true" | "yes"))
+        }
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(
+            v.parse()
+                .map_err(|_| SettingsError::Invalid(format!("{name}: not a number")))?,
+        ),
+        Some(toml::Value::Array(_)) => toml::Value::Array(
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.into()))
+                .collect(),
+        ),
+        _ => toml::Value::String(v),
+    })
+}
+
 impl Settings {
-    /// Defaults, then `file` (if any), then the `REMPART_*` variables of `env`.
+    /// Defaults, then `file` (if any), then the `REMPART_<SECTION>_<KEY>` variables of
+    /// `env`.
     pub fn load(
         file: Option<&std::path::Path>,
         env: impl Iterator<Item = (String, String)>,
@@ -209,30 +556,28 @@ impl Settings {
             .parse()
             .map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
         for (k, v) in env {
-            let Some(key) = k.strip_prefix("REMPART_") else {
+            let Some(rest) = k.strip_prefix("REMPART_") else {
                 continue;
             };
-            let key = key.to_ascii_lowercase();
-            let Some(model) = defaults.get(&key) else {
+            let rest = rest.to_ascii_lowercase();
+            let Some((section, key)) = rest.split_once('_') else {
                 continue;
             };
-            let value = match model {
-                toml::Value::Boolean(_) => {
-                    toml::Value::Boolean(matches!(v.as_str(), "1" | "true" | "yes"))
-                }
-                toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
-                    SettingsError::Invalid(format!("REMPART_{}: not a number", key.to_uppercase()))
-                })?),
-                toml::Value::Array(_) => toml::Value::Array(
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| toml::Value::String(s.into()))
-                        .collect(),
-                ),
-                _ => toml::Value::String(v),
+            let Some(toml::Value::Table(model)) = defaults.get(section) else {
+                continue;
             };
-            table.insert(key, value);
+            // keys that are commented out in the example are strings
+            let optional = matches!(key, "opening_hours_file" | "master_key_file");
+            if model.get(key).is_none() && !optional {
+                continue;
+            }
+            let value = env_value(model.get(key), &k, v)?;
+            let entry = table
+                .entry(section.to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                t.insert(key.to_owned(), value);
+            }
         }
         let s: Settings = table
             .try_into()
@@ -243,52 +588,52 @@ impl Settings {
 
     fn check(&self) -> Result<(), SettingsError> {
         let bad = |m: &str| Err(SettingsError::Invalid(m.into()));
-        if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
+        let sec = &self.security;
+        if sec.session_idle_minutes < 1 || sec.session_absolute_hours < 1 {
             return bad("session limits must be positive");
         }
-        if self.argon2_memory_kib < 8 || self.argon2_iterations < 1 {
+        if sec.argon2_memory_kib < 8 || sec.argon2_iterations < 1 {
             return bad("argon2 cost too low");
         }
-        if self.header_timeout_seconds < 1
-            || self.request_timeout_seconds < 1
-            || self.max_connections < 1
-            || self.ws_idle_seconds < 1
+        if sec.lockout_free_attempts < 1 || sec.second_factor_session_attempts < 1 {
+            return bad("lock-out attempts must be positive");
+        }
+        if !(1..=24 * 30).contains(&sec.invitation_hours) {
+            return bad("invitation_hours must be between 1 and 720");
+        }
+        let srv = &self.server;
+        if srv.header_timeout_seconds < 1
+            || srv.request_timeout_seconds < 1
+            || srv.max_connections < 1
+            || srv.ws_idle_seconds < 1
         {
             return bad("timeouts and max_connections must be positive");
         }
-        if self.chat_pow_bits > 28 {
-            return bad("chat_pow_bits must be at most 28");
+        let w = &self.widget;
+        if w.pow_bits > 28 {
+            return bad("pow_bits must be at most 28");
         }
-        if !self.quick_exit_url.starts_with("https://") {
-            return bad("quick_exit_url must be an https URL");
+        if !(10..=100).contains(&w.sockets_share_percent) {
+            return bad("sockets_share_percent must be between 10 and 100");
         }
-        for o in &self.widget_allowed_origins {
-            let host = o
-                .strip_prefix("https://")
-                .or_else(|| o.strip_prefix("http://"));
-            let ok = host.is_some_and(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            });
-            if !ok {
-                return bad("widget_allowed_origins must be origins like https://www.example.org");
-            }
+        if w.sockets_per_session < 1 || w.sockets_per_address < 1 {
+            return bad("socket limits must be positive");
         }
-        if !matches!(self.log_format.as_str(), "text" | "json") {
-            return bad("log_format must be text or json");
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return bad("unsupported database URL scheme (expected sqlite:// or postgres://)");
         }
-        for r in &self.require_totp_roles {
-            if rempart_domain::policy::Role::parse(r).is_err() {
-                return bad("require_totp_roles names an unknown role");
-            }
+        if self.database.acquire_timeout_ms < 100 {
+            return bad("acquire_timeout_ms must be at least 100");
+        }
+        let m = self.secrets.master_key.expose();
+        if !m.is_empty() && m.len() < 32 {
+            return bad("master_key must be at least 32 characters (openssl rand -hex 32)");
         }
         Ok(())
-    }
-
-    /// Whether `role` must use a second factor.
-    pub fn totp_required(&self, role: rempart_domain::policy::Role) -> bool {
-        self.require_totp_roles.iter().any(|r| r == role.as_str())
     }
 }
 
@@ -302,6 +647,12 @@ mod tests {
         assert_eq!(s, Settings::default());
         let parsed: Settings = toml::from_str(EXAMPLE).unwrap();
         assert_eq!(parsed, Settings::default());
+        assert!(
+            Role::ALL
+                .iter()
+                .all(|r| s.security.second_factor_required(*r)),
+            "every role needs a second factor by default"
+        );
     }
 
     #[test]
@@ -309,28 +660,89 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rempart-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("c.toml");
-        std::fs::write(&f, "listen = \"0.0.0.0:9\"\nsecure_cookies = false\n").unwrap();
+        std::fs::write(
+            &f,
+            "[server]\nlisten = \"0.0.0.0:9\"\n[security]\nsecure_cookies = false\n",
+        )
+        .unwrap();
         let env = vec![
-            ("REMPART_LISTEN".to_string(), "127.0.0.1:7".to_string()),
-            ("REMPART_REQUIRE_TOTP_ROLES".into(), "admin".into()),
+            (
+                "REMPART_SERVER_LISTEN".to_string(),
+                "127.0.0.1:7".to_string(),
+            ),
+            (
+                "REMPART_SECURITY_SECOND_FACTOR_ROLES".into(),
+                "admin".into(),
+            ),
+            (
+                "REMPART_HELPLINE_OPENING_HOURS_FILE".into(),
+                "/h.toml".into(),
+            ),
+            (
+                "REMPART_SERVER_TRUSTED_PROXIES".into(),
+                "10.0.0.1, ::1".into(),
+            ),
             ("OTHER".into(), "x".into()),
         ];
         let s = Settings::load(Some(&f), env.into_iter()).unwrap();
-        assert_eq!(s.listen, "127.0.0.1:7");
-        assert!(!s.secure_cookies);
-        assert_eq!(s.require_totp_roles, vec!["admin"]);
-        std::fs::write(&f, "widget_allowed_origins = [\"https://ok.example\", \"https://evil.example/path; script-src *\"]\n").unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:7".parse().unwrap());
+        assert!(!s.security.secure_cookies);
+        assert_eq!(s.security.second_factor_roles, vec![RoleName(Role::Admin)]);
+        assert_eq!(
+            s.security.roles_without_second_factor().len(),
+            Role::ALL.len() - 1
+        );
+        assert_eq!(
+            s.helpline.opening_hours_file,
+            Some(PathBuf::from("/h.toml"))
+        );
+        assert_eq!(
+            s.server.trusted_proxies,
+            vec![
+                "10.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ],
+            "proxies parsed once, at start"
+        );
+        std::fs::write(&f, "[widget]\nallowed_origins = [\"https://ok.example\", \"https://evil.example/path; script-src *\"]\n").unwrap();
         assert!(
             Settings::load(Some(&f), std::iter::empty()).is_err(),
             "an origin cannot smuggle CSP"
         );
         std::fs::write(&f, "no_such_key = 1\n").unwrap();
         assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+        std::fs::write(&f, "[server]\nlisten = \"not an address\"\n").unwrap();
+        assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+        std::fs::write(&f, "[security]\nsecond_factor_roles = [\"king\"]\n").unwrap();
+        assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+        std::fs::write(&f, "[secrets]\nmaster_key = \"short\"\n").unwrap();
+        assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
         let env = vec![(
-            "REMPART_SESSION_IDLE_MINUTES".to_string(),
+            "REMPART_SECURITY_SESSION_IDLE_MINUTES".to_string(),
             "abc".to_string(),
         )];
         assert!(Settings::load(None, env.into_iter()).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let mut s = Settings::default();
+        s.secrets.master_key = Secret::new("a-very-secret-master-key-of-32-chars!");
+        s.database.url = Secret::new("postgres://u:hunter2@h/db");
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("very-secret"));
+    }
+
+    #[test]
+    fn public_url_host() {
+        let u = PublicUrl::try_from("https://Console.Helpline.example:8443/".to_string()).unwrap();
+        assert_eq!(u.as_str(), "https://console.helpline.example:8443");
+        assert_eq!(u.host(), "console.helpline.example");
+        assert!(PublicUrl::try_from("https://x.example/path".to_string()).is_err());
+        assert_eq!(
+            PublicUrl::for_listen("127.0.0.1:9000".parse().unwrap()).as_str(),
+            "http://localhost:9000"
+        );
     }
 }

@@ -9,10 +9,17 @@
 //! | supervisor           | all                           | team                     | audit, assign   |
 //! | admin                | none                          | none                     | staff, audit    |
 //!
+//! Conversations: every role that works cases answers chats (queue, availability, take
+//! next); a conversation is read by the counsellor it is assigned to and by supervisors
+//! (monitoring), and written to, handed over or ended by its counsellor only, while it is
+//! active — one rule for reading and writing, so whoever may not read may not write. A
+//! message left while the line was closed may be taken by name as well as by "take next".
+//!
 //! Every route of the web layer names the action it needs; the web crate's route table
 //! test proves no route escapes this function.
 
 use crate::case::{CaseAccess, NoteVisibility};
+use crate::chat::ConversationStatus;
 use crate::ids::StaffId;
 use crate::labelled_enum;
 
@@ -73,6 +80,19 @@ pub enum Action {
     ManageStaff,
     /// Manage one's own account (second factor, language).
     ManageOwnAccount,
+    /// Answer chats: the queue, one's own availability, take the next conversation.
+    AnswerChats,
+    /// Watch every conversation and every counsellor's load (supervisors).
+    MonitorChats,
+    /// Read a conversation and the earlier contacts of its person.
+    ReadConversation,
+    /// Reply in a conversation, hand it over, end it.
+    WriteConversation,
+    /// Take this conversation (a message left while the line was closed).
+    TakeConversation,
+    /// Approve or refuse a grant of the supervisor or administrator role asked by another
+    /// administrator.
+    ApproveRoleGrant,
 }
 
 /// What the action is on.
@@ -82,6 +102,24 @@ pub enum Resource<'a> {
     Global,
     /// One case.
     Case(&'a CaseAccess),
+    /// One conversation.
+    Conversation(&'a ConversationAccess),
+    /// A pending grant of a role, asked for by this administrator.
+    Grant {
+        /// Who asked for it.
+        requested_by: StaffId,
+    },
+}
+
+/// What the policy needs to know about a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationAccess {
+    /// The counsellor it is assigned to.
+    pub assigned_to: Option<StaffId>,
+    /// Where it stands.
+    pub status: ConversationStatus,
+    /// When handed over to a role, only that role may take it.
+    pub required_role: Option<Role>,
 }
 
 /// Which cases an actor's lists may show.
@@ -146,6 +184,24 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         (ReadNotes(v) | AddNote(v), Resource::Case(c)) => {
             reads_visibility(role, v) && sees_case(actor, c)
+        }
+        (AnswerChats, Resource::Global) => role.works_cases(),
+        (MonitorChats, Resource::Global) => role == Role::Supervisor,
+        (ReadConversation, Resource::Conversation(c)) => {
+            (role.works_cases() && c.assigned_to == Some(actor.id)) || role == Role::Supervisor
+        }
+        (WriteConversation, Resource::Conversation(c)) => {
+            role.works_cases()
+                && c.assigned_to == Some(actor.id)
+                && c.status == ConversationStatus::Active
+        }
+        (TakeConversation, Resource::Conversation(c)) => {
+            role.works_cases()
+                && c.status == ConversationStatus::LeftMessage
+                && c.required_role.is_none_or(|r| r == role)
+        }
+        (ApproveRoleGrant, Resource::Grant { requested_by }) => {
+            role == Role::Admin && requested_by != actor.id
         }
         _ => false,
     }
@@ -232,5 +288,82 @@ mod tests {
         assert!(!can(&sup, Action::ManageStaff, Resource::Global));
         // a global action asked on a case resource is denied (no accidental widening)
         assert!(!can(&sup, Action::ListCases, Resource::Case(&c)));
+    }
+
+    #[test]
+    fn one_rule_reads_and_writes_a_conversation() {
+        let c = actor(Role::Counsellor, None);
+        let other = actor(Role::Counsellor, None);
+        let sup = actor(Role::Supervisor, None);
+        let adm = actor(Role::Admin, None);
+        let mine = ConversationAccess {
+            assigned_to: Some(c.id),
+            status: ConversationStatus::Active,
+            required_role: None,
+        };
+        let read = Action::ReadConversation;
+        let write = Action::WriteConversation;
+        let r = Resource::Conversation(&mine);
+        assert!(can(&c, read, r) && can(&c, write, r));
+        assert!(!can(&other, read, r) && !can(&other, write, r));
+        assert!(can(&sup, read, r), "supervisors watch");
+        assert!(!can(&sup, write, r), "watching is read-only");
+        assert!(!can(&adm, read, r) && !can(&adm, write, r));
+        let ended = ConversationAccess {
+            status: ConversationStatus::Ended,
+            ..mine
+        };
+        let r = Resource::Conversation(&ended);
+        assert!(can(&c, read, r) && !can(&c, write, r), "ended: read only");
+        // a message left while closed, not taken yet: nobody writes; workers may take it
+        let left = ConversationAccess {
+            assigned_to: None,
+            status: ConversationStatus::LeftMessage,
+            required_role: None,
+        };
+        let r = Resource::Conversation(&left);
+        for who in [&c, &other] {
+            assert!(!can(who, read, r) && !can(who, write, r));
+            assert!(can(who, Action::TakeConversation, r));
+        }
+        assert!(can(&sup, read, r) && !can(&sup, write, r));
+        assert!(!can(&adm, Action::TakeConversation, r));
+        let waiting = ConversationAccess {
+            status: ConversationStatus::Waiting,
+            ..left
+        };
+        assert!(
+            !can(
+                &c,
+                Action::TakeConversation,
+                Resource::Conversation(&waiting)
+            ),
+            "live conversations come by take next, in risk order"
+        );
+        let for_lawyers = ConversationAccess {
+            required_role: Some(Role::Lawyer),
+            ..left
+        };
+        let r = Resource::Conversation(&for_lawyers);
+        assert!(!can(&c, Action::TakeConversation, r));
+        assert!(can(&actor(Role::Lawyer, None), Action::TakeConversation, r));
+        assert!(can(&c, Action::AnswerChats, Resource::Global));
+        assert!(!can(&adm, Action::AnswerChats, Resource::Global));
+        assert!(can(&sup, Action::MonitorChats, Resource::Global));
+        assert!(!can(&c, Action::MonitorChats, Resource::Global));
+    }
+
+    #[test]
+    fn a_role_grant_needs_another_administrator() {
+        let a = actor(Role::Admin, None);
+        let b = actor(Role::Admin, None);
+        let g = Resource::Grant { requested_by: a.id };
+        assert!(!can(&a, Action::ApproveRoleGrant, g));
+        assert!(can(&b, Action::ApproveRoleGrant, g));
+        assert!(!can(
+            &actor(Role::Supervisor, None),
+            Action::ApproveRoleGrant,
+            g
+        ));
     }
 }

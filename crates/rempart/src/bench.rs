@@ -8,7 +8,7 @@ use axum::http::{Request, header};
 use clap::{Args, Subcommand};
 use rempart_app::App;
 use rempart_app::clock::SystemClock;
-use rempart_app::settings::Settings;
+use rempart_domain::audit::event::AuditEvent;
 use rempart_domain::case::{Consent, ConsentScope, LegalQualification};
 use rempart_domain::ids::{CaseId, StaffId};
 use rempart_domain::policy::Role;
@@ -116,23 +116,19 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
         (format!("sqlite://{}/bench.db", dir.display()), Some(dir))
     } else if db.starts_with("postgres") {
         let name = format!("rempart_bench_{}", std::process::id());
-        let admin =
-            rempart_storage::Store::connect(&format!("{}/postgres", db.trim_end_matches('/')))
-                .await?;
+        let admin = rempart_app::open_store(&crate::bench_chat::bench_settings(
+            &format!("{}/postgres", db.trim_end_matches('/')),
+            None,
+        ))
+        .await?;
         admin.create_database_for_bench(&name).await?;
         admin.close().await;
         (format!("{}/{}", db.trim_end_matches('/'), name), None)
     } else {
         bail!("--db must be sqlite or a postgres:// server URL");
     };
-    let s = Settings {
-        database_url: rempart_app::secret::Secret::new(url.clone()),
-        secure_cookies: false,
-        require_totp_roles: vec![],
-        argon2_memory_kib: 64,
-        argon2_iterations: 1,
-        ..Settings::default()
-    };
+    let s = crate::bench_chat::bench_settings(&url, None);
+    let store = rempart_app::open_store(&s).await?;
     let app = App::start(s, Arc::new(SystemClock)).await?;
     let mk = |email: &str, role: Role, team: Option<&str>| rempart_app::staff::NewStaffInput {
         email: email.into(),
@@ -143,17 +139,18 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
         lang: "fr".into(),
     };
     let sup = app
-        .create_staff(None, mk("sup@bench.invalid", Role::Supervisor, None))
+        .create_staff_by_operator(mk("sup@bench.invalid", Role::Supervisor, None))
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let mut workers = vec![];
     for i in 0..20 {
         let team = ["nord", "sud", "est", "ouest"][i % 4];
         workers.push(
-            app.create_staff(
-                None,
-                mk(&format!("c{i}@bench.invalid"), Role::Counsellor, Some(team)),
-            )
+            app.create_staff_by_operator(mk(
+                &format!("c{i}@bench.invalid"),
+                Role::Counsellor,
+                Some(team),
+            ))
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?,
         );
@@ -231,29 +228,32 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
                 now - (n_audit - i) as i64,
                 Some(who),
                 if i % 5 == 0 {
-                    "note.added"
+                    AuditEvent::NoteAdded {
+                        visibility: rempart_domain::case::NoteVisibility::Team,
+                    }
                 } else {
-                    "case.read"
+                    AuditEvent::CaseRead { notes: vec![] }
                 },
-                "case",
             )
             .object(c)
             .case(c),
         );
     }
-    app.store.bulk_load(&new_cases, &audit).await?;
+    store.bulk_load(&new_cases, &audit).await?;
     eprintln!("loaded in {:.1} s", t.elapsed().as_secs_f64());
 
     let state = rempart_web::AppState::new(app.clone()).context("web")?;
     let router = rempart_web::router(state);
-    let (sup_token, _) = app
+    let sup_token = app
         .login(&sup.email, "benchmark-password")
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let (cw_token, _) = app
+        .map_err(|e| anyhow::anyhow!(e.message))?
+        .token;
+    let cw_token = app
         .login(&workers[0].email, "benchmark-password")
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!(e.message))?
+        .token;
 
     let time = |path: String, token: String| {
         let router = router.clone();
@@ -357,13 +357,14 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
             lat.last().copied().unwrap_or(0.0)
         );
     }
-    let r = app.store.audit_verify().await?;
+    let r = store.audit_verify(vec![]).await?;
     println!(
         "audit chain after the run: {} events, {} problems",
         r.checked,
         r.problems.len()
     );
-    app.store.close().await;
+    store.close().await;
+    app.shutdown().await;
     if let Some(dir) = _guard {
         let _ = std::fs::remove_dir_all(dir);
     }

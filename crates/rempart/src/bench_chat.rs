@@ -50,27 +50,52 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
+/// The master secret every node of one benchmark shares (fresh for each run).
+fn bench_secret() -> String {
+    static S: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    S.get_or_init(|| rempart_app::random_hex(32).unwrap_or_else(|_| "b".repeat(64)))
+        .clone()
+}
+
 fn bench_env(url: &str, hours: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
         ("REMPART_DATABASE_URL", url.to_owned()),
-        ("REMPART_SECURE_COOKIES", "false".into()),
-        ("REMPART_REQUIRE_TOTP_ROLES", String::new()),
-        ("REMPART_ARGON2_MEMORY_KIB", "64".into()),
-        ("REMPART_OPENING_HOURS_FILE", hours.display().to_string()),
-        ("REMPART_CHAT_SESSIONS_PER_MINUTE", "1000000".into()),
-        ("REMPART_CHAT_SESSIONS_PER_DAY", "1000000".into()),
-        ("REMPART_CHAT_MESSAGE_BURST", "1000000".into()),
-        ("REMPART_CHAT_STRESS_SESSIONS_PER_MINUTE", "0".into()),
-        ("REMPART_LOGINS_PER_MINUTE", "1000000".into()),
+        ("REMPART_SECRETS_MASTER_KEY", bench_secret()),
+        ("REMPART_SECURITY_SECURE_COOKIES", "false".into()),
+        ("REMPART_SECURITY_SECOND_FACTOR_ROLES", String::new()),
+        ("REMPART_SECURITY_ARGON2_MEMORY_KIB", "64".into()),
+        ("REMPART_SECURITY_LOGINS_PER_MINUTE", "1000000".into()),
+        (
+            "REMPART_HELPLINE_OPENING_HOURS_FILE",
+            hours.display().to_string(),
+        ),
+        ("REMPART_WIDGET_SESSIONS_PER_MINUTE", "1000000".into()),
+        ("REMPART_WIDGET_SESSIONS_PER_DAY", "1000000".into()),
+        ("REMPART_WIDGET_MESSAGE_BURST", "1000000".into()),
+        ("REMPART_WIDGET_STRESS_SESSIONS_PER_MINUTE", "0".into()),
+        ("REMPART_WIDGET_SOCKETS_PER_ADDRESS", "1000000".into()),
         ("REMPART_LOG", "warn".into()),
     ]
+}
+
+/// Settings for the benchmark's own handle on the database.
+pub(crate) fn bench_settings(url: &str, hours: Option<&std::path::Path>) -> Settings {
+    let mut s = Settings::default();
+    s.database.url = rempart_app::secret::Secret::new(url);
+    s.secrets.master_key = rempart_app::secret::Secret::new(bench_secret());
+    s.security.secure_cookies = false;
+    s.security.second_factor_roles = vec![];
+    s.security.argon2_memory_kib = 64;
+    s.security.argon2_iterations = 1;
+    s.helpline.opening_hours_file = hours.map(|h| h.to_path_buf());
+    s
 }
 
 async fn start_node(url: &str, hours: &std::path::Path) -> Result<Node> {
     let port = free_port()?;
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.arg("serve")
-        .env("REMPART_LISTEN", format!("127.0.0.1:{port}"))
+        .env("REMPART_SERVER_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     for (k, v) in bench_env(url, hours) {
@@ -183,9 +208,11 @@ pub async fn chat(
         format!("sqlite://{}/chat.db", dir.display())
     } else if db.starts_with("postgres") {
         let name = format!("rempart_chat_{}", std::process::id());
-        let admin =
-            rempart_storage::Store::connect(&format!("{}/postgres", db.trim_end_matches('/')))
-                .await?;
+        let admin = rempart_app::open_store(&bench_settings(
+            &format!("{}/postgres", db.trim_end_matches('/')),
+            None,
+        ))
+        .await?;
         admin.create_database_for_bench(&name).await?;
         admin.close().await;
         format!("{}/{}", db.trim_end_matches('/'), name)
@@ -193,13 +220,8 @@ pub async fn chat(
         bail!("--db must be sqlite or a postgres:// server URL");
     };
     // the bench's own handle on the database: accounts and assignments
-    let settings = Settings {
-        database_url: rempart_app::secret::Secret::new(url.clone()),
-        argon2_memory_kib: 64,
-        argon2_iterations: 1,
-        opening_hours_file: hours.display().to_string(),
-        ..Settings::default()
-    };
+    let settings = bench_settings(&url, Some(&hours));
+    let store = rempart_app::open_store(&settings).await?;
     let app = App::start(settings, Arc::new(SystemClock)).await?;
     let mut servers = Vec::new();
     for _ in 0..nodes.max(1) {
@@ -218,20 +240,17 @@ pub async fn chat(
     let mut staff = Vec::new();
     for i in 0..n_staff {
         let s = app
-            .create_staff(
-                None,
-                rempart_app::staff::NewStaffInput {
-                    email: format!("c{i}@bench.invalid"),
-                    display_name: format!("C{i}"),
-                    role: Role::Counsellor,
-                    team: None,
-                    password: "bench passphrase".into(),
-                    lang: "fr".into(),
-                },
-            )
+            .create_staff_by_operator(rempart_app::staff::NewStaffInput {
+                email: format!("c{i}@bench.invalid"),
+                display_name: format!("C{i}"),
+                role: Role::Counsellor,
+                team: None,
+                password: "bench passphrase".into(),
+                lang: "fr".into(),
+            })
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
-        app.store
+        store
             .set_chat_availability(
                 s.id,
                 true,
@@ -239,8 +258,10 @@ pub async fn chat(
                 &rempart_storage::AuditEntry::new(
                     app.now(),
                     Some(s.id),
-                    "chat.availability",
-                    "staff",
+                    rempart_domain::audit::event::AuditEvent::ChatAvailability {
+                        available: true,
+                        capacity: per as i64,
+                    },
                 ),
             )
             .await?;
@@ -279,9 +300,8 @@ pub async fn chat(
     let mut watch: Vec<Vec<String>> = vec![Vec::new(); n_staff];
     for (i, s) in staff.iter().enumerate() {
         for _ in 0..per {
-            match app
-                .store
-                .take_next(s.id, Role::Counsellor, app.now())
+            match store
+                .take_next(s.id, Role::Counsellor, app.now(), false)
                 .await?
             {
                 Some(c) => watch[i].push(c.id.to_string()),
@@ -519,7 +539,8 @@ pub async fn chat(
         );
     }
     drop(servers);
-    app.store.close().await;
+    store.close().await;
+    app.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }

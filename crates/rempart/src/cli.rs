@@ -83,10 +83,41 @@ pub enum ConfigCmd {
 
 #[derive(Subcommand)]
 pub enum AuditCmd {
-    /// Walk the hash chain and report any modified, inserted or deleted event.
+    /// Walk the keyed hash chain and report any modified, inserted or deleted event, and
+    /// any anchored head the chain no longer holds (a cut tail).
     Verify {
         /// TOML configuration file.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// A data folder (like the demo's): its database and master key.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// A file of heads recorded by `audit anchor`.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Record the chain's head outside the database: append it to FILE (kept elsewhere,
+    /// or shipped), or print it for a log shipper.
+    Anchor {
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A data folder (like the demo's).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Append here instead of printing.
+        file: Option<PathBuf>,
+    },
+    /// The hash under which the words of a case search are audited (to check whether an
+    /// account searched for them).
+    SearchHash {
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A data folder (like the demo's).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The words.
+        words: String,
     },
 }

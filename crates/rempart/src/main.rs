@@ -30,17 +30,63 @@ fn settings(config: Option<&Path>) -> Result<Settings> {
     Settings::load(config, std::env::vars()).context("loading settings")
 }
 
-fn init_logs(s: &Settings) {
+/// Standard error that never fails: a line that cannot be written (a full disk, a closed
+/// pipe) is dropped, never an error that would stop whoever logged it.
+struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// Logs go through a thread of their own that writes to standard error; when it cannot
+/// keep up (stderr stalled) lines are dropped rather than waited for, and a write that
+/// fails is ignored: logging never stops the service. The guard flushes at exit.
+fn init_logs(s: &Settings) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("REMPART_LOG")
         .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(16_384)
+        .finish(QuietStderr);
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if s.log_format == "json" {
+        .with_writer(writer)
+        .log_internal_errors(false);
+    let _ = if s.server.log_format == rempart_app::settings::LogFormat::Json {
         b.json().try_init()
     } else {
         b.try_init()
     };
+    guard
+}
+
+/// A line on standard output that never panics (a closed or full stdout is not a reason to
+/// stop).
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Settings for a command that works on a data folder (`--data-dir`, like the demo's):
+/// its SQLite database and its master key.
+fn data_dir_settings(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Settings> {
+    let mut s = settings(config)?;
+    if let Some(d) = data_dir {
+        s.database.url = rempart_app::secret::Secret::new(format!(
+            "sqlite://{}",
+            d.join("rempart.db").display()
+        ));
+    }
+    Ok(s)
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -48,16 +94,17 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Demo { listen, data_dir } => demo_cmd(listen, data_dir).await,
         Cmd::Serve { config } => {
             let s = settings(config.as_deref())?;
-            init_logs(&s);
+            let _logs = init_logs(&s);
             let app = App::start(s, Arc::new(SystemClock)).await?;
             serve(app, None).await
         }
         Cmd::Migrate { config } => {
             let s = settings(config.as_deref())?;
-            init_logs(&s);
-            let store = rempart_storage::Store::connect(s.database_url.expose()).await?;
+            let _logs = init_logs(&s);
+            let store = rempart_app::open_store(&s).await?;
             let n = store.migrate().await?;
-            println!("migrations applied: {n}");
+            say(&format!("migrations applied: {n}"));
+            store.close().await;
             Ok(())
         }
         Cmd::User(UserCmd::Add {
@@ -87,35 +134,94 @@ async fn run(cli: Cli) -> Result<()> {
                 lang,
             };
             let rec = app
-                .create_staff(None, input)
+                .create_staff_by_operator(input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-            println!(
+            say(&format!(
                 "account created: {} {} {}",
                 rec.id,
                 rec.role.as_str(),
                 rec.email
-            );
+            ));
+            app.shutdown().await;
             Ok(())
         }
         Cmd::Config(ConfigCmd::Example) => {
-            print!("{EXAMPLE}");
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(EXAMPLE.as_bytes());
             Ok(())
         }
-        Cmd::Audit(AuditCmd::Verify { config }) => {
-            let s = settings(config.as_deref())?;
-            let store = rempart_storage::Store::connect(s.database_url.expose()).await?;
-            let r = store.audit_verify().await?;
-            println!("audit events checked: {}", r.checked);
+        Cmd::Audit(AuditCmd::Verify {
+            config,
+            data_dir,
+            anchor,
+        }) => {
+            let s = data_dir_settings(config.as_deref(), data_dir.as_deref())?;
+            let anchors = match &anchor {
+                Some(f) => rempart_domain::audit::Anchor::parse_file(
+                    &std::fs::read_to_string(f)
+                        .with_context(|| format!("reading {}", f.display()))?,
+                )
+                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+                None => vec![],
+            };
+            let store = rempart_app::open_store(&s).await?;
+            let r = store.audit_verify(anchors.clone()).await?;
+            store.close().await;
+            say(&format!("audit events checked: {}", r.checked));
+            if !anchors.is_empty() {
+                say(&format!("anchors checked: {}", anchors.len()));
+            }
             if r.problems.is_empty() {
-                println!("audit trail intact");
+                say("audit trail intact");
                 Ok(())
             } else {
                 for p in &r.problems {
-                    println!("problem: {p:?}");
+                    say(&format!("problem: {p:?}"));
                 }
                 bail!("audit trail broken: {} problem(s)", r.problems.len())
             }
+        }
+        Cmd::Audit(AuditCmd::Anchor {
+            config,
+            data_dir,
+            file,
+        }) => {
+            let s = data_dir_settings(config.as_deref(), data_dir.as_deref())?;
+            let store = rempart_app::open_store(&s).await?;
+            let head = store.audit_head().await?;
+            store.close().await;
+            let line = format!("{} {}", head.line(), chrono::Utc::now().to_rfc3339());
+            match file {
+                Some(f) => {
+                    use std::io::Write;
+                    let mut out = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&f)
+                        .with_context(|| format!("opening {}", f.display()))?;
+                    writeln!(out, "{line}")?;
+                    out.sync_all()?;
+                    say(&format!(
+                        "anchored audit head {} in {}",
+                        head.seq,
+                        f.display()
+                    ));
+                }
+                None => say(&line),
+            }
+            Ok(())
+        }
+        Cmd::Audit(AuditCmd::SearchHash {
+            config,
+            data_dir,
+            words,
+        }) => {
+            let s = data_dir_settings(config.as_deref(), data_dir.as_deref())?;
+            let (master, _) = rempart_app::keys::master_secret(&s)?;
+            let keys = rempart_app::keys::Keys::derive(master.expose().as_bytes());
+            say(&rempart_app::cases::search_words_hash(&keys, &words));
+            Ok(())
         }
         Cmd::Bench(b) => bench::run(b).await,
         Cmd::Pdq(cmd) => cmd_pdq::run(cmd),
@@ -126,16 +232,18 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     let started = Instant::now();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    let db = data_dir.join("rempart.db");
-    let mut s = settings(None)?;
-    s.listen = listen.clone();
-    s.database_url = rempart_app::secret::Secret::new(format!("sqlite://{}", db.display()));
-    s.public_url = format!("http://{listen}");
-    s.helpline_name = "Rempart (démo)".into();
-    // Local demo over plain HTTP: cookies without Secure, and no second factor imposed.
-    s.secure_cookies = false;
-    s.require_totp_roles = vec![];
-    init_logs(&s);
+    let mut s = data_dir_settings(None, Some(&data_dir))?;
+    s.server.listen = listen
+        .parse()
+        .with_context(|| format!("--listen {listen}: not an address"))?;
+    s.server.public_url = rempart_app::settings::PublicUrl::for_listen(s.server.listen);
+    s.helpline.name = "Rempart (démo)".into();
+    // Local demo over plain HTTP: cookies without Secure, and the demo accounts (whose
+    // passwords are printed below) log in without a second factor — never elsewhere.
+    s.security.secure_cookies = false;
+    s.security.second_factor_roles = vec![];
+    let _logs = init_logs(&s);
+    let public = s.server.public_url.as_str().to_owned();
     let app = App::start(s, Arc::new(SystemClock)).await?;
     let seeded = demo::seed(&app, 200)
         .await
@@ -146,33 +254,37 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
             "demo data seeded"
         );
     }
-    println!("Rempart demo: console at http://{listen}/login");
-    println!("Rempart demo: helpline site with the chat widget at http://{listen}/demo");
+    say(&format!("Rempart demo: console at {public}/login"));
+    say(&format!(
+        "Rempart demo: helpline site with the chat widget at {public}/demo"
+    ));
     for (acc, _, _) in demo::demo_accounts() {
-        println!(
+        say(&format!(
             "demo account: {} {} {}",
             acc.role.as_str(),
             acc.email,
             acc.password
-        );
+        ));
     }
     serve(app, Some(started)).await
 }
 
 async fn serve(app: App, started: Option<Instant>) -> Result<()> {
-    let listen = app.settings.listen.clone();
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let listen = app.settings().server.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    let limits = rempart_web::server::ServerLimits::from_settings(&app.settings);
-    let state = rempart_web::AppState::new(app).context("web layer")?;
+    let limits = rempart_web::server::ServerLimits::from_settings(app.settings());
+    let state = rempart_web::AppState::new(app.clone()).context("web layer")?;
     let router = rempart_web::router(state);
     let ms = started.map(|s| s.elapsed().as_millis() as u64).unwrap_or(0);
     tracing::info!(addr = %listen, ready_ms = ms, "ready");
     if started.is_some() {
-        println!("ready in {ms} ms");
+        say(&format!("ready in {ms} ms"));
     }
     rempart_web::server::serve(listener, router, limits, shutdown()).await?;
+    // a clean stop: on SQLite the write-ahead log is copied back and truncated
+    app.shutdown().await;
     Ok(())
 }
 

@@ -20,7 +20,7 @@ fn config_example_prints_the_documented_defaults() {
     let out = bin().args(["config", "example"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("database_url = \"sqlite://"));
+    assert!(text.contains("[database]\nurl = \"sqlite://") || text.contains("url = \"sqlite://"));
     assert!(text.contains("session_idle_minutes = 15"));
 }
 
@@ -61,7 +61,7 @@ fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
             "supervisor",
         ])
         .env("REMPART_DATABASE_URL", &url)
-        .env("REMPART_ARGON2_MEMORY_KIB", "64")
+        .env("REMPART_SECURITY_ARGON2_MEMORY_KIB", "64")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -112,7 +112,9 @@ fn user_add_reads_the_password_from_stdin_and_audit_verify_finds_tampering() {
     // change an event behind the application's back
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let s = rempart_storage::Store::connect(&url).await.unwrap();
+        let s = rempart_storage::Store::connect(&url, &rempart_storage::testing::options())
+            .await
+            .unwrap();
         s.tamper_for_tests("UPDATE audit_events SET detail = 'role=admin' WHERE seq = 1")
             .await;
         s.close().await;
@@ -186,9 +188,12 @@ fn demo_prints_its_accounts_seeds_once_and_serves() {
     // seeded once: the second start found the accounts and did not add more cases
     let rt = tokio::runtime::Runtime::new().unwrap();
     let n = rt.block_on(async {
-        let s = rempart_storage::Store::connect(&format!("sqlite://{}/rempart.db", dir.display()))
-            .await
-            .unwrap();
+        let s = rempart_storage::Store::connect(
+            &format!("sqlite://{}/rempart.db", dir.display()),
+            &rempart_storage::testing::options(),
+        )
+        .await
+        .unwrap();
         (
             s.case_count().await.unwrap(),
             s.staff_count().await.unwrap(),

@@ -3,98 +3,13 @@
 //! over LISTEN/NOTIFY). Needs `REMPART_TEST_POSTGRES`; CI's PostgreSQL pass sets it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use futures_util::{SinkExt, StreamExt};
+mod support;
+
+use futures_util::SinkExt;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::*;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start(url: &str, hours: &std::path::Path) -> Node {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_rempart"))
-        .arg("serve")
-        .env("REMPART_DATABASE_URL", url)
-        .env("REMPART_LISTEN", format!("127.0.0.1:{port}"))
-        .env("REMPART_SECURE_COOKIES", "false")
-        .env("REMPART_REQUIRE_TOTP_ROLES", "")
-        .env("REMPART_ARGON2_MEMORY_KIB", "64")
-        .env("REMPART_OPENING_HOURS_FILE", hours)
-        .env("REMPART_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status() == 200
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "node on {port} not ready in 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Node { child, base }
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn socket(base: &str, path: &str, bearer: Option<&str>) -> Ws {
-    let mut req = format!("{}{}", base.replace("http://", "ws://"), path)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert("origin", base.parse().unwrap());
-    if let Some(b) = bearer {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {b}").parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req).await.unwrap().0
-}
-
-async fn frame(s: &mut Ws, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match s.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    if v["type"] == kind && pred(&v) {
-                        return v;
-                    }
-                }
-                Some(Ok(_)) => {}
-                other => panic!("socket ended: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("the other node's event arrived in time")
-}
 
 #[tokio::test]
 async fn a_visitor_on_one_node_and_a_counsellor_on_another_talk_live() {
@@ -106,34 +21,18 @@ async fn a_visitor_on_one_node_and_a_counsellor_on_another_talk_live() {
     };
     let db = rempart_storage::testing::fresh_database().await.unwrap();
     assert!(db.url.starts_with(&server));
-    let dir = std::env::temp_dir().join(format!("rempart-two-nodes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let hours = dir.join("hours.toml");
-    std::fs::write(&hours, "timezone = \"Europe/Paris\"\nholiday_hours = \"same\"\n[hours]\nevery_day = \"00:00-24:00\"\n").unwrap();
-
+    let dir = tmp("two-nodes");
+    let hours = always_open(&dir);
+    let env = node_env(&db.url, &hours);
     // one account, created as an operator would
-    let mut add = Command::new(env!("CARGO_BIN_EXE_rempart"))
-        .args([
-            "user",
-            "add",
-            "--email",
-            "nina@helpline.invalid",
-            "--name",
-            "Nina",
-            "--role",
-            "counsellor",
-        ])
-        .env("REMPART_DATABASE_URL", &db.url)
-        .env("REMPART_ARGON2_MEMORY_KIB", "64")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut add.stdin.take().unwrap(), b"two nodes passphrase\n").unwrap();
-    assert!(add.wait().unwrap().success());
-
-    let a = start(&db.url, &hours).await;
-    let b = start(&db.url, &hours).await;
+    user_add(
+        &env,
+        "nina@helpline.invalid",
+        "counsellor",
+        "two nodes passphrase",
+    );
+    let a = serve(&env, &[]).await;
+    let b = serve(&env, &[]).await;
     let http = reqwest::Client::new();
 
     // the visitor, on node A

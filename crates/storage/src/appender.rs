@@ -2,17 +2,25 @@
 //! takes all the appends waiting at that moment and commits them in one transaction: one
 //! disk flush for many messages, so throughput grows with the load instead of being capped
 //! by the flush time. A refused append (an ended conversation, a duplicate client id)
-//! changes nothing and never takes the others down; a database error fails the whole
-//! batch, and nobody is answered before the transaction that holds their message has
-//! committed.
+//! changes nothing and never takes the others down; nobody is answered before the
+//! transaction that holds their message has committed.
+//!
+//! Several nodes write at once on PostgreSQL: each batch locks its conversations' rows in
+//! one global order (by conversation id), so two batches never wait on each other in a
+//! cycle. Should a batch still fail on a deadlock or a serialisation conflict (another
+//! kind of transaction in the cycle), it is retried once, one append per transaction, so
+//! one conflict never fails unrelated conversations.
 
-use crate::chat::{MSG_COLS, message, risk_codes};
+use crate::messages::{MSG_COLS, message, risk_codes};
 use crate::records::{decode_list, encode_list};
+use crate::write::{WriteHealth, WriteTx};
 use crate::{Appended, Backend, MessageRecord, Result, StorageError};
+use rempart_domain::audit::ChainKey;
 use rempart_domain::chat::{RiskKind, Sender, priority};
 use rempart_domain::ids::{ConversationId, StaffId};
 use rempart_domain::values::{AgeBand, CallerType};
 use sqlx::{AnyPool, Row};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most appends committed together.
@@ -40,14 +48,33 @@ struct Job {
 #[derive(Clone, Debug)]
 pub(crate) struct Appender(mpsc::Sender<Job>);
 
+/// What the writer needs to open transactions.
+struct Writer {
+    pool: AnyPool,
+    backend: Backend,
+    health: Arc<WriteHealth>,
+    key: Arc<ChainKey>,
+}
+
 impl Appender {
     /// Starts the writer task for this pool.
-    pub(crate) fn start(pool: AnyPool, backend: Backend) -> Appender {
+    pub(crate) fn start(
+        pool: AnyPool,
+        backend: Backend,
+        health: Arc<WriteHealth>,
+        key: Arc<ChainKey>,
+    ) -> Appender {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let w = Writer {
+            pool,
+            backend,
+            health,
+            key,
+        };
         tokio::spawn(async move {
             let mut jobs = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-                commit_batch(&pool, backend, std::mem::take(&mut jobs)).await;
+                commit_batch(&w, std::mem::take(&mut jobs)).await;
             }
         });
         Appender(tx)
@@ -76,55 +103,78 @@ enum Outcome {
     Ended,
 }
 
-async fn commit_batch(pool: &AnyPool, backend: Backend, jobs: Vec<Job>) {
-    match run_batch(pool, backend, &jobs).await {
-        Ok(outcomes) => {
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let answer = match outcome {
-                    Outcome::New(m, requeued) => Ok(Appended::New {
-                        message: m,
-                        requeued,
-                    }),
-                    Outcome::Ended => Err(StorageError::Conflict),
-                    Outcome::Duplicate => {
-                        let p = &job.pending;
-                        by_client(pool, p.conversation, p.sender, &p.client_id)
-                            .await
-                            .and_then(|m| m.map(Appended::Duplicate).ok_or(StorageError::Conflict))
-                    }
-                };
-                let _ = job.reply.send(answer);
-            }
-        }
-        Err(e) => {
-            // nothing of this batch was committed: every sender hears so
-            tracing::warn!(error = %e, batch = jobs.len(), "message batch not committed");
+/// Whether a failed transaction lost a lock race (PostgreSQL `deadlock_detected`,
+/// `serialization_failure`) and may simply be run again.
+fn lost_race(e: &StorageError) -> bool {
+    matches!(e, StorageError::Database(sqlx::Error::Database(db))
+        if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
+}
+
+async fn commit_batch(w: &Writer, mut jobs: Vec<Job>) {
+    // One global lock order: by conversation (stable, so one conversation's messages keep
+    // the order they arrived in).
+    jobs.sort_by_key(|j| j.pending.conversation.to_string());
+    match run_batch(w, &jobs).await {
+        Ok(outcomes) => answer(w, jobs, outcomes).await,
+        Err(e) if lost_race(&e) && jobs.len() > 1 => {
+            tracing::warn!(
+                batch = jobs.len(),
+                "message batch lost a lock race: one by one"
+            );
             for job in jobs {
-                let _ = job
-                    .reply
-                    .send(Err(StorageError::Database(sqlx::Error::WorkerCrashed)));
+                match run_batch(w, std::slice::from_ref(&job)).await {
+                    Ok(outcomes) => answer(w, vec![job], outcomes).await,
+                    Err(e) => fail(vec![job], &e),
+                }
             }
         }
+        Err(e) => fail(jobs, &e),
     }
 }
 
-async fn run_batch(pool: &AnyPool, backend: Backend, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = match backend {
-        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => pool.begin().await?,
-    };
+async fn answer(w: &Writer, jobs: Vec<Job>, outcomes: Vec<Outcome>) {
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        let answer = match outcome {
+            Outcome::New(m, requeued) => Ok(Appended::New {
+                message: m,
+                requeued,
+            }),
+            Outcome::Ended => Err(StorageError::Conflict),
+            Outcome::Duplicate => {
+                let p = &job.pending;
+                by_client(&w.pool, p.conversation, p.sender, &p.client_id)
+                    .await
+                    .and_then(|m| m.map(Appended::Duplicate).ok_or(StorageError::Conflict))
+            }
+        };
+        let _ = job.reply.send(answer);
+    }
+}
+
+fn fail(jobs: Vec<Job>, e: &StorageError) {
+    // nothing of these appends was committed: every sender hears so
+    tracing::warn!(error = %e, batch = jobs.len(), "message batch not committed");
+    for job in jobs {
+        let _ = job
+            .reply
+            .send(Err(StorageError::Database(sqlx::Error::WorkerCrashed)));
+    }
+}
+
+async fn run_batch(w: &Writer, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let mut tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        outcomes.push(apply(&mut tx, &job.pending).await?);
+        outcomes.push(apply(tx.conn(), &job.pending).await?);
     }
-    tx.commit().await?;
+    tx.commit_unaudited().await?;
     Ok(outcomes)
 }
 
 /// One append, inside the batch's transaction; `Err` only for a database error. The
 /// conversation's row stays locked from its `UPDATE` to the commit, so its sequence
 /// numbers are given out one at a time even across nodes.
-async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) -> Result<Outcome> {
+async fn apply(tx: &mut sqlx::AnyConnection, job: &Pending) -> Result<Outcome> {
     let id = job.conversation.to_string();
     // The risk signals are merged with the stored ones here, under the write lock, so two
     // messages committed together never overwrite each other's.
@@ -133,7 +183,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
         let Some(r) =
             sqlx::query("SELECT risks, caller_type, age_band FROM conversations WHERE id = $1")
                 .bind(id.clone())
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await?
         else {
             return Ok(Outcome::Ended);
@@ -173,7 +223,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
             .bind(risks.clone())
             .bind(*p)
             .bind(id.clone())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?
         }
         None => {
@@ -183,7 +233,7 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
             )
             .bind(job.at)
             .bind(id.clone())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?
         }
     };
@@ -203,14 +253,14 @@ async fn apply(tx: &mut sqlx::Transaction<'static, sqlx::Any>, job: &Pending) ->
     .bind(job.client_id.clone())
     .bind(job.body.clone())
     .bind(job.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 0 {
         // a retry: give the number back (the row is still locked by this transaction)
         sqlx::query("UPDATE conversations SET next_seq = next_seq - 1 WHERE id = $1")
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         return Ok(Outcome::Duplicate);
     }

@@ -1,7 +1,10 @@
 //! The append-only, hash-chained audit trail.
 
 use crate::{Result, StorageError, Store};
-use rempart_domain::audit::{AuditRecord, ChainProblem, ChainVerifier, chain_hash};
+use rempart_domain::audit::event::AuditEvent;
+use rempart_domain::audit::{
+    Anchor, AuditRecord, ChainKey, ChainProblem, ChainVerifier, chain_hash,
+};
 use rempart_domain::ids::{CaseId, StaffId};
 use sqlx::{AnyConnection, Row};
 
@@ -12,34 +15,23 @@ pub struct AuditEntry {
     pub at: i64,
     /// Who.
     pub actor: Option<StaffId>,
-    /// What, e.g. `case.read`.
-    pub action: &'static str,
-    /// Object kind.
-    pub object_type: &'static str,
+    /// What, with its typed detail.
+    pub event: AuditEvent,
     /// Object id.
     pub object_id: Option<String>,
     /// Case concerned.
     pub case_id: Option<CaseId>,
-    /// Non-content detail (codes, counts, ids).
-    pub detail: String,
 }
 
 impl AuditEntry {
-    /// An entry with no detail.
-    pub fn new(
-        at: i64,
-        actor: Option<StaffId>,
-        action: &'static str,
-        object_type: &'static str,
-    ) -> Self {
+    /// An event by `actor` (None: the system, the command line or an anonymous visitor).
+    pub fn new(at: i64, actor: Option<StaffId>, event: AuditEvent) -> Self {
         AuditEntry {
             at,
             actor,
-            action,
-            object_type,
+            event,
             object_id: None,
             case_id: None,
-            detail: String::new(),
         }
     }
     /// Names the object.
@@ -52,17 +44,16 @@ impl AuditEntry {
         self.case_id = Some(id);
         self
     }
-    /// Adds non-content detail.
-    pub fn detail(mut self, d: impl Into<String>) -> Self {
-        self.detail = d.into();
-        self
-    }
 }
 
 /// Appends `e` inside the caller's transaction. The head row is updated first, which
 /// takes its row lock (PostgreSQL) or is already under the write lock (SQLite), so
 /// concurrent writers on several nodes extend the chain one at a time.
-pub(crate) async fn append(conn: &mut AnyConnection, e: &AuditEntry) -> Result<i64> {
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    key: &ChainKey,
+    e: &AuditEntry,
+) -> Result<i64> {
     let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await?;
@@ -70,16 +61,18 @@ pub(crate) async fn append(conn: &mut AnyConnection, e: &AuditEntry) -> Result<i
     let prev: String = row.try_get(1)?;
     let actor = e.actor.map(|a| a.to_string());
     let case = e.case_id.map(|c| c.to_string());
+    let (action, object_type, detail) = (e.event.action(), e.event.object_type(), e.event.detail());
     let hash = chain_hash(
+        key,
         &prev,
         seq,
         e.at,
         actor.as_deref(),
-        e.action,
-        e.object_type,
+        action,
+        object_type,
         e.object_id.as_deref(),
         case.as_deref(),
-        &e.detail,
+        &detail,
     );
     sqlx::query(
         "INSERT INTO audit_events (seq, at, actor_id, action, object_type, object_id, case_id, detail, prev_hash, hash) \
@@ -88,11 +81,11 @@ pub(crate) async fn append(conn: &mut AnyConnection, e: &AuditEntry) -> Result<i
     .bind(seq)
     .bind(e.at)
     .bind(actor)
-    .bind(e.action)
-    .bind(e.object_type)
+    .bind(action)
+    .bind(object_type)
     .bind(e.object_id.clone())
     .bind(case)
-    .bind(e.detail.clone())
+    .bind(detail)
     .bind(prev)
     .bind(hash.clone())
     .execute(&mut *conn)
@@ -113,7 +106,7 @@ pub struct AuditFilter {
     pub actor: Option<StaffId>,
     /// Only events before this sequence number (paging backwards).
     pub before_seq: Option<i64>,
-    /// Leave out reads (`*.read`, `*.viewed`): the case timeline.
+    /// Leave out reads (`case.read`, `audit.viewed`…): the case timeline.
     pub changes_only: bool,
     /// Page size (capped at 500).
     pub limit: i64,
@@ -148,11 +141,8 @@ const COLS: &str =
 
 impl Store {
     /// Appends one event in its own transaction (reads of cases, logins).
-    pub async fn audit(&self, e: &AuditEntry) -> Result<i64> {
-        let mut tx = self.write_tx().await?;
-        let seq = append(&mut tx, e).await?;
-        tx.commit().await?;
-        Ok(seq)
+    pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
+        self.begin_write().await?.commit(e).await
     }
 
     /// A page of events, newest first.
@@ -168,7 +158,19 @@ impl Store {
             q.push(" AND seq < ").bind_int(b);
         }
         if f.changes_only {
-            q.push(" AND action NOT LIKE '%.read' AND action NOT LIKE '%.viewed'");
+            q.push(" AND action NOT IN (");
+            let reads: Vec<&str> = rempart_domain::audit::event::ACTIONS
+                .iter()
+                .map(|(c, _, _)| *c)
+                .filter(|c| rempart_domain::audit::event::is_read_action(c))
+                .collect();
+            for (i, r) in reads.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind_text((*r).to_owned());
+            }
+            q.push(")");
         }
         q.push(" ORDER BY seq DESC LIMIT ")
             .bind_int(f.limit.clamp(1, 500));
@@ -176,15 +178,28 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// Walks the whole chain in order and reports every break.
-    pub async fn audit_verify(&self) -> Result<VerifyReport> {
+    /// The chain's head now (what `audit anchor` records outside the database).
+    pub async fn audit_head(&self) -> Result<Anchor> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StorageError::Corrupt("audit_head"))?;
+        Ok(Anchor {
+            seq: head.try_get(0)?,
+            hash: head.try_get(1)?,
+        })
+    }
+
+    /// Walks the whole chain in order and reports every break, and every anchor (a head
+    /// recorded outside the database) that the chain no longer holds.
+    pub async fn audit_verify(&self, anchors: Vec<Anchor>) -> Result<VerifyReport> {
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_optional(self.pool())
             .await?
             .ok_or(StorageError::Corrupt("audit_head"))?;
         let head_seq: i64 = head.try_get(0)?;
         let head_hash: String = head.try_get(1)?;
-        let mut v = ChainVerifier::new();
+        let mut v = ChainVerifier::new((*self.audit_key).clone(), anchors);
         let mut after = 0i64;
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

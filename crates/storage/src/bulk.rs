@@ -12,7 +12,7 @@ impl Store {
     /// chained to the previous one. Returns the new head sequence number.
     pub async fn bulk_load(&self, cases: &[NewCase], audit: &[AuditEntry]) -> Result<i64> {
         for (n, chunk) in cases.chunks(500).enumerate() {
-            let mut tx = self.write_tx().await?;
+            let mut w = self.begin_write().await?;
             let mut sql = String::from(
                 "INSERT INTO cases (id, reference, title, status, outcome, team, categories, age_band, preferred_channel, \
                  consents, legal_articles, dsa_category, search_text, created_by, created_at, updated_at, closed_at) VALUES ",
@@ -61,7 +61,7 @@ impl Store {
                     .bind(c.created_by.to_string())
                     .bind(c.at);
             }
-            q.execute(&mut *tx).await?;
+            q.execute(w.conn()).await?;
             let pairs: Vec<(String, String, i64)> = chunk
                 .iter()
                 .flat_map(|c| {
@@ -84,9 +84,9 @@ impl Store {
                 for (c, s, at) in p {
                     q = q.bind(c.clone()).bind(s.clone()).bind(*at);
                 }
-                q.execute(&mut *tx).await?;
+                q.execute(w.conn()).await?;
             }
-            tx.commit().await?;
+            w.commit_unaudited().await?;
         }
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(self.pool())
@@ -94,7 +94,7 @@ impl Store {
         let mut seq: i64 = head.try_get(0)?;
         let mut prev: String = head.try_get(1)?;
         for chunk in audit.chunks(5000) {
-            let mut tx = self.write_tx().await?;
+            let mut w = self.begin_write().await?;
             for rows in chunk.chunks(400) {
                 let mut sql = String::from(
                     "INSERT INTO audit_events (seq, at, actor_id, action, object_type, object_id, case_id, detail, prev_hash, hash) VALUES ",
@@ -121,42 +121,53 @@ impl Store {
                     seq += 1;
                     let actor = e.actor.map(|a| a.to_string());
                     let case = e.case_id.map(|c| c.to_string());
+                    let (action, object_type, detail) =
+                        (e.event.action(), e.event.object_type(), e.event.detail());
                     let hash = chain_hash(
+                        &self.audit_key,
                         &prev,
                         seq,
                         e.at,
                         actor.as_deref(),
-                        e.action,
-                        e.object_type,
+                        action,
+                        object_type,
                         e.object_id.as_deref(),
                         case.as_deref(),
-                        &e.detail,
+                        &detail,
                     );
-                    vals.push((seq, e, actor, case, prev.clone(), hash.clone()));
+                    vals.push((
+                        seq,
+                        e,
+                        actor,
+                        case,
+                        prev.clone(),
+                        hash.clone(),
+                        (action, object_type, detail),
+                    ));
                     prev = hash;
                 }
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (s, e, actor, case, p, h) in vals {
+                for (s, e, actor, case, p, h, (action, object_type, detail)) in vals {
                     q = q
                         .bind(s)
                         .bind(e.at)
                         .bind(actor)
-                        .bind(e.action)
-                        .bind(e.object_type)
+                        .bind(action)
+                        .bind(object_type)
                         .bind(e.object_id.clone())
                         .bind(case)
-                        .bind(e.detail.clone())
+                        .bind(detail)
                         .bind(p)
                         .bind(h);
                 }
-                q.execute(&mut *tx).await?;
+                q.execute(w.conn()).await?;
             }
             sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                 .bind(seq)
                 .bind(prev.clone())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
-            tx.commit().await?;
+            w.commit_unaudited().await?;
         }
         // Fresh statistics so both planners see the real table sizes.
         let analyze = match self.backend() {

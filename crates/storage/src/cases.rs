@@ -1,6 +1,6 @@
 //! Cases, their assignees, contacts, items and notes.
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::records::*;
 use crate::sql::Query;
 use crate::{Result, StorageError, Store, conflict_on_unique};
@@ -64,18 +64,17 @@ impl Store {
         contact: Option<&ContactRecord>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         insert_case(
-            &mut tx,
+            w.conn(),
             c,
             contact.map(|k| k.summary.as_str()).unwrap_or(""),
         )
         .await?;
         if let Some(k) = contact {
-            insert_contact(&mut tx, k).await?;
+            insert_contact(w.conn(), k).await?;
         }
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 }
@@ -210,7 +209,7 @@ impl Store {
         outcome: Option<CaseOutcome>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         let closed_at = (to == CaseStatus::Closed).then_some(audit.at);
         let n = sqlx::query(
             "UPDATE cases SET status = $1, outcome = $2, closed_at = $3, updated_at = $4 WHERE id = $5 AND status = $6",
@@ -221,14 +220,13 @@ impl Store {
         .bind(audit.at)
         .bind(id.to_string())
         .bind(from.as_str())
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StorageError::Conflict);
+            return w.refuse(StorageError::Conflict).await;
         }
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
@@ -239,19 +237,19 @@ impl Store {
         assignees: &[StaffId],
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
             .bind(audit.at)
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(StorageError::NotFound);
+            return w.refuse(StorageError::NotFound).await;
         }
         sqlx::query("DELETE FROM case_assignees WHERE case_id = $1")
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         for a in assignees {
             sqlx::query(
@@ -260,18 +258,17 @@ impl Store {
             .bind(id.to_string())
             .bind(a.to_string())
             .bind(audit.at)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         }
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
     /// Adds an item to a case.
     pub async fn add_item(&self, i: &ItemRecord, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        touch_case(&mut tx, i.case_id, audit.at).await?;
+        let mut w = self.begin_write().await?;
+        touch_case(w.conn(), i.case_id, audit.at).await?;
         sqlx::query(
             "INSERT INTO items (id, case_id, platform, content_type, url, native_id, status, first_seen_at, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -286,10 +283,9 @@ impl Store {
         .bind(i.first_seen_at)
         .bind(i.created_by.to_string())
         .bind(i.created_at)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
@@ -325,8 +321,8 @@ impl Store {
 
     /// Adds a note to a case.
     pub async fn add_note(&self, n: &NoteRecord, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        touch_case(&mut tx, n.case_id, audit.at).await?;
+        let mut w = self.begin_write().await?;
+        touch_case(w.conn(), n.case_id, audit.at).await?;
         sqlx::query(
             "INSERT INTO notes (id, case_id, visibility, body, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -336,10 +332,9 @@ impl Store {
         .bind(n.body.clone())
         .bind(n.author_id.to_string())
         .bind(n.created_at)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
@@ -386,11 +381,11 @@ impl Store {
 
     /// Logs a contact; when it joins a case, the case's search text learns its summary.
     pub async fn add_contact(&self, k: &ContactRecord, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         if let Some(c) = k.case_id {
             let row = sqlx::query("SELECT reference, title, search_text FROM cases WHERE id = $1")
                 .bind(c.to_string())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(w.conn())
                 .await?
                 .ok_or(StorageError::NotFound)?;
             let (r, t, s): (String, String, String) =
@@ -404,12 +399,11 @@ impl Store {
                 .bind(search_text(&r, &t, extra.trim()))
                 .bind(audit.at)
                 .bind(c.to_string())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
-        insert_contact(&mut tx, k).await?;
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        insert_contact(w.conn(), k).await?;
+        w.commit(audit).await?;
         Ok(())
     }
 

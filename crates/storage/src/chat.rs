@@ -1,9 +1,11 @@
 //! Conversations and their messages: idempotent appends (a retried message with the same
 //! client id is stored once), the waiting queue, and taking the most urgent conversation.
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
+use crate::messages::{MSG_COLS, message};
 use crate::records::{ContactRecord, decode_list};
 use crate::{Result, StorageError, Store};
+use rempart_domain::audit::event::AuditEvent;
 use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
 use rempart_domain::ids::{CaseId, ConversationId, StaffId};
 use rempart_domain::policy::Role;
@@ -34,6 +36,8 @@ pub struct NewConversation {
     pub lang: String,
     /// Start (ms).
     pub at: i64,
+    /// Keyed hash of the follow-up code given with a message left while closed.
+    pub follow_up_hash: Option<String>,
 }
 
 /// A conversation as stored.
@@ -71,6 +75,21 @@ pub struct ConversationRecord {
     pub ended_at: Option<i64>,
     /// When handed over to a role: only that role may take it.
     pub required_role: Option<Role>,
+    /// Left while the line was closed (answered later).
+    pub left_message: bool,
+    /// When the young person last opened it with their follow-up code (ms).
+    pub follow_up_issued_at: Option<i64>,
+}
+
+impl ConversationRecord {
+    /// What the access policy needs to know of it.
+    pub fn access(&self) -> rempart_domain::policy::ConversationAccess {
+        rempart_domain::policy::ConversationAccess {
+            assigned_to: self.assigned_to,
+            status: self.status,
+            required_role: self.required_role,
+        }
+    }
 }
 
 /// A message as stored.
@@ -117,7 +136,7 @@ impl Appended {
 }
 
 const CONV_COLS: &str = "id, person_key, channel, status, priority, risks, caller_type, age_band, lang, assigned_to, \
-     case_id, created_at, waiting_since, last_activity_at, ended_at, required_role";
+     case_id, created_at, waiting_since, last_activity_at, ended_at, required_role, left_message, follow_up_issued_at";
 
 fn bad(what: &'static str) -> impl Fn(rempart_domain::labelled::UnknownCode) -> StorageError {
     move |_| StorageError::Corrupt(what)
@@ -169,43 +188,19 @@ fn conversation(r: &AnyRow) -> Result<ConversationRecord> {
             .map(|x| Role::parse(&x))
             .transpose()
             .map_err(bad("conversations.required_role"))?,
+        left_message: r.try_get::<i64, _>("left_message")? != 0,
+        follow_up_issued_at: r.try_get("follow_up_issued_at")?,
     })
-}
-
-pub(crate) fn message(r: &AnyRow) -> Result<MessageRecord> {
-    let id: String = r.try_get("conversation_id")?;
-    let sender: String = r.try_get("sender")?;
-    let author: Option<String> = r.try_get("author_id")?;
-    Ok(MessageRecord {
-        conversation_id: ConversationId::parse(&id)
-            .map_err(|_| StorageError::Corrupt("messages.conversation_id"))?,
-        seq: r.try_get("seq")?,
-        sender: Sender::parse(&sender).map_err(bad("messages.sender"))?,
-        author_id: author
-            .map(|a| StaffId::parse(&a))
-            .transpose()
-            .map_err(|_| StorageError::Corrupt("messages.author_id"))?,
-        client_id: r.try_get("client_id")?,
-        body: r.try_get("body")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-pub(crate) const MSG_COLS: &str =
-    "conversation_id, seq, sender, author_id, client_id, body, created_at";
-
-pub(crate) fn risk_codes(r: &[RiskKind]) -> Vec<String> {
-    r.iter().map(|k| k.as_str().to_owned()).collect()
 }
 
 impl Store {
     /// Starts a conversation.
     pub async fn create_conversation(&self, c: &NewConversation, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO conversations (id, token_hash, person_key, channel, status, priority, risks, caller_type, age_band, \
-             lang, assigned_to, case_id, next_seq, created_at, waiting_since, last_activity_at, ended_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, NULL, NULL, 1, $10, $10, $10, NULL)",
+             lang, assigned_to, case_id, next_seq, created_at, waiting_since, last_activity_at, ended_at, left_message, follow_up_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, NULL, NULL, 1, $10, $10, $10, NULL, $11, $12)",
         )
         .bind(c.id.to_string())
         .bind(c.token_hash.clone())
@@ -217,23 +212,58 @@ impl Store {
         .bind(c.age_band.map(|x| x.as_str()))
         .bind(c.lang.clone())
         .bind(c.at)
-        .execute(&mut *tx)
+        .bind(i64::from(c.status == ConversationStatus::LeftMessage))
+        .bind(c.follow_up_hash.clone())
+        .execute(w.conn())
         .await
         .map_err(crate::conflict_on_unique)?;
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
-    /// The conversation of a visitor's session token (by its hash).
+    /// The conversation of a visitor's session token (by its hash): the widget's own, or
+    /// one opened later with the follow-up code.
     pub async fn conversation_by_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<ConversationRecord>> {
         Ok(self
-            .conversations_where("token_hash = $1", Some(token_hash.to_owned()), "")
+            .conversations_where(
+                "(token_hash = $1 OR follow_up_token_hash = $1)",
+                Some(token_hash.to_owned()),
+                "",
+            )
             .await?
             .pop())
+    }
+
+    /// Opens the conversation of a follow-up code (by its keyed hash) with a new token
+    /// (by its hash), audited; None when no conversation has this code.
+    pub async fn follow_up(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        at: i64,
+    ) -> Result<Option<ConversationRecord>> {
+        let mut w = self.begin_write().await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "UPDATE conversations SET follow_up_token_hash = $1, follow_up_issued_at = $2 \
+             WHERE follow_up_hash = $3 RETURNING id",
+        )
+        .bind(token_hash.to_owned())
+        .bind(at)
+        .bind(code_hash.to_owned())
+        .fetch_optional(w.conn())
+        .await?;
+        let Some(id) = id else {
+            w.abandon().await;
+            return Ok(None);
+        };
+        let cid =
+            ConversationId::parse(&id).map_err(|_| StorageError::Corrupt("conversations.id"))?;
+        w.commit(&AuditEntry::new(at, None, AuditEvent::ConversationFollowedUp).object(cid))
+            .await?;
+        self.conversation(cid).await
     }
 
     /// A conversation by id.
@@ -307,64 +337,102 @@ impl Store {
         rows.iter().map(message).collect()
     }
 
-    /// The waiting queue: highest priority first, then longest wait.
-    pub async fn queue(&self) -> Result<Vec<ConversationRecord>> {
+    /// The waiting queue: highest priority first, then longest wait. While the line is
+    /// open (`with_left`), the messages left while it was closed are in it too, with their
+    /// risk and the time they were left.
+    pub async fn queue(&self, with_left: bool) -> Result<Vec<ConversationRecord>> {
+        let cond = if with_left {
+            "status IN ('waiting', 'left_message')"
+        } else {
+            "status = 'waiting'"
+        };
         self.conversations_where(
-            "status = 'waiting'",
+            cond,
             None,
             "ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 500",
         )
         .await
     }
 
-    /// Gives the most urgent waiting conversation to `staff`, or None when the queue is
-    /// empty. Safe when several counsellors (on several nodes) take at once: each
-    /// conversation goes to exactly one.
+    /// Gives the most urgent waiting conversation (with the messages left while closed
+    /// when `with_left`) to `staff`, or None when the queue is empty. Safe when several
+    /// counsellors (on several nodes) take at once: each conversation goes to exactly one.
     pub async fn take_next(
         &self,
         staff: StaffId,
         role: Role,
         at: i64,
+        with_left: bool,
     ) -> Result<Option<ConversationRecord>> {
+        let sql = if with_left {
+            "SELECT id FROM conversations WHERE status IN ('waiting', 'left_message') AND (required_role IS NULL OR required_role = $1) \
+             ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 1"
+        } else {
+            "SELECT id FROM conversations WHERE status = 'waiting' AND (required_role IS NULL OR required_role = $1) \
+             ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 1"
+        };
         for _ in 0..8 {
-            let mut tx = self.write_tx().await?;
-            let next: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM conversations WHERE status = 'waiting' AND (required_role IS NULL OR required_role = $1) \
-                 ORDER BY priority DESC, waiting_since ASC, id ASC LIMIT 1",
-            )
-            .bind(role.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+            let mut w = self.begin_write().await?;
+            let next: Option<String> = sqlx::query_scalar(sql)
+                .bind(role.as_str())
+                .fetch_optional(w.conn())
+                .await?;
             let Some(next) = next else {
-                tx.rollback().await?;
+                w.abandon().await;
                 return Ok(None);
             };
             let n = sqlx::query(
                 "UPDATE conversations SET status = 'active', assigned_to = $1, last_activity_at = $2, required_role = NULL \
-                 WHERE id = $3 AND status = 'waiting'",
+                 WHERE id = $3 AND status IN ('waiting', 'left_message')",
             )
             .bind(staff.to_string())
             .bind(at)
             .bind(next.clone())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
             if n == 1 {
                 let cid = ConversationId::parse(&next)
                     .map_err(|_| StorageError::Corrupt("conversations.id"))?;
-                append(
-                    &mut tx,
-                    &AuditEntry::new(at, Some(staff), "conversation.taken", "conversation")
-                        .object(cid),
+                w.commit(
+                    &AuditEntry::new(at, Some(staff), AuditEvent::ConversationTaken).object(cid),
                 )
                 .await?;
-                tx.commit().await?;
                 return self.conversation(cid).await;
             }
             // Someone else took it between our read and our write: try the next one.
-            tx.rollback().await?;
+            w.abandon().await;
         }
         Err(StorageError::Conflict)
+    }
+
+    /// Gives this message left while closed to `staff` (`Conflict` when someone took it
+    /// first, or it is not a left message waiting for `role`).
+    pub async fn take_left_message(
+        &self,
+        id: ConversationId,
+        staff: StaffId,
+        role: Role,
+        at: i64,
+    ) -> Result<ConversationRecord> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE conversations SET status = 'active', assigned_to = $1, last_activity_at = $2, required_role = NULL \
+             WHERE id = $3 AND status = 'left_message' AND (required_role IS NULL OR required_role = $4)",
+        )
+        .bind(staff.to_string())
+        .bind(at)
+        .bind(id.to_string())
+        .bind(role.as_str())
+        .execute(w.conn())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return w.refuse(StorageError::Conflict).await;
+        }
+        w.commit(&AuditEntry::new(at, Some(staff), AuditEvent::ConversationTaken).object(id))
+            .await?;
+        self.conversation(id).await?.ok_or(StorageError::NotFound)
     }
 
     /// Ends a conversation and stores its contact summary (and the case it opens, if any)
@@ -376,25 +444,24 @@ impl Store {
         new_case: Option<&crate::NewCase>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE conversations SET status = 'ended', ended_at = $1, case_id = $2 WHERE id = $3 AND status IN ('waiting', 'active', 'left_message')",
         )
         .bind(audit.at)
         .bind(contact.case_id.map(|c| c.to_string()))
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StorageError::Conflict);
+            return w.refuse(StorageError::Conflict).await;
         }
         if let Some(c) = new_case {
-            crate::cases::insert_case(&mut tx, c, &contact.summary).await?;
+            crate::cases::insert_case(w.conn(), c, &contact.summary).await?;
         }
-        crate::cases::insert_contact(&mut tx, contact).await?;
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        crate::cases::insert_contact(w.conn(), contact).await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
@@ -458,20 +525,19 @@ impl Store {
         capacity: i64,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         let n =
             sqlx::query("UPDATE staff SET chat_available = $1, chat_capacity = $2 WHERE id = $3")
                 .bind(i64::from(available))
                 .bind(capacity)
                 .bind(staff.to_string())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?
                 .rows_affected();
         if n == 0 {
-            return Err(StorageError::NotFound);
+            return w.refuse(StorageError::NotFound).await;
         }
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 
@@ -523,7 +589,7 @@ impl Store {
         note: Option<(&str, &str)>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut w = self.begin_write().await?;
         let n = match to {
             Handover::Staff(s) => sqlx::query(
                 "UPDATE conversations SET assigned_to = $1, next_seq = next_seq + $2, last_activity_at = $3 \
@@ -534,7 +600,7 @@ impl Store {
             .bind(audit.at)
             .bind(id.to_string())
             .bind(from.to_string())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected(),
             Handover::Role(r) => sqlx::query(
@@ -546,17 +612,17 @@ impl Store {
             .bind(audit.at)
             .bind(id.to_string())
             .bind(from.to_string())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected(),
         };
         if n == 0 {
-            return Err(StorageError::Conflict);
+            return w.refuse(StorageError::Conflict).await;
         }
         if let Some((client_id, body)) = note {
             let seq: i64 = sqlx::query_scalar("SELECT next_seq FROM conversations WHERE id = $1")
                 .bind(id.to_string())
-                .fetch_one(&mut *tx)
+                .fetch_one(w.conn())
                 .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -568,29 +634,33 @@ impl Store {
             .bind(client_id.to_owned())
             .bind(body.to_owned())
             .bind(audit.at)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await
             .map_err(crate::conflict_on_unique)?;
         }
-        append(&mut tx, audit).await?;
-        tx.commit().await?;
+        w.commit(audit).await?;
         Ok(())
     }
 }
 
 impl Store {
     /// A waiting conversation's place in the queue (1 = next), counted in the database
-    /// with the queue's own order, however long the queue.
-    pub async fn queue_position(&self, c: &ConversationRecord) -> Result<i64> {
-        let ahead: i64 = sqlx::query_scalar(
+    /// with the queue's own order, however long the queue (with the messages left while
+    /// closed when `with_left`).
+    pub async fn queue_position(&self, c: &ConversationRecord, with_left: bool) -> Result<i64> {
+        let sql = if with_left {
+            "SELECT COUNT(*) FROM conversations WHERE status IN ('waiting', 'left_message') AND (priority > $1 OR (priority = $1 AND \
+             (waiting_since < $2 OR (waiting_since = $2 AND id < $3))))"
+        } else {
             "SELECT COUNT(*) FROM conversations WHERE status = 'waiting' AND (priority > $1 OR (priority = $1 AND \
-             (waiting_since < $2 OR (waiting_since = $2 AND id < $3))))",
-        )
-        .bind(c.priority)
-        .bind(c.waiting_since)
-        .bind(c.id.to_string())
-        .fetch_one(self.pool())
-        .await?;
+             (waiting_since < $2 OR (waiting_since = $2 AND id < $3))))"
+        };
+        let ahead: i64 = sqlx::query_scalar(sql)
+            .bind(c.priority)
+            .bind(c.waiting_since)
+            .bind(c.id.to_string())
+            .fetch_one(self.pool())
+            .await?;
         Ok(ahead + 1)
     }
 }

@@ -6,28 +6,35 @@
 //! Every change is written in one transaction together with its audit event, so there
 //! is never a change without its trace, nor a trace without its change.
 
+mod accounts;
 mod appender;
 mod audit;
 mod bulk;
 mod case_list;
 mod cases;
 mod chat;
+mod messages;
 mod migrate;
 mod pubsub;
 mod records;
 mod sql;
 mod staff;
 pub mod testing;
+mod write;
 
+pub use accounts::{InvitationRecord, InvitationStatus, PasskeyRecord, RoleGrantRecord};
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
 pub use pubsub::{Event, PubSub};
 pub use records::*;
+pub use staff::{Attempt, LockPolicy, SecondFactorAttempt};
 
+use rempart_domain::audit::ChainKey;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which database is behind the store.
@@ -63,17 +70,51 @@ pub enum StorageError {
 /// Shorthand.
 pub type Result<T> = std::result::Result<T, StorageError>;
 
+/// How the store connects and keeps its database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Key of the audit chain's HMAC (derived from the helpline's master secret, never
+    /// stored in the database).
+    pub audit_key: ChainKey,
+    /// Longest wait for a database connection before a request fails with
+    /// `unavailable` (a database that is down must not hold requests for long).
+    pub acquire_timeout: Duration,
+    /// SQLite: above this many bytes of write-ahead log, a checkpoint waits for readers
+    /// and truncates it, so the log stays bounded under sustained writes.
+    pub wal_limit_bytes: u64,
+}
+
+impl StoreOptions {
+    /// Defaults around an audit key: a 3 s acquire timeout, a 64 MiB log.
+    pub fn new(audit_key: ChainKey) -> Self {
+        StoreOptions {
+            audit_key,
+            acquire_timeout: Duration::from_secs(3),
+            wal_limit_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// The store: a connection pool and the backend it talks to.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     appender: appender::Appender,
+    audit_key: Arc<ChainKey>,
+    health: Arc<write::WriteHealth>,
+    wal: Arc<WalWatch>,
+}
+
+/// The largest write-ahead log seen, for the benchmarks.
+#[derive(Debug, Default)]
+struct WalWatch {
+    peak_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://path` — created if missing — or `postgres://…`).
-    pub async fn connect(url: &str) -> Result<Store> {
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -95,16 +136,18 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .min_connections(1)
+                    .acquire_timeout(options.acquire_timeout)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL: readers never block the writer; FULL: a commit is on
                             // disk before we acknowledge; the busy timeout queues writers.
                             // Checkpoints run in the background (below), not inside
-                            // whichever commit crosses the threshold.
+                            // whichever commit crosses the threshold; a log reset by a
+                            // checkpoint is cut back to 8 MiB.
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA wal_autocheckpoint = 0;",
+                                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 8388608;",
                             )
                             .await?;
                             Ok(())
@@ -117,20 +160,38 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .min_connections(1)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(options.acquire_timeout)
                     .connect_with(opts)
                     .await?
             }
         };
-        let appender = appender::Appender::start(pool.clone(), backend);
+        let health = Arc::new(write::WriteHealth::default());
+        let audit_key = Arc::new(options.audit_key.clone());
+        let appender =
+            appender::Appender::start(pool.clone(), backend, health.clone(), audit_key.clone());
+        let wal = Arc::new(WalWatch::default());
         if backend == Backend::Sqlite {
-            tokio::spawn(checkpoints(pool.clone()));
+            tokio::spawn(checkpoints(
+                pool.clone(),
+                options.wal_limit_bytes,
+                wal.clone(),
+            ));
         }
         Ok(Store {
             pool,
             backend,
             appender,
+            audit_key,
+            health,
+            wal,
         })
+    }
+
+    /// SQLite: the largest write-ahead log seen since start, in bytes (0 on PostgreSQL).
+    pub fn wal_peak_bytes(&self) -> u64 {
+        self.wal
+            .peak_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The backend.
@@ -150,19 +211,17 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool.
+    /// Closes the pool; on SQLite the write-ahead log is copied back and truncated
+    /// first, so a clean stop leaves no log behind.
     pub async fn close(&self) {
+        if self.backend == Backend::Sqlite
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await
+        {
+            tracing::warn!(error = %e, "final WAL checkpoint failed");
+        }
         self.pool.close().await;
-    }
-
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails on lock upgrade.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -171,23 +230,48 @@ impl Store {
 }
 
 /// SQLite's write-ahead log is copied back into the database by this task, every
-/// quarter second, beside the writers: a passive checkpoint never blocks a commit, where the
-/// automatic one would run inside the commit that crosses its threshold and hold every
-/// message of that batch for the duration of a database flush.
-async fn checkpoints(pool: AnyPool) {
+/// quarter second, beside the writers: a passive checkpoint never blocks a commit, where
+/// the automatic one would run inside the commit that crosses its threshold and hold
+/// every message of that batch for the duration of a database flush. A passive
+/// checkpoint cannot restart the log while readers still use its older frames, and under
+/// sustained load some reader always does: once the log passes `limit` bytes, a
+/// `TRUNCATE` checkpoint waits for those readers (new writers wait a few milliseconds
+/// meanwhile), copies everything back and cuts the file to zero.
+async fn checkpoints(pool: AnyPool, limit: u64, wal: Arc<WalWatch>) {
+    use sqlx::Row;
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(4096);
     while !pool.is_closed() {
         tick.tick().await;
         if pool.is_closed() {
             break;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
+        let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        let frames: i64 = match r {
+            Ok(row) => row.try_get(1).unwrap_or(0),
+            Err(e) => {
+                if !pool.is_closed() {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+                continue;
+            }
+        };
+        let bytes = u64::try_from(frames.max(0) * page).unwrap_or(0);
+        wal.peak_bytes
+            .fetch_max(bytes, std::sync::atomic::Ordering::Relaxed);
+        if bytes > limit
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&pool)
+                .await
             && !pool.is_closed()
         {
-            tracing::warn!(error = %e, "WAL checkpoint failed");
+            tracing::warn!(error = %e, "WAL truncation failed");
         }
     }
 }

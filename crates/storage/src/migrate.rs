@@ -44,6 +44,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0006_transfer.sql"),
         include_str!("../migrations/0006_transfer.sql"),
     ),
+    (
+        7,
+        "trust",
+        include_str!("../migrations/0007_trust.sql"),
+        include_str!("../migrations/0007_trust.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -35,12 +35,21 @@ pub struct StaffRecord {
     pub recovery_codes: Vec<String>,
     /// Disabled accounts cannot log in and have no sessions.
     pub disabled: bool,
-    /// Consecutive failed logins.
-    pub failed_logins: i64,
-    /// Locked until (ms), 0 when not locked.
-    pub locked_until: i64,
+    /// Consecutive wrong second-factor codes (a password success does not reset them).
+    pub second_factor_failures: i64,
+    /// The second factor is locked until (ms), 0 when not locked.
+    pub second_factor_locked_until: i64,
+    /// Passkeys registered.
+    pub passkeys: i64,
     /// Created (ms).
     pub created_at: i64,
+}
+
+impl StaffRecord {
+    /// Whether a second factor (TOTP or a passkey) is enrolled.
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_enabled || self.passkeys > 0
+    }
 }
 
 /// A console session as stored (the token itself is never stored, only its hash).
@@ -54,6 +63,8 @@ pub struct SessionRecord {
     pub csrf_token: String,
     /// Whether the second factor was passed.
     pub mfa_done: bool,
+    /// Wrong second-factor codes in this session.
+    pub second_factor_failures: i64,
     /// Created (ms).
     pub created_at: i64,
     /// Last request (ms).

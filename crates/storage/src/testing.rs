@@ -1,8 +1,15 @@
 //! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database
 //! when `REMPART_TEST_POSTGRES` holds a server URL (e.g. `postgres://postgres@127.0.0.1:5432`).
 
-use crate::{Result, Store};
+use crate::{Result, Store, StoreOptions};
+use rempart_domain::audit::ChainKey;
 use std::path::PathBuf;
+
+/// Store options for tests: a fixed audit key (tests only: a real helpline derives its key
+/// from its master secret).
+pub fn options() -> StoreOptions {
+    StoreOptions::new(ChainKey::new([0x42; 32]))
+}
 
 /// Keeps a test database alive; the SQLite file is removed on drop.
 #[derive(Debug)]
@@ -33,7 +40,7 @@ pub async fn fresh_database() -> Result<TestDb> {
     match postgres_server() {
         Some(server) => {
             let server = server.trim_end_matches('/');
-            let admin = Store::connect(&format!("{server}/postgres")).await?;
+            let admin = Store::connect(&format!("{server}/postgres"), &options()).await?;
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(admin.pool())
                 .await?;
@@ -73,5 +80,46 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(n)
+    }
+}
+
+/// A representative audit event for an action code, for tests that only need some event
+/// of that kind in the trail (reads, changes).
+pub fn event(action: &str) -> rempart_domain::audit::event::AuditEvent {
+    use rempart_domain::audit::event::AuditEvent::*;
+    use rempart_domain::case::CaseStatus;
+    match action {
+        "case.created" => CaseCreated,
+        "case.read" => CaseRead { notes: vec![] },
+        "case.status_changed" => CaseStatusChanged {
+            from: CaseStatus::New,
+            to: CaseStatus::InProgress,
+            outcome: None,
+        },
+        "case.assigned" => CaseAssigned { assignees: vec![] },
+        "item.added" => ItemAdded {
+            platform: "tiktok".into(),
+        },
+        "note.added" => NoteAdded {
+            visibility: rempart_domain::case::NoteVisibility::Team,
+        },
+        "contact.logged" => ContactLogged {
+            channel: rempart_domain::values::Channel::Phone,
+        },
+        "conversation.started" => ConversationStarted {
+            left_message: false,
+        },
+        "conversation.ended" => ConversationEnded { case_opened: false },
+        "conversation.taken" => ConversationTaken,
+        "auth.login" => Login,
+        "staff.created" => StaffCreated {
+            role: rempart_domain::policy::Role::Counsellor,
+        },
+        "staff.disabled" => StaffDisabled,
+        "auth.totp_enrolled" => TotpEnrolled,
+        "auth.recovery_code_used" => {
+            SecondFactorPassed(rempart_domain::audit::event::Factor::RecoveryCode)
+        }
+        _ => AuditViewed,
     }
 }

@@ -14,8 +14,10 @@ use rempart_storage::*;
 
 async fn store() -> (Store, TestDb) {
     let db = fresh_database().await.unwrap();
-    let s = Store::connect(&db.url).await.unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 6);
+    let s = Store::connect(&db.url, &rempart_storage::testing::options())
+        .await
+        .unwrap();
+    assert_eq!(s.migrate().await.unwrap(), 7);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }
@@ -34,8 +36,9 @@ fn staff(email: &str, role: Role, team: Option<&str>) -> StaffRecord {
         totp_last_step: 0,
         recovery_codes: vec![],
         disabled: false,
-        failed_logins: 0,
-        locked_until: 0,
+        second_factor_failures: 0,
+        second_factor_locked_until: 0,
+        passkeys: 0,
         created_at: 1,
     }
 }
@@ -65,7 +68,7 @@ fn new_case(by: StaffId, reference: &str, title: &str, at: i64, team: Option<&st
 }
 
 fn audit(at: i64, actor: StaffId, action: &'static str) -> AuditEntry {
-    AuditEntry::new(at, Some(actor), action, "case")
+    AuditEntry::new(at, Some(actor), rempart_storage::testing::event(action))
 }
 
 #[tokio::test]
@@ -93,11 +96,12 @@ async fn staff_accounts_unique_email_and_sessions_end_on_disable() {
         staff_id: a.id,
         csrf_token: "c".into(),
         mfa_done: false,
+        second_factor_failures: 0,
         created_at: 5,
         last_seen_at: 5,
         ended_at: None,
     };
-    s.open_session(&sess, &audit(5, a.id, "auth.login"))
+    s.open_session(&sess, "throttle-key", &audit(5, a.id, "auth.login"))
         .await
         .unwrap();
     assert!(s.session("h1").await.unwrap().unwrap().ended_at.is_none());
@@ -327,7 +331,7 @@ async fn status_changes_are_checked_against_the_current_status() {
     .await
     .unwrap();
     // a stale writer who still thinks the case is new loses, and writes no audit event
-    let before = s.audit_verify().await.unwrap().checked;
+    let before = s.audit_verify(vec![]).await.unwrap().checked;
     assert!(matches!(
         s.change_case_status(
             c.id,
@@ -339,7 +343,7 @@ async fn status_changes_are_checked_against_the_current_status() {
         .await,
         Err(StorageError::Conflict)
     ));
-    assert_eq!(s.audit_verify().await.unwrap().checked, before);
+    assert_eq!(s.audit_verify(vec![]).await.unwrap().checked, before);
     let got = s.case_by_id(c.id).await.unwrap().unwrap();
     assert_eq!(got.status, CaseStatus::Closed);
     assert_eq!(got.outcome, Some(CaseOutcome::AdviceOnly));
@@ -493,7 +497,7 @@ async fn audit_chain_verifies_and_detects_tampering() {
             .await
             .unwrap();
     }
-    let r = s.audit_verify().await.unwrap();
+    let r = s.audit_verify(vec![]).await.unwrap();
     assert_eq!(r.checked, 21);
     assert!(r.problems.is_empty());
     let page = s
@@ -516,10 +520,12 @@ async fn audit_chain_verifies_and_detects_tampering() {
     assert_eq!(changes.len(), 1, "reads are left out of the timeline");
 
     // tamper behind the store's back
-    let raw = Store::connect(&db.url).await.unwrap();
+    let raw = Store::connect(&db.url, &rempart_storage::testing::options())
+        .await
+        .unwrap();
     raw.tamper_for_tests("UPDATE audit_events SET detail = 'x' WHERE seq = 7")
         .await;
-    let r = s.audit_verify().await.unwrap();
+    let r = s.audit_verify(vec![]).await.unwrap();
     assert_eq!(r.problems.len(), 1);
 }
 
@@ -535,16 +541,23 @@ async fn concurrent_writers_keep_one_chain() {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
-                s.audit(&AuditEntry::new(100 + i, Some(me.id), "case.read", "case").object(t))
-                    .await
-                    .unwrap();
+                s.audit(
+                    &AuditEntry::new(
+                        100 + i,
+                        Some(me.id),
+                        rempart_storage::testing::event("case.read"),
+                    )
+                    .object(t),
+                )
+                .await
+                .unwrap();
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    let r = s.audit_verify().await.unwrap();
+    let r = s.audit_verify(vec![]).await.unwrap();
     assert_eq!(r.checked, 101);
     assert!(r.problems.is_empty(), "{:?}", r.problems);
 }
@@ -552,7 +565,7 @@ async fn concurrent_writers_keep_one_chain() {
 #[tokio::test]
 async fn unknown_url_scheme_is_refused() {
     assert!(matches!(
-        Store::connect("mysql://localhost/x").await,
+        Store::connect("mysql://localhost/x", &rempart_storage::testing::options()).await,
         Err(StorageError::UnsupportedScheme)
     ));
 }

@@ -10,7 +10,9 @@ use rempart_storage::*;
 
 async fn store() -> (Store, TestDb) {
     let db = fresh_database().await.unwrap();
-    let s = Store::connect(&db.url).await.unwrap();
+    let s = Store::connect(&db.url, &rempart_storage::testing::options())
+        .await
+        .unwrap();
     s.migrate().await.unwrap();
     (s, db)
 }
@@ -29,13 +31,17 @@ async fn counsellor(s: &Store, email: &str) -> StaffId {
         totp_last_step: 0,
         recovery_codes: vec![],
         disabled: false,
-        failed_logins: 0,
-        locked_until: 0,
+        second_factor_failures: 0,
+        second_factor_locked_until: 0,
+        passkeys: 0,
         created_at: 1,
     };
-    s.create_staff(&r, &AuditEntry::new(1, None, "staff.created", "staff"))
-        .await
-        .unwrap();
+    s.create_staff(
+        &r,
+        &AuditEntry::new(1, None, rempart_storage::testing::event("staff.created")),
+    )
+    .await
+    .unwrap();
     r.id
 }
 
@@ -51,10 +57,16 @@ async fn conv(s: &Store, token: &str, priority: i64, at: i64) -> ConversationId 
         priority,
         lang: "fr".into(),
         at,
+        follow_up_hash: None,
     };
     s.create_conversation(
         &c,
-        &AuditEntry::new(at, None, "conversation.started", "conversation").object(c.id),
+        &AuditEntry::new(
+            at,
+            None,
+            rempart_storage::testing::event("conversation.started"),
+        )
+        .object(c.id),
     )
     .await
     .unwrap();
@@ -155,7 +167,7 @@ async fn the_most_urgent_is_taken_first_and_by_one_counsellor_only() {
     let calm_old = conv(&s, "a", 0, 10).await;
     let urgent = conv(&s, "b", 100, 30).await;
     let calm_new = conv(&s, "c", 0, 20).await;
-    let q: Vec<_> = s.queue().await.unwrap().iter().map(|c| c.id).collect();
+    let q: Vec<_> = s.queue(false).await.unwrap().iter().map(|c| c.id).collect();
     assert_eq!(q, vec![urgent, calm_old, calm_new]);
 
     let mut staff = vec![];
@@ -166,7 +178,7 @@ async fn the_most_urgent_is_taken_first_and_by_one_counsellor_only() {
     for st in staff.clone() {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.take_next(st, Role::Counsellor, 40).await.unwrap()
+            s.take_next(st, Role::Counsellor, 40, false).await.unwrap()
         }));
     }
     let mut taken = vec![];
@@ -185,7 +197,7 @@ async fn the_most_urgent_is_taken_first_and_by_one_counsellor_only() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 3, "no conversation given twice");
-    assert!(s.queue().await.unwrap().is_empty());
+    assert!(s.queue(false).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -193,7 +205,7 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
     let (s, _db) = store().await;
     let staff = counsellor(&s, "c@x.org").await;
     let id = conv(&s, "t", 0, 10).await;
-    s.take_next(staff, Role::Counsellor, 11)
+    s.take_next(staff, Role::Counsellor, 11, false)
         .await
         .unwrap()
         .unwrap();
@@ -216,7 +228,12 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
         id,
         &contact,
         None,
-        &AuditEntry::new(20, Some(staff), "conversation.ended", "conversation").object(id),
+        &AuditEntry::new(
+            20,
+            Some(staff),
+            rempart_storage::testing::event("conversation.ended"),
+        )
+        .object(id),
     )
     .await
     .unwrap();
@@ -233,7 +250,11 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
             id,
             &contact,
             None,
-            &AuditEntry::new(22, Some(staff), "conversation.ended", "conversation")
+            &AuditEntry::new(
+                22,
+                Some(staff),
+                rempart_storage::testing::event("conversation.ended")
+            )
         )
         .await,
         Err(StorageError::Conflict)
@@ -244,7 +265,7 @@ async fn an_ended_conversation_keeps_its_summary_and_refuses_messages() {
         "the summary is a contact, stored once"
     );
     assert_eq!(s.conversations_for_person("pk-t").await.unwrap().len(), 1);
-    assert!(s.audit_verify().await.unwrap().problems.is_empty());
+    assert!(s.audit_verify(vec![]).await.unwrap().problems.is_empty());
 }
 
 /// Two nodes' pub/sub on one database (on SQLite, one node: it has no other).
@@ -252,7 +273,9 @@ async fn two_nodes() -> (PubSub, PubSub, TestDb) {
     let (a, db) = store().await;
     let node_a = PubSub::start(a.clone(), &db.url).await.unwrap();
     let node_b = if a.backend() == Backend::Postgres {
-        let b = Store::connect(&db.url).await.unwrap();
+        let b = Store::connect(&db.url, &rempart_storage::testing::options())
+            .await
+            .unwrap();
         PubSub::start(b, &db.url).await.unwrap()
     } else {
         node_a.clone()
@@ -350,7 +373,7 @@ async fn a_burst_of_events_arrives_whole_and_in_order_on_the_other_node() {
 
 /// Takes the (only waiting) conversation and ends it with a short summary.
 async fn take_and_end(s: &Store, staff: StaffId, id: ConversationId) {
-    s.take_next(staff, Role::Counsellor, 11)
+    s.take_next(staff, Role::Counsellor, 11, false)
         .await
         .unwrap()
         .unwrap();
@@ -373,7 +396,12 @@ async fn take_and_end(s: &Store, staff: StaffId, id: ConversationId) {
         id,
         &contact,
         None,
-        &AuditEntry::new(12, Some(staff), "conversation.ended", "conversation").object(id),
+        &AuditEntry::new(
+            12,
+            Some(staff),
+            rempart_storage::testing::event("conversation.ended"),
+        )
+        .object(id),
     )
     .await
     .unwrap();
@@ -391,7 +419,9 @@ async fn a_node_whose_listener_was_cut_tells_its_subscribers_to_catch_up() {
     }
     let node = PubSub::start(a.clone(), &db.url).await.unwrap();
     let mut all = node.subscribe();
-    let admin = Store::connect(&db.url).await.unwrap();
+    let admin = Store::connect(&db.url, &rempart_storage::testing::options())
+        .await
+        .unwrap();
     let cut = admin.terminate_listeners_for_tests().await.unwrap();
     assert!(
         cut >= 1,
@@ -428,10 +458,10 @@ async fn queue_positions_follow_the_queue_order() {
     let a = conv(&s, "a", 0, 10).await;
     let b = conv(&s, "b", 100, 30).await;
     let c = conv(&s, "c", 0, 20).await;
-    let order: Vec<_> = s.queue().await.unwrap().iter().map(|x| x.id).collect();
+    let order: Vec<_> = s.queue(false).await.unwrap().iter().map(|x| x.id).collect();
     for (i, id) in order.iter().enumerate() {
         let rec = s.conversation(*id).await.unwrap().unwrap();
-        assert_eq!(s.queue_position(&rec).await.unwrap(), i as i64 + 1);
+        assert_eq!(s.queue_position(&rec, false).await.unwrap(), i as i64 + 1);
     }
     assert_eq!(order, vec![b, a, c]);
 }

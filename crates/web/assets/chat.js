@@ -227,9 +227,35 @@ async function start(ev) {
     state = { token: r.token, lastSeq: 0, pending: [], seen: [] };
     save();
     showState(r.conversation);
+    if (r.follow_up_code) {
+      // left while closed: the code to read the answer later, shown once (never stored here)
+      $("code-value").textContent = r.follow_up_code;
+      $("code-box").hidden = false;
+    }
     enterConversation();
   } catch (e) {
     $("start").disabled = false;
+  }
+}
+
+// Back later with the follow-up code given when the message was left.
+async function followUp(ev) {
+  ev.preventDefault();
+  const code = $("follow-up-code").value.trim();
+  if (!code) return;
+  $("follow-up-open").disabled = true;
+  try {
+    const r = await fetch("/widget/v1/follow-up", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }), cache: "no-store", credentials: "omit" });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    const d = await r.json();
+    state = { token: d.token, lastSeq: 0, pending: [], seen: [] };
+    save();
+    $("follow-up-code").value = "";
+    await resume();
+  } catch (e) {
+    $("follow-up-status").textContent = i18n.codeUnknown;
+  } finally {
+    $("follow-up-open").disabled = false;
   }
 }
 
@@ -259,6 +285,7 @@ async function init() {
   $("quick-exit").addEventListener("click", quickExit);
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && e.shiftKey) quickExit(); });
   $("prechat-form").addEventListener("submit", start);
+  $("follow-up-form").addEventListener("submit", followUp);
   $("send-form").addEventListener("submit", send);
   $("body").addEventListener("input", () => {
     if (socket && socket.readyState === 1 && Date.now() - typingSent > 3000) {

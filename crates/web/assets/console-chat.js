@@ -69,8 +69,10 @@ if (live) {
     };
     ws.onclose = (e) => {
       socket = null;
-      // access or session ended: the server page will say so (or ask to log in again)
-      if (e.code === 4403 || e.code === 4401) { location.reload(); return; }
+      // access ended (handed over, ended elsewhere): back to the queue, which says so;
+      // session ended: the login page
+      if (e.code === 4403) { location.assign("/chats?access_ended=1"); return; }
+      if (e.code === 4401) { location.reload(); return; }
       setTimeout(connect, Math.min((backoff *= 2), 15000));
     };
   };

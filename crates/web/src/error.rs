@@ -89,7 +89,7 @@ impl IntoResponse for PageError {
                     "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
                      <title>{} – Rempart</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body><main class=\"narrow\">\
                      <h1>{}</h1><p>{fr}</p><p lang=\"en\">{en}</p><p class=\"muted\"><code>{}</code> {detail}</p>\
-                     <p><a href=\"/cases\">Retour aux dossiers / Back to cases</a></p></main></body></html>",
+                     <p><a href=\"/\">Retour à l'accueil / Back to the start page</a></p></main></body></html>",
                     st.as_u16(),
                     st.as_u16(),
                     e.code.as_str()

@@ -89,7 +89,7 @@ where
                 "expected application/json",
             ));
         }
-        let bytes = body_bytes(req, st.app.settings.max_body_bytes).await?;
+        let bytes = body_bytes(req, st.app.settings().server.max_body_bytes).await?;
         let bytes = bytes
             .strip_prefix(b"\xEF\xBB\xBF".as_slice())
             .unwrap_or(&bytes);
@@ -124,7 +124,7 @@ where
         if !content_type_is(req.headers(), "application/x-www-form-urlencoded") {
             return Err(AppError::new(ErrorCode::UnsupportedMediaType, "expected a form").into());
         }
-        let bytes = body_bytes(req, st.app.settings.max_body_bytes).await?;
+        let bytes = body_bytes(req, st.app.settings().server.max_body_bytes).await?;
         // Percent-decoded bytes must be UTF-8: refuse rather than replace.
         for (k, v) in form_urlencoded_pairs(&bytes) {
             if std::str::from_utf8(&k).is_err() || std::str::from_utf8(&v).is_err() {
@@ -211,7 +211,7 @@ where
         let auth = st.app.authenticate(&token).await?;
         match auth.state {
             SessionState::Full => {}
-            SessionState::NeedsTotp | SessionState::NeedsEnrolment => {
+            SessionState::NeedsSecondFactor | SessionState::NeedsEnrolment => {
                 return Err(ApiError::new(
                     ErrorCode::SecondFactorRequired,
                     "second factor required",
@@ -280,7 +280,7 @@ where
         let auth = page_session(parts, &st).await?;
         match auth.state {
             SessionState::Full => Ok(PageAuth(auth)),
-            SessionState::NeedsTotp => Err(PageError::Redirect("/login/totp".into())),
+            SessionState::NeedsSecondFactor => Err(PageError::Redirect("/login/totp".into())),
             SessionState::NeedsEnrolment => Err(PageError::Redirect("/account".into())),
         }
     }
@@ -299,6 +299,38 @@ where
     }
 }
 
+/// A console page's script calling a JSON endpoint (the passkey ceremonies): the session
+/// cookie whatever its second-factor state, and the session's CSRF token in
+/// `X-CSRF-Token`.
+pub struct PageScriptAuth(pub Authenticated);
+
+impl<S> FromRequestParts<S> for PageScriptAuth
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let st = AppState::from_ref(state);
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "not logged in"))?;
+        let auth = st.app.authenticate(token).await?;
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !constant_time_eq(sent.as_bytes(), auth.session.csrf_token.as_bytes()) {
+            return Err(ApiError::new(
+                ErrorCode::CsrfFailed,
+                "missing or wrong X-CSRF-Token",
+            ));
+        }
+        Ok(PageScriptAuth(auth))
+    }
+}
+
 /// Checks a form's CSRF token against the session's.
 pub fn check_csrf(auth: &Authenticated, sent: &str) -> Result<(), PageError> {
     if constant_time_eq(sent.as_bytes(), auth.session.csrf_token.as_bytes()) {
@@ -310,17 +342,32 @@ pub fn check_csrf(auth: &Authenticated, sent: &str) -> Result<(), PageError> {
 
 pub use rempart_app::constant_time_eq;
 
-/// The language of the request: the language cookie (set by the switch), else French.
-pub struct Lang(pub &'static str);
+/// The page a request is on (path and query), when it is a local console page: where the
+/// language switch goes back to.
+#[derive(Debug, Clone)]
+pub struct Here(pub String);
+
+/// The language of the request (the language cookie set by the switch, else French) and
+/// the page it is on.
+pub struct Lang(pub &'static str, pub Here);
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .and_then(crate::routes::local_path)
+            .filter(|_| parts.method == Method::GET)
+            .unwrap_or("/")
+            .to_owned();
         Ok(Lang(
             cookie(&parts.headers, LANG_COOKIE)
                 .map(crate::i18n::I18n::lang)
                 .unwrap_or("fr"),
+            Here(here),
         ))
     }
 }

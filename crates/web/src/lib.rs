@@ -33,6 +33,8 @@ pub struct AppState {
     pub metrics: Arc<middleware::Metrics>,
     /// Rate limits.
     pub limits: Arc<limits::Limiter>,
+    /// Live sockets by client address and chat session, and the widget's share.
+    pub sockets: Arc<limits::Sockets>,
 }
 
 /// The web layer could not start (a build defect: catalogues or templates).
@@ -54,12 +56,14 @@ impl AppState {
             render::Templates::new(i18n.clone())
                 .map_err(|e| WebInitError::Templates(e.to_string()))?,
         );
+        let sockets = Arc::new(limits::Sockets::new(app.settings()));
         Ok(AppState {
             app,
             i18n,
             templates,
             metrics: Arc::new(middleware::Metrics::default()),
             limits: Arc::new(limits::Limiter::default()),
+            sockets,
         })
     }
 }
@@ -91,7 +95,7 @@ pub fn router(state: AppState) -> Router {
             middleware::security_headers,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(
-            state.app.settings.max_body_bytes,
+            state.app.settings().server.max_body_bytes,
         ))
         .with_state(state)
 }

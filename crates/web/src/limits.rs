@@ -56,16 +56,13 @@ impl Limiter {
 pub fn client_ip(
     peer: Option<SocketAddr>,
     headers: &axum::http::HeaderMap,
-    trusted: &[String],
+    trusted: &[IpAddr],
 ) -> String {
     let Some(peer) = peer else {
         return "local".into();
     };
     let ip = peer.ip();
-    if trusted
-        .iter()
-        .any(|t| t.parse::<IpAddr>().is_ok_and(|t| t == ip))
-    {
+    if trusted.contains(&ip) {
         let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
@@ -103,7 +100,7 @@ where
         Ok(ClientIp(client_ip(
             peer,
             &parts.headers,
-            &st.app.settings.trusted_proxies,
+            &st.app.settings().server.trusted_proxies,
         )))
     }
 }
@@ -122,6 +119,19 @@ impl crate::AppState {
     }
 }
 
+impl crate::AppState {
+    /// Refuses a typing signal past `widget.typing_per_minute` for this session (a hash of
+    /// its token, or a console session's).
+    pub fn typing_allowed(&self, session: &str) -> Result<(), rempart_app::AppError> {
+        let n = self.app.settings().widget.typing_per_minute.max(1);
+        self.limit(
+            &format!("typing:{session}"),
+            n.min(5),
+            60_000 / i64::from(n),
+        )
+    }
+}
+
 /// Bounds the time to read a request's body and answer it (`request_timeout_seconds`):
 /// a client sending its body a byte at a time gets `408` instead of holding the node. A
 /// write cut short this way is rolled back whole; a chat message may still commit, and its
@@ -132,7 +142,8 @@ pub async fn request_timeout(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let limit = std::time::Duration::from_secs(st.app.settings.request_timeout_seconds.max(1));
+    let limit =
+        std::time::Duration::from_secs(st.app.settings().server.request_timeout_seconds.max(1));
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
         Err(_) => crate::error::ApiError::new(
@@ -140,6 +151,95 @@ pub async fn request_timeout(
             "the request took too long",
         )
         .into_response(),
+    }
+}
+
+/// Live sockets: at most so many per client address and per chat session, and the
+/// widget's sockets together at most a share of the node's connections, so that a client
+/// opening sockets in a loop can neither fill the node nor take the console's capacity.
+#[derive(Debug)]
+pub struct Sockets {
+    counts: Mutex<HashMap<String, u32>>,
+    widget: std::sync::Arc<tokio::sync::Semaphore>,
+    per_address: u32,
+    per_session: u32,
+}
+
+/// A socket's places; given back when the socket closes.
+#[derive(Debug)]
+pub struct SocketPlace {
+    keys: Vec<String>,
+    owner: std::sync::Arc<Sockets>,
+    _share: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for SocketPlace {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.owner.counts.lock() {
+            for k in &self.keys {
+                if let Some(n) = m.get_mut(k) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        m.remove(k);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Sockets {
+    /// From the settings.
+    pub fn new(s: &rempart_app::settings::Settings) -> Sockets {
+        let share =
+            (u64::from(s.server.max_connections) * u64::from(s.widget.sockets_share_percent) / 100)
+                .max(1);
+        Sockets {
+            counts: Mutex::new(HashMap::new()),
+            widget: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                usize::try_from(share).unwrap_or(usize::MAX),
+            )),
+            per_address: s.widget.sockets_per_address,
+            per_session: s.widget.sockets_per_session,
+        }
+    }
+
+    fn take(&self, key: &str, max: u32) -> bool {
+        let Ok(mut m) = self.counts.lock() else {
+            return false;
+        };
+        let n = m.entry(key.to_owned()).or_insert(0);
+        if *n >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// A widget socket from `ip`: its address's place and one of the widget's share;
+    /// None when either is full.
+    pub fn widget(self: &std::sync::Arc<Self>, ip: &str) -> Option<SocketPlace> {
+        let share = self.widget.clone().try_acquire_owned().ok()?;
+        let key = format!("ip:{ip}");
+        if !self.take(&key, self.per_address) {
+            return None;
+        }
+        Some(SocketPlace {
+            keys: vec![key],
+            owner: self.clone(),
+            _share: Some(share),
+        })
+    }
+
+    /// Adds the chat session's place (known once the socket said its token); false when
+    /// the session has its sockets already.
+    pub fn session(&self, place: &mut SocketPlace, token_hash: &str) -> bool {
+        let key = format!("session:{token_hash}");
+        if !self.take(&key, self.per_session) {
+            return false;
+        }
+        place.keys.push(key);
+        true
     }
 }
 
@@ -169,6 +269,9 @@ mod tests {
             "127.0.0.1",
             "spoofed header ignored"
         );
-        assert_eq!(client_ip(Some(peer), &h, &["127.0.0.1".into()]), "10.0.0.7");
+        assert_eq!(
+            client_ip(Some(peer), &h, &["127.0.0.1".parse().unwrap()]),
+            "10.0.0.7"
+        );
     }
 }

@@ -82,6 +82,11 @@ pub async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Re
     resp
 }
 
+/// The one file another site loads: the widget's loader (`<script src=…/widget.js>` on
+/// the helpline's own site). It alone may be read cross-origin; everything else, the
+/// frame included, stays same-origin (the frame is embedded, not read).
+pub const CROSS_ORIGIN_ASSET: &str = "/assets/widget.js";
+
 /// Security headers: a strict CSP (no inline script, no framing), no sniffing, no
 /// referrer, and `no-store` on everything but the static assets.
 pub async fn security_headers(State(st): State<AppState>, req: Request, next: Next) -> Response {
@@ -93,9 +98,9 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
     // sites listed in the settings; everything else may be framed by no one.
     let framing = if path == "/widget/frame" {
         let mut f = String::from("frame-ancestors 'self'");
-        for o in &st.app.settings.widget_allowed_origins {
+        for o in &st.app.settings().widget.allowed_origins {
             f.push(' ');
-            f.push_str(o);
+            f.push_str(o.as_str());
         }
         f
     } else {
@@ -125,9 +130,13 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
     );
     h.insert(
         "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static(if path == CROSS_ORIGIN_ASSET {
+            "cross-origin"
+        } else {
+            "same-origin"
+        }),
     );
-    if st.app.settings.secure_cookies {
+    if st.app.settings().security.secure_cookies {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),

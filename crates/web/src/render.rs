@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/widget_frame.html"),
     ),
     ("demo.html", include_str!("../templates/demo.html")),
+    ("invite.html", include_str!("../templates/invite.html")),
 ];
 
 /// The template environment.

@@ -41,8 +41,8 @@ impl ServerLimits {
     /// From the settings.
     pub fn from_settings(s: &rempart_app::settings::Settings) -> ServerLimits {
         ServerLimits {
-            header_timeout: Duration::from_secs(s.header_timeout_seconds.max(1)),
-            max_connections: s.max_connections.max(1) as usize,
+            header_timeout: Duration::from_secs(s.server.header_timeout_seconds.max(1)),
+            max_connections: s.server.max_connections.max(1) as usize,
         }
     }
 }

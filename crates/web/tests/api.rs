@@ -164,7 +164,7 @@ async fn every_read_and_change_is_audited_and_the_chain_verifies() {
     // the events never carry content
     let text = events.to_string();
     assert!(!text.contains("Compte piraté"));
-    let r = t.app.store.audit_verify().await.unwrap();
+    let r = t.store.audit_verify(vec![]).await.unwrap();
     assert!(r.problems.is_empty());
     assert!(r.checked > 8);
     // a counsellor may not read the trail
@@ -309,7 +309,12 @@ async fn every_error_code_is_reachable() {
         .unwrap(),
     );
     // second factor codes
-    let t2 = TestApp::spawn_with(|s| s.require_totp_roles = vec!["supervisor".into()]).await;
+    let t2 = TestApp::spawn_with(|s| {
+        s.security.second_factor_roles = vec![rempart_app::settings::RoleName(
+            rempart_domain::policy::Role::Supervisor,
+        )]
+    })
+    .await;
     let sup = t2.staff(Role::Supervisor, None).await;
     let stok = t2.token(&sup).await;
     note(
@@ -319,8 +324,25 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
+    // an account with a TOTP enrolled, and a wrong code
+    let enrolled = t2.staff(Role::Counsellor, None).await;
+    t2.store
+        .set_totp(
+            enrolled.id,
+            Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into()),
+            true,
+            &[],
+            &rempart_storage::AuditEntry::new(
+                0,
+                None,
+                rempart_storage::testing::event("auth.totp_enrolled"),
+            ),
+        )
+        .await
+        .unwrap();
+    let etok = t2.token(&enrolled).await;
     note(
-        t2.post_json("/api/v1/auth/totp", Some(&stok), json!({"code": "000000"}))
+        t2.post_json("/api/v1/auth/totp", Some(&etok), json!({"code": "000000"}))
             .await
             .json()
             .await
@@ -359,7 +381,44 @@ async fn every_error_code_is_reachable() {
         .await
         .unwrap(),
     );
-    note(t.post_json("/api/v1/staff", Some(&t.token(&t.staff(Role::Admin, None).await).await), json!({"email": c.email, "display_name": "x", "role": "counsellor", "password": "a long password"})).await.json().await.unwrap());
+    note(
+        t.post_json(
+            "/api/v1/invitations",
+            Some(&t.token(&t.staff(Role::Admin, None).await).await),
+            json!({"email": c.email, "display_name": "x", "role": "counsellor"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    // a message's client id reused for another text
+    let v: Value = t
+        .post_json("/widget/v1/sessions", None, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let chat = v["token"].as_str().unwrap().to_owned();
+    let first = t
+        .post_json(
+            "/widget/v1/messages",
+            Some(&chat),
+            json!({"client_id": "same", "body": "un"}),
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    note(
+        t.post_json(
+            "/widget/v1/messages",
+            Some(&chat),
+            json!({"client_id": "same", "body": "deux"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
     note(
         t.req(reqwest::Method::DELETE, "/healthz", None)
             .send()
@@ -369,7 +428,7 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
-    let limited = TestApp::spawn_with(|s| s.logins_per_minute = 1).await;
+    let limited = TestApp::spawn_with(|s| s.security.logins_per_minute = 1).await;
     let _ = limited
         .post_json(
             "/api/v1/auth/login",
@@ -390,7 +449,7 @@ async fn every_error_code_is_reachable() {
             .unwrap(),
     );
     // a body that never finishes arriving
-    let slow = TestApp::spawn_with(|s| s.request_timeout_seconds = 1).await;
+    let slow = TestApp::spawn_with(|s| s.server.request_timeout_seconds = 1).await;
     let mut tcp = tokio::net::TcpStream::connect(slow.base.trim_start_matches("http://"))
         .await
         .unwrap();
@@ -412,7 +471,7 @@ async fn every_error_code_is_reachable() {
     let body = raw.split("\r\n\r\n").nth(1).unwrap_or("");
     note(serde_json::from_str(body).unwrap());
     // a flood of new chat sessions
-    let flood = TestApp::spawn_with(|s| s.chat_stress_sessions_per_minute = 1).await;
+    let flood = TestApp::spawn_with(|s| s.widget.stress_sessions_per_minute = 1).await;
     let _ = flood
         .post_json("/widget/v1/sessions", None, json!({}))
         .await;

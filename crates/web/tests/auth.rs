@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+use rempart_app::settings::RoleName;
 
 use rempart_domain::policy::Role;
 use serde_json::{Value, json};
@@ -21,8 +22,8 @@ async fn login_status(t: &TestApp, email: &str, pw: &str) -> (u16, Value) {
 #[tokio::test]
 async fn lockout_refuses_the_next_attempt_and_expires_on_schedule() {
     let t = TestApp::spawn_with(|s| {
-        s.lockout_free_attempts = 3;
-        s.lockout_base_seconds = 60;
+        s.security.lockout_free_attempts = 3;
+        s.security.lockout_base_seconds = 60;
     })
     .await;
     let c = t.staff(Role::Counsellor, None).await;
@@ -55,8 +56,8 @@ async fn lockout_refuses_the_next_attempt_and_expires_on_schedule() {
 #[tokio::test]
 async fn lock_doubles_with_each_further_failure() {
     let t = TestApp::spawn_with(|s| {
-        s.lockout_free_attempts = 1;
-        s.lockout_base_seconds = 10;
+        s.security.lockout_free_attempts = 1;
+        s.security.lockout_base_seconds = 10;
     })
     .await;
     let c = t.staff(Role::Counsellor, None).await;
@@ -81,8 +82,8 @@ async fn unknown_accounts_and_wrong_passwords_look_alike() {
 #[tokio::test]
 async fn sessions_end_when_idle_too_long_or_too_old() {
     let t = TestApp::spawn_with(|s| {
-        s.session_idle_minutes = 15;
-        s.session_absolute_hours = 1;
+        s.security.session_idle_minutes = 15;
+        s.security.session_absolute_hours = 1;
     })
     .await;
     let c = t.staff(Role::Counsellor, None).await;
@@ -263,7 +264,7 @@ async fn logout_ends_the_token_and_a_new_login_gets_a_new_one() {
 
 #[tokio::test]
 async fn secure_cookie_outside_the_demo() {
-    let t = TestApp::spawn_with(|s| s.secure_cookies = true).await;
+    let t = TestApp::spawn_with(|s| s.security.secure_cookies = true).await;
     let page = t.http.get(t.url("/login")).send().await.unwrap();
     let set = page.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(set.contains("; Secure"), "{set}");
@@ -277,9 +278,10 @@ async fn secure_cookie_outside_the_demo() {
 
 #[tokio::test]
 async fn totp_enrolment_login_replay_and_recovery_codes() {
-    let t =
-        TestApp::spawn_with(|s| s.require_totp_roles = vec!["supervisor".into(), "admin".into()])
-            .await;
+    let t = TestApp::spawn_with(|s| {
+        s.security.second_factor_roles = vec![RoleName(Role::Supervisor), RoleName(Role::Admin)]
+    })
+    .await;
     let sup = t.staff(Role::Supervisor, None).await;
     // without a second factor the supervisor reaches enrolment only
     let tok = t.token(&sup).await;
@@ -341,6 +343,7 @@ async fn totp_enrolment_login_replay_and_recovery_codes() {
         .send()
         .await
         .unwrap();
+    let upgraded = set_cookie(&r, "rempart_session").expect("a new session cookie");
     let html = r.text().await.unwrap();
     let recovery: Vec<String> = html
         .split("<li><code>")
@@ -351,30 +354,51 @@ async fn totp_enrolment_login_replay_and_recovery_codes() {
     let r = t
         .http
         .get(t.url("/cases"))
+        .header("cookie", format!("rempart_session={upgraded}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "enrolment gives a new, full session");
+    let r = t
+        .http
+        .get(t.url("/cases"))
         .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200, "enrolment completes this session");
+    assert_eq!(
+        r.headers()["location"],
+        "/login",
+        "the session that existed before the factor ended"
+    );
 
     // a new login needs the code; the same code cannot be replayed in its window
     let tok = t.token(&sup).await;
     assert_eq!(t.get("/api/v1/cases", Some(&tok)).await.status(), 401);
     t.clock.advance(30_000);
     let code = totp_now(&t, &secret);
+    let r = t
+        .post_json("/api/v1/auth/totp", Some(&tok), json!({"code": code}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let full = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(full, tok, "a new token once the factor passed");
+    assert_eq!(t.get("/api/v1/cases", Some(&full)).await.status(), 200);
     assert_eq!(
-        t.post_json("/api/v1/auth/totp", Some(&tok), json!({"code": code}))
-            .await
-            .status(),
-        200
+        t.get("/api/v1/cases", Some(&tok)).await.status(),
+        401,
+        "the pre-factor token never becomes a full one"
     );
-    assert_eq!(t.get("/api/v1/cases", Some(&tok)).await.status(), 200);
     let tok2 = t.token(&sup).await;
     let r = t
         .post_json("/api/v1/auth/totp", Some(&tok2), json!({"code": code}))
         .await;
     assert_eq!(r.status(), 401, "replayed code refused");
     // a recovery code works once
+    let tok2 = t.token(&sup).await;
     let rc = recovery[0].clone();
     assert_eq!(
         t.post_json("/api/v1/auth/totp", Some(&tok2), json!({"code": rc}))

@@ -10,8 +10,8 @@ use support::*;
 
 async fn counts(t: &TestApp) -> (i64, u64) {
     (
-        t.app.store.case_count().await.unwrap(),
-        t.app.store.audit_verify().await.unwrap().checked,
+        t.store.case_count().await.unwrap(),
+        t.store.audit_verify(vec![]).await.unwrap().checked,
     )
 }
 

@@ -12,24 +12,6 @@ use support::*;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-async fn visitor(t: &TestApp, body: Value) -> (String, Value) {
-    let r = t.post_json("/widget/v1/sessions", None, body).await;
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().await.unwrap();
-    (
-        v["token"].as_str().unwrap().to_owned(),
-        v["conversation"].clone(),
-    )
-}
-
-async fn say(t: &TestApp, token: &str, client_id: &str, body: &str) -> reqwest::Response {
-    t.req(reqwest::Method::POST, "/widget/v1/messages", Some(token))
-        .json(&json!({"client_id": client_id, "body": body}))
-        .send()
-        .await
-        .unwrap()
-}
-
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -295,7 +277,6 @@ async fn a_visitor_is_heard_live_and_nothing_is_lost_or_doubled() {
         "nor can it write, though this node knows its conversation"
     );
     let audit = t
-        .app
         .store
         .audit_events(&rempart_storage::AuditFilter {
             limit: 500,
@@ -491,62 +472,11 @@ async fn bad_chat_inputs_get_clear_errors() {
 }
 
 #[tokio::test]
-async fn when_closed_the_visitor_leaves_a_message() {
-    let t = TestApp::spawn().await;
-    // 03:00 in Paris: the line (09:00–23:00) is closed
-    let now = t.app.now();
-    let day = 86_400_000;
-    let target = (now / day) * day + day + 2 * 3_600_000; // 02:00 UTC next day
-    t.clock.advance(target - now);
-    let st: Value = t.get("/widget/v1/status", None).await.json().await.unwrap();
-    assert_eq!(st["open"], false);
-    let numbers: Vec<&str> = st["emergency"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["number"].as_str().unwrap())
-        .collect();
-    for n in ["17", "112", "119", "3114"] {
-        assert!(numbers.contains(&n), "{n} shown");
-    }
-    let (v, state) = visitor(&t, json!({})).await;
-    assert_eq!(state["status"], "left_message");
-    assert_eq!(
-        say(&t, &v, "l1", "Rappelez-moi demain svp, c'est urgent")
-            .await
-            .status(),
-        201
-    );
-    let c = t.staff(Role::Counsellor, None).await;
-    let ctok = t.token(&c).await;
-    let q: Value = t
-        .get("/api/v1/chats", Some(&ctok))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        q["queue"].as_array().unwrap().len(),
-        0,
-        "not in the live queue"
-    );
-    let left = q["left_messages"].as_array().unwrap();
-    assert_eq!(left.len(), 1);
-    // a counsellor reads it and turns it into a contact
-    let id = left[0]["id"].as_str().unwrap();
-    let r = t
-        .post_json(&format!("/api/v1/chats/{id}/end"), Some(&ctok), json!({"caller_type": "unknown", "age_band": "unknown", "summary": "Message hors horaires : demande de rappel", "outcome": "information"}))
-        .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["channel"], "web_chat");
-}
-
-#[tokio::test]
 async fn floods_of_sessions_and_messages_are_refused_with_429() {
     let t = TestApp::spawn_with(|s| {
-        s.chat_sessions_per_minute = 10;
-        s.chat_sessions_per_day = 100;
-        s.chat_message_burst = 10;
+        s.widget.sessions_per_minute = 10;
+        s.widget.sessions_per_day = 100;
+        s.widget.message_burst = 10;
     })
     .await;
     let mut last = None;
@@ -1031,8 +961,8 @@ fn solve(challenge: &str, bits: u32) -> String {
 #[tokio::test]
 async fn under_a_flood_new_sessions_need_a_proof_of_work() {
     let t = TestApp::spawn_with(|s| {
-        s.chat_stress_sessions_per_minute = 2;
-        s.chat_pow_bits = 8;
+        s.widget.stress_sessions_per_minute = 2;
+        s.widget.pow_bits = 8;
     })
     .await;
     for _ in 0..2 {
@@ -1063,7 +993,7 @@ async fn under_a_flood_new_sessions_need_a_proof_of_work() {
         p[2] = &other;
         p.join(".")
     };
-    let queue_before = t.app.store.queue().await.unwrap().len();
+    let queue_before = t.store.queue(false).await.unwrap().len();
     for (body, why) in [
         (
             json!({"pow": {"challenge": challenge, "nonce": weak}}),
@@ -1090,7 +1020,7 @@ async fn under_a_flood_new_sessions_need_a_proof_of_work() {
         )
         .await;
     assert_eq!(r.status(), 422, "unknown field");
-    assert_eq!(t.app.store.queue().await.unwrap().len(), queue_before);
+    assert_eq!(t.store.queue(false).await.unwrap().len(), queue_before);
     // the right answer opens a session, once
     let ok = json!({"pow": {"challenge": challenge, "nonce": nonce}});
     assert_eq!(
@@ -1133,8 +1063,8 @@ async fn under_a_flood_new_sessions_need_a_proof_of_work() {
 #[tokio::test]
 async fn a_live_console_view_ends_with_its_session() {
     let t = TestApp::spawn_with(|s| {
-        s.ws_idle_seconds = 3;
-        s.session_idle_minutes = 15;
+        s.server.ws_idle_seconds = 3;
+        s.security.session_idle_minutes = 15;
     })
     .await;
     let admin = t.staff(Role::Admin, None).await;

@@ -1,23 +1,33 @@
-//! Walks every route of the router × every role (and no session) × (own case, other
-//! case, no case) against the expected table below, written independently of the
+//! Walks every route of the router × every role (and no session) × (own object, someone
+//! else's, a missing one) against the expected table below, written independently of the
 //! policy code. A route without an entry fails the test.
+//!
+//! "Own" and "someone else's" depend on what the path names: a case (assigned to the
+//! caller or not), a conversation (the caller's or another counsellor's), a message left
+//! while closed (takeable, or an active conversation that is not), an invitation or role
+//! grant awaiting approval (asked by another administrator, or by the caller), a passkey
+//! (the caller's or another's), an invitation link (open, or withdrawn).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+use rempart_domain::audit::event::AuditEvent;
 use rempart_domain::case::{CaseStatus, LegalQualification};
+use rempart_domain::chat::ConversationStatus;
 use rempart_domain::ids::{CaseId, ConversationId, StaffId};
 use rempart_domain::policy::Role;
-use rempart_domain::values::AgeBand;
-use rempart_storage::{AuditEntry, NewCase, StaffRecord};
+use rempart_domain::values::{AgeBand, Channel};
+use rempart_storage::{
+    AuditEntry, InvitationRecord, InvitationStatus, NewCase, NewConversation, PasskeyRecord,
+    RoleGrantRecord, StaffRecord,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use support::*;
 
-/// Who may call each route: `own` = roles allowed on a case (or conversation) they are
-/// assigned to, or on the route when it has neither; `other` = roles allowed on someone
-/// else's case or conversation.
+/// Who may call each route: `own` = roles allowed on their own object (or on the route
+/// when it names none), `other` = roles allowed on someone else's.
 /// Letters: C counsellor, P psychologist, L lawyer, D digital specialist, S supervisor,
 /// A admin; `*` = also without any session (public).
 const EXPECTED: &[(&str, &str, &str)] = &[
@@ -26,15 +36,22 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /metrics", "*CPLDSA", "*CPLDSA"),
     ("GET /assets/{file}", "*CPLDSA", "*CPLDSA"),
     ("GET /api/v1/openapi.json", "*CPLDSA", "*CPLDSA"),
-    ("GET /", "*CPLDSA", "*CPLDSA"),
+    ("GET /", "CPLDSA", "CPLDSA"),
     ("GET /login", "*CPLDSA", "*CPLDSA"),
     ("POST /login", "*CPLDSA", "*CPLDSA"),
     ("GET /login/totp", "CPLDSA", "CPLDSA"),
     ("POST /login/totp", "CPLDSA", "CPLDSA"),
+    ("POST /login/passkey/options", "CPLDSA", "CPLDSA"),
+    ("POST /login/passkey", "CPLDSA", "CPLDSA"),
     ("POST /logout", "CPLDSA", "CPLDSA"),
     ("GET /lang/{lang}", "*CPLDSA", "*CPLDSA"),
+    ("GET /invite/{token}", "*CPLDSA", ""),
+    ("POST /invite/{token}", "*CPLDSA", ""),
     ("GET /account", "CPLDSA", "CPLDSA"),
     ("POST /account/totp", "CPLDSA", "CPLDSA"),
+    ("POST /account/passkeys/options", "CPLDSA", "CPLDSA"),
+    ("POST /account/passkeys", "CPLDSA", "CPLDSA"),
+    ("POST /account/passkeys/{id}/delete", "CPLDSA", ""),
     ("GET /cases", "CPLDS", "CPLDS"),
     ("GET /cases/{id}", "CPLDS", "S"),
     ("POST /cases/{id}/status", "CPLDS", "S"),
@@ -44,13 +61,20 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /contacts/new", "CPLDS", "CPLDS"),
     ("POST /contacts", "CPLDS", "CPLDS"),
     ("GET /admin/staff", "A", "A"),
-    ("POST /admin/staff", "A", "A"),
+    ("POST /admin/invitations", "A", "A"),
+    ("POST /admin/invitations/{id}/revoke", "A", "A"),
+    ("POST /admin/invitations/{id}/approve", "A", ""),
+    ("POST /admin/invitations/{id}/refuse", "A", ""),
+    ("POST /admin/staff/{id}/role", "A", "A"),
+    ("POST /admin/grants/{id}/approve", "A", ""),
+    ("POST /admin/grants/{id}/refuse", "A", ""),
     ("POST /admin/staff/{id}/disable", "A", "A"),
     ("POST /admin/staff/{id}/enable", "A", "A"),
     ("GET /audit", "SA", "SA"),
     ("POST /api/v1/auth/login", "*CPLDSA", "*CPLDSA"),
     ("POST /api/v1/auth/totp", "CPLDSA", "CPLDSA"),
     ("POST /api/v1/auth/logout", "CPLDSA", "CPLDSA"),
+    ("POST /api/v1/invitations/accept", "*CPLDSA", "*CPLDSA"),
     ("GET /api/v1/me", "CPLDSA", "CPLDSA"),
     ("GET /api/v1/cases", "CPLDS", "CPLDS"),
     ("POST /api/v1/cases", "CPLDS", "CPLDS"),
@@ -61,9 +85,17 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /api/v1/cases/{id}/notes", "CPLDS", "S"),
     ("POST /api/v1/contacts", "CPLDS", "CPLDS"),
     ("GET /api/v1/staff", "A", "A"),
-    ("POST /api/v1/staff", "A", "A"),
+    ("PUT /api/v1/staff/{id}/role", "A", "A"),
     ("POST /api/v1/staff/{id}/disable", "A", "A"),
     ("POST /api/v1/staff/{id}/enable", "A", "A"),
+    ("GET /api/v1/invitations", "A", "A"),
+    ("POST /api/v1/invitations", "A", "A"),
+    ("POST /api/v1/invitations/{id}/approve", "A", ""),
+    ("POST /api/v1/invitations/{id}/refuse", "A", ""),
+    ("POST /api/v1/invitations/{id}/revoke", "A", "A"),
+    ("GET /api/v1/role-grants", "A", "A"),
+    ("POST /api/v1/role-grants/{id}/approve", "A", ""),
+    ("POST /api/v1/role-grants/{id}/refuse", "A", ""),
     ("GET /api/v1/audit", "SA", "SA"),
     ("GET /api/v1/categories", "CPLDSA", "CPLDSA"),
     ("GET /api/v1/platforms", "CPLDSA", "CPLDSA"),
@@ -72,6 +104,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("PUT /api/v1/chats/availability", "CPLDS", "CPLDS"),
     ("POST /chats/take", "CPLDS", "CPLDS"),
     ("GET /chats/{id}", "CPLDS", "S"),
+    ("POST /chats/{id}/take", "CPLDS", ""),
     ("POST /chats/{id}/messages", "CPLDS", ""),
     ("POST /chats/{id}/end", "CPLDS", ""),
     ("POST /chats/{id}/transfer", "CPLDS", ""),
@@ -80,12 +113,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /widget/v1/status", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/challenge", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/sessions", "*CPLDSA", "*CPLDSA"),
+    ("POST /widget/v1/follow-up", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/typing", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/ws", "*CPLDSA", "*CPLDSA"),
     ("GET /api/v1/chats", "CPLDS", "CPLDS"),
     ("POST /api/v1/chats/take", "CPLDS", "CPLDS"),
+    ("POST /api/v1/chats/{id}/take", "CPLDS", ""),
     ("GET /api/v1/chats/{id}/messages", "CPLDS", "S"),
     ("POST /api/v1/chats/{id}/messages", "CPLDS", ""),
     ("POST /api/v1/chats/{id}/end", "CPLDS", ""),
@@ -107,25 +142,7 @@ struct Who {
     csrf: String,
     own_case: CaseId,
     own_chat: ConversationId,
-}
-
-/// A conversation assigned to `owner` (taken from the queue directly in the store).
-async fn chat_for(t: &TestApp, owner: StaffId) -> ConversationId {
-    let (_, c) = t
-        .app
-        .start_chat(rempart_app::chat::ChatStart::default())
-        .await
-        .unwrap();
-    // the queue holds only this one now
-    let taken = t
-        .app
-        .store
-        .take_next(owner, Role::Counsellor, t.app.now())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(taken.id, c.id);
-    c.id
+    own_passkey: String,
 }
 
 fn letter(r: Role) -> char {
@@ -137,6 +154,14 @@ fn letter(r: Role) -> char {
         Role::Supervisor => 'S',
         Role::Admin => 'A',
     }
+}
+
+fn unique() -> String {
+    rempart_app::random_hex(6).unwrap()
+}
+
+fn rand_u32() -> u32 {
+    u32::from_str_radix(&rempart_app::random_hex(4).unwrap(), 16).unwrap()
 }
 
 async fn login(t: &TestApp, s: &StaffRecord) -> (String, String) {
@@ -152,6 +177,55 @@ async fn login(t: &TestApp, s: &StaffRecord) -> (String, String) {
         v["token"].as_str().unwrap().to_owned(),
         v["csrf_token"].as_str().unwrap().to_owned(),
     )
+}
+
+/// A conversation assigned to `owner` (taken from the queue directly in the store).
+async fn chat_for(t: &TestApp, owner: StaffId) -> ConversationId {
+    let c = t
+        .app
+        .start_chat(rempart_app::chat::ChatStart::default())
+        .await
+        .unwrap()
+        .conversation;
+    // the queue holds only this one now
+    let taken = t
+        .store
+        .take_next(owner, Role::Counsellor, t.app.now(), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.id, c.id);
+    c.id
+}
+
+/// A message left while the line was closed (written to the database as a node does).
+async fn left_message(t: &TestApp, follow_up: Option<&str>) -> ConversationId {
+    let id = ConversationId::new();
+    let keys = rempart_app::keys::Keys::derive(TEST_MASTER_KEY.as_bytes());
+    t.store
+        .create_conversation(
+            &NewConversation {
+                id,
+                token_hash: unique(),
+                person_key: unique(),
+                channel: Channel::WebChat,
+                status: ConversationStatus::LeftMessage,
+                caller_type: None,
+                age_band: None,
+                priority: 0,
+                lang: "fr".into(),
+                at: t.app.now(),
+                follow_up_hash: follow_up.map(|c| keys.follow_up_hash(c)),
+            },
+            &AuditEntry::new(
+                t.app.now(),
+                None,
+                AuditEvent::ConversationStarted { left_message: true },
+            ),
+        )
+        .await
+        .unwrap();
+    id
 }
 
 async fn case_for(t: &TestApp, owner: StaffId, team: Option<&str>) -> CaseId {
@@ -171,35 +245,248 @@ async fn case_for(t: &TestApp, owner: StaffId, team: Option<&str>) -> CaseId {
         created_by: owner,
         at: now,
     };
-    t.app
-        .store
+    t.store
         .create_case(
             &c,
             None,
-            &AuditEntry::new(now, Some(owner), "case.created", "case").case(id),
+            &AuditEntry::new(now, Some(owner), AuditEvent::CaseCreated).case(id),
         )
         .await
         .unwrap();
     id
 }
 
-fn rand_u32() -> u32 {
-    u32::from_str_radix(&rempart_app::random_hex(4).unwrap(), 16).unwrap()
+/// An invitation (open with a token, or waiting for approval) issued by `by`.
+async fn invitation(t: &TestApp, by: StaffId, pending: bool) -> (String, String) {
+    let token = rempart_app::random_hex(32).unwrap();
+    let id = uuid_like();
+    let now = t.app.now();
+    t.store
+        .create_invitation(
+            &InvitationRecord {
+                id: id.clone(),
+                token_hash: (!pending).then(|| rempart_app::sha256_hex(token.as_bytes())),
+                email: format!("invited-{}@test.invalid", unique()),
+                display_name: "Invited".into(),
+                role: if pending {
+                    Role::Supervisor
+                } else {
+                    Role::Counsellor
+                },
+                team: None,
+                lang: "fr".into(),
+                status: if pending {
+                    InvitationStatus::PendingApproval
+                } else {
+                    InvitationStatus::Open
+                },
+                invited_by: by,
+                approved_by: None,
+                created_at: now,
+                expires_at: now + 3_600_000,
+            },
+            &AuditEntry::new(
+                now,
+                Some(by),
+                AuditEvent::StaffInvited {
+                    role: Role::Counsellor,
+                    pending_approval: pending,
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    (id, token)
+}
+
+/// A grant of the supervisor role to a new account, asked by `by`.
+async fn grant(t: &TestApp, by: StaffId) -> String {
+    let target = t.staff(Role::Counsellor, None).await.id;
+    let id = uuid_like();
+    t.store
+        .request_role_grant(
+            &RoleGrantRecord {
+                id: id.clone(),
+                staff_id: target,
+                role: Role::Supervisor,
+                team: None,
+                requested_by: by,
+                created_at: t.app.now(),
+            },
+            &AuditEntry::new(
+                t.app.now(),
+                Some(by),
+                AuditEvent::RoleGrantRequested {
+                    role: Role::Supervisor,
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+fn uuid_like() -> String {
+    ConversationId::new().to_string()
+}
+
+async fn passkey_of(t: &TestApp, staff: StaffId) -> String {
+    let id = uuid_like();
+    t.store
+        .add_passkey(
+            &PasskeyRecord {
+                id: id.clone(),
+                staff_id: staff,
+                credential_id: unique(),
+                name: "matrix".into(),
+                passkey: "{}".into(),
+                created_at: t.app.now(),
+                last_used_at: None,
+            },
+            &AuditEntry::new(t.app.now(), Some(staff), AuditEvent::PasskeyRegistered),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+/// The concrete id a route's path gets, for a caller and an ownership.
+struct Fixtures<'a> {
+    t: &'a TestApp,
+    other_admin: &'a StaffRecord,
+    target: &'a StaffRecord,
+    other_case: CaseId,
+    other_chat: ConversationId,
+    other_passkey: String,
+    revoked_token: String,
+}
+
+impl Fixtures<'_> {
+    /// The path with its `{…}` filled in, and an invitation token for the bodies that
+    /// carry one.
+    async fn fill(&self, path: &str, who: &Who, own: Ownership) -> (String, String) {
+        let t = self.t;
+        let missing = uuid_like();
+        let me = who
+            .staff
+            .as_ref()
+            .map(|s| s.id)
+            .unwrap_or_default();
+        let mut p = path.replace("{file}", "app.css").replace("{lang}", "en");
+        let mut token = String::new();
+        if path.contains("/cases/{id}") {
+            let c = match own {
+                Ownership::Mine => who.own_case,
+                Ownership::Theirs => self.other_case,
+                Ownership::Missing => CaseId::new(),
+            };
+            p = p.replace("{id}", &c.to_string());
+        } else if path.ends_with("/take") && path.contains("/chats/{id}") {
+            let c = match own {
+                Ownership::Mine => left_message(t, None).await,
+                Ownership::Theirs => self.other_chat,
+                Ownership::Missing => ConversationId::new(),
+            };
+            p = p.replace("{id}", &c.to_string());
+        } else if path.contains("/chats/{id}") {
+            let c = match own {
+                Ownership::Mine => who.own_chat,
+                Ownership::Theirs => self.other_chat,
+                Ownership::Missing => ConversationId::new(),
+            };
+            p = p.replace("{id}", &c.to_string());
+        } else if path.contains("/staff/{id}") {
+            let id = match own {
+                Ownership::Missing => missing.clone(),
+                _ => self.target.id.to_string(),
+            };
+            p = p.replace("{id}", &id);
+        } else if path.contains("/invitations/{id}/revoke") {
+            let id = match own {
+                Ownership::Missing => missing.clone(),
+                _ => invitation(t, self.other_admin.id, false).await.0,
+            };
+            p = p.replace("{id}", &id);
+        } else if path.contains("/invitations/{id}") {
+            // approve / refuse: another administrator's pending invitation, or the caller's own
+            let id = match own {
+                Ownership::Mine => invitation(t, self.other_admin.id, true).await.0,
+                Ownership::Theirs => invitation(t, me, true).await.0,
+                Ownership::Missing => missing.clone(),
+            };
+            p = p.replace("{id}", &id);
+        } else if path.contains("grants/{id}") {
+            let id = match own {
+                Ownership::Mine => grant(t, self.other_admin.id).await,
+                Ownership::Theirs => grant(t, me).await,
+                Ownership::Missing => missing.clone(),
+            };
+            p = p.replace("{id}", &id);
+        } else if path.contains("/passkeys/{id}") {
+            let id = match own {
+                Ownership::Mine => who.own_passkey.clone(),
+                Ownership::Theirs => self.other_passkey.clone(),
+                Ownership::Missing => missing.clone(),
+            };
+            p = p.replace("{id}", &id);
+        } else if path.contains("/invite/{token}") {
+            let tok = match own {
+                Ownership::Mine => invitation(t, self.other_admin.id, false).await.1,
+                Ownership::Theirs => self.revoked_token.clone(),
+                Ownership::Missing => rempart_app::random_hex(32).unwrap(),
+            };
+            p = p.replace("{token}", &tok);
+        }
+        if path == "/api/v1/invitations/accept" {
+            token = invitation(t, self.other_admin.id, false).await.1;
+        }
+        (p, token)
+    }
 }
 
 #[tokio::test]
 async fn every_route_every_role_every_ownership() {
     let t = TestApp::spawn().await;
     let outsider = t.staff(Role::Counsellor, Some("ailleurs")).await;
+    let other_admin = t.staff(Role::Admin, None).await;
     let target = t.staff(Role::Counsellor, None).await;
     let other_case = case_for(&t, outsider.id, Some("ailleurs")).await;
     let other_chat = chat_for(&t, outsider.id).await;
+    let other_passkey = passkey_of(&t, outsider.id).await;
+    let (revoked, revoked_token) = invitation(&t, other_admin.id, false).await;
+    t.store
+        .revoke_invitation(
+            &revoked,
+            &AuditEntry::new(t.app.now(), None, AuditEvent::InvitationRevoked),
+        )
+        .await
+        .unwrap();
+    let follow_up = "ABCDEFGHJKLMNPQR";
+    left_message(&t, Some(follow_up)).await;
     let mut people = vec![];
     for role in Role::ALL {
         let s = t.staff(*role, None).await;
         let (token, csrf) = login(&t, &s).await;
         let own_case = case_for(&t, s.id, None).await;
         let own_chat = chat_for(&t, s.id).await;
+        let own_passkey = passkey_of(&t, s.id).await;
+        // available, so that taking a conversation is theirs to do
+        t.store
+            .set_chat_availability(
+                s.id,
+                true,
+                10,
+                &AuditEntry::new(
+                    t.app.now(),
+                    Some(s.id),
+                    AuditEvent::ChatAvailability {
+                        available: true,
+                        capacity: 10,
+                    },
+                ),
+            )
+            .await
+            .unwrap();
         people.push(Who {
             letter: letter(*role),
             staff: Some(s),
@@ -207,8 +494,13 @@ async fn every_route_every_role_every_ownership() {
             csrf,
             own_case,
             own_chat,
+            own_passkey,
         });
     }
+    // every caller has a passkey and has passed it in this session (a full session)
+    t.store
+        .tamper_for_tests("UPDATE staff_sessions SET mfa_done = 1")
+        .await;
     people.push(Who {
         letter: '*',
         staff: None,
@@ -216,13 +508,24 @@ async fn every_route_every_role_every_ownership() {
         csrf: String::new(),
         own_case: CaseId::new(),
         own_chat: ConversationId::new(),
+        own_passkey: uuid_like(),
     });
     // a visitor's session for the widget routes (it waits in the queue)
-    let (widget_token, _) = t
+    let widget_token = t
         .app
         .start_chat(rempart_app::chat::ChatStart::default())
         .await
-        .unwrap();
+        .unwrap()
+        .token;
+    let fx = Fixtures {
+        t: &t,
+        other_admin: &other_admin,
+        target: &target,
+        other_case,
+        other_chat,
+        other_passkey,
+        revoked_token,
+    };
 
     let expected: HashMap<&str, (&str, &str)> =
         EXPECTED.iter().map(|(k, o, x)| (*k, (*o, *x))).collect();
@@ -251,29 +554,27 @@ async fn every_route_every_role_every_ownership() {
         let (own_roles, other_roles) = expected[key.as_str()];
         for who in &people {
             for own in [Ownership::Mine, Ownership::Theirs, Ownership::Missing] {
-                let has_case = doc.path.contains("/cases/{id}") || doc.path.contains("/chats/{id}");
-                let allowed = match (has_case, own) {
+                let has_object = doc.path.contains('{')
+                    && !doc.path.contains("{file}")
+                    && !doc.path.contains("{lang}");
+                let allowed = match (has_object, own) {
                     (true, Ownership::Missing) => false,
                     (true, Ownership::Theirs) => other_roles.contains(who.letter),
                     _ => own_roles.contains(who.letter),
                 };
-                let case = match own {
-                    Ownership::Mine => who.own_case,
-                    Ownership::Theirs => other_case,
-                    Ownership::Missing => CaseId::new(),
-                };
-                let chat = match own {
-                    Ownership::Mine => who.own_chat,
-                    Ownership::Theirs => other_chat,
-                    Ownership::Missing => ConversationId::new(),
-                };
-                let ids = Ids {
-                    case,
-                    chat,
-                    widget: &widget_token,
-                };
-                let (status, location, body) =
-                    call(&t, doc.method, doc.path, who, &ids, &target, &outsider).await;
+                let (real_path, invite_token) = fx.fill(doc.path, who, own).await;
+                let (status, location, body) = call(
+                    &t,
+                    doc.method,
+                    doc.path,
+                    &real_path,
+                    who,
+                    &widget_token,
+                    &invite_token,
+                    follow_up,
+                    &outsider,
+                )
+                .await;
                 let denied = status == 404
                     || (status == 303 && location.as_deref() == Some("/login"))
                     || (status == 401 && body.contains("unauthenticated"));
@@ -295,24 +596,24 @@ async fn every_route_every_role_every_ownership() {
         failures.join("\n")
     );
     assert_eq!(checked, routes.len() * 7 * 3);
+    eprintln!(
+        "route matrix: {} routes × 7 callers × 3 ownerships = {checked} checks",
+        routes.len()
+    );
 }
 
-struct Ids<'a> {
-    case: CaseId,
-    chat: ConversationId,
-    widget: &'a str,
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn call(
     t: &TestApp,
     method: &str,
     path: &str,
+    real_path: &str,
     who: &Who,
-    ids: &Ids<'_>,
-    target: &StaffRecord,
+    widget: &str,
+    invite_token: &str,
+    follow_up: &str,
     outsider: &StaffRecord,
 ) -> (u16, Option<String>, String) {
-    let case = ids.case;
     let me = who
         .staff
         .as_ref()
@@ -327,35 +628,49 @@ async fn call(
     } else {
         (who.token.clone(), who.csrf.clone())
     };
-    let real_path = path
-        .replace("{file}", "app.css")
-        .replace("{lang}", "en")
-        .replace("/cases/{id}", &format!("/cases/{case}"))
-        .replace("/chats/{id}", &format!("/chats/{}", ids.chat))
-        .replace("/staff/{id}", &format!("/staff/{}", target.id));
     // Keep each case's assignees as they are, so later checks see the same ownership.
-    let keep = if case == who.own_case {
+    let keep = if real_path.contains(&who.own_case.to_string()) {
         me.clone()
     } else {
         outsider.id.to_string()
     };
-    let unique = rempart_app::random_hex(4).unwrap();
+    let unique = unique();
     let api = path.starts_with("/api/");
+    let script = matches!(
+        path,
+        "/login/passkey/options"
+            | "/login/passkey"
+            | "/account/passkeys/options"
+            | "/account/passkeys"
+    );
     let m = Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = t.http.request(m.clone(), t.url(&real_path));
+    let mut req = t.http.request(m.clone(), t.url(real_path));
     if path.ends_with("/ws") {
         req = req.header("origin", t.base.clone());
     }
     if path.starts_with("/widget/v1") {
-        req = req.bearer_auth(ids.widget);
+        req = req.bearer_auth(widget);
         let body = match path {
             "/widget/v1/sessions" => json!({"lang": "en"}),
             "/widget/v1/messages" => json!({"client_id": unique, "body": "matrix"}),
+            "/widget/v1/follow-up" => json!({"code": follow_up}),
             _ => Value::Null,
         };
         if m == Method::POST && !body.is_null() {
             req = req.json(&body);
         }
+    } else if script {
+        if who.staff.is_some() {
+            req = req
+                .header("cookie", format!("rempart_session={token}"))
+                .header("x-csrf-token", csrf.clone());
+        }
+        let body = match path {
+            "/login/passkey" => json!({"credential": {}}),
+            "/account/passkeys" => json!({"name": "matrix", "credential": {}}),
+            _ => json!({}),
+        };
+        req = req.json(&body);
     } else if api {
         if who.staff.is_some() {
             req = req.bearer_auth(&token);
@@ -365,6 +680,9 @@ async fn call(
                 json!({"email": who.staff.as_ref().map(|s| s.email.clone()).unwrap_or_else(|| "nobody@test.invalid".into()), "password": PASSWORD})
             }
             "/api/v1/auth/totp" => json!({"code": "000000"}),
+            "/api/v1/invitations/accept" => {
+                json!({"token": invite_token, "password": "a long enough password"})
+            }
             "/api/v1/cases" => json!({"title": "matrix", "age_band": "unknown"}),
             "/api/v1/cases/{id}/status" => json!({"status": CaseStatus::InProgress.as_str()}),
             "/api/v1/cases/{id}/assignees" => json!({"assignees": [keep]}),
@@ -373,7 +691,7 @@ async fn call(
             }
             "/api/v1/cases/{id}/notes" => json!({"visibility": "team", "body": "matrix note"}),
             "/api/v1/chats/{id}/messages" => json!({"client_id": unique, "body": "matrix"}),
-            "/api/v1/chats/availability" => json!({"available": true, "capacity": 5}),
+            "/api/v1/chats/availability" => json!({"available": true, "capacity": 10}),
             "/api/v1/chats/{id}/transfer" => json!({"to_role": "lawyer", "note": "matrix"}),
             "/api/v1/chats/{id}/end" => {
                 json!({"caller_type": "victim", "age_band": "11_14", "summary": "matrix", "outcome": "listened"})
@@ -381,9 +699,10 @@ async fn call(
             "/api/v1/contacts" => {
                 json!({"channel": "phone", "caller_type": "victim", "age_band": "11_14", "summary": "matrix", "outcome": "listened"})
             }
-            "/api/v1/staff" => {
-                json!({"email": format!("new-{unique}@test.invalid"), "display_name": "New", "role": "counsellor", "password": "a long enough password"})
+            "/api/v1/invitations" => {
+                json!({"email": format!("new-{unique}@test.invalid"), "display_name": "New", "role": "counsellor"})
             }
+            "/api/v1/staff/{id}/role" => json!({"role": "lawyer"}),
             _ => Value::Null,
         };
         if m != Method::GET && !body.is_null() {
@@ -412,6 +731,10 @@ async fn call(
             ],
             "/login/totp" => vec![("code", "000000".into())],
             "/account/totp" => vec![("step", "begin".into())],
+            "/invite/{token}" => vec![
+                ("password", "a long enough password".into()),
+                ("password_again", "a long enough password".into()),
+            ],
             "/cases/{id}/status" => vec![("status", "waiting_victim".into())],
             "/cases/{id}/assignees" => vec![("assignee", keep)],
             "/cases/{id}/items" => vec![
@@ -427,7 +750,7 @@ async fn call(
                 ("summary", "matrix".into()),
                 ("outcome", "listened".into()),
             ],
-            "/chats/availability" => vec![("available", "1".into()), ("capacity", "5".into())],
+            "/chats/availability" => vec![("available", "1".into()), ("capacity", "10".into())],
             "/chats/{id}/transfer" => vec![("to", "role:lawyer".into()), ("note", "matrix".into())],
             "/chats/{id}/messages" => {
                 vec![("client_id", unique.clone()), ("body", "matrix".into())]
@@ -438,17 +761,17 @@ async fn call(
                 ("summary", "matrix".into()),
                 ("outcome", "listened".into()),
             ],
-            "/admin/staff" => vec![
+            "/admin/invitations" => vec![
                 ("email", format!("p-{unique}@test.invalid")),
                 ("display_name", "P".into()),
                 ("role", "lawyer".into()),
-                ("password", "a long enough password".into()),
             ],
+            "/admin/staff/{id}/role" => vec![("role", "lawyer".into())],
             _ => vec![],
         };
         if m == Method::POST {
             let mut f = fields;
-            if path != "/login" {
+            if path != "/login" && !path.starts_with("/invite/") {
                 f.push(("_csrf", csrf.clone()));
             }
             req = req.form(&f);

@@ -30,7 +30,7 @@ async fn read_to_close(s: &mut TcpStream, bound: Duration) -> String {
 
 #[tokio::test]
 async fn slow_headers_and_idle_connections_are_closed() {
-    let t = TestApp::spawn_with(|s| s.header_timeout_seconds = 1).await;
+    let t = TestApp::spawn_with(|s| s.server.header_timeout_seconds = 1).await;
     // half a request, then nothing
     let mut slow = TcpStream::connect(addr(&t)).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -51,7 +51,7 @@ async fn slow_headers_and_idle_connections_are_closed() {
 
 #[tokio::test]
 async fn a_body_sent_too_slowly_gets_408() {
-    let t = TestApp::spawn_with(|s| s.request_timeout_seconds = 1).await;
+    let t = TestApp::spawn_with(|s| s.server.request_timeout_seconds = 1).await;
     let mut s = TcpStream::connect(addr(&t)).await.unwrap();
     s.write_all(
         b"POST /widget/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{",
@@ -68,15 +68,15 @@ async fn a_body_sent_too_slowly_gets_408() {
     assert!(got.contains("request_timeout"), "{got}");
     // and nothing was started
     let (waiting, left) = (
-        t.app.store.queue().await.unwrap(),
-        t.app.store.left_messages().await.unwrap(),
+        t.store.queue(false).await.unwrap(),
+        t.store.left_messages().await.unwrap(),
     );
     assert!(waiting.is_empty() && left.is_empty());
 }
 
 #[tokio::test]
 async fn a_silent_websocket_is_closed_and_a_live_one_kept() {
-    let t = TestApp::spawn_with(|s| s.ws_idle_seconds = 2).await;
+    let t = TestApp::spawn_with(|s| s.server.ws_idle_seconds = 2).await;
     let v: serde_json::Value = t
         .post_json("/widget/v1/sessions", None, json!({}))
         .await
@@ -140,7 +140,7 @@ async fn a_silent_websocket_is_closed_and_a_live_one_kept() {
 
 #[tokio::test]
 async fn connections_beyond_the_limit_wait_for_a_free_place() {
-    let t = TestApp::spawn_with(|s| s.max_connections = 2).await;
+    let t = TestApp::spawn_with(|s| s.server.max_connections = 2).await;
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut s = TcpStream::connect(addr(&t)).await.unwrap();

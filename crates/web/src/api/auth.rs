@@ -28,7 +28,7 @@ pub struct TotpReq {
 fn state_code(s: SessionState) -> &'static str {
     match s {
         SessionState::Full => "full",
-        SessionState::NeedsTotp => "needs_totp",
+        SessionState::NeedsSecondFactor => "needs_second_factor",
         SessionState::NeedsEnrolment => "needs_enrolment",
     }
 }
@@ -39,22 +39,33 @@ pub async fn login(
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(req): ApiJson<LoginReq>,
 ) -> Result<Json<Value>, ApiError> {
-    let n = st.app.settings.logins_per_minute;
+    let n = st.app.settings().security.logins_per_minute;
     st.limit(&format!("login:{ip}"), n, 60_000 / i64::from(n.max(1)))?;
-    let (token, auth) = st.app.login(&req.email, &req.password).await?;
-    Ok(Json(
-        json!({"token": token, "state": state_code(auth.state), "csrf_token": auth.session.csrf_token}),
-    ))
+    let s = st.app.login(&req.email, &req.password).await?;
+    Ok(Json(session(&s)))
 }
 
-/// Checks the second factor.
+/// A new session as the API returns it (the token once).
+pub fn session(s: &rempart_app::auth::NewSession) -> Value {
+    json!({"token": s.token, "state": state_code(s.auth.state), "csrf_token": s.auth.session.csrf_token})
+}
+
+/// Checks the second factor; the half-open session ends and the new, full one's token is
+/// returned (the token sent before the factor never becomes a full one).
 pub async fn totp(
     State(st): State<AppState>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiPartialAuth(auth): ApiPartialAuth,
     ApiJson(req): ApiJson<TotpReq>,
 ) -> Result<Json<Value>, ApiError> {
-    st.app.verify_second_factor(&auth, &req.code).await?;
-    Ok(Json(json!({"state": "full"})))
+    let n = st.app.settings().security.logins_per_minute;
+    st.limit(
+        &format!("second-factor:{ip}"),
+        n,
+        60_000 / i64::from(n.max(1)),
+    )?;
+    let s = st.app.verify_second_factor(&auth, &req.code).await?;
+    Ok(Json(session(&s)))
 }
 
 /// Ends the session.

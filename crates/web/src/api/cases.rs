@@ -11,9 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use rempart_app::AppError;
 use rempart_app::cases::CaseQuery;
+use rempart_app::records::CaseCursor;
 use rempart_domain::case::{CaseOutcome, CaseStatus, NoteVisibility};
 use rempart_domain::ids::{CaseId, StaffId};
-use rempart_storage::CaseCursor;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rempart_app::chat::ChatSummary;
+use rempart_app::records::{ConversationRecord, MessageRecord};
 use rempart_app::{AppError, ErrorCode};
 use rempart_domain::ids::{CaseId, ConversationId};
 use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
-use rempart_storage::{ConversationRecord, MessageRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -24,7 +24,7 @@ pub fn conversation(c: &ConversationRecord) -> Value {
         "risks": c.risks.iter().map(|r| r.as_str()).collect::<Vec<_>>(), "caller_type": c.caller_type.map(|x| x.as_str()),
         "age_band": c.age_band.map(|x| x.as_str()), "lang": c.lang, "assigned_to": c.assigned_to.map(|a| a.to_string()),
         "case_id": c.case_id.map(|x| x.to_string()), "created_at": c.created_at, "waiting_since": c.waiting_since,
-        "last_activity_at": c.last_activity_at, "ended_at": c.ended_at,
+        "last_activity_at": c.last_activity_at, "ended_at": c.ended_at, "left_message": c.left_message,
     })
 }
 
@@ -44,18 +44,14 @@ pub async fn overview(
     ApiAuth(auth): ApiAuth,
 ) -> Result<Json<Value>, ApiError> {
     let actor = auth.actor();
-    let (queue, left) = st.app.chat_queue(&actor).await?;
-    let mine = st
-        .app
-        .store
-        .active_conversations(actor.id)
-        .await
-        .map_err(AppError::from)?;
+    let q = st.app.chat_queue(&actor).await?;
+    let mine = st.app.my_conversations(&actor).await?;
     let loads = st.app.chat_loads(&actor).await?;
     Ok(Json(json!({
+        "open": q.open,
         "loads": loads.iter().map(load).collect::<Vec<_>>(),
-        "queue": queue.iter().map(conversation).collect::<Vec<_>>(),
-        "left_messages": left.iter().map(conversation).collect::<Vec<_>>(),
+        "queue": q.waiting.iter().map(conversation).collect::<Vec<_>>(),
+        "left_messages": q.left.iter().map(conversation).collect::<Vec<_>>(),
         "mine": mine.iter().map(conversation).collect::<Vec<_>>(),
     })))
 }
@@ -69,6 +65,19 @@ pub async fn take(
         Some(c) => Ok(Json(conversation(&c)).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
+}
+
+/// Takes this message left while the line was closed.
+pub async fn take_left(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = st
+        .app
+        .take_left_message(&auth.actor(), conversation_id(&id)?)
+        .await?;
+    Ok(Json(conversation(&c)))
 }
 
 /// Paging of the transcript.
@@ -170,7 +179,7 @@ pub async fn end(
 }
 
 /// A counsellor's availability and load.
-pub fn load(l: &rempart_storage::ChatLoad) -> Value {
+pub fn load(l: &rempart_app::records::ChatLoad) -> Value {
     json!({"staff_id": l.staff_id.to_string(), "name": l.name, "available": l.available, "capacity": l.capacity, "active": l.active})
 }
 

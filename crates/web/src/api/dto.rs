@@ -3,14 +3,15 @@
 
 use rempart_app::AppError;
 use rempart_app::cases::{CaseInput, CaseView, ContactInput, ItemInput};
+use rempart_app::records::{
+    CaseRecord, CaseSummary, ContactRecord, InvitationRecord, ItemRecord, NoteRecord,
+    RoleGrantRecord, StaffRecord,
+};
 use rempart_domain::audit::AuditRecord;
 use rempart_domain::case::ConsentScope;
 use rempart_domain::ids::CaseId;
 use rempart_domain::taxonomy::ContentType;
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
-use rempart_storage::{
-    CaseRecord, CaseSummary, ContactRecord, ItemRecord, NoteRecord, StaffRecord,
-};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -259,6 +260,24 @@ pub fn case_view(v: &CaseView) -> Value {
 pub fn staff(s: &StaffRecord) -> Value {
     json!({
         "id": s.id.to_string(), "email": s.email, "display_name": s.display_name, "role": s.role.as_str(),
-        "team": s.team, "lang": s.lang, "totp_enabled": s.totp_enabled, "disabled": s.disabled, "created_at": s.created_at,
+        "team": s.team, "lang": s.lang, "totp_enabled": s.totp_enabled, "passkeys": s.passkeys,
+        "disabled": s.disabled, "created_at": s.created_at,
+    })
+}
+
+/// An invitation (never its token).
+pub fn invitation(i: &InvitationRecord) -> Value {
+    json!({
+        "id": i.id, "email": i.email, "display_name": i.display_name, "role": i.role.as_str(), "team": i.team,
+        "pending_approval": i.token_hash.is_none(), "invited_by": i.invited_by.to_string(),
+        "created_at": i.created_at, "expires_at": i.expires_at,
+    })
+}
+
+/// A role grant awaiting a second administrator.
+pub fn grant(g: &RoleGrantRecord) -> Value {
+    json!({
+        "id": g.id, "staff_id": g.staff_id.to_string(), "role": g.role.as_str(), "team": g.team,
+        "requested_by": g.requested_by.to_string(), "created_at": g.created_at,
     })
 }

@@ -15,11 +15,12 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers, and takes writes (a node whose disk is full is not
+/// ready, and is again once it has space).
 pub async fn readyz(State(st): State<AppState>) -> Response {
-    match st.app.store.ping().await {
+    match st.app.ready().await {
         Ok(()) => "ready".into_response(),
-        Err(_) => ApiError::new(ErrorCode::Unavailable, "database unreachable").into_response(),
+        Err(_) => ApiError::new(ErrorCode::Unavailable, "database unavailable").into_response(),
     }
 }
 
@@ -64,6 +65,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/console-chat.js"),
     ),
+    (
+        "passkey.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/passkey.js"),
+    ),
 ];
 
 /// Embedded static files, cached for a day.
@@ -91,10 +97,10 @@ pub async fn openapi() -> Json<Value> {
 /// The category taxonomy in the request's language.
 pub async fn categories(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, _): Lang,
     _auth: ApiAuth,
 ) -> Json<Value> {
-    Json(json!(st.app.taxonomy.categories().iter().map(|c| json!({
+    Json(json!(st.app.taxonomy().categories().iter().map(|c| json!({
         "code": c.code, "label": c.label(lang), "dsa_category": c.dsa_category, "articles": c.articles,
         "sensitive_images": c.sensitive_images,
     })).collect::<Vec<_>>()))
@@ -102,7 +108,7 @@ pub async fn categories(
 
 /// The platform directory.
 pub async fn platforms(State(st): State<AppState>, _auth: ApiAuth) -> Json<Value> {
-    Json(json!(st.app.directory.platforms().iter().map(|p| json!({
+    Json(json!(st.app.directory().platforms().iter().map(|p| json!({
         "code": p.code, "name": p.name, "channel": p.channel.as_str(), "expected_hours": p.expected_hours,
     })).collect::<Vec<_>>()))
 }

@@ -7,23 +7,22 @@ use crate::extract::{ApiAuth, ApiJson};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use rempart_app::staff::NewStaffInput;
+use rempart_app::records::AuditFilter;
+use rempart_app::staff::{InvitationInput, RoleChange};
 use rempart_app::{AppError, ErrorCode};
 use rempart_domain::ids::{CaseId, StaffId};
-use rempart_domain::policy::{Action, Resource, Role, can};
-use rempart_storage::AuditFilter;
+use rempart_domain::policy::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// A new account.
+/// Whom to invite.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StaffReq {
+pub struct InviteReq {
     email: String,
     display_name: String,
     role: String,
     team: Option<String>,
-    password: String,
     lang: Option<String>,
 }
 
@@ -36,22 +35,148 @@ pub async fn list(
     Ok(Json(json!(all.iter().map(dto::staff).collect::<Vec<_>>())))
 }
 
-/// Creates an account.
-pub async fn create(
+fn invitation(i: &rempart_app::staff::Invitation) -> Value {
+    let mut v = dto::invitation(&i.record);
+    if let Some(m) = v.as_object_mut() {
+        m.insert("link".into(), json!(i.link));
+    }
+    v
+}
+
+/// Invites a new account; the link is returned once (absent while it waits for a second
+/// administrator).
+pub async fn invite(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    ApiJson(r): ApiJson<StaffReq>,
+    ApiJson(r): ApiJson<InviteReq>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = NewStaffInput {
+    let input = InvitationInput {
         email: r.email,
         display_name: r.display_name,
         role: code!(Role, "role", &r.role)?,
         team: r.team,
-        password: r.password,
         lang: r.lang.unwrap_or_else(|| "fr".into()),
     };
-    let s = st.app.create_staff(Some(&auth.actor()), input).await?;
-    Ok((StatusCode::CREATED, Json(dto::staff(&s))))
+    let i = st.app.invite_staff(&auth.actor(), input).await?;
+    Ok((StatusCode::CREATED, Json(invitation(&i))))
+}
+
+/// Invitations awaiting approval or acceptance.
+pub async fn invitations(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<Value>, ApiError> {
+    let all = st.app.open_invitations(&auth.actor()).await?;
+    Ok(Json(json!(
+        all.iter().map(dto::invitation).collect::<Vec<_>>()
+    )))
+}
+
+/// Approves another administrator's invitation; its link is returned once.
+pub async fn approve_invitation(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let i = st.app.approve_invitation(&auth.actor(), &id).await?;
+    Ok(Json(invitation(&i)))
+}
+
+/// Refuses another administrator's invitation.
+pub async fn refuse_invitation(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.app.refuse_invitation(&auth.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Withdraws an invitation.
+pub async fn revoke_invitation(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.app.revoke_invitation(&auth.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accepting an invitation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptReq {
+    token: String,
+    password: String,
+}
+
+/// Accepts an invitation with a password of one's own; returns the new session (which
+/// enrols a second factor next when the role requires one — in the console).
+pub async fn accept_invitation(
+    State(st): State<AppState>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
+    ApiJson(r): ApiJson<AcceptReq>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let n = st.app.settings().security.logins_per_minute;
+    st.limit(&format!("login:{ip}"), n, 60_000 / i64::from(n.max(1)))?;
+    let s = st.app.accept_invitation(&r.token, &r.password).await?;
+    Ok((StatusCode::CREATED, Json(crate::api::auth::session(&s))))
+}
+
+/// A change of role.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleReq {
+    role: String,
+    team: Option<String>,
+}
+
+/// Changes an account's role: `changed`, or `pending` when a second administrator must
+/// approve the grant.
+pub async fn role(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<RoleReq>,
+) -> Result<Json<Value>, ApiError> {
+    let role = code!(Role, "role", &r.role)?;
+    let done = st
+        .app
+        .set_staff_role(&auth, staff_id(&id)?, role, r.team)
+        .await?;
+    Ok(Json(json!({"result": match done {
+        RoleChange::Changed => "changed",
+        RoleChange::Pending => "pending",
+    }})))
+}
+
+/// Role grants awaiting a second administrator.
+pub async fn grants(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<Value>, ApiError> {
+    let all = st.app.pending_role_grants(&auth.actor()).await?;
+    Ok(Json(json!(all.iter().map(dto::grant).collect::<Vec<_>>())))
+}
+
+/// Approves another administrator's grant.
+pub async fn approve_grant(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.app.decide_role_grant(&auth.actor(), &id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses another administrator's grant.
+pub async fn refuse_grant(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.app.decide_role_grant(&auth.actor(), &id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn staff_id(s: &str) -> Result<StaffId, AppError> {
@@ -130,28 +255,9 @@ pub async fn audit(
     ApiAuth(auth): ApiAuth,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = auth.actor();
-    if !can(&actor, Action::ReadAudit, Resource::Global) {
-        return Err(AppError::not_found().into());
-    }
     let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidField, e.body_text()))?;
-    let events = st
-        .app
-        .store
-        .audit_events(&q.filter()?)
-        .await
-        .map_err(AppError::from)?;
-    st.app
-        .store
-        .audit(&rempart_storage::AuditEntry::new(
-            st.app.now(),
-            Some(actor.id),
-            "audit.viewed",
-            "audit",
-        ))
-        .await
-        .map_err(AppError::from)?;
+    let page = st.app.audit_trail(&auth.actor(), &q.filter()?).await?;
     Ok(Json(json!(
-        events.iter().map(dto::audit).collect::<Vec<_>>()
+        page.events.iter().map(dto::audit).collect::<Vec<_>>()
     )))
 }

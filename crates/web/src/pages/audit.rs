@@ -9,54 +9,26 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use minijinja::Value;
 use rempart_app::AppError;
-use rempart_domain::policy::{Action, Resource, can};
-use rempart_storage::AuditEntry;
-use std::collections::HashMap;
 
 /// The audit page.
 pub async fn list(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let actor = auth.actor();
-    if !can(&actor, Action::ReadAudit, Resource::Global) {
-        return Err(AppError::not_found().into());
-    }
     let Query(q) = q.map_err(|e| AppError::field("query", &e.body_text()))?;
     let mut filter = q.filter()?;
     filter.limit = filter.limit.min(100);
-    let events = st
-        .app
-        .store
-        .audit_events(&filter)
-        .await
-        .map_err(AppError::from)?;
-    st.app
-        .store
-        .audit(&AuditEntry::new(
-            st.app.now(),
-            Some(actor.id),
-            "audit.viewed",
-            "audit",
-        ))
-        .await
-        .map_err(AppError::from)?;
-    let names: HashMap<String, String> = st
-        .app
-        .store
-        .list_staff()
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .map(|s| (s.id.to_string(), s.display_name))
-        .collect();
+    let page = st.app.audit_trail(&actor, &filter).await?;
+    let (events, names) = (page.events, page.names);
     let rows: Vec<_> = events
         .iter()
         .map(|e| {
             serde_json::json!({
-                "seq": e.seq, "at": e.at_ms, "action": e.action, "object_type": e.object_type,
+                "seq": e.seq, "at": e.at_ms, "action": e.action,
+                "label": rempart_domain::audit::event::action_label(&e.action, lang), "object_type": e.object_type,
                 "object_id": e.object_id, "case_id": e.case_id, "detail": e.detail,
                 "actor": e.actor_id.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_else(|| "—".into()),
             })
@@ -78,7 +50,7 @@ pub async fn list(
     Ok(st.templates.render(
         "audit.html",
         ctx(
-            base(&st, lang, Some(&auth)),
+            base(&st, lang, &here, Some(&auth)),
             vec![
                 ("events", Value::from_serialize(&rows)),
                 ("next", Value::from(next)),

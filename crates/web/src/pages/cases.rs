@@ -31,7 +31,7 @@ fn category_labels(st: &AppState, lang: &str, codes: &[String]) -> Vec<String> {
         .iter()
         .map(|c| {
             st.app
-                .taxonomy
+                .taxonomy()
                 .get(c)
                 .map(|k| k.label(lang).to_owned())
                 .unwrap_or_else(|| c.clone())
@@ -42,7 +42,7 @@ fn category_labels(st: &AppState, lang: &str, codes: &[String]) -> Vec<String> {
 /// The case list.
 pub async fn list(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
@@ -82,7 +82,7 @@ pub async fn list(
     let workers = st.app.case_workers().await?;
     let cats: Vec<(String, String)> = st
         .app
-        .taxonomy
+        .taxonomy()
         .categories()
         .iter()
         .map(|c| (c.code.clone(), c.label(lang).to_owned()))
@@ -90,7 +90,7 @@ pub async fn list(
     Ok(st.templates.render(
         "cases.html",
         ctx(
-            base(&st, lang, Some(&auth)),
+            base(&st, lang, &here, Some(&auth)),
             vec![
                 ("cases", Value::from_serialize(&rows)),
                 ("next", Value::from(next)),
@@ -136,7 +136,7 @@ pub struct Done {
 /// The case page.
 pub async fn show(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     Path(id): Path<String>,
     Query(done): Query<Done>,
@@ -153,7 +153,7 @@ pub async fn show(
         .iter()
         .map(|i| {
             serde_json::json!({
-                "platform": st.app.directory.platform(&i.platform).map(|p| p.name.clone()).unwrap_or_else(|| i.platform.clone()),
+                "platform": st.app.directory().platform(&i.platform).map(|p| p.name.clone()).unwrap_or_else(|| i.platform.clone()),
                 "content_type": ContentType::parse(&i.content_type).map(|t| t.label(lang)).unwrap_or("?"),
                 "url": i.url, "native_id": i.native_id, "status": i.status.label(lang), "created_at": i.created_at,
             })
@@ -198,7 +198,7 @@ pub async fn show(
     Ok(st.templates.render(
         "case.html",
         ctx(
-            base(&st, lang, Some(&auth)),
+            base(&st, lang, &here, Some(&auth)),
             vec![
                 ("id", Value::from(c.id.to_string())),
                 ("reference", Value::from(c.reference.clone())),
@@ -262,7 +262,7 @@ pub async fn show(
                     "platforms",
                     Value::from_serialize(
                         st.app
-                            .directory
+                            .directory()
                             .platforms()
                             .iter()
                             .map(|p| (p.code.clone(), p.name.clone()))
@@ -388,63 +388,47 @@ fn dsa_label(code: &str) -> String {
     }
 }
 
-/// A timeline line in words, from an audit event's action and non-content detail.
+/// A timeline line in words, from the audit event read back into its typed form.
 fn describe(st: &AppState, lang: &str, action: &str, detail: &str) -> String {
     use fluent_bundle::FluentValue;
-    let kv: HashMap<&str, &str> = detail
-        .split(' ')
-        .filter_map(|p| p.split_once('='))
-        .collect();
-    let get = |k: &str| kv.get(k).copied().unwrap_or("");
+    use rempart_domain::audit::event::{AuditEvent, action_label};
     let t = |key: &str, args: &[(&str, FluentValue<'_>)]| st.i18n.t(lang, key, args);
-    match action {
-        "case.created" => t("action-case-created", &[]),
-        "case.status_changed" => {
-            let label = |c: &str| CaseStatus::parse(c).map(|s| s.label(lang)).unwrap_or("?");
+    match AuditEvent::decode(action, detail) {
+        Ok(AuditEvent::CaseCreated) => t("action-case-created", &[]),
+        Ok(AuditEvent::CaseStatusChanged { from, to, outcome }) => {
             let mut out = t(
                 "action-status-changed",
                 &[
-                    ("from", label(get("from")).into()),
-                    ("to", label(get("to")).into()),
+                    ("from", from.label(lang).into()),
+                    ("to", to.label(lang).into()),
                 ],
             );
-            if let Ok(o) = CaseOutcome::parse(get("outcome")) {
+            if let Some(o) = outcome {
                 out.push_str(&format!(" ({})", o.label(lang)));
             }
             out
         }
-        "case.assigned" => t(
+        Ok(AuditEvent::CaseAssigned { assignees }) => t(
             "action-assigned",
-            &[(
-                "count",
-                (get("assignees")
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .count() as i64)
-                    .into(),
-            )],
+            &[("count", (assignees.len() as i64).into())],
         ),
-        "item.added" => {
+        Ok(AuditEvent::ItemAdded { platform }) => {
             let p = st
                 .app
-                .directory
-                .platform(get("platform"))
+                .directory()
+                .platform(&platform)
                 .map(|p| p.name.clone())
-                .unwrap_or_else(|| get("platform").to_owned());
+                .unwrap_or(platform);
             t("action-item-added", &[("platform", p.into())])
         }
-        "note.added" => {
-            let v = NoteVisibility::parse(get("visibility"))
-                .map(|v| v.label(lang))
-                .unwrap_or("?");
-            t("action-note-added", &[("visibility", v.into())])
-        }
-        "contact.logged" => {
-            let c = rempart_domain::values::Channel::parse(get("channel"))
-                .map(|c| c.label(lang))
-                .unwrap_or("?");
-            t("action-contact-logged", &[("channel", c.into())])
-        }
-        other => other.to_owned(),
+        Ok(AuditEvent::NoteAdded { visibility }) => t(
+            "action-note-added",
+            &[("visibility", visibility.label(lang).into())],
+        ),
+        Ok(AuditEvent::ContactLogged { channel }) => t(
+            "action-contact-logged",
+            &[("channel", channel.label(lang).into())],
+        ),
+        _ => action_label(action, lang).to_owned(),
     }
 }

@@ -12,15 +12,16 @@ use axum::response::Response;
 use minijinja::Value;
 use rempart_app::AppError;
 use rempart_app::chat::ChatSummary;
+use rempart_app::records::ConversationRecord;
 use rempart_domain::chat::RiskKind;
 use rempart_domain::ids::CaseId;
 use rempart_domain::policy::Role;
 use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
-use rempart_storage::ConversationRecord;
 
 fn row(c: &ConversationRecord, lang: &str, now: i64) -> serde_json::Value {
     serde_json::json!({
         "id": c.id.to_string(), "status": c.status.label(lang), "priority": c.priority,
+        "left_message": c.left_message, "waiting_left": c.status == rempart_domain::chat::ConversationStatus::LeftMessage,
         "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
         "urgent": c.risks.contains(&RiskKind::SuicidalThoughts),
         "caller": c.caller_type.map(|x| x.label(lang)).unwrap_or("—"),
@@ -29,20 +30,42 @@ fn row(c: &ConversationRecord, lang: &str, now: i64) -> serde_json::Value {
     })
 }
 
+/// What the queue page says after an action (`?ended=1`, `?transferred=1`…).
+#[derive(serde::Deserialize, Default)]
+pub struct Notice {
+    ended: Option<String>,
+    transferred: Option<String>,
+    empty: Option<String>,
+    access_ended: Option<String>,
+}
+
+impl Notice {
+    fn notice(&self) -> Option<&'static str> {
+        if self.ended.is_some() {
+            Some("chats-notice-ended")
+        } else if self.transferred.is_some() {
+            Some("chats-notice-transferred")
+        } else if self.empty.is_some() {
+            Some("chats-notice-empty")
+        } else if self.access_ended.is_some() {
+            Some("chats-notice-access-ended")
+        } else {
+            None
+        }
+    }
+}
+
 /// The queue page.
 pub async fn queue(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
+    notice: Result<axum::extract::Query<Notice>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    let notice = notice.map(|q| q.0).unwrap_or_default();
     let actor = auth.actor();
-    let (queue, left) = st.app.chat_queue(&actor).await?;
-    let mine = st
-        .app
-        .store
-        .active_conversations(actor.id)
-        .await
-        .map_err(AppError::from)?;
+    let q = st.app.chat_queue(&actor).await?;
+    let mine = st.app.my_conversations(&actor).await?;
     let loads = st.app.chat_loads(&actor).await?;
     let me = loads.iter().find(|l| l.staff_id == actor.id).cloned();
     let team: Vec<_> = loads
@@ -56,10 +79,11 @@ pub async fn queue(
     Ok(st.templates.render(
         "chats.html",
         ctx(
-            base(&st, lang, Some(&auth)),
+            base(&st, lang, &here, Some(&auth)),
             vec![
-                ("queue", rows(&queue)),
-                ("left", rows(&left)),
+                ("queue", rows(&q.waiting)),
+                ("left", rows(&q.left)),
+                ("line_open", Value::from(q.open)),
                 ("mine", rows(&mine)),
                 (
                     "available",
@@ -72,8 +96,13 @@ pub async fn queue(
                 ("team", Value::from_serialize(&team)),
                 (
                     "supervisor",
-                    Value::from(actor.role == rempart_domain::policy::Role::Supervisor),
+                    Value::from(rempart_domain::policy::can(
+                        &actor,
+                        rempart_domain::policy::Action::MonitorChats,
+                        rempart_domain::policy::Resource::Global,
+                    )),
                 ),
+                ("notice", Value::from(notice.notice())),
             ],
         ),
     )?)
@@ -93,17 +122,33 @@ pub async fn take(
     }
 }
 
+/// Takes this message left while the line was closed and opens it.
+pub async fn take_left(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::new(form, &[])?;
+    check_csrf(&auth, f.csrf())?;
+    let c = st
+        .app
+        .take_left_message(&auth.actor(), conversation_id(&id)?)
+        .await?;
+    Ok(redirect(&format!("/chats/{}", c.id)))
+}
+
 /// A conversation.
 pub async fn show(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let actor = auth.actor();
     let cid = conversation_id(&id)?;
-    let (conv, msgs) = st.app.counsellor_messages(&actor, cid, 0, true).await?;
-    let history = st.app.person_history(&actor, cid).await?;
+    let view = st.app.conversation_view(&actor, cid).await?;
+    let (conv, msgs, history) = (&view.conversation, &view.messages, &view.history);
     let colleagues: Vec<(String, String)> = st
         .app
         .case_workers()
@@ -119,7 +164,7 @@ pub async fn show(
         .collect();
     let cats: Vec<(String, String)> = st
         .app
-        .taxonomy
+        .taxonomy()
         .categories()
         .iter()
         .map(|c| (c.code.clone(), c.label(lang).to_owned()))
@@ -135,20 +180,12 @@ pub async fn show(
     Ok(st.templates.render(
         "chat.html",
         ctx(
-            base(&st, lang, Some(&auth)),
+            base(&st, lang, &here, Some(&auth)),
             vec![
-                (
-                    "conv",
-                    Value::from_serialize(row(&conv, lang, st.app.now())),
-                ),
-                (
-                    "open",
-                    Value::from(
-                        conv.status.is_open()
-                            || conv.status == rempart_domain::chat::ConversationStatus::LeftMessage,
-                    ),
-                ),
-                ("mine", Value::from(conv.assigned_to == Some(actor.id))),
+                ("conv", Value::from_serialize(row(conv, lang, st.app.now()))),
+                ("open", Value::from(view.can_write)),
+                ("mine", Value::from(view.can_write)),
+                ("can_take", Value::from(view.can_take)),
                 ("messages", Value::from_serialize(&messages)),
                 (
                     "last_seq",
@@ -173,7 +210,7 @@ pub async fn show(
                     "canned",
                     Value::from_serialize(
                         st.app
-                            .canned
+                            .canned()
                             .iter()
                             .map(|c| {
                                 let text = c.text(lang);
@@ -251,22 +288,10 @@ pub async fn end(
     )?;
     check_csrf(&auth, f.csrf())?;
     let cid = conversation_id(&id)?;
+    // an unknown reference and a case the account may not change answer alike
     let case_id: Option<CaseId> = match f.opt("case_reference") {
         None => None,
-        Some(r) => {
-            let r = rempart_domain::values::CaseReference::parse(&r)
-                .map_err(|_| AppError::field("case_reference", "invalid reference"))?;
-            let c = st
-                .app
-                .store
-                .case_by_reference(r.as_str())
-                .await
-                .map_err(AppError::from)?;
-            Some(
-                c.ok_or_else(|| AppError::field("case_reference", "no such case"))?
-                    .id,
-            )
-        }
+        Some(r) => Some(st.app.case_for_reference(&auth.actor(), &r).await?),
     };
     let s = ChatSummary {
         caller_type: CallerType::parse(f.get("caller_type"))

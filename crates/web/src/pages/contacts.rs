@@ -12,7 +12,7 @@ use rempart_app::AppError;
 use rempart_app::cases::{CaseInput, ContactInput};
 use rempart_domain::case::ConsentScope;
 use rempart_domain::policy::{Action, Resource, can};
-use rempart_domain::values::{AgeBand, CallerType, CaseReference, Channel, ContactOutcome};
+use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
 
 const HAND_CHANNELS: &[Channel] = &[
     Channel::Phone,
@@ -24,7 +24,7 @@ const HAND_CHANNELS: &[Channel] = &[
 /// The form.
 pub async fn form(
     State(st): State<AppState>,
-    Lang(lang): Lang,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
 ) -> Result<Response, PageError> {
     if !can(&auth.actor(), Action::LogContact, Resource::Global) {
@@ -32,7 +32,7 @@ pub async fn form(
     }
     let cats: Vec<(String, String)> = st
         .app
-        .taxonomy
+        .taxonomy()
         .categories()
         .iter()
         .map(|c| (c.code.clone(), c.label(lang).to_owned()))
@@ -40,7 +40,7 @@ pub async fn form(
     Ok(st.templates.render(
         "contact_new.html",
         ctx(
-            base(&st, lang, Some(&auth)),
+            base(&st, lang, &here, Some(&auth)),
             vec![
                 (
                     "channels",
@@ -148,18 +148,11 @@ pub async fn create(
         return Ok(redirect(&format!("/cases/{}?done=created", c.id)));
     }
     if let Some(r) = f.opt("case_reference") {
-        let r = CaseReference::parse(&r)
-            .map_err(|_| AppError::field("case_reference", "invalid reference"))?;
-        let c = st
-            .app
-            .store
-            .case_by_reference(r.as_str())
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(|| AppError::field("case_reference", "no such case"))?;
-        contact.case_id = Some(c.id);
+        // an unknown reference and a case the account may not change answer alike
+        let c = st.app.case_for_reference(&actor, &r).await?;
+        contact.case_id = Some(c);
         st.app.log_contact(&actor, contact).await?;
-        return Ok(redirect(&format!("/cases/{}?done=created", c.id)));
+        return Ok(redirect(&format!("/cases/{c}?done=created")));
     }
     st.app.log_contact(&actor, contact).await?;
     Ok(redirect("/cases?logged=1"))

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod cases;
 pub mod chats;
 pub mod contacts;
+pub mod invite;
+pub mod passkeys;
 
 use crate::AppState;
 use crate::error::PageError;
@@ -68,16 +70,49 @@ impl Fields {
     }
 }
 
-/// The context every page gets: language, user, CSRF token, navigation rights.
-pub fn base(st: &AppState, lang: &str, auth: Option<&Authenticated>) -> ValueMap {
+/// The first page an account may use: the case list for those who work cases, the
+/// accounts for administrators, else its own account page.
+pub fn landing(auth: &Authenticated) -> &'static str {
+    let actor = auth.actor();
+    if auth.state != rempart_app::auth::SessionState::Full {
+        return match auth.state {
+            rempart_app::auth::SessionState::NeedsSecondFactor => "/login/totp",
+            _ => "/account",
+        };
+    }
+    if can(&actor, Action::ListCases, Resource::Global) {
+        "/cases"
+    } else if can(&actor, Action::ManageStaff, Resource::Global) {
+        "/admin/staff"
+    } else if can(&actor, Action::ReadAudit, Resource::Global) {
+        "/audit"
+    } else {
+        "/account"
+    }
+}
+
+/// The context every page gets: language, the page it is on (for the language switch),
+/// user, CSRF token, navigation rights.
+pub fn base(
+    st: &AppState,
+    lang: &str,
+    here: &crate::extract::Here,
+    auth: Option<&Authenticated>,
+) -> ValueMap {
     let mut m = ValueMap::new();
     m.insert("lang".into(), Value::from(lang));
+    m.insert("here".into(), Value::from(here.0.clone()));
     m.insert(
         "helpline".into(),
-        Value::from(st.app.settings.helpline_name.clone()),
+        Value::from(st.app.settings().helpline.name.clone()),
     );
     if let Some(a) = auth {
         let actor = a.actor();
+        m.insert("home".into(), Value::from(landing(a)));
+        m.insert(
+            "nav_chats".into(),
+            Value::from(can(&actor, Action::AnswerChats, Resource::Global)),
+        );
         m.insert(
             "user_name".into(),
             Value::from(a.staff.display_name.clone()),
@@ -100,6 +135,7 @@ pub fn base(st: &AppState, lang: &str, auth: Option<&Authenticated>) -> ValueMap
     } else {
         m.insert("logged_in".into(), Value::from(false));
         m.insert("csrf".into(), Value::from(""));
+        m.insert("home".into(), Value::from("/login"));
     }
     m
 }

@@ -10,10 +10,10 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use rempart_app::chat::ChatStart;
+use rempart_app::live::Typist;
+use rempart_app::records::{ConversationRecord, MessageRecord};
 use rempart_app::{AppError, ErrorCode};
-use rempart_domain::chat::ConversationStatus;
 use rempart_domain::values::{AgeBand, CallerType};
-use rempart_storage::{ConversationRecord, Event, MessageRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -33,20 +33,16 @@ pub fn message(m: &MessageRecord) -> Value {
 
 /// The conversation's state for the widget: status, queue position and expected wait.
 pub async fn state(st: &AppState, c: &ConversationRecord) -> Result<Value, AppError> {
-    let (position, wait) = if c.status == ConversationStatus::Waiting {
-        let pos = st.app.store.queue_position(c).await?;
-        // A plain estimate: four minutes per conversation ahead.
-        (Some(pos), Some((pos - 1) * 240))
-    } else {
-        (None, None)
-    };
-    Ok(json!({"status": c.status.as_str(), "position": position, "expected_wait_s": wait}))
+    let w = st.app.waiting(c).await?;
+    Ok(
+        json!({"status": c.status.as_str(), "position": w.position, "expected_wait_s": w.expected_wait_s}),
+    )
 }
 
 /// Opening status, hours and emergency numbers.
 pub async fn status(State(st): State<AppState>) -> Json<Value> {
     let now = chrono::DateTime::from_timestamp_millis(st.app.now()).unwrap_or_default();
-    let cal = &st.app.calendar;
+    let cal = st.app.calendar();
     let hours: Vec<Value> = cal
         .week_hours()
         .iter()
@@ -54,7 +50,7 @@ pub async fn status(State(st): State<AppState>) -> Json<Value> {
         .collect();
     let emergency: Vec<Value> = st
         .app
-        .directory
+        .directory()
         .emergency_numbers()
         .iter()
         .map(|e| json!({"number": e.number, "fr": e.fr, "en": e.en}))
@@ -88,7 +84,7 @@ pub struct PowAnswer {
 pub async fn challenge(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({
         "challenge": st.app.pow_challenge()?,
-        "bits": st.app.settings.chat_pow_bits,
+        "bits": st.app.settings().widget.pow_bits,
     })))
 }
 
@@ -98,20 +94,20 @@ pub async fn start(
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(r): ApiJson<StartReq>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let per_min = st.app.settings.chat_sessions_per_minute;
+    let per_min = st.app.settings().widget.sessions_per_minute;
     st.limit(
         &format!("session-min:{ip}"),
         per_min,
         60_000 / i64::from(per_min.max(1)),
     )?;
-    let per_day = st.app.settings.chat_sessions_per_day;
+    let per_day = st.app.settings().widget.sessions_per_day;
     st.limit(
         &format!("session-day:{ip}"),
         per_day,
         86_400_000 / i64::from(per_day.max(1)),
     )?;
     // Under a flood of new sessions on this node, each must bring a proof of work.
-    let stress = st.app.settings.chat_stress_sessions_per_minute;
+    let stress = st.app.settings().widget.stress_sessions_per_minute;
     if stress > 0
         && !st.limits.allow(
             "stress:sessions",
@@ -121,9 +117,10 @@ pub async fn start(
         )
     {
         match &r.pow {
-            Some(p) => st
-                .app
-                .pow_verify(&p.challenge, &p.nonce, st.app.settings.chat_pow_bits)?,
+            Some(p) => {
+                st.app
+                    .pow_verify(&p.challenge, &p.nonce, st.app.settings().widget.pow_bits)?
+            }
             None => {
                 return Err(AppError::new(
                     ErrorCode::ProofOfWorkRequired,
@@ -149,12 +146,34 @@ pub async fn start(
         lang: r.lang.unwrap_or_else(|| "fr".into()),
         device: r.device,
     };
-    let (token, conv) = st.app.start_chat(s).await?;
-    let state = state(&st, &conv).await?;
+    let started = st.app.start_chat(s).await?;
+    let state = state(&st, &started.conversation).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"token": token, "conversation": state})),
+        Json(
+            json!({"token": started.token, "conversation": state, "follow_up_code": started.follow_up_code}),
+        ),
     ))
+}
+
+/// A follow-up code, typed by the young person.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpReq {
+    code: String,
+}
+
+/// Opens a conversation again with its follow-up code (guesses are limited per address);
+/// returns a token for it, as a new session does.
+pub async fn follow_up(
+    State(st): State<AppState>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
+    ApiJson(r): ApiJson<FollowUpReq>,
+) -> Result<Json<Value>, ApiError> {
+    st.limit(&format!("follow-up:{ip}"), 10, 60_000)?;
+    let (token, conv) = st.app.follow_up(&r.code).await?;
+    let state = state(&st, &conv).await?;
+    Ok(Json(json!({"token": token, "conversation": state})))
 }
 
 /// Paging of the transcript.
@@ -199,25 +218,19 @@ pub async fn send(
     let token = chat_token(&headers)?;
     // one message a second after a burst, per chat session
     let key = format!("msg:{}", rempart_app::sha256_hex(token.as_bytes()));
-    st.limit(&key, st.app.settings.chat_message_burst, 1000)?;
+    st.limit(&key, st.app.settings().widget.message_burst, 1000)?;
     let m = st.app.visitor_send(&token, &r.client_id, &r.body).await?;
     Ok((StatusCode::CREATED, Json(message(&m))))
 }
 
-/// The visitor is typing.
+/// The visitor is typing (limited per chat session: `widget.typing_per_minute`).
 pub async fn typing(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let token = chat_token(&headers)?;
+    st.typing_allowed(&rempart_app::sha256_hex(token.as_bytes()))?;
     let conv = st.app.visitor_conversation(&token).await?;
-    st.app
-        .pubsub
-        .publish(Event::Typing {
-            conversation: conv.id.to_string(),
-            who: "visitor".into(),
-        })
-        .await
-        .map_err(AppError::from)?;
+    st.app.typing(conv.id, Typist::Visitor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,14 +19,21 @@ pub async fn frame(
     Query(q): Query<FrameQuery>,
 ) -> Result<Response, PageError> {
     let lang = crate::i18n::I18n::lang(q.lang.as_deref().unwrap_or("fr"));
-    let mut ctx = crate::pages::base(&st, lang, None);
+    let mut ctx = crate::pages::base(&st, lang, &crate::extract::Here("/".into()), None);
     ctx.insert(
         "resume_minutes".into(),
-        Value::from(st.app.settings.chat_resume_minutes),
+        Value::from(st.app.settings().widget.resume_minutes),
     );
     ctx.insert(
         "exit_url".into(),
-        Value::from(st.app.settings.quick_exit_url.clone()),
+        Value::from(
+            st.app
+                .settings()
+                .helpline
+                .quick_exit_url
+                .as_str()
+                .to_owned(),
+        ),
     );
     Ok(st.templates.render("widget_frame.html", Value::from(ctx))?)
 }
@@ -35,6 +42,11 @@ pub async fn frame(
 pub async fn demo(State(st): State<AppState>) -> Result<Response, PageError> {
     Ok(st.templates.render(
         "demo.html",
-        Value::from(crate::pages::base(&st, "fr", None)),
+        Value::from(crate::pages::base(
+            &st,
+            "fr",
+            &crate::extract::Here("/demo".into()),
+            None,
+        )),
     )?)
 }

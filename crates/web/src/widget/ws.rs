@@ -12,8 +12,9 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use rempart_app::ErrorCode;
 use rempart_app::auth::SessionState;
+use rempart_app::live::Typist;
+use rempart_app::records::Event;
 use rempart_domain::ids::ConversationId;
-use rempart_storage::Event;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -75,39 +76,60 @@ async fn close(mut ws: WebSocket, code: u16, reason: &'static str) {
 }
 
 /// `GET /widget/v1/ws`: the visitor's live view. First frame: `{"token": …, "after": n}`.
+/// A client address may hold `widget.sockets_per_address` of them and a chat session
+/// `widget.sockets_per_session`; all the widget's sockets together take at most
+/// `widget.sockets_share_percent` of the node's connections, the rest is the console's.
 pub async fn widget(
     State(st): State<AppState>,
     permit: Option<axum::Extension<crate::server::ConnPermit>>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     if !same_origin(&headers) {
         return refuse();
     }
+    let Some(place) = st.sockets.widget(&ip) else {
+        return crate::error::ApiError::new(
+            ErrorCode::RateLimited,
+            "too many live connections, retry in a moment",
+        )
+        .into_response();
+    };
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .write_buffer_size(0)
         .read_buffer_size(4096)
         .on_upgrade(move |s| async move {
             let _counted = permit;
-            widget_session(st, s).await
+            widget_session(st, s, place).await
         })
 }
 
-async fn widget_session(st: AppState, mut ws: WebSocket) {
+async fn widget_session(st: AppState, mut ws: WebSocket, mut place: crate::limits::SocketPlace) {
     let Some(hello) = recv_text(&mut ws)
         .await
         .and_then(|t| serde_json::from_str::<Hello>(&t).ok())
     else {
         return close(ws, 4400, "expected {token, after}").await;
     };
-    let Ok(conv) = st.app.visitor_conversation(&hello.token).await else {
+    let session = rempart_app::sha256_hex(hello.token.as_bytes());
+    if !st.sockets.session(&mut place, &session) {
+        return close(
+            ws,
+            4429,
+            "this chat session has its live connections already",
+        )
+        .await;
+    }
+    let Ok(conv) = st.app.visitor_watch(&hello.token).await else {
         return close(ws, 4401, "unknown chat session").await;
     };
     let id = conv.id.to_string();
-    // this conversation's events, and the queue's (a waiting visitor's position moves)
-    let mut events = st.app.pubsub.subscribe_conversation(&id);
-    let mut queue = st.app.pubsub.subscribe();
+    // this conversation's events, and the queue's (a waiting visitor's position moves);
+    // subscribed before anything is read, so nothing committed meanwhile is missed
+    let mut events = st.app.subscribe_conversation(conv.id);
+    let mut queue = st.app.subscribe_events();
     let mut waiting = conv.status == rempart_domain::chat::ConversationStatus::Waiting;
     let mut last = hello.after.max(0);
     let mut send_state = true;
@@ -191,7 +213,10 @@ async fn widget_session(st: AppState, mut ws: WebSocket) {
             m = ws.recv() => match alive.heard(m) {
                 Some(Ok(Message::Text(t))) => match serde_json::from_str::<WidgetFrame>(&t) {
                     Ok(WidgetFrame::Typing) => {
-                        let _ = st.app.pubsub.publish(Event::Typing { conversation: id.clone(), who: "visitor".into() }).await;
+                        // past the session's typing limit, signals are dropped
+                        if st.typing_allowed(&session).is_ok() {
+                            let _ = st.app.typing(conv.id, Typist::Visitor).await;
+                        }
                     }
                     Ok(WidgetFrame::Ping) => {}
                     Err(_) => return close(ws, 4400, "unknown frame").await,
@@ -253,7 +278,8 @@ pub async fn console(
 
 async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, mut ws: WebSocket) {
     let actor = auth.actor();
-    let mut events = st.app.pubsub.subscribe();
+    let typing_key = auth.session.token_hash.clone();
+    let mut events = st.app.subscribe_events();
     // each watched conversation's channel feeds this socket through one queue
     let (topic_tx, mut topic_rx) = tokio::sync::mpsc::channel::<Event>(1024);
     let mut forwarders = tokio::task::JoinSet::new();
@@ -337,7 +363,7 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                                 watched[i].1 = watched[i].1.max(m.seq);
                             }
                             let frame = json!({"type": "messages", "conversation": id.to_string(), "status": c.status.as_str(),
-                                "messages": msgs.iter().map(|m| json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})).collect::<Vec<_>>()});
+                                "messages": msgs.iter().map(console_message).collect::<Vec<_>>()});
                             if ws
                                 .send(Message::Text(frame.to_string().into()))
                                 .await
@@ -359,12 +385,13 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                         let Ok(id) = ConversationId::parse(&conversation) else {
                             return close(ws, 4400, "bad id").await;
                         };
-                        match st.app.counsellor_messages(&actor, id, after, true).await {
-                            Ok((c, msgs)) => {
-                                let last = msgs.iter().map(|m| m.seq).max().unwrap_or(after);
-                                if !watched.iter().any(|(w, _)| *w == id) {
-                                    let mut sub =
-                                        st.app.pubsub.subscribe_conversation(&conversation);
+                        // subscribed first, then read: a message committed while the view
+                        // starts is in the read or announced by an event, never lost
+                        match st.app.watch_conversation(&actor, id, after).await {
+                            Ok(w) => {
+                                let last = w.messages.iter().map(|m| m.seq).max().unwrap_or(after);
+                                if !watched.iter().any(|(x, _)| *x == id) {
+                                    let mut sub = w.events;
                                     let tx = topic_tx.clone();
                                     let c = conversation.clone();
                                     forwarders.spawn(async move {
@@ -381,10 +408,10 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                                         }
                                     });
                                 }
-                                watched.retain(|(w, _)| *w != id);
+                                watched.retain(|(x, _)| *x != id);
                                 watched.push((id, last));
-                                let frame = json!({"type": "messages", "conversation": conversation, "status": c.status.as_str(),
-                                    "messages": msgs.iter().map(|m| json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})).collect::<Vec<_>>()});
+                                let frame = json!({"type": "messages", "conversation": conversation, "status": w.conversation.status.as_str(),
+                                    "messages": w.messages.iter().map(console_message).collect::<Vec<_>>()});
                                 if ws
                                     .send(Message::Text(frame.to_string().into()))
                                     .await
@@ -397,15 +424,11 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
                         }
                     }
                     Ok(ConsoleFrame::Typing { conversation }) => {
-                        if watched.iter().any(|(c, _)| c.to_string() == conversation) {
-                            let _ = st
-                                .app
-                                .pubsub
-                                .publish(Event::Typing {
-                                    conversation,
-                                    who: "counsellor".into(),
-                                })
-                                .await;
+                        if let Some((id, _)) =
+                            watched.iter().find(|(c, _)| c.to_string() == conversation)
+                            && st.typing_allowed(&typing_key).is_ok()
+                        {
+                            let _ = st.app.typing(*id, Typist::Counsellor).await;
                         }
                     }
                     Ok(ConsoleFrame::Ping) => {}
@@ -416,6 +439,11 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
             },
         }
     }
+}
+
+/// A message as the console's live view pushes it.
+fn console_message(m: &rempart_app::records::MessageRecord) -> serde_json::Value {
+    json!({"seq": m.seq, "from": m.sender.as_str(), "body": m.body, "at": m.created_at, "client_id": m.client_id})
 }
 
 /// Dead-peer detection: the server pings every third of `ws_idle_seconds`; a socket that
@@ -429,7 +457,7 @@ struct Alive {
 
 impl Alive {
     fn new(st: &AppState) -> Alive {
-        let idle = Duration::from_secs(st.app.settings.ws_idle_seconds.max(1));
+        let idle = Duration::from_secs(st.app.settings().server.ws_idle_seconds.max(1));
         let period = idle / 3;
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

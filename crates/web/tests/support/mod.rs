@@ -8,8 +8,8 @@ use rempart_app::clock::ManualClock;
 use rempart_app::settings::Settings;
 use rempart_app::staff::NewStaffInput;
 use rempart_domain::policy::Role;
-use rempart_storage::StaffRecord;
 use rempart_storage::testing::{TestDb, fresh_database};
+use rempart_storage::{StaffRecord, Store};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -19,27 +19,34 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub base: String,
     pub app: App,
+    /// The test's own handle on the database (acting on it directly, as another node or
+    /// an operator would).
+    pub store: Store,
     pub clock: ManualClock,
     pub http: Client,
     _db: TestDb,
 }
 
+/// The master secret of the tests (never a real helpline's).
+pub const TEST_MASTER_KEY: &str = "test-master-key-0123456789abcdef0123456789";
+
 pub fn test_settings(url: &str) -> Settings {
-    Settings {
-        database_url: rempart_app::secret::Secret::new(url),
-        secure_cookies: false,
-        argon2_memory_kib: 64,
-        argon2_iterations: 1,
-        // Tests of the second factor turn the requirement back on.
-        require_totp_roles: vec![],
-        // Tests of the rate limits set them back; the others must not trip them.
-        logins_per_minute: 10_000,
-        chat_sessions_per_minute: 10_000,
-        chat_sessions_per_day: 100_000,
-        // the proof-of-work tests set a flood threshold
-        chat_stress_sessions_per_minute: 0,
-        ..Settings::default()
-    }
+    let mut s = Settings::default();
+    s.database.url = rempart_app::secret::Secret::new(url);
+    s.secrets.master_key = rempart_app::secret::Secret::new(TEST_MASTER_KEY);
+    s.security.secure_cookies = false;
+    s.security.argon2_memory_kib = 64;
+    s.security.argon2_iterations = 1;
+    // Tests of the second factor turn the requirement back on.
+    s.security.second_factor_roles = vec![];
+    // Tests of the rate limits set them back; the others must not trip them.
+    s.security.logins_per_minute = 10_000;
+    s.widget.sessions_per_minute = 10_000;
+    s.widget.sessions_per_day = 100_000;
+    s.widget.typing_per_minute = 10_000;
+    // the proof-of-work tests set a flood threshold
+    s.widget.stress_sessions_per_minute = 0;
+    s
 }
 
 impl TestApp {
@@ -52,11 +59,12 @@ impl TestApp {
         let mut s = test_settings(&db.url);
         f(&mut s);
         let clock = ManualClock::new(1_790_000_000_000);
+        let store = rempart_app::open_store(&s).await.unwrap();
         let app = App::start(s, Arc::new(clock.clone())).await.unwrap();
         let state = rempart_web::AppState::new(app.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let limits = rempart_web::server::ServerLimits::from_settings(&app.settings);
+        let limits = rempart_web::server::ServerLimits::from_settings(app.settings());
         tokio::spawn(async move {
             rempart_web::server::serve(
                 listener,
@@ -74,6 +82,7 @@ impl TestApp {
         TestApp {
             base,
             app,
+            store,
             clock,
             http,
             _db: db,
@@ -84,17 +93,14 @@ impl TestApp {
     pub async fn staff(&self, role: Role, team: Option<&str>) -> StaffRecord {
         let n = rempart_app::random_hex(4).unwrap();
         self.app
-            .create_staff(
-                None,
-                NewStaffInput {
-                    email: format!("{}-{n}@test.invalid", role.as_str()),
-                    display_name: format!("{} {n}", role.as_str()),
-                    role,
-                    team: team.map(Into::into),
-                    password: PASSWORD.into(),
-                    lang: "fr".into(),
-                },
-            )
+            .create_staff_by_operator(NewStaffInput {
+                email: format!("{}-{n}@test.invalid", role.as_str()),
+                display_name: format!("{} {n}", role.as_str()),
+                role,
+                team: team.map(Into::into),
+                password: PASSWORD.into(),
+                lang: "fr".into(),
+            })
             .await
             .unwrap()
     }
@@ -222,4 +228,36 @@ pub fn totp_now(app: &TestApp, secret: &str) -> String {
         "{:06}",
         rempart_app::totp::hotp(&raw, rempart_app::totp::step_at(app.app.now()) as u64)
     )
+}
+
+/// Starts a visitor's conversation; returns its token and state.
+pub async fn visitor(t: &TestApp, body: Value) -> (String, Value) {
+    let r = t.post_json("/widget/v1/sessions", None, body).await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    (
+        v["token"].as_str().unwrap().to_owned(),
+        v["conversation"].clone(),
+    )
+}
+
+/// A visitor's message.
+pub async fn say(t: &TestApp, token: &str, client_id: &str, body: &str) -> Response {
+    t.req(reqwest::Method::POST, "/widget/v1/messages", Some(token))
+        .json(&json!({"client_id": client_id, "body": body}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Moves the clock to the next `hour`:00 UTC (Paris is UTC+1 in winter, +2 in summer: the
+/// default hours 09:00–23:00 Paris are open at 10:00 UTC, closed at 02:00 UTC).
+pub fn at_utc_hour(t: &TestApp, hour: i64) {
+    let now = t.app.now();
+    let day = 86_400_000;
+    let mut target = (now / day) * day + hour * 3_600_000;
+    if target <= now {
+        target += day;
+    }
+    t.clock.advance(target - now);
 }
