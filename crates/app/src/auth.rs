@@ -326,7 +326,13 @@ impl App {
         }
         match self
             .store
-            .reserve_second_factor(staff.id, &auth.session.token_hash, now, &self.lock_policy())
+            .reserve_second_factor(
+                staff.id,
+                &auth.session.token_hash,
+                now,
+                &self.lock_policy(),
+                self.settings.security.second_factor_session_attempts,
+            )
             .await?
         {
             SecondFactorAttempt::Locked => {
@@ -344,9 +350,7 @@ impl App {
             SecondFactorAttempt::SessionEnded => {
                 Err(AppError::new(ErrorCode::Unauthenticated, "log in again"))
             }
-            SecondFactorAttempt::Counted { in_session, .. }
-                if in_session > self.settings.security.second_factor_session_attempts =>
-            {
+            SecondFactorAttempt::SessionUsedUp => {
                 self.end_half_session(auth).await?;
                 Err(AppError::new(
                     ErrorCode::Unauthenticated,

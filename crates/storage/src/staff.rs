@@ -143,17 +143,35 @@ impl Store {
         Ok(attempt)
     }
 
-    /// Counts a second-factor attempt of an account (and of the session it is made in)
-    /// before it is checked, like [`Store::reserve_login_attempt`]. The account's counter is
-    /// its own: a password success does not reset it.
+    /// Counts a second-factor attempt of a session and of its account before it is
+    /// checked, in one transaction: first the session's (once it used `session_max`
+    /// attempts, the next ones are refused unchecked and the caller ends it), then the
+    /// account's own counter, whose lock works like [`Store::reserve_login_attempt`]'s —
+    /// and which a password success does not reset.
     pub async fn reserve_second_factor(
         &self,
         staff: StaffId,
         session_hash: &str,
         now: i64,
         lock: &LockPolicy,
+        session_max: i64,
     ) -> Result<SecondFactorAttempt> {
         let mut w = self.begin_write().await?;
+        let in_session: Option<i64> = sqlx::query_scalar(
+            "UPDATE staff_sessions SET second_factor_failures = second_factor_failures + 1 \
+             WHERE token_hash = $1 AND ended_at IS NULL RETURNING second_factor_failures",
+        )
+        .bind(session_hash.to_owned())
+        .fetch_optional(w.conn())
+        .await?;
+        let Some(in_session) = in_session else {
+            w.abandon().await;
+            return Ok(SecondFactorAttempt::SessionEnded);
+        };
+        if in_session > session_max {
+            w.commit_unaudited().await?;
+            return Ok(SecondFactorAttempt::SessionUsedUp);
+        }
         let n: Option<i64> = sqlx::query_scalar(
             "UPDATE staff SET second_factor_failures = second_factor_failures + 1 \
              WHERE id = $1 AND second_factor_locked_until <= $2 RETURNING second_factor_failures",
@@ -173,20 +191,10 @@ impl Store {
                 .execute(w.conn())
                 .await?;
         }
-        let in_session: Option<i64> = sqlx::query_scalar(
-            "UPDATE staff_sessions SET second_factor_failures = second_factor_failures + 1 \
-             WHERE token_hash = $1 AND ended_at IS NULL RETURNING second_factor_failures",
-        )
-        .bind(session_hash.to_owned())
-        .fetch_optional(w.conn())
-        .await?;
         w.commit_unaudited().await?;
-        Ok(match in_session {
-            None => SecondFactorAttempt::SessionEnded,
-            Some(m) => SecondFactorAttempt::Counted {
-                failures: n,
-                in_session: m,
-            },
+        Ok(SecondFactorAttempt::Counted {
+            failures: n,
+            in_session,
         })
     }
 
@@ -295,17 +303,22 @@ impl Store {
     }
 
     /// Ends one session (logout, expiry).
+    /// (Already ended: nothing is written, no second event.)
     pub async fn end_session(&self, token_hash: &str, audit: &AuditEntry) -> Result<()> {
         let mut w = self.begin_write().await?;
-        sqlx::query(
+        let n = sqlx::query(
             "UPDATE staff_sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL",
         )
         .bind(audit.at)
         .bind(token_hash.to_owned())
         .execute(w.conn())
-        .await?;
-        w.commit(audit).await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            w.abandon().await;
+            return Ok(());
+        }
+        w.commit(audit).await
     }
 
     /// Disables or re-enables an account; disabling ends all its sessions in the same
@@ -512,6 +525,8 @@ pub enum SecondFactorAttempt {
     Locked,
     /// The session is no longer open.
     SessionEnded,
+    /// The session used its attempts: refused without checking (end it).
+    SessionUsedUp,
     /// Counted: check it.
     Counted {
         /// The account's failures so far, this attempt included.

@@ -10,67 +10,6 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn ws(
-    t: &TestApp,
-    path: &str,
-    origin: Option<&str>,
-    extra: Option<(&'static str, String)>,
-) -> Result<Ws, u16> {
-    let mut req = format!("{}{}", t.base.replace("http://", "ws://"), path)
-        .into_client_request()
-        .unwrap();
-    if let Some(o) = origin {
-        req.headers_mut().insert("origin", o.parse().unwrap());
-    }
-    if let Some((k, v)) = extra {
-        req.headers_mut().insert(k, v.parse().unwrap());
-    }
-    match tokio_tungstenite::connect_async(req).await {
-        Ok((s, _)) => Ok(s),
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
-        Err(e) => panic!("{e}"),
-    }
-}
-
-/// The next JSON frame of `kind`, waiting on the socket itself (bounded).
-async fn next_frame(s: &mut Ws, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match s.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    if v["type"] == kind {
-                        return v;
-                    }
-                }
-                Some(Ok(_)) => {}
-                other => panic!("socket ended: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("frame in time")
-}
-
-/// The code of the close frame the server sends next (bounded wait).
-async fn close_code(s: &mut Ws) -> Option<u16> {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match s.next().await {
-                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                other => panic!("{other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("closed in time")
-}
 
 #[tokio::test]
 async fn a_visitor_is_heard_live_and_nothing_is_lost_or_doubled() {

@@ -367,11 +367,7 @@ impl Fixtures<'_> {
     async fn fill(&self, path: &str, who: &Who, own: Ownership) -> (String, String) {
         let t = self.t;
         let missing = uuid_like();
-        let me = who
-            .staff
-            .as_ref()
-            .map(|s| s.id)
-            .unwrap_or_default();
+        let me = who.staff.as_ref().map(|s| s.id).unwrap_or_default();
         let mut p = path.replace("{file}", "app.css").replace("{lang}", "en");
         let mut token = String::new();
         if path.contains("/cases/{id}") {

@@ -3,6 +3,7 @@
 //! a manual clock, and gives a client with typed helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use futures_util::StreamExt;
 use rempart_app::App;
 use rempart_app::clock::ManualClock;
 use rempart_app::settings::Settings;
@@ -13,6 +14,9 @@ use rempart_storage::{StaffRecord, Store};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -260,4 +264,64 @@ pub fn at_utc_hour(t: &TestApp, hour: i64) {
         target += day;
     }
     t.clock.advance(target - now);
+}
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn ws(
+    t: &TestApp,
+    path: &str,
+    origin: Option<&str>,
+    extra: Option<(&'static str, String)>,
+) -> Result<Ws, u16> {
+    let mut req = format!("{}{}", t.base.replace("http://", "ws://"), path)
+        .into_client_request()
+        .unwrap();
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    if let Some((k, v)) = extra {
+        req.headers_mut().insert(k, v.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((s, _)) => Ok(s),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The next JSON frame of `kind`, waiting on the socket itself (bounded).
+pub async fn next_frame(s: &mut Ws, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match s.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == kind {
+                        return v;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("frame in time")
+}
+
+/// The code of the close frame the server sends next (bounded wait).
+pub async fn close_code(s: &mut Ws) -> Option<u16> {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match s.next().await {
+                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("closed in time")
 }
