@@ -20,6 +20,8 @@ start() {
 }
 
 start; echo "first start (seeds ~200 cases): $ms ms"
+sleep 5
+echo "first start: idle RSS after 5 s: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 for i in 1 2 3 4 5; do
   start; echo "start $((i + 1)): $ms ms"

@@ -112,6 +112,8 @@ impl DatabaseSettings {
 pub struct HelplineSettings {
     /// Name, shown on every page and as the notifier in notices.
     pub name: String,
+    /// The language of the console and the widget when nobody chose one.
+    pub default_language: Language,
     /// Opening hours, holidays and closures (None: every day 9:00–23:00, Europe/Paris).
     pub opening_hours_file: Option<PathBuf>,
     /// Where quick exit sends the young person.
@@ -122,6 +124,7 @@ impl Default for HelplineSettings {
     fn default() -> Self {
         HelplineSettings {
             name: "Rempart".into(),
+            default_language: Language::Fr,
             opening_hours_file: None,
             quick_exit_url: HttpsUrl("https://www.google.com/search?q=meteo".into()),
         }
@@ -251,6 +254,26 @@ pub struct SecretSettings {
     /// Where the master secret is kept (default with SQLite: `master.key` beside the
     /// database file).
     pub master_key_file: Option<PathBuf>,
+}
+
+/// A language of the screens.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// The code (`fr`, `en`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+        }
+    }
 }
 
 /// `text` or `json` logs.
@@ -435,6 +458,8 @@ sqlite_wal_limit_mb = 64
 [helpline]
 # Name of the helpline, shown on every page and used as the notifier in notices.
 name = "Rempart"
+# Language of the console and the widget until someone chooses: "fr" or "en".
+default_language = "fr"
 # Opening hours, public holidays and closures as a TOML file (absent: every day 9:00-23:00,
 # Europe/Paris). The format is documented in crates/domain/data/calendar.toml.
 # opening_hours_file = "hours.toml"

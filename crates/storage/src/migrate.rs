@@ -3,7 +3,7 @@
 //! nodes are serialised by a lock.
 
 use crate::{Backend, Result, Store};
-use sqlx::Connection;
+use sqlx::Executor;
 
 /// (version, name, SQL for SQLite, SQL for PostgreSQL). Append only: never edit a
 /// released migration. Most migrations are the same text for both.
@@ -90,6 +90,8 @@ fn statements(sql: &str) -> Vec<String> {
 
 pub(crate) async fn run(store: &Store) -> Result<usize> {
     let mut conn = store.pool().acquire().await?;
+    // a migration that fails leaves this connection's transaction unknown: never reuse it
+    conn.close_on_drop();
     if store.backend() == Backend::Postgres {
         // One node migrates; the others wait here, then find nothing to do.
         sqlx::query("SELECT pg_advisory_lock(7265647061727401)")
@@ -117,17 +119,14 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
             Backend::Sqlite => sqlite_sql,
             Backend::Postgres => pg_sql,
         };
-        let mut tx = match store.backend() {
-            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => conn.begin().await?,
-        };
+        conn.execute(crate::write::begin_sql(store.backend())).await?;
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(*version)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?;
         if done.is_some() {
-            tx.rollback().await?;
+            conn.execute("ROLLBACK").await?;
             continue;
         }
         for stmt in statements(sql) {
@@ -136,7 +135,7 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
                 Backend::Sqlite => stmt,
             };
             sqlx::query(sqlx::AssertSqlSafe(stmt))
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         let now = std::time::SystemTime::now()
@@ -149,9 +148,9 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
         .bind(*version)
         .bind(*name)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        tx.commit().await?;
+        conn.execute("COMMIT").await?;
         applied += 1;
         tracing::info!(version, name, "migration applied");
     }

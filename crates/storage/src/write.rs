@@ -64,11 +64,7 @@ impl WriteTx {
                 return Err(e.into());
             }
         };
-        let begin = match backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        };
-        if let Err(e) = conn.execute(begin).await {
+        if let Err(e) = conn.execute(begin_sql(backend)).await {
             conn.close_on_drop();
             health.set(true);
             return Err(e.into());
@@ -179,5 +175,14 @@ impl Store {
             .execute(w.conn())
             .await?;
         w.commit_unaudited().await
+    }
+}
+
+/// The statement that starts a write transaction: on SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so a read-then-write never fails on a lock upgrade.
+pub(crate) fn begin_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
     }
 }

@@ -351,10 +351,20 @@ pub struct Here(pub String);
 /// the page it is on.
 pub struct Lang(pub &'static str, pub Here);
 
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
+impl<S> FromRequestParts<S> for Lang
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let default = AppState::from_ref(state)
+            .app
+            .settings()
+            .helpline
+            .default_language
+            .as_str();
         let here = parts
             .uri
             .path_and_query()
@@ -366,7 +376,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
         Ok(Lang(
             cookie(&parts.headers, LANG_COOKIE)
                 .map(crate::i18n::I18n::lang)
-                .unwrap_or("fr"),
+                .unwrap_or(default),
             Here(here),
         ))
     }

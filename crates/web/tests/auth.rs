@@ -311,6 +311,17 @@ async fn totp_enrolment_login_replay_and_recovery_codes() {
         .await
         .unwrap();
     let html = r.text().await.unwrap();
+    let qr = html
+        .split("id=\"totp-qr\"")
+        .nth(1)
+        .expect("the QR code is shown")
+        .split("</figure>")
+        .next()
+        .unwrap();
+    assert!(
+        qr.contains("<svg") && qr.contains("<path"),
+        "rendered here, as SVG"
+    );
     let secret = attr_after(&html, "id=\"totp-secret\">")
         .split('<')
         .next()

@@ -18,7 +18,8 @@ pub async fn frame(
     State(st): State<AppState>,
     Query(q): Query<FrameQuery>,
 ) -> Result<Response, PageError> {
-    let lang = crate::i18n::I18n::lang(q.lang.as_deref().unwrap_or("fr"));
+    let default = st.app.settings().helpline.default_language.as_str();
+    let lang = crate::i18n::I18n::lang(q.lang.as_deref().unwrap_or(default));
     let mut ctx = crate::pages::base(&st, lang, &crate::extract::Here("/".into()), None);
     ctx.insert(
         "resume_minutes".into(),
