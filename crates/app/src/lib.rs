@@ -144,7 +144,7 @@ impl App {
                 "passkeys are unavailable: server.public_url names an IP address, not a host"
             );
         }
-        Ok(App {
+        let app = App {
             webauthn,
             keys,
             pubsub,
@@ -163,7 +163,13 @@ impl App {
             calendar,
             token_ids: chat::TokenIds::default(),
             pow_used: pow::UsedChallenges::default(),
-        })
+        };
+        tokio::spawn(opening_watch(
+            app.pubsub.clone(),
+            app.clock.clone(),
+            app.calendar.clone(),
+        ));
+        Ok(app)
     }
 
     /// Now, in ms since the epoch.
@@ -212,6 +218,24 @@ impl App {
     /// Stops cleanly: on SQLite the write-ahead log is copied back and truncated.
     pub async fn shutdown(&self) {
         self.store.close().await;
+    }
+}
+
+/// When the line opens or closes, the queue changes (the messages left while it was closed
+/// enter it): consoles are told, as for any change of the queue. Checked every 20 s.
+async fn opening_watch(pubsub: PubSub, clock: Arc<dyn Clock>, calendar: Arc<OpeningCalendar>) {
+    let open_at =
+        |ms: i64| calendar.is_open(chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default());
+    let mut was = open_at(clock.now_ms());
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(20));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = open_at(clock.now_ms());
+        if now != was {
+            was = now;
+            let _ = pubsub.publish(rempart_storage::Event::Queue).await;
+        }
     }
 }
 

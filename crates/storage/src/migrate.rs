@@ -119,7 +119,8 @@ async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<usize> {
             Backend::Sqlite => sqlite_sql,
             Backend::Postgres => pg_sql,
         };
-        conn.execute(crate::write::begin_sql(store.backend())).await?;
+        conn.execute(crate::write::begin_sql(store.backend()))
+            .await?;
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(*version)
