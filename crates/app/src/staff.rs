@@ -106,7 +106,35 @@ fn conflict(e: rempart_storage::StorageError, why: &str) -> AppError {
     }
 }
 
+/// Only another administrator decides on a grant (the policy's `ApproveRoleGrant`).
+fn may_decide(actor: &Actor, requested_by: StaffId) -> Result<(), AppError> {
+    if can(
+        actor,
+        Action::ApproveRoleGrant,
+        Resource::Grant { requested_by },
+    ) {
+        Ok(())
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
 impl App {
+    /// An invitation another administrator issued, for `actor` to approve or refuse.
+    async fn invitation_to_decide(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<InvitationRecord, AppError> {
+        let inv = self
+            .store
+            .invitation(id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        may_decide(actor, inv.invited_by)?;
+        Ok(inv)
+    }
+
     fn new_account(
         &self,
         email: &str,
@@ -249,20 +277,7 @@ impl App {
         actor: &Actor,
         id: &str,
     ) -> Result<Invitation, AppError> {
-        let inv = self
-            .store
-            .invitation(id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        if !can(
-            actor,
-            Action::ApproveRoleGrant,
-            Resource::Grant {
-                requested_by: inv.invited_by,
-            },
-        ) {
-            return Err(AppError::not_found());
-        }
+        let inv = self.invitation_to_decide(actor, id).await?;
         let token = random_hex(32)?;
         let now = self.now();
         let expires = now + self.settings.security.invitation_hours * 3_600_000;
@@ -293,20 +308,7 @@ impl App {
 
     /// A second administrator refuses a pending invitation.
     pub async fn refuse_invitation(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
-        let inv = self
-            .store
-            .invitation(id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        if !can(
-            actor,
-            Action::ApproveRoleGrant,
-            Resource::Grant {
-                requested_by: inv.invited_by,
-            },
-        ) {
-            return Err(AppError::not_found());
-        }
+        let inv = self.invitation_to_decide(actor, id).await?;
         self.store
             .decide_invitation(
                 id,
@@ -519,15 +521,7 @@ impl App {
             .pending_role_grant(id)
             .await?
             .ok_or_else(AppError::not_found)?;
-        if !can(
-            actor,
-            Action::ApproveRoleGrant,
-            Resource::Grant {
-                requested_by: g.requested_by,
-            },
-        ) {
-            return Err(AppError::not_found());
-        }
+        may_decide(actor, g.requested_by)?;
         let event = if approve {
             AuditEvent::RoleGrantApproved { role: g.role }
         } else {
