@@ -1,6 +1,9 @@
 // Rempart chat widget loader: one <script src=".../assets/widget.js" data-rempart> tag.
 // It adds a button that opens the chat in a frame served by Rempart itself, and obeys
-// the frame's quick-exit request (only from that frame's origin).
+// the frame's quick-exit request (only from that frame's origin). When the browser refuses
+// the frame its own storage (third-party storage blocked), the loader keeps the frame's chat
+// token and device key for it in this site's session storage — never a message's text —
+// and forgets them at quick exit.
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -9,6 +12,22 @@
   var lang = (me.getAttribute("data-lang") || document.documentElement.lang || "fr").slice(0, 2) === "en" ? "en" : "fr";
   var label = lang === "en" ? "Need help? Chat with us" : "Besoin d'aide ? Écris-nous";
   var frame = null;
+  var KEEP = "rempart-chat-kept";
+  function kept() {
+    try { return JSON.parse(sessionStorage.getItem(KEEP) || "null") || {}; } catch (_) { return {}; }
+  }
+  function keep(d) {
+    var v = {};
+    if (typeof d.chat === "string" && d.chat.length <= 2048) v.chat = d.chat;
+    if (typeof d.device === "string" && /^[0-9a-f]{64}$/.test(d.device)) v.device = d.device;
+    try {
+      if (v.chat || v.device) sessionStorage.setItem(KEEP, JSON.stringify(v));
+      else sessionStorage.removeItem(KEEP);
+    } catch (_) { /* refused here too: the conversation lasts as long as the frame */ }
+  }
+  function forget() {
+    try { sessionStorage.removeItem(KEEP); } catch (_) { /* nothing kept */ }
+  }
   var button = document.createElement("button");
   button.type = "button";
   button.id = "rempart-open";
@@ -36,8 +55,14 @@
   window.addEventListener("message", function (e) {
     if (e.origin !== origin || !frame || e.source !== frame.contentWindow) return; // only our frame
     var d = e.data || {};
-    if (d.type === "rempart-quick-exit") {
+    if (d.type === "rempart-restore") {
+      var k = kept();
+      frame.contentWindow.postMessage({ type: "rempart-kept", chat: k.chat || null, device: k.device || null }, origin);
+    } else if (d.type === "rempart-keep") {
+      keep(d);
+    } else if (d.type === "rempart-quick-exit") {
       var to = typeof d.to === "string" && /^https:\/\//.test(d.to) ? d.to : "https://www.google.com/search?q=meteo";
+      forget();
       frame.remove();
       window.location.replace(to);
     }
