@@ -3,7 +3,8 @@
 // the one loader tag of Rempart (reached as http://localhost). A young person on a small
 // phone opens the widget and writes; a counsellor takes the conversation in the console and
 // replies; the young person sees the reply live, reloads and finds the whole conversation
-// once, then uses quick exit, after which the frame's storage is empty. The counsellor then
+// once, then uses quick exit, after which the frame's storage is empty. On the phone the
+// frame covers the screen: "minimise" (or Escape) goes back to the site, the conversation kept. The counsellor then
 // hands the conversation over and lands on the queue. A site that is not among the allowed
 // origins cannot frame the widget; the demo page (same origin) still embeds it, and under a
 // flood the widget proves its work by itself.
@@ -138,6 +139,25 @@ describe('Rempart live chat in Chromium, embedded from the helpline\'s own site'
     await assertNoSidewaysScroll(page, 360, 'helpline site with the frame open');
     await assertAccessible(inner, 'widget frame: conversation');
     await page.screenshot({ path: path.join(ARTIFACTS, 'widget-360.png') });
+  });
+
+  step('the frame covers the phone; "minimise" goes back to the site and the button reopens the same conversation', async () => {
+    const page = visitor.page;
+    const box = await page.locator('#rempart-chat').boundingBox();
+    assert.ok(box.width >= 359 && box.height >= 739, `the frame fills the phone's screen (${box.width}×${box.height})`);
+    await frame().locator('#minimise').click();
+    await page.locator('#rempart-chat').waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rempart-open', 'focus is back on the button');
+    assert.equal(await page.getAttribute('#rempart-open', 'aria-expanded'), 'false');
+    await page.click('#rempart-open');
+    await page.locator('#rempart-chat').waitFor({ state: 'visible' });
+    assert.equal(await page.getAttribute('#rempart-open', 'aria-expanded'), 'true');
+    await frame().locator('#messages li.me', { hasText: 'il menace de publier' }).waitFor();
+    // the keyboard too: Escape minimises (Shift+Escape is quick exit)
+    await frame().locator('#body').press('Escape');
+    await page.locator('#rempart-chat').waitFor({ state: 'hidden' });
+    await page.click('#rempart-open');
+    await page.locator('#rempart-chat').waitFor({ state: 'visible' });
   });
 
   step('a counsellor takes it in the console and replies; the young person sees the reply live', async () => {

@@ -27,9 +27,11 @@ const own = (() => {
     return null;
   }
 })();
-const hostOrigin = !own && window.parent !== window
+// the page embedding this frame (the helpline's site, or the demo page), if any
+const parentOrigin = window.parent !== window
   ? (location.ancestorOrigins && location.ancestorOrigins[0]) || (document.referrer ? new URL(document.referrer).origin : null)
   : null;
+const hostOrigin = own ? null : parentOrigin;
 const kept = new Map();
 const store = {
   get: (k) => (own ? own.getItem(k) : kept.get(k) ?? null),
@@ -332,6 +334,11 @@ function send(ev) {
   flush();
 }
 
+// Back to the site, the conversation kept: the loader hides the frame (its button reopens it).
+function minimise() {
+  if (parentOrigin) window.parent.postMessage({ type: "rempart-minimise" }, parentOrigin);
+}
+
 function quickExit() {
   store.clear();
   state = empty();
@@ -344,7 +351,14 @@ function quickExit() {
 
 async function init() {
   $("quick-exit").addEventListener("click", quickExit);
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && e.shiftKey) quickExit(); });
+  if (parentOrigin) {
+    $("minimise").hidden = false;
+    $("minimise").addEventListener("click", minimise);
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && e.shiftKey) quickExit();
+    else if (e.key === "Escape") minimise();
+  });
   $("prechat-form").addEventListener("submit", start);
   $("follow-up-form").addEventListener("submit", followUp);
   $("send-form").addEventListener("submit", send);

@@ -33,6 +33,7 @@
   button.id = "rempart-open";
   button.textContent = label;
   button.setAttribute("aria-haspopup", "dialog");
+  button.setAttribute("aria-expanded", "false");
   button.style.cssText = "position:fixed;right:12px;bottom:12px;z-index:2147483646;padding:12px 16px;border:0;border-radius:24px;" +
     "background:#2b4c7e;color:#fff;font:600 16px system-ui,sans-serif;cursor:pointer;min-height:44px;box-shadow:0 2px 8px rgba(0,0,0,.3)";
   function open() {
@@ -49,6 +50,7 @@
       document.body.appendChild(frame);
     }
     frame.hidden = false;
+    button.setAttribute("aria-expanded", "true");
     frame.focus();
   }
   button.addEventListener("click", open);
@@ -60,6 +62,10 @@
       frame.contentWindow.postMessage({ type: "rempart-kept", chat: k.chat || null, device: k.device || null }, origin);
     } else if (d.type === "rempart-keep") {
       keep(d);
+    } else if (d.type === "rempart-minimise") {
+      frame.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      button.focus();
     } else if (d.type === "rempart-quick-exit") {
       var to = typeof d.to === "string" && /^https:\/\//.test(d.to) ? d.to : "https://www.google.com/search?q=meteo";
       forget();
