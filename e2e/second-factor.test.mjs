@@ -2,9 +2,10 @@
 // Passkeys with Chromium's virtual authenticator (DevTools protocol WebAuthn domain: CTAP2,
 // internal transport, resident keys, user verification): a counsellor registers a passkey
 // on the account page, logs out, logs in again with the password, and the second-factor
-// page offers the passkey, which lets the counsellor in. TOTP: the enrolment shows the QR
-// code and the secret as text; the code computed from that secret confirms it, and a
-// recovery code passes the second factor at the next login.
+// page offers the passkey, which lets the counsellor in; removed, it is asked no more; a
+// browser without WebAuthn's JSON helpers registers and uses one as well. TOTP: the
+// enrolment shows the QR code and the secret as text; the code computed from that secret
+// confirms it, and a recovery code passes the second factor at the next login.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -155,6 +156,44 @@ describe('Rempart second factors in Chromium', () => {
     } finally {
       await laptop.ctx.close().catch(() => {});
     }
+  });
+
+  step('the counsellor removes the passkey: the next login asks no second factor', async () => {
+    const { page } = phone;
+    await page.goto(`${server.base}/account`);
+    const remove = page.getByRole('button', { name: 'Retirer Téléphone de test' });
+    await Promise.all([page.waitForURL((u) => u.pathname === '/account', { waitUntil: 'load' }), remove.click()]);
+    await page.locator('#passkey-list li', { hasText: 'Aucune' }).waitFor();
+    await logout(page);
+    await login(page, server.base, server.accounts.counsellor);
+    assert.equal(new URL(page.url()).pathname, '/cases', 'no second factor left to ask');
+  });
+
+  step('in a browser without WebAuthn\'s JSON helpers (older Safari, Firefox) a passkey registers and signs in too', async () => {
+    const { page } = phone;
+    await phone.ctx.addInitScript(() => {
+      delete PublicKeyCredential.parseCreationOptionsFromJSON;
+      delete PublicKeyCredential.parseRequestOptionsFromJSON;
+      delete PublicKeyCredential.prototype.toJSON;
+    });
+    await page.goto(`${server.base}/account`);
+    assert.equal(await page.evaluate(() => typeof PublicKeyCredential.parseCreationOptionsFromJSON), 'undefined', 'helpers gone');
+    await page.fill('#passkey-name', 'Clé ancienne');
+    const [registered] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/account/passkeys' && r.request().method() === 'POST'),
+      page.click('#passkey-button'),
+    ]);
+    assert.equal(registered.status(), 200, 'registered');
+    await page.locator('#passkey-list li', { hasText: 'Clé ancienne' }).waitFor();
+    await logout(page);
+    await login(page, server.base, server.accounts.counsellor);
+    assert.equal(new URL(page.url()).pathname, '/login/totp');
+    const [checked] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/login/passkey'),
+      page.waitForURL((u) => u.pathname === '/cases'),
+      page.click('#passkey-button'),
+    ]);
+    assert.equal(checked.status(), 200, 'the passkey is accepted');
   });
 
   step('TOTP enrolment shows the QR code and the secret; the code confirms it; a recovery code passes the next login', async () => {
