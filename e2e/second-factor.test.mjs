@@ -125,9 +125,12 @@ describe('Rempart second factors in Chromium', () => {
     const button = page.locator('#passkey-button');
     await button.waitFor({ state: 'visible' });
     assert.equal(await page.locator('#code').count(), 0, 'no TOTP code is asked of an account without TOTP');
+    assert.equal(await page.locator('header.top nav').count(), 0, 'no navigation before the second factor (its links would lead back here)');
+    assert.equal(await page.locator('header.top form[action="/logout"]').count(), 1, 'logging out is possible');
     assert.deepEqual(await unlabelledControls(page), [], 'every control has a label');
     await assertNoSidewaysScroll(page, PHONE.width, '/login/totp');
     await assertAccessible(page, '/login/totp (passkey)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'second-factor-passkey-360.png') });
     const before = (await authenticator.credentials())[0].signCount;
     const [checked] = await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === '/login/passkey'),
@@ -211,6 +214,7 @@ describe('Rempart second factors in Chromium', () => {
     assert.deepEqual(await unlabelledControls(page), [], 'every control has a label');
     await assertNoSidewaysScroll(page, PHONE.width, '/account (TOTP enrolment)');
     await assertAccessible(page, '/account (TOTP enrolment)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'totp-enrolment-360.png'), fullPage: true });
     await page.fill('#code', totp(secret));
     await Promise.all([page.waitForLoadState('load'), page.click('form[action="/account/totp"] button[type=submit]')]);
     const codes = await page.locator('ul.codes code').allTextContents();
