@@ -30,6 +30,7 @@ import {
   docWidth,
   overflowing,
   assertNoSidewaysScroll,
+  assertAccessible,
   login,
   textOf,
 } from './lib.mjs';
@@ -86,7 +87,8 @@ describe('Rempart console in Chromium', () => {
     for (const role of ['counsellor', 'supervisor']) {
       assert.ok(server.accounts[role], `no "demo account: ${role} …" line on stdout`);
     }
-    assert.equal(server.consoleUrl, `${server.base}/login`, 'console URL printed by the demo');
+    assert.match(server.consoleUrl, /^http:\/\/localhost:\d+\/login$/, 'console URL printed by the demo (a host name: passkeys need one)');
+    assert.equal(server.consoleUrl, `${server.base}/login`, 'the tests reach the console where the demo says it is');
     phone = await openContext(path.join(tmp, 'profile-phone'), { width: 360, height: 740 });
   });
 
@@ -106,6 +108,7 @@ describe('Rempart console in Chromium', () => {
     assert.deepEqual(await unlabelledControls(page), [], 'visible form controls without a label on /login');
     assert.ok((await page.locator('#email').count()) === 1 && (await page.locator('#password').count()) === 1, 'email and password fields');
     await assertNoSidewaysScroll(page, 360, '/login');
+    await assertAccessible(page, '/login');
 
     await login(page, base, server.accounts.counsellor);
     assert.equal(new URL(page.url()).pathname, '/cases', 'after login');
@@ -118,6 +121,7 @@ describe('Rempart console in Chromium', () => {
     assert.match(await refs.first().getAttribute('href'), /^\/cases\/[^/]+$/, 'reference link target');
     assert.deepEqual(await unlabelledControls(page), [], 'visible form controls without a label on /cases');
     await assertNoSidewaysScroll(page, 360, '/cases');
+    await assertAccessible(page, '/cases');
     await page.screenshot({ path: path.join(ARTIFACTS, 'cases-360.png') });
   });
 
@@ -136,6 +140,7 @@ describe('Rempart console in Chromium', () => {
     const oldLabel = await textOf(badge);
     assert.ok(oldLabel, 'status badge has a label');
     assert.deepEqual(await unlabelledControls(page), [], 'visible form controls without a label on the case page');
+    await assertAccessible(page, 'case page');
 
     const select = page.locator('select#new-status');
     const current = await select.inputValue();
@@ -181,13 +186,16 @@ describe('Rempart console in Chromium', () => {
     await assertNoSidewaysScroll(page, 360, 'case page');
   });
 
-  step('d. English via the header link; logout; /cases then needs a login', async () => {
+  step('d. English via the header link (back on the same page); logout; /cases then needs a login', async () => {
     const { page } = phone;
     const base = server.base;
     const english = page.locator('header.top a[hreflang=en]');
     assert.equal(await textOf(english), 'English', 'language link');
-    await Promise.all([page.waitForURL((u) => u.pathname === '/cases'), english.click()]);
+    const casePath = new URL(state.caseUrl).pathname;
+    await Promise.all([page.waitForURL((u) => u.pathname === casePath), english.click()]);
     assert.equal(await page.getAttribute('html', 'lang'), 'en', 'html lang after switching');
+    assert.equal(await textOf(page.locator('main .case-head .ref')), state.reference, 'back on the same case, in English');
+    await page.goto(`${base}/cases`);
     assert.equal(await textOf(page.locator('main h1')), 'Cases', 'case list heading in English');
     await assertNoSidewaysScroll(page, 360, '/cases (en)');
 
@@ -218,6 +226,7 @@ describe('Rempart console in Chromium', () => {
       await login(page, base, server.accounts.supervisor);
       await page.goto(`${base}/audit`);
       assert.equal(new URL(page.url()).pathname, '/audit', 'supervisor may open /audit');
+    await assertAccessible(page, '/audit');
       const actions = await page.locator('table.list tbody td code').allTextContents();
       assert.ok(actions.length > 0, 'the audit table has rows');
       assert.ok(actions.includes('case.status_changed'), 'audit table lists a case.status_changed action');
@@ -228,7 +237,7 @@ describe('Rempart console in Chromium', () => {
       const rows = await page.locator('table.list tbody tr').evaluateAll((trs) =>
         trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.replace(/\s+/g, ' ').trim())),
       );
-      const change = rows.find((r) => r[3] === 'case.status_changed' && r[5].includes(`to=${state.newStatus}`));
+      const change = rows.find((r) => r[3].endsWith('case.status_changed') && r[5].includes(`to=${state.newStatus}`));
       assert.ok(change, `a case.status_changed row "to=${state.newStatus}" for case ${state.caseId}; rows: ${JSON.stringify(rows.slice(0, 5))}`);
       assert.ok(change[2].length > 0, 'the change names who made it');
       await page.screenshot({ path: path.join(ARTIFACTS, 'audit.png') });

@@ -1,9 +1,12 @@
-// Shared helpers of the browser tests: start `rempart demo`, open Chromium contexts,
-// accessibility and layout checks.
+// Shared helpers of the browser tests: start `rempart demo`, serve a helpline's own site on
+// another origin, open Chromium contexts, a virtual passkey authenticator, accessibility
+// (axe-core) and layout checks.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -36,8 +39,10 @@ export async function freePort() {
 }
 
 /**
- * Starts `rempart demo` and resolves once it printed "ready in", with the base URL and the
- * demo accounts it printed. Rejects on timeout or if the process dies first.
+ * Starts `rempart demo` and resolves once it printed "ready in", with the demo accounts it
+ * printed. `base` is the console's public URL as the demo prints it (`http://localhost:PORT`:
+ * passkeys need a host name), `listenBase` the address it listens on (`http://127.0.0.1:PORT`).
+ * Rejects on timeout or if the process dies first.
  */
 export async function startServer(dataDir, logFile, extraEnv = {}) {
   const port = await freePort();
@@ -80,7 +85,8 @@ export async function startServer(dataDir, logFile, extraEnv = {}) {
     await stopServer(child);
     throw e;
   }
-  return { child, base: `http://${listen}`, consoleUrl, accounts, log };
+  const base = consoleUrl ? new URL(consoleUrl).origin : `http://${listen}`;
+  return { child, base, listenBase: `http://${listen}`, consoleUrl, accounts, log };
 }
 
 /** SIGTERM, then SIGKILL if it has not exited after a deadline. */
@@ -93,6 +99,43 @@ export async function stopServer(child) {
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/**
+ * A helpline's own web site on another origin (`http://127.0.0.1:<port>`), served by the test:
+ * one page whose only Rempart part is the loader tag `<script src=widgetSrc data-rempart>`.
+ * `widgetSrc` is a URL, or a function giving it (when Rempart starts after the site).
+ */
+export async function helplineSite(widgetSrc) {
+  const page = (src) => `<!doctype html>
+<html lang="fr">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Association d'aide aux jeunes</title></head>
+<body>
+<main><h1>Harcèlement, chantage en ligne ?</h1><p>Tu peux nous écrire anonymement.</p></main>
+<script src="${src}" data-rempart></script>
+</body>
+</html>`;
+  const srv = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url.startsWith('/?'))) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(page(typeof widgetSrc === 'function' ? widgetSrc() : widgetSrc));
+    } else if (req.url === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const origin = `http://127.0.0.1:${srv.address().port}`;
+  return {
+    origin,
+    url: `${origin}/`,
+    close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,9 +190,11 @@ export async function overflowing(page) {
     const out = [];
     for (const el of document.querySelectorAll('body *')) {
       const r = el.getBoundingClientRect();
-      if (r.width > 0 && r.right > w + 1) {
+      // the box itself, or its text running out of it (a long word in a narrow box)
+      const textOut = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible' ? r.left + el.scrollWidth : 0;
+      if (r.width > 0 && Math.max(r.right, textOut) > w + 1) {
         const desc = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''}`;
-        out.push(`${desc} right=${Math.round(r.right)}`);
+        out.push(`${desc} right=${Math.round(Math.max(r.right, textOut))}`);
       }
     }
     return out.slice(0, 10);
@@ -176,3 +221,78 @@ export async function login(page, base, { email, password }) {
 
 export const textOf = async (loc) => ((await loc.textContent()) || '').replace(/\s+/g, ' ').trim();
 
+
+/** Saves a full-page screenshot of a failed step's page and names it in the error. */
+export async function withScreenshot(page, name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (page && !page.isClosed()) {
+      const file = path.join(ARTIFACTS, `failure-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      e.message += `\n(screenshot: ${file}; page: ${page.url()})`;
+    }
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passkeys: Chromium's virtual authenticator (DevTools protocol), no hardware
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Attaches a virtual platform authenticator (CTAP2, internal, resident keys, user
+ * verification that succeeds) to `page`; it stays across the page's navigations.
+ */
+export async function virtualAuthenticator(ctx, page) {
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accessibility: axe-core, from node_modules
+// ---------------------------------------------------------------------------------------------
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_LOG = path.join(ARTIFACTS, 'axe.jsonl');
+
+/**
+ * axe-core's violations on a page or a frame, as `{id, impact, help, nodes}`. Rempart's pages
+ * forbid inline script (CSP `script-src 'self'`), so axe is evaluated through the DevTools
+ * protocol rather than added as an inline `<script>`.
+ */
+export async function axeViolations(target) {
+  if (!(await target.evaluate(() => typeof window.axe === 'object'))) await target.evaluate(AXE_SOURCE);
+  return target.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1, 2).join('').trim()}`),
+    }));
+  });
+}
+
+/** No axe-core violation at all on `target` (every result is logged to artifacts/axe.jsonl). */
+export async function assertAccessible(target, where) {
+  const violations = await axeViolations(target);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  fs.appendFileSync(AXE_LOG, `${JSON.stringify({ where, violations })}\n`);
+  assert.deepEqual(violations, [], `${where}: axe-core violations:\n${JSON.stringify(violations, null, 2)}`);
+}

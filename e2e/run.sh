@@ -32,5 +32,7 @@ else
   npm install --no-audit --no-fund
 fi
 
+mkdir -p artifacts
+rm -f artifacts/axe.jsonl artifacts/failure-*.png  # from an earlier run
 echo "e2e: $("$chromium_bin" --version 2>/dev/null || true), rempart at $REMPART_BIN"
 npm test

@@ -569,7 +569,7 @@ impl App {
     }
 
     /// Confirms enrolment with a first code; returns ten recovery codes, shown once, and
-    /// — when the session was waiting for this enrolment — the new, full session.
+    /// — when the session had not passed a second factor yet — the new, full session.
     pub async fn confirm_totp_enrolment(
         &self,
         auth: &Authenticated,
@@ -618,7 +618,9 @@ impl App {
                 &AuditEntry::new(now, Some(staff.id), AuditEvent::TotpEnrolled).object(staff.id),
             )
             .await?;
-        let upgraded = if auth.state == SessionState::NeedsEnrolment {
+        // a session without a passed factor (waiting for this enrolment, or full because none
+        // was required) passes it now; else the new factor would demote it at once
+        let upgraded = if !auth.session.mfa_done {
             Some(self.second_factor_passed(auth, Factor::Totp).await?)
         } else {
             None

@@ -115,8 +115,10 @@ impl App {
         serde_json::to_value(options).map_err(|_| AppError::internal("passkey options"))
     }
 
-    /// Finishes registering a passkey under `name`. When the session was waiting for this
-    /// enrolment, it is replaced by a full one (returned).
+    /// Finishes registering a passkey under `name`. A session that had not passed a second
+    /// factor — waiting for this enrolment, or full because none was required — is replaced
+    /// by one that has (returned): the new passkey would otherwise send it back to the
+    /// second-factor page at its next request.
     pub async fn passkey_register(
         &self,
         auth: &Authenticated,
@@ -161,7 +163,7 @@ impl App {
                 }
                 other => other.into(),
             })?;
-        if auth.state == SessionState::NeedsEnrolment {
+        if !auth.session.mfa_done {
             return Ok(Some(
                 self.second_factor_passed(auth, Factor::Passkey).await?,
             ));

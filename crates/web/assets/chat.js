@@ -12,32 +12,95 @@ const resumeMs = Number(root.dataset.resumeMinutes || "30") * 60000;
 const lang = root.dataset.lang === "en" ? "en" : "fr";
 const $ = (id) => document.getElementById(id);
 
-let state = load();
+// Where the frame keeps its state: this origin's storage when the browser allows it. Inside
+// the helpline's own site (another origin), a browser that blocks third-party storage
+// refuses it; the loader on that site then keeps the chat token and the device key for the
+// frame, in the site's session storage (never a message's text), until the tab is closed or
+// quick exit is used.
+const own = (() => {
+  try {
+    const s = window.localStorage;
+    s.setItem("rempart-probe", "1");
+    s.removeItem("rempart-probe");
+    return s;
+  } catch (_) {
+    return null;
+  }
+})();
+// the page embedding this frame (the helpline's site, or the demo page), if any
+const parentOrigin = window.parent !== window
+  ? (location.ancestorOrigins && location.ancestorOrigins[0]) || (document.referrer ? new URL(document.referrer).origin : null)
+  : null;
+const hostOrigin = own ? null : parentOrigin;
+const kept = new Map();
+const store = {
+  get: (k) => (own ? own.getItem(k) : kept.get(k) ?? null),
+  set(k, v) {
+    if (own) own.setItem(k, v);
+    else { kept.set(k, v); keepAtHost(); }
+  },
+  remove(k) {
+    if (own) own.removeItem(k);
+    else if (kept.delete(k)) keepAtHost();
+  },
+  clear() {
+    if (own) own.clear();
+    kept.clear();
+    try { sessionStorage.clear(); } catch (_) { /* refused: nothing stored */ }
+  },
+};
+function keepAtHost() {
+  if (!hostOrigin) return;
+  let chat = null;
+  try {
+    const s = JSON.parse(kept.get(KEY) || "null");
+    if (s && s.token) chat = JSON.stringify({ token: s.token, savedAt: s.savedAt, lastSeq: 0, pending: [], seen: [] });
+  } catch (_) { /* nothing to keep */ }
+  window.parent.postMessage({ type: "rempart-keep", chat, device: kept.get(DEVICE) || null }, hostOrigin);
+}
+// Asks the loader what it kept for this frame (nothing after a second: a page without it).
+function restoreFromHost() {
+  if (!hostOrigin) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { window.removeEventListener("message", onMessage); clearTimeout(timer); resolve(); };
+    const onMessage = (e) => {
+      if (e.source !== window.parent || e.origin !== hostOrigin || !e.data || e.data.type !== "rempart-kept") return;
+      if (typeof e.data.chat === "string") kept.set(KEY, e.data.chat);
+      if (typeof e.data.device === "string") kept.set(DEVICE, e.data.device);
+      done();
+    };
+    window.addEventListener("message", onMessage);
+    const timer = setTimeout(done, 1000);
+    window.parent.postMessage({ type: "rempart-restore" }, hostOrigin);
+  });
+}
+
+const empty = () => ({ token: null, lastSeq: 0, pending: [], seen: [] });
+let state = empty();
 let socket = null;
 let backoff = 500;
 let typingSent = 0;
 
 function load() {
   try {
-    const s = JSON.parse(localStorage.getItem(KEY) || "null");
+    const s = JSON.parse(store.get(KEY) || "null");
     if (s && s.token && Date.now() - (s.savedAt || 0) < resumeMs) return s;
   } catch (_) { /* unreadable: start afresh */ }
-  localStorage.removeItem(KEY);
-  return { token: null, lastSeq: 0, pending: [], seen: [] };
+  store.remove(KEY);
+  return empty();
 }
 function save() {
   if (!state.token) return;
   state.savedAt = Date.now();
-  localStorage.setItem(KEY, JSON.stringify(state));
+  store.set(KEY, JSON.stringify(state));
 }
 function deviceKey() {
-  let d = null;
-  try { d = localStorage.getItem(DEVICE); } catch (_) { /* storage refused */ }
+  let d = store.get(DEVICE);
   if (d && /^[0-9a-f]{64}$/.test(d)) return d;
   const b = new Uint8Array(32);
   crypto.getRandomValues(b);
   d = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  try { localStorage.setItem(DEVICE, d); } catch (_) { /* this conversation stays unlinked */ }
+  store.set(DEVICE, d);
   return d;
 }
 // SHA-256 (FIPS 180-4) of a short ASCII string, for the proof of work asked under a flood.
@@ -111,8 +174,8 @@ async function api(path, opts = {}) {
 }
 
 function forget() {
-  localStorage.removeItem(KEY);
-  state = { token: null, lastSeq: 0, pending: [], seen: [] };
+  store.remove(KEY);
+  state = empty();
 }
 
 function render(m) {
@@ -271,9 +334,14 @@ function send(ev) {
   flush();
 }
 
+// Back to the site, the conversation kept: the loader hides the frame (its button reopens it).
+function minimise() {
+  if (parentOrigin) window.parent.postMessage({ type: "rempart-minimise" }, parentOrigin);
+}
+
 function quickExit() {
-  try { localStorage.clear(); sessionStorage.clear(); } catch (_) { /* nothing stored */ }
-  state = { token: null, lastSeq: 0, pending: [], seen: [] };
+  store.clear();
+  state = empty();
   if (socket) socket.close();
   $("messages").replaceChildren();
   const to = root.dataset.exitUrl;
@@ -283,7 +351,14 @@ function quickExit() {
 
 async function init() {
   $("quick-exit").addEventListener("click", quickExit);
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && e.shiftKey) quickExit(); });
+  if (parentOrigin) {
+    $("minimise").hidden = false;
+    $("minimise").addEventListener("click", minimise);
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && e.shiftKey) quickExit();
+    else if (e.key === "Escape") minimise();
+  });
   $("prechat-form").addEventListener("submit", start);
   $("follow-up-form").addEventListener("submit", followUp);
   $("send-form").addEventListener("submit", send);
@@ -294,6 +369,8 @@ async function init() {
     }
   });
   $("body").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); });
+  await restoreFromHost();
+  state = load();
   try {
     const st = await api("/widget/v1/status");
     if (!st.open) {

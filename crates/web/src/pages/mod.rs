@@ -132,6 +132,11 @@ pub fn base(
             Value::from(can(&actor, Action::ReadAudit, Resource::Global)),
         );
         m.insert("logged_in".into(), Value::from(true));
+        // no navigation before the second factor: every link would lead back to it
+        m.insert(
+            "full".into(),
+            Value::from(a.state == rempart_app::auth::SessionState::Full),
+        );
     } else {
         m.insert("logged_in".into(), Value::from(false));
         m.insert("csrf".into(), Value::from(""));

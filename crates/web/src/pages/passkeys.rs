@@ -50,8 +50,8 @@ pub async fn register(
         .passkey_register(&auth, &r.name, r.credential)
         .await?;
     let next = match &upgraded {
-        Some(s) => super::landing(&s.auth),
-        None => "/account",
+        Some(s) if auth.state != rempart_app::auth::SessionState::Full => super::landing(&s.auth),
+        _ => "/account",
     };
     let mut resp = Json(json!({"next": next})).into_response();
     if let Some(s) = upgraded {
