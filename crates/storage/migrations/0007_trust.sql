@@ -17,6 +17,7 @@ CREATE TABLE login_throttle (
     locked_until BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+CREATE INDEX login_throttle_age ON login_throttle(updated_at);
 
 -- The second factor's own failure counter (a password success does not reset it). The
 -- older staff.failed_logins and staff.locked_until are no longer used.

@@ -103,6 +103,13 @@ impl Store {
         lock: &LockPolicy,
     ) -> Result<Attempt> {
         let mut w = self.begin_write().await?;
+        // failures forgotten after a day without attempts (and no lock running): the table
+        // holds the addresses tried lately, not every address ever tried
+        sqlx::query("DELETE FROM login_throttle WHERE updated_at < $1 AND locked_until < $2")
+            .bind(now - 86_400_000)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
         sqlx::query(
             "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 0, 0, $2) \
              ON CONFLICT (key) DO NOTHING",

@@ -266,3 +266,37 @@ async fn second_factor_checks_are_limited_per_address() {
     }
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn failures_are_forgotten_after_a_day_without_attempts() {
+    let t = TestApp::spawn_with(|s| {
+        s.security.lockout_free_attempts = 3;
+        s.security.lockout_base_seconds = 600;
+    })
+    .await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let login = |pw: &'static str| {
+        let (t, email) = (&t, c.email.clone());
+        async move {
+            t.post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": pw}),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(login("wrong password!").await, 401);
+    assert_eq!(login("wrong password!").await, 401);
+    t.clock.advance(25 * 3_600_000);
+    assert_eq!(login("wrong password!").await, 401);
+
+    assert_eq!(login("wrong password!").await, 401);
+    assert_eq!(
+        login(PASSWORD).await,
+        200,
+        "two failures a day apart are not three in a row"
+    );
+}
