@@ -24,11 +24,13 @@ use utoipa::IntoParams;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Status code (`CaseStatus`).
+    /// Status.
+    #[param(value_type = Option<crate::api::dto::CaseStatusCode>)]
     pub status: Option<String>,
     /// Category code.
     pub category: Option<String>,
     /// Assignee (staff id).
+    #[param(format = "uuid")]
     pub assignee: Option<String>,
     /// A case reference, or words of the title.
     pub q: Option<String>,

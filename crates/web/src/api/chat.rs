@@ -103,8 +103,10 @@ pub async fn messages(
 pub struct SendReq {
     /// The sender's id for this message: a retry with the same id and text is answered
     /// with the stored message, once.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     client_id: String,
     /// Text.
+    #[schema(min_length = 1, max_length = 4000)]
     body: String,
 }
 
@@ -136,6 +138,7 @@ pub struct EndReq {
     #[serde(default)]
     categories: Vec<String>,
     /// Summary.
+    #[schema(min_length = 1, max_length = 4000)]
     summary: String,
     /// What the conversation led to.
     #[schema(value_type = crate::api::dto::ContactOutcomeCode)]
@@ -186,6 +189,7 @@ pub struct AvailabilityReq {
     /// Taking chats now.
     available: bool,
     /// Conversations at once.
+    #[schema(minimum = 1, maximum = 10)]
     capacity: i64,
 }
 
@@ -207,6 +211,7 @@ pub async fn availability(
 #[serde(deny_unknown_fields)]
 pub struct TransferReq {
     /// A colleague (staff id).
+    #[schema(format = "uuid")]
     to_staff: Option<String>,
     /// A role: whoever of it takes the conversation next.
     #[schema(value_type = Option<crate::api::dto::RoleCode>)]

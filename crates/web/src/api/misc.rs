@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rempart_app::ErrorCode;
-use serde_json::Value;
 
 /// Liveness.
 pub async fn healthz() -> &'static str {
@@ -91,7 +90,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
 }
 
 /// The OpenAPI document.
-pub async fn openapi() -> Json<Value> {
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
 }
 

@@ -23,8 +23,13 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct InviteReq {
     /// The e-mail the account will log in with.
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9_+-]([A-Za-z0-9._+-]*[A-Za-z0-9_+-])?\\.[A-Za-z0-9_+-]([A-Za-z0-9._+-]*[A-Za-z0-9_+-])?$"
+    )]
     email: String,
     /// Name shown to colleagues.
+    #[schema(min_length = 1, max_length = 100)]
     display_name: String,
     /// Role granted (supervisor and administrator wait for a second administrator).
     #[schema(value_type = crate::api::dto::RoleCode)]
@@ -107,7 +112,8 @@ pub async fn revoke_invitation(
 pub struct AcceptReq {
     /// The token of the invitation's link.
     token: String,
-    /// A password of one's own.
+    /// A password of one's own (12 characters at least).
+    #[schema(min_length = 12)]
     password: String,
 }
 
@@ -214,8 +220,10 @@ pub async fn enable(
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only the events of this case (id).
+    #[param(format = "uuid")]
     pub case_id: Option<String>,
     /// Only the events of this actor (staff id).
+    #[param(format = "uuid")]
     pub actor: Option<String>,
     /// Page: the events before this sequence number.
     pub before: Option<i64>,

@@ -44,6 +44,7 @@ pub struct ContactReq {
     #[serde(default)]
     pub categories: Vec<String>,
     /// Summary.
+    #[schema(min_length = 1, max_length = 4000)]
     pub summary: String,
     /// What the contact led to.
     #[schema(value_type = ContactOutcomeCode)]
@@ -51,8 +52,10 @@ pub struct ContactReq {
     /// Start (ms since the epoch); now when absent.
     pub started_at: Option<i64>,
     /// Duration (s), for calls.
+    #[schema(minimum = 0, maximum = 86400)]
     pub duration_s: Option<i64>,
     /// The case it joins.
+    #[schema(format = "uuid")]
     pub case_id: Option<String>,
 }
 
@@ -83,6 +86,7 @@ impl ContactReq {
 #[serde(deny_unknown_fields)]
 pub struct CreateCaseReq {
     /// Short title (no victim name).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Category codes.
     #[serde(default)]
@@ -147,6 +151,7 @@ pub struct StatusReq {
 #[serde(deny_unknown_fields)]
 pub struct AssignReq {
     /// Staff ids (replacing the current assignees).
+    #[schema(format = "uuid")]
     pub assignees: Vec<String>,
 }
 
@@ -189,6 +194,7 @@ pub struct NoteReq {
     #[schema(value_type = NoteVisibilityCode)]
     pub visibility: String,
     /// Text.
+    #[schema(min_length = 1, max_length = 10000)]
     pub body: String,
 }
 
@@ -196,6 +202,7 @@ pub struct NoteReq {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseLine {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// Reference shown to staff.
     pub reference: String,
@@ -267,6 +274,7 @@ pub struct Legal {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Case {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// Reference shown to staff.
     pub reference: String,
@@ -292,6 +300,7 @@ pub struct Case {
     /// Legal qualification.
     pub legal: Legal,
     /// Assigned staff ids.
+    #[schema(format = "uuid")]
     pub assignees: Vec<String>,
     /// Created (ms since the epoch).
     pub created_at: i64,
@@ -339,6 +348,7 @@ impl From<&CaseRecord> for Case {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Item {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// Platform code.
     pub platform: String,
@@ -378,12 +388,14 @@ impl From<&ItemRecord> for Item {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Note {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// Who may read it.
     pub visibility: NoteVisibilityCode,
     /// Text.
     pub body: String,
     /// Author's staff id.
+    #[schema(format = "uuid")]
     pub author_id: String,
     /// Author's display name.
     pub author_name: String,
@@ -408,9 +420,10 @@ impl From<&NoteRecord> for Note {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Contact {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// The case it belongs to.
-    #[schema(required)]
+    #[schema(required, format = "uuid")]
     pub case_id: Option<String>,
     /// Channel.
     pub channel: ChannelCode,
@@ -456,7 +469,7 @@ pub struct AuditEvent {
     /// When (ms since the epoch).
     pub at: i64,
     /// Who (staff id).
-    #[schema(required)]
+    #[schema(required, format = "uuid")]
     pub actor_id: Option<String>,
     /// What, e.g. `case.read`.
     pub action: String,

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Conversation {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// Channel.
     pub channel: ChannelCode,
@@ -29,10 +30,10 @@ pub struct Conversation {
     /// Language.
     pub lang: String,
     /// The counsellor handling it (staff id).
-    #[schema(required)]
+    #[schema(required, format = "uuid")]
     pub assigned_to: Option<String>,
     /// The case it opened or joined.
-    #[schema(required)]
+    #[schema(required, format = "uuid")]
     pub case_id: Option<String>,
     /// Start (ms since the epoch).
     pub created_at: i64,
@@ -77,7 +78,7 @@ pub struct Message {
     /// Who wrote it.
     pub from: SenderCode,
     /// The counsellor who wrote it (staff id).
-    #[schema(required)]
+    #[schema(required, format = "uuid")]
     pub author_id: Option<String>,
     /// The sender's id for it (idempotency key).
     pub client_id: String,
@@ -104,6 +105,7 @@ impl From<&MessageRecord> for Message {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Load {
     /// The counsellor (staff id).
+    #[schema(format = "uuid")]
     pub staff_id: String,
     /// Display name.
     pub name: String,

@@ -54,6 +54,7 @@ impl From<&NewSession> for Session {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Staff {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// Login e-mail.
     pub email: String,
@@ -97,6 +98,7 @@ impl From<&StaffRecord> for Staff {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Invitation {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// The e-mail the account will log in with.
     pub email: String,
@@ -110,6 +112,7 @@ pub struct Invitation {
     /// Waits for a second administrator's approval (no link yet).
     pub pending_approval: bool,
     /// The administrator who invited.
+    #[schema(format = "uuid")]
     pub invited_by: String,
     /// Created (ms since the epoch).
     pub created_at: i64,
@@ -158,8 +161,10 @@ impl From<&rempart_app::staff::Invitation> for IssuedInvitation {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleGrant {
     /// Id.
+    #[schema(format = "uuid")]
     pub id: String,
     /// The account.
+    #[schema(format = "uuid")]
     pub staff_id: String,
     /// The role asked for.
     pub role: RoleCode,
@@ -167,6 +172,7 @@ pub struct RoleGrant {
     #[schema(required)]
     pub team: Option<String>,
     /// Who asked.
+    #[schema(format = "uuid")]
     pub requested_by: String,
     /// Asked at (ms since the epoch).
     pub created_at: i64,
