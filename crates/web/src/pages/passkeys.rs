@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 #[schema(as = PasskeyRegisterReq)]
 pub struct RegisterReq {
     /// The name the person gives it ("phone", "work key").
+    #[schema(min_length = 1, max_length = 60)]
     name: String,
     /// `PublicKeyCredential` as the browser made it (base64url fields).
     #[schema(value_type = Object)]

@@ -88,7 +88,8 @@ pub struct StartReq {
     /// Language (`fr` by default, `en`).
     lang: Option<String>,
     /// The widget's device key (random, kept until a quick exit), so that one device's
-    /// conversations are one person's.
+    /// conversations are one person's (64 hexadecimal digits).
+    #[schema(pattern = "^[0-9A-Fa-f]{64}$")]
     device: Option<String>,
     /// The answer to a proof-of-work challenge, asked for only under a flood.
     pow: Option<PowAnswer>,
@@ -243,8 +244,10 @@ pub async fn messages(
 pub struct SendReq {
     /// The widget's id for this message: a retry with the same id and text is answered
     /// with the stored message, once.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     client_id: String,
     /// Text.
+    #[schema(min_length = 1, max_length = 4000)]
     body: String,
 }
 
