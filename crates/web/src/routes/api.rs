@@ -1,14 +1,14 @@
 //! The JSON API under `/api/v1` (a bearer token, or the session cookie with its CSRF token).
 
 use super::{Access, Answer, Route, r};
-use crate::api as api_;
 use crate::api::auth::{LoginReq, TotpReq};
 use crate::api::cases::ListQuery;
 use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
+use crate::api::{auth, cases, chat, misc, staff};
 use crate::openapi::schema;
-use crate::widget as widget_;
+use crate::widget::ws;
 use axum::routing::{get, post, put};
 use rempart_domain::policy::Action;
 
@@ -22,7 +22,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/auth/login",
             Public,
             "Log in; returns a bearer token",
-            post(api_::auth::login),
+            post(auth::login),
         )
         .body::<LoginReq>()
         .ok::<dto::Session>()
@@ -32,17 +32,17 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/auth/totp",
             Session,
             "Check the second factor; returns the new, full session's token",
-            post(api_::auth::totp),
+            post(auth::totp),
         )
         .body::<TotpReq>()
         .ok::<dto::Session>()
-        .errors(&[409, 429]),
+        .errors(&[404, 409, 429]),
         r(
             "POST",
             "/api/v1/auth/logout",
             Session,
             "End the session",
-            post(api_::auth::logout),
+            post(auth::logout),
         )
         .no_content(),
         r(
@@ -50,7 +50,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/invitations/accept",
             Public,
             "Accept an invitation with a password of one's own; returns a bearer token",
-            post(api_::staff::accept_invitation),
+            post(staff::accept_invitation),
         )
         .body::<AcceptReq>()
         .created::<dto::Session>()
@@ -60,7 +60,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/me",
             Staff(ManageOwnAccount),
             "The logged-in account",
-            get(api_::auth::me),
+            get(auth::me),
         )
         .ok::<dto::Staff>(),
         // cases
@@ -69,7 +69,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases",
             Staff(ListCases),
             "List cases (status, category, assignee, q, cursor, limit)",
-            get(api_::cases::list),
+            get(cases::list),
         )
         .query::<ListQuery>()
         .ok::<dto::CaseList>()
@@ -79,7 +79,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases",
             Staff(CreateCase),
             "Open a case, optionally with its first contact",
-            post(api_::cases::create),
+            post(cases::create),
         )
         .body::<dto::CreateCaseReq>()
         .created::<dto::Case>()
@@ -89,7 +89,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases/{id}",
             Case(ReadCase),
             "A case with its items, notes, contacts and timeline",
-            get(api_::cases::show),
+            get(cases::show),
         )
         .ok::<dto::CasePage>(),
         r(
@@ -97,7 +97,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases/{id}/status",
             Case(ChangeCaseStatus),
             "Change a case's status",
-            post(api_::cases::status),
+            post(cases::status),
         )
         .body::<dto::StatusReq>()
         .ok::<dto::Case>()
@@ -107,7 +107,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases/{id}/assignees",
             Case(AssignCase),
             "Replace a case's assignees",
-            put(api_::cases::assign),
+            put(cases::assign),
         )
         .body::<dto::AssignReq>()
         .ok::<dto::Case>()
@@ -117,7 +117,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases/{id}/items",
             Case(UpdateCase),
             "Add an item",
-            post(api_::cases::add_item),
+            post(cases::add_item),
         )
         .body::<dto::ItemReq>()
         .created::<dto::Item>()
@@ -127,7 +127,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/cases/{id}/notes",
             Case(AddNote(rempart_domain::case::NoteVisibility::Team)),
             "Add a note (of a visibility the account may write)",
-            post(api_::cases::add_note),
+            post(cases::add_note),
         )
         .body::<dto::NoteReq>()
         .created::<dto::Note>()
@@ -137,7 +137,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/contacts",
             Staff(LogContact),
             "Log a contact by hand",
-            post(api_::cases::log_contact),
+            post(cases::log_contact),
         )
         .body::<dto::ContactReq>()
         .created::<dto::Contact>()
@@ -148,7 +148,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/staff",
             Staff(ManageStaff),
             "List staff accounts",
-            get(api_::staff::list),
+            get(staff::list),
         )
         .ok_list::<dto::Staff>()
         .errors(&[404]),
@@ -157,7 +157,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/staff/{id}/role",
             Staff(ManageStaff),
             "Change an account's role and team (supervisor, admin: a second admin approves)",
-            put(api_::staff::role),
+            put(staff::role),
         )
         .body::<RoleReq>()
         .ok::<dto::RoleChangeAnswer>()
@@ -167,7 +167,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/staff/{id}/disable",
             Staff(ManageStaff),
             "Disable an account",
-            post(api_::staff::disable),
+            post(staff::disable),
         )
         .no_content()
         .errors(&[409, 422]),
@@ -176,7 +176,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/staff/{id}/enable",
             Staff(ManageStaff),
             "Re-enable an account",
-            post(api_::staff::enable),
+            post(staff::enable),
         )
         .no_content()
         .errors(&[409, 422]),
@@ -185,7 +185,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/invitations",
             Staff(ManageStaff),
             "Invitations awaiting approval or acceptance",
-            get(api_::staff::invitations),
+            get(staff::invitations),
         )
         .ok_list::<dto::Invitation>()
         .errors(&[404]),
@@ -194,7 +194,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/invitations",
             Staff(ManageStaff),
             "Invite a new account; returns its one-time link when it can be used now",
-            post(api_::staff::invite),
+            post(staff::invite),
         )
         .body::<InviteReq>()
         .created::<dto::IssuedInvitation>()
@@ -204,7 +204,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/invitations/{id}/approve",
             Grant,
             "Approve another administrator's invitation; returns its link",
-            post(api_::staff::approve_invitation),
+            post(staff::approve_invitation),
         )
         .ok::<dto::IssuedInvitation>()
         .errors(&[409]),
@@ -213,7 +213,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/invitations/{id}/refuse",
             Grant,
             "Refuse another administrator's invitation",
-            post(api_::staff::refuse_invitation),
+            post(staff::refuse_invitation),
         )
         .no_content()
         .errors(&[409]),
@@ -222,7 +222,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/invitations/{id}/revoke",
             Staff(ManageStaff),
             "Withdraw an invitation",
-            post(api_::staff::revoke_invitation),
+            post(staff::revoke_invitation),
         )
         .no_content()
         .errors(&[409]),
@@ -231,7 +231,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/role-grants",
             Staff(ManageStaff),
             "Role grants awaiting a second administrator",
-            get(api_::staff::grants),
+            get(staff::grants),
         )
         .ok_list::<dto::RoleGrant>()
         .errors(&[404]),
@@ -240,7 +240,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/role-grants/{id}/approve",
             Grant,
             "Approve another administrator's grant of a role",
-            post(api_::staff::approve_grant),
+            post(staff::approve_grant),
         )
         .no_content()
         .errors(&[409]),
@@ -249,7 +249,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/role-grants/{id}/refuse",
             Grant,
             "Refuse another administrator's grant of a role",
-            post(api_::staff::refuse_grant),
+            post(staff::refuse_grant),
         )
         .no_content()
         .errors(&[409]),
@@ -258,7 +258,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/audit",
             Staff(ReadAudit),
             "Audit events, newest first",
-            get(api_::staff::audit),
+            get(staff::audit),
         )
         .query::<AuditQuery>()
         .ok_list::<dto::AuditEvent>()
@@ -269,7 +269,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/categories",
             Staff(ManageOwnAccount),
             "Category taxonomy",
-            get(api_::misc::categories),
+            get(misc::categories),
         )
         .ok_list::<dto::Category>(),
         r(
@@ -277,7 +277,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/platforms",
             Staff(ManageOwnAccount),
             "Platform directory",
-            get(api_::misc::platforms),
+            get(misc::platforms),
         )
         .ok_list::<dto::Platform>(),
         // chats
@@ -286,7 +286,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats",
             Staff(AnswerChats),
             "Chat queue, messages left while closed, own conversations",
-            get(api_::chat::overview),
+            get(chat::overview),
         )
         .ok::<dto::ChatOverview>()
         .errors(&[404]),
@@ -295,7 +295,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/availability",
             Staff(AnswerChats),
             "Set one's own chat availability and capacity",
-            put(api_::chat::availability),
+            put(chat::availability),
         )
         .body::<AvailabilityReq>()
         .ok::<dto::Load>()
@@ -305,7 +305,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/take",
             Staff(AnswerChats),
             "Take the most urgent waiting conversation",
-            post(api_::chat::take),
+            post(chat::take),
         )
         .answers(&[
             Answer::Json(200, schema::<dto::Conversation>),
@@ -317,7 +317,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/{id}/take",
             Conversation(TakeConversation),
             "Take this message left while the line was closed",
-            post(api_::chat::take_left),
+            post(chat::take_left),
         )
         .ok::<dto::Conversation>()
         .errors(&[409]),
@@ -326,7 +326,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/{id}/messages",
             Conversation(ReadConversation),
             "A conversation's transcript (audited)",
-            get(api_::chat::messages),
+            get(chat::messages),
         )
         .query::<After>()
         .ok::<dto::Transcript>(),
@@ -335,7 +335,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/{id}/messages",
             Conversation(WriteConversation),
             "Reply (idempotent by client_id)",
-            post(api_::chat::send),
+            post(chat::send),
         )
         .body::<SendReq>()
         .created::<dto::Message>()
@@ -345,7 +345,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/{id}/end",
             Conversation(WriteConversation),
             "End with the contact summary",
-            post(api_::chat::end),
+            post(chat::end),
         )
         .body::<EndReq>()
         .ok::<dto::Contact>()
@@ -355,7 +355,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/chats/{id}/transfer",
             Conversation(WriteConversation),
             "Hand over to a colleague or a role, with an internal note",
-            post(api_::chat::transfer),
+            post(chat::transfer),
         )
         .body::<TransferReq>()
         .no_content()
@@ -365,7 +365,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/api/v1/ws",
             Staff(ManageOwnAccount),
             "Live console events (WebSocket, same origin)",
-            get(widget_::ws::console),
+            get(ws::console),
         )
         .answers(&[Answer::Upgrade])
         .no_database()

@@ -1,7 +1,7 @@
 //! The console: server-rendered pages and forms (a session cookie, a CSRF token in every
 //! form), and the JSON calls of the passkey ceremonies.
 
-use super::{Access, Answer, Route, r};
+use super::{Access, Route, r};
 use crate::api::cases::ListQuery;
 use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::staff::AuditQuery;
@@ -35,7 +35,7 @@ pub(super) fn routes() -> Vec<Route> {
             post(auth::login),
         )
         .form()
-        .answers(&[Answer::SeeOther])
+        .redirects()
         .errors(&[401, 429]),
         r(
             "GET",
@@ -250,7 +250,7 @@ pub(super) fn routes() -> Vec<Route> {
             post(admin::invite),
         )
         .form()
-        .answers(&[Answer::Html])
+        .page()
         .errors(&[404, 409]),
         r(
             "POST",
@@ -270,7 +270,7 @@ pub(super) fn routes() -> Vec<Route> {
             post(admin::approve_invitation),
         )
         .form()
-        .answers(&[Answer::Html])
+        .page()
         .errors(&[409]),
         r(
             "POST",

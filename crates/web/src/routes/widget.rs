@@ -5,8 +5,8 @@ use super::{Access, Answer, Route, r};
 use crate::api::dto::{
     Challenge, ChatSession, FollowUpSession, LineStatus, WidgetMessage, WidgetTranscript,
 };
-use crate::widget as widget_;
-use crate::widget::api::{After, FollowUpReq, SendReq, StartReq};
+use crate::widget::api::{self, After, FollowUpReq, SendReq, StartReq};
+use crate::widget::{pages, ws};
 use axum::routing::{get, post};
 
 pub(super) fn routes() -> Vec<Route> {
@@ -17,7 +17,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/demo",
             Public,
             "Demo page of a helpline's site with the widget",
-            get(widget_::pages::demo),
+            get(pages::demo),
         )
         .page()
         .no_database(),
@@ -26,7 +26,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/frame",
             Public,
             "The chat widget's frame",
-            get(widget_::pages::frame),
+            get(pages::frame),
         )
         .page()
         .no_database(),
@@ -35,7 +35,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/status",
             Public,
             "Opening status, hours and emergency numbers",
-            get(widget_::api::status),
+            get(api::status),
         )
         .ok::<LineStatus>()
         .no_database(),
@@ -44,7 +44,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/challenge",
             Public,
             "A proof-of-work challenge, asked for new sessions under a flood",
-            get(widget_::api::challenge),
+            get(api::challenge),
         )
         .ok::<Challenge>()
         .no_database()
@@ -54,7 +54,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/sessions",
             Public,
             "Start an anonymous conversation; returns its token",
-            post(widget_::api::start),
+            post(api::start),
         )
         .body::<StartReq>()
         .created::<ChatSession>()
@@ -64,7 +64,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/follow-up",
             Public,
             "Open a conversation again with its follow-up code; returns a token",
-            post(widget_::api::follow_up),
+            post(api::follow_up),
         )
         .body::<FollowUpReq>()
         .ok::<FollowUpSession>()
@@ -74,7 +74,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/messages",
             Public,
             "The visitor's transcript (chat token)",
-            get(widget_::api::messages),
+            get(api::messages),
         )
         .query::<After>()
         .chat_token()
@@ -84,7 +84,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/messages",
             Public,
             "Send a message (chat token; idempotent by client_id)",
-            post(widget_::api::send),
+            post(api::send),
         )
         .body::<SendReq>()
         .chat_token()
@@ -95,7 +95,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/typing",
             Public,
             "The visitor is typing (chat token)",
-            post(widget_::api::typing),
+            post(api::typing),
         )
         .chat_token()
         .no_content()
@@ -105,7 +105,7 @@ pub(super) fn routes() -> Vec<Route> {
             "/widget/v1/ws",
             Public,
             "Live events for the visitor (WebSocket; token in the first frame)",
-            get(widget_::ws::widget),
+            get(ws::widget),
         )
         .answers(&[Answer::Upgrade])
         .no_database()
