@@ -155,7 +155,7 @@ pub struct AssignReq {
     pub assignees: Vec<String>,
 }
 
-/// A new item.
+/// A new item: a URL, the platform's id for it, or both.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemReq {
@@ -164,7 +164,8 @@ pub struct ItemReq {
     /// Kind of content.
     #[schema(value_type = ContentTypeCode)]
     pub content_type: String,
-    /// Exact URL (http or https).
+    /// Exact URL (http or https, no credentials).
+    #[schema(format = "uri")]
     pub url: Option<String>,
     /// The platform's own id for it.
     pub native_id: Option<String>,
