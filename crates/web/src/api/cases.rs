@@ -32,7 +32,7 @@ pub struct ListQuery {
     /// Assignee (staff id).
     #[param(format = "uuid")]
     pub assignee: Option<String>,
-    /// A case reference, or words of the title.
+    /// A case reference, or words of the title (no control characters).
     pub q: Option<String>,
     /// Paging cursor: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -58,7 +58,13 @@ impl ListQuery {
             assignee: empty(&self.assignee)
                 .map(|a| StaffId::parse(&a).map_err(|_| AppError::field("assignee", "invalid id")))
                 .transpose()?,
-            text: empty(&self.q),
+            text: match empty(&self.q) {
+                // words to search for, never a control character (PostgreSQL refuses a NUL)
+                Some(q) if q.chars().any(char::is_control) => {
+                    return Err(AppError::field("q", "no control characters"));
+                }
+                q => q,
+            },
             cursor: empty(&self.cursor)
                 .map(|c| {
                     CaseCursor::decode(&c)
