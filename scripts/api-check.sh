@@ -9,6 +9,8 @@
 #
 # Usage: scripts/api-check.sh [path/to/rempart]     (default: $REMPART_BIN, else
 #        target/debug/rempart). Needs python3 (venv) and network access to PyPI.
+#        Runs `rempart demo` (SQLite); with API_CHECK_POSTGRES (a server URL, e.g.
+#        postgres://postgres@127.0.0.1:5432) `rempart serve` on a new database there.
 # Knobs: API_CHECK_EXAMPLES (examples per operation, default 40), API_CHECK_SEED,
 #        API_CHECK_VENV (reuse a venv), API_CHECK_TIMEOUT (seconds for the main schemathesis
 #        run, 300; half for the second), API_CHECK_REPORTS (a folder to keep the JUnit and
@@ -29,10 +31,14 @@ budget="${API_CHECK_TIMEOUT:-300}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/rempart-api-check.XXXXXX")"
 pid=""
+db=""
 cleanup() {
   if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+  fi
+  if [ -n "$db" ]; then
+    psql "$API_CHECK_POSTGRES/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
   fi
   rm -rf "$work"
 }
@@ -50,26 +56,54 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 "$venv/bin/schemathesis" --version
 
-section "demo"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-# The demo's rate limits are raised: a generated flood of logins, new chat sessions and
-# messages from one address would otherwise be answered 429 (documented, but it would
-# hide the rest of each operation from the run).
-REMPART_SECURITY_LOGINS_PER_MINUTE=1000000 \
-REMPART_WIDGET_SESSIONS_PER_MINUTE=1000000 \
-REMPART_WIDGET_SESSIONS_PER_DAY=10000000 \
-REMPART_WIDGET_MESSAGE_BURST=1000000 \
-REMPART_WIDGET_TYPING_PER_MINUTE=1000000 \
+# The rate limits are raised: a generated flood of logins, new chat sessions and messages
+# from one address would otherwise be answered 429 (documented, but it would hide the
+# rest of each operation from the run).
+export REMPART_SECURITY_LOGINS_PER_MINUTE=1000000
+export REMPART_WIDGET_SESSIONS_PER_MINUTE=1000000
+export REMPART_WIDGET_SESSIONS_PER_DAY=10000000
+export REMPART_WIDGET_MESSAGE_BURST=1000000
+export REMPART_WIDGET_TYPING_PER_MINUTE=1000000
+if [ -z "${API_CHECK_POSTGRES:-}" ]; then
+  section "demo (SQLite)"
   "$bin" demo --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/demo.log" 2>&1 &
-pid=$!
+  pid=$!
+else
+  # `rempart serve` on a new database of that server, with one account per role (the
+  # lines the demo prints, in the same form)
+  section "server (PostgreSQL)"
+  db="rempart_api_check_$(date +%s)_$$"
+  psql "$API_CHECK_POSTGRES/postgres" -qc "CREATE DATABASE $db"
+  cat >"$work/rempart.toml" <<EOF
+[server]
+listen = "127.0.0.1:$port"
+public_url = "$base"
+[database]
+url = "$API_CHECK_POSTGRES/$db"
+[secrets]
+master_key = "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+[security]
+secure_cookies = false
+second_factor_roles = []
+EOF
+  for role in counsellor psychologist lawyer supervisor admin; do
+    password="check-$role-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+    printf '%s\n' "$password" | "$bin" user add --config "$work/rempart.toml" \
+      --email "$role@check.invalid" --name "$role" --role "$role" --team paris >/dev/null 2>&1
+    echo "demo account: $role $role@check.invalid $password" >>"$work/accounts"
+  done
+  "$bin" serve --config "$work/rempart.toml" >"$work/demo.log" 2>&1 &
+  pid=$!
+fi
 for _ in $(seq 1 300); do
   curl -sf "$base/readyz" >/dev/null 2>&1 && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/demo.log" >&2; exit 1; }
   sleep 0.2
 done
 curl -sf "$base/readyz" >/dev/null
-echo "demo ready at $base"
+echo "ready at $base"
 
 section "OpenAPI document"
 curl -sf "$base/api/v1/openapi.json" -o "$work/openapi.json"
@@ -77,7 +111,9 @@ curl -sf "$base/api/v1/openapi.json" -o "$work/openapi.json"
 
 section "tokens"
 account() { # role -> "email password", from the demo's start-up lines
-  awk -v r="$1" '$1 == "demo" && $2 == "account:" && $3 == r { print $4, $5 }' "$work/demo.log"
+  touch "$work/accounts"
+  awk -v r="$1" '$1 == "demo" && $2 == "account:" && $3 == r { print $4, $5 }' \
+    "$work/demo.log" "$work/accounts"
 }
 login() { # role -> a bearer token
   local email password

@@ -34,7 +34,8 @@ pub struct InviteReq {
     /// Role granted (supervisor and administrator wait for a second administrator).
     #[schema(value_type = crate::api::dto::RoleCode)]
     role: String,
-    /// Team.
+    /// Team (letters, digits, `-` and `_`).
+    #[schema(max_length = 40)]
     team: Option<String>,
     /// Language (`fr` by default, `en`).
     lang: Option<String>,
@@ -137,7 +138,8 @@ pub struct RoleReq {
     /// The new role.
     #[schema(value_type = crate::api::dto::RoleCode)]
     role: String,
-    /// The team with it.
+    /// The team with it (letters, digits, `-` and `_`).
+    #[schema(max_length = 40)]
     team: Option<String>,
 }
 

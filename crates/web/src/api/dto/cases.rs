@@ -103,7 +103,8 @@ pub struct CreateCaseReq {
     /// Penal articles, e.g. `226-2-1`.
     #[serde(default)]
     pub articles: Vec<String>,
-    /// Handling team.
+    /// Handling team (letters, digits, `-` and `_`); the creator's by default.
+    #[schema(max_length = 40)]
     pub team: Option<String>,
     /// The contact that led to the case.
     pub contact: Option<ContactReq>,
