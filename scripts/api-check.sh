@@ -11,6 +11,8 @@
 #        target/debug/rempart). Needs python3 (venv) and network access to PyPI.
 #        Runs `rempart demo` (SQLite); with API_CHECK_POSTGRES (a server URL, e.g.
 #        postgres://postgres@127.0.0.1:5432) `rempart serve` on a new database there.
+#        API_CHECK_LINE: the chat line is `open` all day (default), `closed` all day, or
+#        keeps the `real` hours.
 # Knobs: API_CHECK_EXAMPLES (examples per operation, default 40), API_CHECK_SEED,
 #        API_CHECK_VENV (reuse a venv), API_CHECK_TIMEOUT (seconds for the main schemathesis
 #        run, 300; half for the second), API_CHECK_REPORTS (a folder to keep the JUnit and
@@ -66,6 +68,22 @@ export REMPART_WIDGET_SESSIONS_PER_MINUTE=1000000
 export REMPART_WIDGET_SESSIONS_PER_DAY=10000000
 export REMPART_WIDGET_MESSAGE_BURST=1000000
 export REMPART_WIDGET_TYPING_PER_MINUTE=1000000
+# The line is open all day (conversations wait in the queue and are taken), closed all day
+# (messages are left for later, with follow-up codes) or keeps the helpline's real hours:
+# the run does not depend on the time of day.
+case "${API_CHECK_LINE:-open}" in
+  open | closed)
+    hours=$([ "${API_CHECK_LINE:-open}" = open ] && echo "00:00-24:00" || echo closed)
+    printf 'timezone = "Europe/Paris"\nholiday_hours = "same"\n[hours]\nevery_day = "%s"\n' \
+      "$hours" >"$work/hours.toml"
+    export REMPART_HELPLINE_OPENING_HOURS_FILE="$work/hours.toml"
+    ;;
+  real) ;;
+  *)
+    echo "API_CHECK_LINE: open, closed or real" >&2
+    exit 2
+    ;;
+esac
 if [ -z "${API_CHECK_POSTGRES:-}" ]; then
   section "demo (SQLite)"
   "$bin" demo --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/demo.log" 2>&1 &
@@ -165,10 +183,13 @@ for i in range(3):
     if status == 201:
         cases.append(case["id"])
 call("PUT", "/api/v1/chats/availability", token, {"available": True, "capacity": 10})
+follow_ups = []
 for i in range(4):
     status, started = call("POST", "/widget/v1/sessions", None, {"age_band": "15_17"})
     if status == 201:
         call("POST", "/widget/v1/messages", started["token"], {"client_id": f"seed-{i}", "body": "bonjour"})
+        if started["follow_up_code"]:
+            follow_ups.append(started["follow_up_code"])
 conversations = []
 status, desk = call("GET", "/api/v1/chats", token)
 if desk and desk["open"]:
@@ -183,8 +204,8 @@ elif desk:
             conversations.append(c["id"])
 platforms = [p["code"] for p in call("GET", "/api/v1/platforms", token)[1] or []]
 categories = [c["code"] for c in call("GET", "/api/v1/categories", token)[1] or []]
-print(f"{len(cases)} cases, {len(conversations)} conversations, {len(platforms)} platforms, "
-      f"{len(categories)} categories", file=sys.stderr)
+print(f"{len(cases)} cases, {len(conversations)} conversations, {len(follow_ups)} follow-up "
+      f"codes, {len(platforms)} platforms, {len(categories)} categories", file=sys.stderr)
 
 
 def dictionary(name, values, probability=0.5):
@@ -207,8 +228,10 @@ operations("^/api/v1/cases/[{]id[}]", {"path.id": dictionary("cases", cases),
                                        "body.url": dictionary("urls", urls)})
 operations("^/api/v1/chats/[{]id[}]", {"path.id": dictionary("conversations", conversations),
                                        "body.categories[*]": category})
+operations("^/widget/v1/follow-up$", {"body.code": dictionary("follow_ups", follow_ups)})
 for name, values in (("cases", cases), ("conversations", conversations),
-                     ("platforms", platforms), ("categories", categories), ("urls", urls)):
+                     ("platforms", platforms), ("categories", categories), ("urls", urls),
+                     ("follow_ups", follow_ups)):
     if values:
         print(f"[dictionaries.{name}]\nvalues = {json.dumps(values)}\n")
 PY
