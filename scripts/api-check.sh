@@ -237,6 +237,7 @@ for name, values in (("cases", cases), ("conversations", conversations),
 PY
 
 # Each operation runs with the account whose work it is; the default is the counsellor's.
+# The WebSockets are called from this origin (another one is refused before anything else).
 cat >"$work/schemathesis.toml" <<EOF
 headers = { Authorization = "Bearer $counsellor" }
 
@@ -255,6 +256,10 @@ headers = { Authorization = "Bearer $leaving" }
 [[operations]]
 include-path = "/api/v1/auth/totp"
 headers = { Authorization = "Bearer $second" }
+
+[[operations]]
+include-path-regex = "/ws$"
+headers = { Authorization = "Bearer $counsellor", Origin = "$base" }
 
 [[operations]]
 include-path-regex = "^/widget/v1/"
