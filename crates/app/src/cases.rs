@@ -315,6 +315,8 @@ impl App {
         let title =
             Text::parse(&input.title, 200).map_err(|e| AppError::field("title", &e.to_string()))?;
         let categories = self.check_categories(&input.categories)?;
+        // a team as the accounts' are written (which the access policy compares it with)
+        let team = crate::staff::team(input.team.clone())?;
         let mut articles = input.articles.clone();
         for a in &articles {
             if a.is_empty() || a.len() > 60 || a.chars().any(char::is_control) {
@@ -346,7 +348,7 @@ impl App {
             id,
             reference: reference.to_string(),
             title: title.into_string(),
-            team: input.team.clone().or_else(|| actor.team.clone()),
+            team: team.or_else(|| actor.team.clone()),
             categories,
             age_band: input.age_band,
             preferred_channel: input.preferred_channel,

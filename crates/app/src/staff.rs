@@ -68,7 +68,7 @@ pub enum RoleChange {
     Pending,
 }
 
-fn team(t: Option<String>) -> Result<Option<String>, AppError> {
+pub(crate) fn team(t: Option<String>) -> Result<Option<String>, AppError> {
     match t.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t)

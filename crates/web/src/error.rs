@@ -28,7 +28,7 @@ fn status(code: ErrorCode) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": self.0.code.as_str(), "message": self.0.message});
+        let body = crate::api::dto::ErrorBody::from(&self.0);
         let mut r = (status(self.0.code), axum::Json(body)).into_response();
         r.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,11 +1,18 @@
-//! The route table: every route once, with the policy action it needs and its summary.
-//! The router, the OpenAPI document and the route × role × ownership test are all built
-//! from it, and so is the check of the local paths a redirect may go back to.
+//! The route table: every route once, with the policy action it needs, its summary and
+//! what it takes and answers. The router, the OpenAPI document and the route × role ×
+//! ownership test are all built from it, and so is the check of the local paths a
+//! redirect may go back to.
+
+mod api;
+mod console;
+mod widget;
 
 use crate::AppState;
-use crate::{api, pages, widget};
-use axum::routing::{MethodRouter, get, post, put};
+use crate::openapi::{ParamsFn, SchemaFn, list, params, schema};
+use axum::routing::{MethodRouter, get};
 use rempart_domain::policy::Action;
+use std::marker::PhantomData;
+use utoipa::{IntoParams, ToSchema};
 
 /// Who may call a route: what the handler's use-case asks of the access policy (the
 /// route × role × ownership test checks the answers).
@@ -26,6 +33,36 @@ pub enum Access {
     Grant,
 }
 
+/// What a request carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    /// Nothing.
+    None,
+    /// A JSON body (`application/json`, unknown fields refused) of this schema.
+    Json(SchemaFn),
+    /// A console form (`application/x-www-form-urlencoded`, with its CSRF token).
+    Form,
+}
+
+/// A success answer of a route.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// JSON of this schema, with this status.
+    Json(u16, SchemaFn),
+    /// `204`, no content.
+    NoContent,
+    /// `200`, a console page.
+    Html,
+    /// `303` to a local page (`Location`).
+    SeeOther,
+    /// `200`, text of this media type.
+    Text(&'static str),
+    /// `200`, an embedded static file (CSS, JavaScript, SVG).
+    Asset,
+    /// `101`: the connection becomes a WebSocket.
+    Upgrade,
+}
+
 /// One route.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteDoc {
@@ -37,6 +74,75 @@ pub struct RouteDoc {
     pub access: Access,
     /// What it does.
     pub summary: &'static str,
+    /// What the request carries.
+    pub body: Body,
+    /// Its query string.
+    pub query: Option<ParamsFn>,
+    /// Its success answers.
+    pub answers: &'static [Answer],
+    /// Error statuses of its own, besides those its access rule, body, query and path
+    /// imply (see [`RouteDoc::error_statuses`]).
+    pub errors: &'static [u16],
+    /// The chat token (`Authorization: Bearer`, the widget's) is required.
+    pub chat_token: bool,
+    /// It answers without the database (no `500`/`503` but those it lists); every other
+    /// route can answer both.
+    pub no_database: bool,
+}
+
+impl RouteDoc {
+    /// Whether it is a console page or form, whose errors are pages too.
+    pub fn is_page(&self) -> bool {
+        self.answers
+            .iter()
+            .any(|a| matches!(a, Answer::Html | Answer::SeeOther))
+    }
+
+    /// Every error status it can answer: `408` (the request timeout, on every route),
+    /// those its access rule, body, query and path imply, and its own.
+    pub fn error_statuses(&self) -> Vec<u16> {
+        let mut s = vec![408];
+        if !self.no_database {
+            // an internal failure; the database unreachable
+            s.extend([500, 503]);
+        }
+        if self.access != Access::Public && !self.is_page() {
+            // no session, an ended one, or its second factor is due (a page redirects
+            // to the login instead)
+            s.push(401);
+            // a session cookie without the session's CSRF token (a bearer token needs
+            // none)
+            let cookie_api = self.path.starts_with("/api/") && self.access != Access::Session;
+            if cookie_api && self.method != "GET" {
+                s.push(403);
+            }
+        }
+        if self.chat_token {
+            s.push(401);
+        }
+        if self.path.contains('{') {
+            // an id that does not exist, or that the account may not see
+            s.push(404);
+        }
+        match self.body {
+            Body::None => {}
+            Body::Json(_) => s.extend([400, 413, 415, 422]),
+            Body::Form => s.extend([400, 403, 413, 415, 422]),
+        }
+        if self.query.is_some() {
+            s.push(422);
+        }
+        s.extend(self.errors);
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+}
+
+/// A route of the table being written.
+struct Route {
+    doc: RouteDoc,
+    handler: MethodRouter<AppState>,
 }
 
 fn r(
@@ -44,696 +150,160 @@ fn r(
     path: &'static str,
     access: Access,
     summary: &'static str,
-    h: MethodRouter<AppState>,
-) -> (RouteDoc, MethodRouter<AppState>) {
-    (
-        RouteDoc {
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        doc: RouteDoc {
             method,
             path,
             access,
             summary,
+            body: Body::None,
+            query: None,
+            answers: &[],
+            errors: &[],
+            chat_token: false,
+            no_database: false,
         },
-        h,
-    )
+        handler,
+    }
+}
+
+/// The JSON answers of one schema, as constants (the table holds `'static` slices).
+struct Json<T>(PhantomData<T>);
+
+impl<T: ToSchema> Json<T> {
+    const OK: &'static [Answer] = &[Answer::Json(200, schema::<T>)];
+    const CREATED: &'static [Answer] = &[Answer::Json(201, schema::<T>)];
+    const OK_LIST: &'static [Answer] = &[Answer::Json(200, list::<T>)];
+}
+
+impl Route {
+    /// Takes a JSON body of `T`.
+    fn body<T: ToSchema>(mut self) -> Self {
+        self.doc.body = Body::Json(schema::<T>);
+        self
+    }
+    /// Takes a console form.
+    fn form(mut self) -> Self {
+        self.doc.body = Body::Form;
+        self
+    }
+    /// Takes a query string of `T`.
+    fn query<T: IntoParams>(mut self) -> Self {
+        self.doc.query = Some(params::<T>);
+        self
+    }
+    /// Answers `200` with a `T`.
+    fn ok<T: ToSchema>(mut self) -> Self {
+        self.doc.answers = Json::<T>::OK;
+        self
+    }
+    /// Answers `201` with the `T` made.
+    fn created<T: ToSchema>(mut self) -> Self {
+        self.doc.answers = Json::<T>::CREATED;
+        self
+    }
+    /// Answers `200` with a list of `T`.
+    fn ok_list<T: ToSchema>(mut self) -> Self {
+        self.doc.answers = Json::<T>::OK_LIST;
+        self
+    }
+    /// Answers `204`.
+    fn no_content(mut self) -> Self {
+        self.doc.answers = &[Answer::NoContent];
+        self
+    }
+    /// Answers a console page.
+    fn page(mut self) -> Self {
+        self.doc.answers = &[Answer::Html];
+        self
+    }
+    /// Answers `303` to a console page.
+    fn redirects(mut self) -> Self {
+        self.doc.answers = &[Answer::SeeOther];
+        self
+    }
+    /// Answers these.
+    fn answers(mut self, answers: &'static [Answer]) -> Self {
+        self.doc.answers = answers;
+        self
+    }
+    /// Can also answer these errors.
+    fn errors(mut self, errors: &'static [u16]) -> Self {
+        self.doc.errors = errors;
+        self
+    }
+    /// Needs the widget's chat token.
+    fn chat_token(mut self) -> Self {
+        self.doc.chat_token = true;
+        self
+    }
+    /// Answers without the database.
+    fn no_database(mut self) -> Self {
+        self.doc.no_database = true;
+        self
+    }
 }
 
 /// Every route.
 pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
+    let mut all = operations();
+    all.extend(console::routes());
+    all.extend(widget::routes());
+    all.extend(api::routes());
+    all.into_iter().map(|r| (r.doc, r.handler)).collect()
+}
+
+fn operations() -> Vec<Route> {
+    use crate::api::misc;
     use Access::*;
-    use Action::*;
     vec![
-        // operations
         r(
             "GET",
             "/healthz",
             Public,
             "Liveness probe",
-            get(api::misc::healthz),
-        ),
+            get(misc::healthz),
+        )
+        .answers(&[Answer::Text("text/plain; charset=utf-8")])
+        .no_database(),
         r(
             "GET",
             "/readyz",
             Public,
             "Readiness probe: the database answers and takes writes",
-            get(api::misc::readyz),
-        ),
+            get(misc::readyz),
+        )
+        .answers(&[Answer::Text("text/plain; charset=utf-8")])
+        .errors(&[503]),
         r(
             "GET",
             "/metrics",
             Public,
             "Prometheus metrics",
-            get(api::misc::metrics),
-        ),
+            get(misc::metrics),
+        )
+        .answers(&[Answer::Text("text/plain; version=0.0.4")])
+        .no_database(),
         r(
             "GET",
             "/assets/{file}",
             Public,
             "Static assets",
-            get(api::misc::asset),
-        ),
+            get(misc::asset),
+        )
+        .answers(&[Answer::Asset])
+        .no_database(),
         r(
             "GET",
             "/api/v1/openapi.json",
             Public,
             "This API's OpenAPI document",
-            get(api::misc::openapi),
-        ),
-        // console: authentication
-        r(
-            "GET",
-            "/",
-            Public,
-            "Home: the first page the account's role may use, or the login",
-            get(pages::auth::home),
-        ),
-        r(
-            "GET",
-            "/login",
-            Public,
-            "Login page",
-            get(pages::auth::login_page),
-        ),
-        r(
-            "POST",
-            "/login",
-            Public,
-            "Log in (e-mail, password)",
-            post(pages::auth::login),
-        ),
-        r(
-            "GET",
-            "/login/totp",
-            Session,
-            "Second-factor page (passkey or code)",
-            get(pages::auth::totp_page),
-        ),
-        r(
-            "POST",
-            "/login/totp",
-            Session,
-            "Check a TOTP or recovery code",
-            post(pages::auth::totp),
-        ),
-        r(
-            "POST",
-            "/login/passkey/options",
-            Session,
-            "Start the passkey check (WebAuthn options)",
-            post(pages::passkeys::login_options),
-        ),
-        r(
-            "POST",
-            "/login/passkey",
-            Session,
-            "Check the passkey's answer",
-            post(pages::passkeys::login),
-        ),
-        r(
-            "POST",
-            "/logout",
-            Session,
-            "Log out",
-            post(pages::auth::logout),
-        ),
-        r(
-            "GET",
-            "/lang/{lang}",
-            Public,
-            "Switch language (fr, en) and go back to the page",
-            get(pages::auth::switch_lang),
-        ),
-        r(
-            "GET",
-            "/invite/{token}",
-            Public,
-            "Invitation: the new account sets its own password",
-            get(pages::invite::page),
-        ),
-        r(
-            "POST",
-            "/invite/{token}",
-            Public,
-            "Accept an invitation with a password of one's own",
-            post(pages::invite::accept),
-        ),
-        r(
-            "GET",
-            "/account",
-            Session,
-            "Own account: second factors (passkeys, TOTP)",
-            get(pages::account::page),
-        ),
-        r(
-            "POST",
-            "/account/totp",
-            Session,
-            "Start or confirm TOTP enrolment",
-            post(pages::account::totp),
-        ),
-        r(
-            "POST",
-            "/account/passkeys/options",
-            Session,
-            "Start registering a passkey (WebAuthn options)",
-            post(pages::passkeys::register_options),
-        ),
-        r(
-            "POST",
-            "/account/passkeys",
-            Session,
-            "Register a passkey",
-            post(pages::passkeys::register),
-        ),
-        r(
-            "POST",
-            "/account/passkeys/{id}/delete",
-            Staff(ManageOwnAccount),
-            "Remove one of one's passkeys",
-            post(pages::passkeys::remove),
-        ),
-        // console: cases
-        r(
-            "GET",
-            "/cases",
-            Staff(ListCases),
-            "Case list with filters and search",
-            get(pages::cases::list),
-        ),
-        r(
-            "GET",
-            "/cases/{id}",
-            Case(ReadCase),
-            "Case page",
-            get(pages::cases::show),
-        ),
-        r(
-            "POST",
-            "/cases/{id}/status",
-            Case(ChangeCaseStatus),
-            "Change a case's status",
-            post(pages::cases::status),
-        ),
-        r(
-            "POST",
-            "/cases/{id}/assignees",
-            Case(AssignCase),
-            "Change a case's assignees",
-            post(pages::cases::assign),
-        ),
-        r(
-            "POST",
-            "/cases/{id}/items",
-            Case(UpdateCase),
-            "Add an item to a case",
-            post(pages::cases::add_item),
-        ),
-        r(
-            "POST",
-            "/cases/{id}/notes",
-            Case(AddNote(rempart_domain::case::NoteVisibility::Team)),
-            "Add a note to a case (of a visibility the account may write)",
-            post(pages::cases::add_note),
-        ),
-        r(
-            "GET",
-            "/contacts/new",
-            Staff(LogContact),
-            "Form to log a contact by hand",
-            get(pages::contacts::form),
-        ),
-        r(
-            "POST",
-            "/contacts",
-            Staff(LogContact),
-            "Log a contact, optionally opening a case",
-            post(pages::contacts::create),
-        ),
-        // console: administration
-        r(
-            "GET",
-            "/admin/staff",
-            Staff(ManageStaff),
-            "Staff accounts, invitations and role grants",
-            get(pages::admin::list),
-        ),
-        r(
-            "POST",
-            "/admin/invitations",
-            Staff(ManageStaff),
-            "Invite a new account (a one-time link)",
-            post(pages::admin::invite),
-        ),
-        r(
-            "POST",
-            "/admin/invitations/{id}/revoke",
-            Staff(ManageStaff),
-            "Withdraw an invitation",
-            post(pages::admin::revoke),
-        ),
-        r(
-            "POST",
-            "/admin/invitations/{id}/approve",
-            Grant,
-            "Approve another administrator's invitation of a supervisor or administrator",
-            post(pages::admin::approve_invitation),
-        ),
-        r(
-            "POST",
-            "/admin/invitations/{id}/refuse",
-            Grant,
-            "Refuse another administrator's invitation of a supervisor or administrator",
-            post(pages::admin::refuse_invitation),
-        ),
-        r(
-            "POST",
-            "/admin/staff/{id}/role",
-            Staff(ManageStaff),
-            "Change an account's role and team",
-            post(pages::admin::role),
-        ),
-        r(
-            "POST",
-            "/admin/grants/{id}/approve",
-            Grant,
-            "Approve another administrator's grant of a role",
-            post(pages::admin::approve_grant),
-        ),
-        r(
-            "POST",
-            "/admin/grants/{id}/refuse",
-            Grant,
-            "Refuse another administrator's grant of a role",
-            post(pages::admin::refuse_grant),
-        ),
-        r(
-            "POST",
-            "/admin/staff/{id}/disable",
-            Staff(ManageStaff),
-            "Disable an account (ends its sessions)",
-            post(pages::admin::disable),
-        ),
-        r(
-            "POST",
-            "/admin/staff/{id}/enable",
-            Staff(ManageStaff),
-            "Re-enable an account",
-            post(pages::admin::enable),
-        ),
-        r(
-            "GET",
-            "/audit",
-            Staff(ReadAudit),
-            "Audit trail",
-            get(pages::audit::list),
-        ),
-        // console: chats
-        r(
-            "GET",
-            "/chats",
-            Staff(AnswerChats),
-            "Chat queue, left messages and own conversations",
-            get(pages::chats::queue),
-        ),
-        r(
-            "POST",
-            "/chats/availability",
-            Staff(AnswerChats),
-            "Set one's own chat availability and capacity",
-            post(pages::chats::availability),
-        ),
-        r(
-            "POST",
-            "/chats/take",
-            Staff(AnswerChats),
-            "Take the most urgent waiting conversation",
-            post(pages::chats::take),
-        ),
-        r(
-            "GET",
-            "/chats/{id}",
-            Conversation(ReadConversation),
-            "A conversation (its counsellor; supervisors read)",
-            get(pages::chats::show),
-        ),
-        r(
-            "POST",
-            "/chats/{id}/take",
-            Conversation(TakeConversation),
-            "Take this message left while the line was closed",
-            post(pages::chats::take_left),
-        ),
-        r(
-            "POST",
-            "/chats/{id}/messages",
-            Conversation(WriteConversation),
-            "Reply in a conversation (its counsellor)",
-            post(pages::chats::reply),
-        ),
-        r(
-            "POST",
-            "/chats/{id}/end",
-            Conversation(WriteConversation),
-            "End a conversation with its summary (its counsellor)",
-            post(pages::chats::end),
-        ),
-        r(
-            "POST",
-            "/chats/{id}/transfer",
-            Conversation(WriteConversation),
-            "Hand a conversation over to a colleague or a role, with an internal note",
-            post(pages::chats::transfer),
-        ),
-        // chat widget (anonymous; a chat token in the Authorization header)
-        r(
-            "GET",
-            "/demo",
-            Public,
-            "Demo page of a helpline's site with the widget",
-            get(widget::pages::demo),
-        ),
-        r(
-            "GET",
-            "/widget/frame",
-            Public,
-            "The chat widget's frame",
-            get(widget::pages::frame),
-        ),
-        r(
-            "GET",
-            "/widget/v1/status",
-            Public,
-            "Opening status, hours and emergency numbers",
-            get(widget::api::status),
-        ),
-        r(
-            "GET",
-            "/widget/v1/challenge",
-            Public,
-            "A proof-of-work challenge, asked for new sessions under a flood",
-            get(widget::api::challenge),
-        ),
-        r(
-            "POST",
-            "/widget/v1/sessions",
-            Public,
-            "Start an anonymous conversation; returns its token",
-            post(widget::api::start),
-        ),
-        r(
-            "POST",
-            "/widget/v1/follow-up",
-            Public,
-            "Open a conversation again with its follow-up code; returns a token",
-            post(widget::api::follow_up),
-        ),
-        r(
-            "GET",
-            "/widget/v1/messages",
-            Public,
-            "The visitor's transcript (chat token)",
-            get(widget::api::messages),
-        ),
-        r(
-            "POST",
-            "/widget/v1/messages",
-            Public,
-            "Send a message (chat token; idempotent by client_id)",
-            post(widget::api::send),
-        ),
-        r(
-            "POST",
-            "/widget/v1/typing",
-            Public,
-            "The visitor is typing (chat token)",
-            post(widget::api::typing),
-        ),
-        r(
-            "GET",
-            "/widget/v1/ws",
-            Public,
-            "Live events for the visitor (WebSocket; token in the first frame)",
-            get(widget::ws::widget),
-        ),
-        // JSON API
-        r(
-            "POST",
-            "/api/v1/auth/login",
-            Public,
-            "Log in; returns a bearer token",
-            post(api::auth::login),
-        ),
-        r(
-            "POST",
-            "/api/v1/auth/totp",
-            Session,
-            "Check the second factor; returns the new, full session's token",
-            post(api::auth::totp),
-        ),
-        r(
-            "POST",
-            "/api/v1/auth/logout",
-            Session,
-            "End the session",
-            post(api::auth::logout),
-        ),
-        r(
-            "POST",
-            "/api/v1/invitations/accept",
-            Public,
-            "Accept an invitation with a password of one's own; returns a bearer token",
-            post(api::staff::accept_invitation),
-        ),
-        r(
-            "GET",
-            "/api/v1/me",
-            Staff(ManageOwnAccount),
-            "The logged-in account",
-            get(api::auth::me),
-        ),
-        r(
-            "GET",
-            "/api/v1/cases",
-            Staff(ListCases),
-            "List cases (status, category, assignee, q, cursor, limit)",
-            get(api::cases::list),
-        ),
-        r(
-            "POST",
-            "/api/v1/cases",
-            Staff(CreateCase),
-            "Open a case, optionally with its first contact",
-            post(api::cases::create),
-        ),
-        r(
-            "GET",
-            "/api/v1/cases/{id}",
-            Case(ReadCase),
-            "A case with its items, notes, contacts and timeline",
-            get(api::cases::show),
-        ),
-        r(
-            "POST",
-            "/api/v1/cases/{id}/status",
-            Case(ChangeCaseStatus),
-            "Change a case's status",
-            post(api::cases::status),
-        ),
-        r(
-            "PUT",
-            "/api/v1/cases/{id}/assignees",
-            Case(AssignCase),
-            "Replace a case's assignees",
-            put(api::cases::assign),
-        ),
-        r(
-            "POST",
-            "/api/v1/cases/{id}/items",
-            Case(UpdateCase),
-            "Add an item",
-            post(api::cases::add_item),
-        ),
-        r(
-            "POST",
-            "/api/v1/cases/{id}/notes",
-            Case(AddNote(rempart_domain::case::NoteVisibility::Team)),
-            "Add a note (of a visibility the account may write)",
-            post(api::cases::add_note),
-        ),
-        r(
-            "POST",
-            "/api/v1/contacts",
-            Staff(LogContact),
-            "Log a contact by hand",
-            post(api::cases::log_contact),
-        ),
-        r(
-            "GET",
-            "/api/v1/staff",
-            Staff(ManageStaff),
-            "List staff accounts",
-            get(api::staff::list),
-        ),
-        r(
-            "PUT",
-            "/api/v1/staff/{id}/role",
-            Staff(ManageStaff),
-            "Change an account's role and team (supervisor and administrator grants may wait for a second administrator)",
-            put(api::staff::role),
-        ),
-        r(
-            "POST",
-            "/api/v1/staff/{id}/disable",
-            Staff(ManageStaff),
-            "Disable an account",
-            post(api::staff::disable),
-        ),
-        r(
-            "POST",
-            "/api/v1/staff/{id}/enable",
-            Staff(ManageStaff),
-            "Re-enable an account",
-            post(api::staff::enable),
-        ),
-        r(
-            "GET",
-            "/api/v1/invitations",
-            Staff(ManageStaff),
-            "Invitations awaiting approval or acceptance",
-            get(api::staff::invitations),
-        ),
-        r(
-            "POST",
-            "/api/v1/invitations",
-            Staff(ManageStaff),
-            "Invite a new account; returns its one-time link when it can be used now",
-            post(api::staff::invite),
-        ),
-        r(
-            "POST",
-            "/api/v1/invitations/{id}/approve",
-            Grant,
-            "Approve another administrator's invitation; returns its link",
-            post(api::staff::approve_invitation),
-        ),
-        r(
-            "POST",
-            "/api/v1/invitations/{id}/refuse",
-            Grant,
-            "Refuse another administrator's invitation",
-            post(api::staff::refuse_invitation),
-        ),
-        r(
-            "POST",
-            "/api/v1/invitations/{id}/revoke",
-            Staff(ManageStaff),
-            "Withdraw an invitation",
-            post(api::staff::revoke_invitation),
-        ),
-        r(
-            "GET",
-            "/api/v1/role-grants",
-            Staff(ManageStaff),
-            "Role grants awaiting a second administrator",
-            get(api::staff::grants),
-        ),
-        r(
-            "POST",
-            "/api/v1/role-grants/{id}/approve",
-            Grant,
-            "Approve another administrator's grant of a role",
-            post(api::staff::approve_grant),
-        ),
-        r(
-            "POST",
-            "/api/v1/role-grants/{id}/refuse",
-            Grant,
-            "Refuse another administrator's grant of a role",
-            post(api::staff::refuse_grant),
-        ),
-        r(
-            "GET",
-            "/api/v1/audit",
-            Staff(ReadAudit),
-            "Audit events, newest first",
-            get(api::staff::audit),
-        ),
-        r(
-            "GET",
-            "/api/v1/categories",
-            Staff(ManageOwnAccount),
-            "Category taxonomy",
-            get(api::misc::categories),
-        ),
-        r(
-            "GET",
-            "/api/v1/platforms",
-            Staff(ManageOwnAccount),
-            "Platform directory",
-            get(api::misc::platforms),
-        ),
-        r(
-            "GET",
-            "/api/v1/chats",
-            Staff(AnswerChats),
-            "Chat queue, messages left while closed, own conversations",
-            get(api::chat::overview),
-        ),
-        r(
-            "PUT",
-            "/api/v1/chats/availability",
-            Staff(AnswerChats),
-            "Set one's own chat availability and capacity",
-            put(api::chat::availability),
-        ),
-        r(
-            "POST",
-            "/api/v1/chats/take",
-            Staff(AnswerChats),
-            "Take the most urgent waiting conversation",
-            post(api::chat::take),
-        ),
-        r(
-            "POST",
-            "/api/v1/chats/{id}/take",
-            Conversation(TakeConversation),
-            "Take this message left while the line was closed",
-            post(api::chat::take_left),
-        ),
-        r(
-            "GET",
-            "/api/v1/chats/{id}/messages",
-            Conversation(ReadConversation),
-            "A conversation's transcript (audited)",
-            get(api::chat::messages),
-        ),
-        r(
-            "POST",
-            "/api/v1/chats/{id}/messages",
-            Conversation(WriteConversation),
-            "Reply (idempotent by client_id)",
-            post(api::chat::send),
-        ),
-        r(
-            "POST",
-            "/api/v1/chats/{id}/end",
-            Conversation(WriteConversation),
-            "End with the contact summary",
-            post(api::chat::end),
-        ),
-        r(
-            "POST",
-            "/api/v1/chats/{id}/transfer",
-            Conversation(WriteConversation),
-            "Hand over to a colleague or a role, with an internal note",
-            post(api::chat::transfer),
-        ),
-        r(
-            "GET",
-            "/api/v1/ws",
-            Staff(ManageOwnAccount),
-            "Live console events (WebSocket, same origin)",
-            get(widget::ws::console),
-        ),
+            get(misc::openapi),
+        )
+        .answers(&[Answer::Json(200, crate::openapi::document_schema)])
+        .no_database(),
     ]
 }
 
@@ -790,6 +360,18 @@ mod tests {
             "",
         ] {
             assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_route_answers_something() {
+        for (d, _) in routes() {
+            assert!(
+                !d.answers.is_empty(),
+                "{} {} answers nothing",
+                d.method,
+                d.path
+            );
         }
     }
 }

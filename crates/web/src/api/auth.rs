@@ -1,36 +1,31 @@
 //! API authentication: bearer tokens.
 
 use crate::AppState;
+use crate::api::dto::{Session, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiAuth, ApiJson, ApiPartialAuth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use rempart_app::auth::SessionState;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 /// Login body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginReq {
+    /// Login e-mail.
     email: String,
+    /// Password.
     password: String,
 }
 
 /// Second-factor body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TotpReq {
+    /// A TOTP code (6 digits) or a recovery code.
     code: String,
-}
-
-fn state_code(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Full => "full",
-        SessionState::NeedsSecondFactor => "needs_second_factor",
-        SessionState::NeedsEnrolment => "needs_enrolment",
-    }
 }
 
 /// Logs in; the token is returned once and never stored in clear.
@@ -38,16 +33,11 @@ pub async fn login(
     State(st): State<AppState>,
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(req): ApiJson<LoginReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Session>, ApiError> {
     let n = st.app.settings().security.logins_per_minute;
     st.limit(&format!("login:{ip}"), n, 60_000 / i64::from(n.max(1)))?;
     let s = st.app.login(&req.email, &req.password).await?;
-    Ok(Json(session(&s)))
-}
-
-/// A new session as the API returns it (the token once).
-pub fn session(s: &rempart_app::auth::NewSession) -> Value {
-    json!({"token": s.token, "state": state_code(s.auth.state), "csrf_token": s.auth.session.csrf_token})
+    Ok(Json((&s).into()))
 }
 
 /// Checks the second factor; the half-open session ends and the new, full one's token is
@@ -57,7 +47,7 @@ pub async fn totp(
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiPartialAuth(auth): ApiPartialAuth,
     ApiJson(req): ApiJson<TotpReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Session>, ApiError> {
     let n = st.app.settings().security.logins_per_minute;
     st.limit(
         &format!("second-factor:{ip}"),
@@ -65,7 +55,7 @@ pub async fn totp(
         60_000 / i64::from(n.max(1)),
     )?;
     let s = st.app.verify_second_factor(&auth, &req.code).await?;
-    Ok(Json(session(&s)))
+    Ok(Json((&s).into()))
 }
 
 /// Ends the session.
@@ -78,6 +68,6 @@ pub async fn logout(
 }
 
 /// The account behind the token.
-pub async fn me(ApiAuth(auth): ApiAuth) -> Json<Value> {
-    Json(crate::api::dto::staff(&auth.staff))
+pub async fn me(ApiAuth(auth): ApiAuth) -> Json<Staff> {
+    Json((&auth.staff).into())
 }

@@ -2,12 +2,14 @@
 
 use crate::AppState;
 use crate::api::dto::{
-    self, AssignReq, ContactReq, CreateCaseReq, ItemReq, NoteReq, StatusReq, code,
+    AssignReq, Case, CaseList, CasePage, Contact, ContactReq, CreateCaseReq, Item, ItemReq, Note,
+    NoteReq, StatusReq, code,
 };
+use crate::api::path::PathId;
 use crate::error::ApiError;
 use crate::extract::{ApiAuth, ApiJson};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use rempart_app::AppError;
 use rempart_app::cases::CaseQuery;
@@ -15,23 +17,27 @@ use rempart_app::records::CaseCursor;
 use rempart_domain::case::{CaseOutcome, CaseStatus, NoteVisibility};
 use rempart_domain::ids::{CaseId, StaffId};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
 
-/// Case list query string.
-#[derive(Debug, Deserialize, Default)]
+/// Case list query string (an empty value is no filter).
+#[derive(Debug, Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Status code.
+    /// Status.
+    #[param(value_type = Option<crate::api::dto::CaseStatusCode>)]
     pub status: Option<String>,
     /// Category code.
     pub category: Option<String>,
-    /// Assignee id.
+    /// Assignee (staff id).
+    #[param(format = "uuid")]
     pub assignee: Option<String>,
-    /// Reference or words.
+    /// A case reference, or words of the title (no control characters).
     pub q: Option<String>,
-    /// Paging cursor.
+    /// Paging cursor: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Page size (1–200).
+    /// Page size.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -52,7 +58,13 @@ impl ListQuery {
             assignee: empty(&self.assignee)
                 .map(|a| StaffId::parse(&a).map_err(|_| AppError::field("assignee", "invalid id")))
                 .transpose()?,
-            text: empty(&self.q),
+            text: match empty(&self.q) {
+                // words to search for, never a control character (PostgreSQL refuses a NUL)
+                Some(q) if q.chars().any(char::is_control) => {
+                    return Err(AppError::field("q", "no control characters"));
+                }
+                q => q,
+            },
             cursor: empty(&self.cursor)
                 .map(|c| {
                     CaseCursor::decode(&c)
@@ -79,14 +91,14 @@ pub async fn list(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CaseList>, ApiError> {
     let Query(q) =
         q.map_err(|e| ApiError::new(rempart_app::ErrorCode::InvalidField, e.body_text()))?;
     let page = st.app.list_cases(&auth.actor(), &q.parse()?).await?;
-    Ok(Json(json!({
-        "cases": page.cases.iter().map(dto::case_summary).collect::<Vec<_>>(),
-        "next_cursor": page.next.map(|c| c.encode()),
-    })))
+    Ok(Json(CaseList {
+        cases: page.cases.iter().map(Into::into).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
 }
 
 /// Opens a case.
@@ -94,29 +106,29 @@ pub async fn create(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ApiJson(req): ApiJson<CreateCaseReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Case>), ApiError> {
     let (input, contact) = req.into_input()?;
     let c = st.app.create_case(&auth.actor(), input, contact).await?;
-    Ok((StatusCode::CREATED, Json(dto::case(&c))))
+    Ok((StatusCode::CREATED, Json(Case::from(&c))))
 }
 
 /// A case page.
 pub async fn show(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    PathId(id): PathId,
+) -> Result<Json<CasePage>, ApiError> {
     let v = st.app.read_case(&auth.actor(), case_id(&id)?).await?;
-    Ok(Json(dto::case_view(&v)))
+    Ok(Json(CasePage::from(&v)))
 }
 
 /// Changes the status.
 pub async fn status(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(req): ApiJson<StatusReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Case>, ApiError> {
     let id = case_id(&id)?;
     let to = code!(CaseStatus, "status", &req.status)?;
     let outcome = req
@@ -125,16 +137,16 @@ pub async fn status(
         .map(|o| code!(CaseOutcome, "outcome", o))
         .transpose()?;
     let c = st.app.change_status(&auth.actor(), id, to, outcome).await?;
-    Ok(Json(dto::case(&c)))
+    Ok(Json(Case::from(&c)))
 }
 
 /// Replaces the assignees.
 pub async fn assign(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(req): ApiJson<AssignReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Case>, ApiError> {
     let id = case_id(&id)?;
     let ids = req
         .assignees
@@ -142,35 +154,35 @@ pub async fn assign(
         .map(|a| StaffId::parse(a).map_err(|_| AppError::field("assignees", "invalid id")))
         .collect::<Result<Vec<_>, _>>()?;
     let c = st.app.assign(&auth.actor(), id, ids).await?;
-    Ok(Json(dto::case(&c)))
+    Ok(Json(Case::from(&c)))
 }
 
 /// Adds an item.
 pub async fn add_item(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(req): ApiJson<ItemReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Item>), ApiError> {
     let id = case_id(&id)?;
     let i = st
         .app
         .add_item(&auth.actor(), id, req.into_input()?)
         .await?;
-    Ok((StatusCode::CREATED, Json(dto::item(&i))))
+    Ok((StatusCode::CREATED, Json(Item::from(&i))))
 }
 
 /// Adds a note.
 pub async fn add_note(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(req): ApiJson<NoteReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Note>), ApiError> {
     let id = case_id(&id)?;
     let vis = code!(NoteVisibility, "visibility", &req.visibility)?;
     let n = st.app.add_note(&auth.actor(), id, vis, &req.body).await?;
-    Ok((StatusCode::CREATED, Json(dto::note(&n))))
+    Ok((StatusCode::CREATED, Json(Note::from(&n))))
 }
 
 /// Logs a contact.
@@ -178,7 +190,7 @@ pub async fn log_contact(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ApiJson(req): ApiJson<ContactReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Contact>), ApiError> {
     let k = st.app.log_contact(&auth.actor(), req.into_input()?).await?;
-    Ok((StatusCode::CREATED, Json(dto::contact(&k))))
+    Ok((StatusCode::CREATED, Json(Contact::from(&k))))
 }

@@ -2,36 +2,20 @@
 //! replies and the closing summary.
 
 use crate::AppState;
-use crate::api::dto::code;
+use crate::api::dto::{ChatOverview, Contact, Conversation, Load, Message, Transcript, code};
+use crate::api::path::PathId;
 use crate::error::ApiError;
 use crate::extract::{ApiAuth, ApiJson};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rempart_app::chat::ChatSummary;
-use rempart_app::records::{ConversationRecord, MessageRecord};
 use rempart_app::{AppError, ErrorCode};
 use rempart_domain::ids::{CaseId, ConversationId};
 use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-/// A conversation for staff (never the token; the person key is not shown either).
-pub fn conversation(c: &ConversationRecord) -> Value {
-    json!({
-        "id": c.id.to_string(), "channel": c.channel.as_str(), "status": c.status.as_str(), "priority": c.priority,
-        "risks": c.risks.iter().map(|r| r.as_str()).collect::<Vec<_>>(), "caller_type": c.caller_type.map(|x| x.as_str()),
-        "age_band": c.age_band.map(|x| x.as_str()), "lang": c.lang, "assigned_to": c.assigned_to.map(|a| a.to_string()),
-        "case_id": c.case_id.map(|x| x.to_string()), "created_at": c.created_at, "waiting_since": c.waiting_since,
-        "last_activity_at": c.last_activity_at, "ended_at": c.ended_at, "left_message": c.left_message,
-    })
-}
-
-/// A message for staff.
-pub fn message(m: &MessageRecord) -> Value {
-    json!({"seq": m.seq, "from": m.sender.as_str(), "author_id": m.author_id.map(|a| a.to_string()), "client_id": m.client_id, "body": m.body, "at": m.created_at})
-}
+use utoipa::{IntoParams, ToSchema};
 
 /// A path id: malformed ids answer 404, like unknown ones.
 pub fn conversation_id(s: &str) -> Result<ConversationId, AppError> {
@@ -42,18 +26,18 @@ pub fn conversation_id(s: &str) -> Result<ConversationId, AppError> {
 pub async fn overview(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ChatOverview>, ApiError> {
     let actor = auth.actor();
     let q = st.app.chat_queue(&actor).await?;
     let mine = st.app.my_conversations(&actor).await?;
     let loads = st.app.chat_loads(&actor).await?;
-    Ok(Json(json!({
-        "open": q.open,
-        "loads": loads.iter().map(load).collect::<Vec<_>>(),
-        "queue": q.waiting.iter().map(conversation).collect::<Vec<_>>(),
-        "left_messages": q.left.iter().map(conversation).collect::<Vec<_>>(),
-        "mine": mine.iter().map(conversation).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ChatOverview {
+        open: q.open,
+        loads: loads.iter().map(Into::into).collect(),
+        queue: q.waiting.iter().map(Into::into).collect(),
+        left_messages: q.left.iter().map(Into::into).collect(),
+        mine: mine.iter().map(Into::into).collect(),
+    }))
 }
 
 /// Takes the most urgent waiting conversation (204 when none waits).
@@ -62,7 +46,7 @@ pub async fn take(
     ApiAuth(auth): ApiAuth,
 ) -> Result<Response, ApiError> {
     match st.app.take_next_chat(&auth.actor()).await? {
-        Some(c) => Ok(Json(conversation(&c)).into_response()),
+        Some(c) => Ok(Json(Conversation::from(&c)).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
 }
@@ -71,19 +55,21 @@ pub async fn take(
 pub async fn take_left(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    PathId(id): PathId,
+) -> Result<Json<Conversation>, ApiError> {
     let c = st
         .app
         .take_left_message(&auth.actor(), conversation_id(&id)?)
         .await?;
-    Ok(Json(conversation(&c)))
+    Ok(Json((&c).into()))
 }
 
 /// Paging of the transcript.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct After {
+    /// Only the messages after this sequence number (0: all).
     after: Option<i64>,
 }
 
@@ -91,9 +77,9 @@ pub struct After {
 pub async fn messages(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     q: Result<Query<After>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Transcript>, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidField, e.body_text()))?;
     let (c, msgs) = st
         .app
@@ -104,16 +90,23 @@ pub async fn messages(
             true,
         )
         .await?;
-    Ok(Json(
-        json!({"conversation": conversation(&c), "messages": msgs.iter().map(message).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Transcript {
+        conversation: (&c).into(),
+        messages: msgs.iter().map(Into::into).collect(),
+    }))
 }
 
 /// A reply.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReplyReq)]
 pub struct SendReq {
+    /// The sender's id for this message: a retry with the same id and text is answered
+    /// with the stored message, once.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     client_id: String,
+    /// Text.
+    #[schema(min_length = 1, max_length = 4000)]
     body: String,
 }
 
@@ -121,27 +114,38 @@ pub struct SendReq {
 pub async fn send(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(r): ApiJson<SendReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Message>), ApiError> {
     let m = st
         .app
         .counsellor_send(&auth.actor(), conversation_id(&id)?, &r.client_id, &r.body)
         .await?;
-    Ok((StatusCode::CREATED, Json(message(&m))))
+    Ok((StatusCode::CREATED, Json((&m).into())))
 }
 
-/// The closing summary.
-#[derive(Deserialize)]
+/// The closing summary, logged as a contact.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndReq {
+    /// Who called.
+    #[schema(value_type = crate::api::dto::CallerTypeCode)]
     caller_type: String,
+    /// Age band.
+    #[schema(value_type = crate::api::dto::AgeBandCode)]
     age_band: String,
+    /// Category codes.
     #[serde(default)]
     categories: Vec<String>,
+    /// Summary.
+    #[schema(min_length = 1, max_length = 4000)]
     summary: String,
+    /// What the conversation led to.
+    #[schema(value_type = crate::api::dto::ContactOutcomeCode)]
     outcome: String,
+    /// A case the contact joins (empty: none).
     case_id: Option<String>,
+    /// Open a new case with the contact (in the same transaction).
     open_case: Option<bool>,
 }
 
@@ -168,26 +172,24 @@ impl EndReq {
 pub async fn end(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(r): ApiJson<EndReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Contact>, ApiError> {
     let k = st
         .app
         .end_chat(&auth.actor(), conversation_id(&id)?, r.into_summary()?)
         .await?;
-    Ok(Json(crate::api::dto::contact(&k)))
-}
-
-/// A counsellor's availability and load.
-pub fn load(l: &rempart_app::records::ChatLoad) -> Value {
-    json!({"staff_id": l.staff_id.to_string(), "name": l.name, "available": l.available, "capacity": l.capacity, "active": l.active})
+    Ok(Json((&k).into()))
 }
 
 /// Availability body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityReq {
+    /// Taking chats now.
     available: bool,
+    /// Conversations at once.
+    #[schema(minimum = 1, maximum = 10)]
     capacity: i64,
 }
 
@@ -196,20 +198,25 @@ pub async fn availability(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ApiJson(r): ApiJson<AvailabilityReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Load>, ApiError> {
     let l = st
         .app
         .set_chat_availability(&auth.actor(), r.available, r.capacity)
         .await?;
-    Ok(Json(load(&l)))
+    Ok(Json((&l).into()))
 }
 
-/// A handover.
-#[derive(Deserialize)]
+/// A handover: to a colleague or to a role (exactly one of them).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferReq {
+    /// A colleague (staff id).
+    #[schema(format = "uuid")]
     to_staff: Option<String>,
+    /// A role: whoever of it takes the conversation next.
+    #[schema(value_type = Option<crate::api::dto::RoleCode>)]
     to_role: Option<String>,
+    /// An internal note the young person never sees.
     note: Option<String>,
 }
 
@@ -243,7 +250,7 @@ pub fn transfer_target(
 pub async fn transfer(
     State(st): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(r): ApiJson<TransferReq>,
 ) -> Result<StatusCode, ApiError> {
     let to = transfer_target(r.to_staff.as_deref(), r.to_role.as_deref())?;

@@ -1,6 +1,7 @@
 //! Health, metrics, assets, reference data and the OpenAPI document.
 
 use crate::AppState;
+use crate::api::dto::{Category, Platform};
 use crate::error::ApiError;
 use crate::extract::{ApiAuth, Lang};
 use axum::Json;
@@ -8,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rempart_app::ErrorCode;
-use serde_json::{Value, json};
 
 /// Liveness.
 pub async fn healthz() -> &'static str {
@@ -90,7 +90,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
 }
 
 /// The OpenAPI document.
-pub async fn openapi() -> Json<Value> {
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
 }
 
@@ -99,16 +99,36 @@ pub async fn categories(
     State(st): State<AppState>,
     Lang(lang, _): Lang,
     _auth: ApiAuth,
-) -> Json<Value> {
-    Json(json!(st.app.taxonomy().categories().iter().map(|c| json!({
-        "code": c.code, "label": c.label(lang), "dsa_category": c.dsa_category, "articles": c.articles,
-        "sensitive_images": c.sensitive_images,
-    })).collect::<Vec<_>>()))
+) -> Json<Vec<Category>> {
+    Json(
+        st.app
+            .taxonomy()
+            .categories()
+            .iter()
+            .map(|c| Category {
+                code: c.code.clone(),
+                label: c.label(lang).to_owned(),
+                dsa_category: c.dsa_category.clone(),
+                articles: c.articles.clone(),
+                sensitive_images: c.sensitive_images,
+            })
+            .collect(),
+    )
 }
 
 /// The platform directory.
-pub async fn platforms(State(st): State<AppState>, _auth: ApiAuth) -> Json<Value> {
-    Json(json!(st.app.directory().platforms().iter().map(|p| json!({
-        "code": p.code, "name": p.name, "channel": p.channel.as_str(), "expected_hours": p.expected_hours,
-    })).collect::<Vec<_>>()))
+pub async fn platforms(State(st): State<AppState>, _auth: ApiAuth) -> Json<Vec<Platform>> {
+    Json(
+        st.app
+            .directory()
+            .platforms()
+            .iter()
+            .map(|p| Platform {
+                code: p.code.clone(),
+                name: p.name.clone(),
+                channel: p.channel.into(),
+                expected_hours: p.expected_hours,
+            })
+            .collect(),
+    )
 }

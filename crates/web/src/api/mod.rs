@@ -5,4 +5,5 @@ pub mod cases;
 pub mod chat;
 pub mod dto;
 pub mod misc;
+pub mod path;
 pub mod staff;

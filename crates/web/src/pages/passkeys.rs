@@ -4,29 +4,36 @@
 
 use super::{Fields, auth::set_cookie};
 use crate::AppState;
+use crate::api::dto::{Next, PasskeyOptions};
 use crate::error::{ApiError, PageError, redirect};
 use crate::extract::{ApiJson, FormBody, PageAuth, PageScriptAuth, SESSION_COOKIE, check_csrf};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// A passkey's answer to a registration.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PasskeyRegisterReq)]
 pub struct RegisterReq {
     /// The name the person gives it ("phone", "work key").
+    #[schema(min_length = 1, max_length = 60)]
     name: String,
     /// `PublicKeyCredential` as the browser made it (base64url fields).
+    #[schema(value_type = Object)]
     credential: Value,
 }
 
 /// A passkey's answer to the check.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PasskeyLoginReq)]
 pub struct LoginReq {
     /// `PublicKeyCredential` as the browser made it.
+    #[schema(value_type = Object)]
     credential: Value,
 }
 
@@ -34,8 +41,10 @@ pub struct LoginReq {
 pub async fn register_options(
     State(st): State<AppState>,
     PageScriptAuth(auth): PageScriptAuth,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(st.app.passkey_registration_options(&auth).await?))
+) -> Result<Json<PasskeyOptions>, ApiError> {
+    Ok(Json(PasskeyOptions(
+        st.app.passkey_registration_options(&auth).await?,
+    )))
 }
 
 /// Registers the passkey; a session that had to enrol becomes a full one (a new cookie),
@@ -53,7 +62,10 @@ pub async fn register(
         Some(s) if auth.state != rempart_app::auth::SessionState::Full => super::landing(&s.auth),
         _ => "/account",
     };
-    let mut resp = Json(json!({"next": next})).into_response();
+    let mut resp = Json(Next {
+        next: next.to_owned(),
+    })
+    .into_response();
     if let Some(s) = upgraded {
         set_cookie(&mut resp, &st, SESSION_COOKIE, &s.token, None);
     }
@@ -64,8 +76,10 @@ pub async fn register(
 pub async fn login_options(
     State(st): State<AppState>,
     PageScriptAuth(auth): PageScriptAuth,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(st.app.passkey_login_options(&auth).await?))
+) -> Result<Json<PasskeyOptions>, ApiError> {
+    Ok(Json(PasskeyOptions(
+        st.app.passkey_login_options(&auth).await?,
+    )))
 }
 
 /// Checks the passkey: passed, a new, full session (a new cookie).
@@ -82,7 +96,10 @@ pub async fn login(
         60_000 / i64::from(n.max(1)),
     )?;
     let s = st.app.passkey_login(&auth, r.credential).await?;
-    let mut resp = Json(json!({"next": super::landing(&s.auth)})).into_response();
+    let mut resp = Json(Next {
+        next: super::landing(&s.auth).to_owned(),
+    })
+    .into_response();
     set_cookie(&mut resp, &st, SESSION_COOKIE, &s.token, None);
     Ok(resp)
 }

@@ -3,7 +3,10 @@
 //! `Authorization` header only.
 
 use crate::AppState;
-use crate::api::dto::code;
+use crate::api::dto::{
+    Challenge, ChatSession, Emergency, FollowUpSession, LineStatus, OpeningDay, WidgetConversation,
+    WidgetMessage, WidgetTranscript, code,
+};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use axum::Json;
@@ -15,7 +18,7 @@ use rempart_app::records::{ConversationRecord, MessageRecord};
 use rempart_app::{AppError, ErrorCode};
 use rempart_domain::values::{AgeBand, CallerType};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 /// The chat token from `Authorization: Bearer …`.
 pub fn chat_token(h: &HeaderMap) -> Result<String, ApiError> {
@@ -27,65 +30,89 @@ pub fn chat_token(h: &HeaderMap) -> Result<String, ApiError> {
 }
 
 /// A message as the widget sees it (no counsellor identity).
-pub fn message(m: &MessageRecord) -> Value {
-    json!({"seq": m.seq, "from": m.sender.as_str(), "client_id": m.client_id, "body": m.body, "at": m.created_at})
+pub fn message(m: &MessageRecord) -> WidgetMessage {
+    m.into()
 }
 
 /// The conversation's state for the widget: status, queue position and expected wait.
-pub async fn state(st: &AppState, c: &ConversationRecord) -> Result<Value, AppError> {
+pub async fn state(st: &AppState, c: &ConversationRecord) -> Result<WidgetConversation, AppError> {
     let w = st.app.waiting(c).await?;
-    Ok(
-        json!({"status": c.status.as_str(), "position": w.position, "expected_wait_s": w.expected_wait_s}),
-    )
+    Ok(WidgetConversation {
+        status: c.status.into(),
+        position: w.position,
+        expected_wait_s: w.expected_wait_s,
+    })
 }
 
 /// Opening status, hours and emergency numbers.
-pub async fn status(State(st): State<AppState>) -> Json<Value> {
+pub async fn status(State(st): State<AppState>) -> Json<LineStatus> {
     let now = chrono::DateTime::from_timestamp_millis(st.app.now()).unwrap_or_default();
     let cal = st.app.calendar();
-    let hours: Vec<Value> = cal
+    let hours = cal
         .week_hours()
         .iter()
-        .map(|(d, h)| json!({"day": d.num_days_from_monday(), "open": h.map(|(a, _)| a.format("%H:%M").to_string()), "close": h.map(|(_, b)| b.format("%H:%M").to_string())}))
+        .map(|(d, h)| OpeningDay {
+            day: d.num_days_from_monday(),
+            open: h.map(|(a, _)| a.format("%H:%M").to_string()),
+            close: h.map(|(_, b)| b.format("%H:%M").to_string()),
+        })
         .collect();
-    let emergency: Vec<Value> = st
+    let emergency = st
         .app
         .directory()
         .emergency_numbers()
         .iter()
-        .map(|e| json!({"number": e.number, "fr": e.fr, "en": e.en}))
+        .map(|e| Emergency {
+            number: e.number.clone(),
+            fr: e.fr.clone(),
+            en: e.en.clone(),
+        })
         .collect();
-    Json(json!({"open": cal.is_open(now), "hours": hours, "emergency": emergency}))
+    Json(LineStatus {
+        open: cal.is_open(now),
+        hours,
+        emergency,
+    })
 }
 
-/// Pre-chat answers.
-#[derive(Deserialize)]
+/// Pre-chat answers (all optional).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartReq {
+    /// Who is writing (empty: not said).
+    #[schema(value_type = Option<crate::api::dto::CallerTypeCode>)]
     caller_type: Option<String>,
+    /// Age band (empty: not said).
+    #[schema(value_type = Option<crate::api::dto::AgeBandCode>)]
     age_band: Option<String>,
+    /// Language (`fr` by default, `en`).
     lang: Option<String>,
+    /// The widget's device key (random, kept until a quick exit), so that one device's
+    /// conversations are one person's (64 hexadecimal digits).
+    #[schema(pattern = "^[0-9A-Fa-f]{64}$")]
     device: Option<String>,
     /// The answer to a proof-of-work challenge, asked for only under a flood.
     pow: Option<PowAnswer>,
 }
 
 /// An answered challenge.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PowAnswer {
+    /// The challenge of `GET /widget/v1/challenge`.
     challenge: String,
+    /// The nonce found.
     nonce: String,
 }
 
 /// A proof-of-work challenge for a new session and its difficulty (`GET
 /// /widget/v1/challenge`): find a nonce whose `SHA-256(challenge ":" nonce)` starts with
 /// `bits` zero bits.
-pub async fn challenge(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({
-        "challenge": st.app.pow_challenge()?,
-        "bits": st.app.settings().widget.pow_bits,
-    })))
+pub async fn challenge(State(st): State<AppState>) -> Result<Json<Challenge>, ApiError> {
+    Ok(Json(Challenge {
+        challenge: st.app.pow_challenge()?,
+        bits: st.app.settings().widget.pow_bits,
+    }))
 }
 
 /// Starts a conversation; the token is returned once.
@@ -93,7 +120,7 @@ pub async fn start(
     State(st): State<AppState>,
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(r): ApiJson<StartReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ChatSession>), ApiError> {
     let per_min = st.app.settings().widget.sessions_per_minute;
     st.limit(
         &format!("session-min:{ip}"),
@@ -147,19 +174,22 @@ pub async fn start(
         device: r.device,
     };
     let started = st.app.start_chat(s).await?;
-    let state = state(&st, &started.conversation).await?;
+    let conversation = state(&st, &started.conversation).await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"token": started.token, "conversation": state, "follow_up_code": started.follow_up_code}),
-        ),
+        Json(ChatSession {
+            token: started.token,
+            conversation,
+            follow_up_code: started.follow_up_code,
+        }),
     ))
 }
 
 /// A follow-up code, typed by the young person.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpReq {
+    /// The code shown when the message was left.
     code: String,
 }
 
@@ -169,17 +199,22 @@ pub async fn follow_up(
     State(st): State<AppState>,
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     ApiJson(r): ApiJson<FollowUpReq>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FollowUpSession>, ApiError> {
     st.limit(&format!("follow-up:{ip}"), 10, 60_000)?;
     let (token, conv) = st.app.follow_up(&r.code).await?;
-    let state = state(&st, &conv).await?;
-    Ok(Json(json!({"token": token, "conversation": state})))
+    let conversation = state(&st, &conv).await?;
+    Ok(Json(FollowUpSession {
+        token,
+        conversation,
+    }))
 }
 
 /// Paging of the transcript.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct After {
+    /// Only the messages after this sequence number (0: all).
     after: Option<i64>,
 }
 
@@ -188,24 +223,31 @@ pub async fn messages(
     State(st): State<AppState>,
     headers: HeaderMap,
     q: Result<Query<After>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WidgetTranscript>, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidField, e.body_text()))?;
     let token = chat_token(&headers)?;
     let (conv, msgs) = st
         .app
         .visitor_messages(&token, q.after.unwrap_or(0))
         .await?;
-    let state = state(&st, &conv).await?;
-    Ok(Json(
-        json!({"conversation": state, "messages": msgs.iter().map(message).collect::<Vec<_>>()}),
-    ))
+    let conversation = state(&st, &conv).await?;
+    Ok(Json(WidgetTranscript {
+        conversation,
+        messages: msgs.iter().map(message).collect(),
+    }))
 }
 
 /// A message from the visitor.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WidgetSendReq)]
 pub struct SendReq {
+    /// The widget's id for this message: a retry with the same id and text is answered
+    /// with the stored message, once.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     client_id: String,
+    /// Text.
+    #[schema(min_length = 1, max_length = 4000)]
     body: String,
 }
 
@@ -214,7 +256,7 @@ pub async fn send(
     State(st): State<AppState>,
     headers: HeaderMap,
     ApiJson(r): ApiJson<SendReq>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<WidgetMessage>), ApiError> {
     let token = chat_token(&headers)?;
     // one message a second after a burst, per chat session
     let key = format!("msg:{}", rempart_app::sha256_hex(token.as_bytes()));

@@ -41,6 +41,12 @@ fn refuse() -> Response {
         .into_response()
 }
 
+/// A request that is not a WebSocket upgrade: a JSON 400, like the API's other errors.
+fn not_an_upgrade() -> Response {
+    crate::error::ApiError::new(ErrorCode::MalformedBody, "expected a WebSocket upgrade")
+        .into_response()
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Hello {
@@ -84,7 +90,7 @@ pub async fn widget(
     permit: Option<axum::Extension<crate::server::ConnPermit>>,
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     if !same_origin(&headers) {
         return refuse();
@@ -95,6 +101,9 @@ pub async fn widget(
             "too many live connections, retry in a moment",
         )
         .into_response();
+    };
+    let Ok(ws) = ws else {
+        return not_an_upgrade();
     };
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
@@ -272,7 +281,7 @@ pub async fn console(
                 let _counted = permit;
                 console_session(st, auth, s).await
             }),
-        Err(e) => e.into_response(),
+        Err(_) => not_an_upgrade(),
     }
 }
 

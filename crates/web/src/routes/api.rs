@@ -1,0 +1,374 @@
+//! The JSON API under `/api/v1` (a bearer token, or the session cookie with its CSRF token).
+
+use super::{Access, Answer, Route, r};
+use crate::api::auth::{LoginReq, TotpReq};
+use crate::api::cases::ListQuery;
+use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
+use crate::api::dto;
+use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
+use crate::api::{auth, cases, chat, misc, staff};
+use crate::openapi::schema;
+use crate::widget::ws;
+use axum::routing::{get, post, put};
+use rempart_domain::policy::Action;
+
+pub(super) fn routes() -> Vec<Route> {
+    use Access::*;
+    use Action::*;
+    Vec::from([
+        // authentication
+        r(
+            "POST",
+            "/api/v1/auth/login",
+            Public,
+            "Log in; returns a bearer token",
+            post(auth::login),
+        )
+        .body::<LoginReq>()
+        .ok::<dto::Session>()
+        .errors(&[401, 429]),
+        r(
+            "POST",
+            "/api/v1/auth/totp",
+            Session,
+            "Check the second factor; returns the new, full session's token",
+            post(auth::totp),
+        )
+        .body::<TotpReq>()
+        .ok::<dto::Session>()
+        .errors(&[404, 409, 429]),
+        r(
+            "POST",
+            "/api/v1/auth/logout",
+            Session,
+            "End the session",
+            post(auth::logout),
+        )
+        .no_content(),
+        r(
+            "POST",
+            "/api/v1/invitations/accept",
+            Public,
+            "Accept an invitation with a password of one's own; returns a bearer token",
+            post(staff::accept_invitation),
+        )
+        .body::<AcceptReq>()
+        .created::<dto::Session>()
+        .errors(&[401, 404, 409, 429]),
+        r(
+            "GET",
+            "/api/v1/me",
+            Staff(ManageOwnAccount),
+            "The logged-in account",
+            get(auth::me),
+        )
+        .ok::<dto::Staff>(),
+        // cases
+        r(
+            "GET",
+            "/api/v1/cases",
+            Staff(ListCases),
+            "List cases (status, category, assignee, q, cursor, limit)",
+            get(cases::list),
+        )
+        .query::<ListQuery>()
+        .ok::<dto::CaseList>()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/api/v1/cases",
+            Staff(CreateCase),
+            "Open a case, optionally with its first contact",
+            post(cases::create),
+        )
+        .body::<dto::CreateCaseReq>()
+        .created::<dto::Case>()
+        .errors(&[404, 409]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}",
+            Case(ReadCase),
+            "A case with its items, notes, contacts and timeline",
+            get(cases::show),
+        )
+        .ok::<dto::CasePage>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/status",
+            Case(ChangeCaseStatus),
+            "Change a case's status",
+            post(cases::status),
+        )
+        .body::<dto::StatusReq>()
+        .ok::<dto::Case>()
+        .errors(&[409]),
+        r(
+            "PUT",
+            "/api/v1/cases/{id}/assignees",
+            Case(AssignCase),
+            "Replace a case's assignees",
+            put(cases::assign),
+        )
+        .body::<dto::AssignReq>()
+        .ok::<dto::Case>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/items",
+            Case(UpdateCase),
+            "Add an item",
+            post(cases::add_item),
+        )
+        .body::<dto::ItemReq>()
+        .created::<dto::Item>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/notes",
+            Case(AddNote(rempart_domain::case::NoteVisibility::Team)),
+            "Add a note (of a visibility the account may write)",
+            post(cases::add_note),
+        )
+        .body::<dto::NoteReq>()
+        .created::<dto::Note>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/contacts",
+            Staff(LogContact),
+            "Log a contact by hand",
+            post(cases::log_contact),
+        )
+        .body::<dto::ContactReq>()
+        .created::<dto::Contact>()
+        .errors(&[404, 409]),
+        // administration
+        r(
+            "GET",
+            "/api/v1/staff",
+            Staff(ManageStaff),
+            "List staff accounts",
+            get(staff::list),
+        )
+        .ok_list::<dto::Staff>()
+        .errors(&[404]),
+        r(
+            "PUT",
+            "/api/v1/staff/{id}/role",
+            Staff(ManageStaff),
+            "Change an account's role and team (supervisor, admin: a second admin approves)",
+            put(staff::role),
+        )
+        .body::<RoleReq>()
+        .ok::<dto::RoleChangeAnswer>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/staff/{id}/disable",
+            Staff(ManageStaff),
+            "Disable an account",
+            post(staff::disable),
+        )
+        .no_content()
+        .errors(&[409, 422]),
+        r(
+            "POST",
+            "/api/v1/staff/{id}/enable",
+            Staff(ManageStaff),
+            "Re-enable an account",
+            post(staff::enable),
+        )
+        .no_content()
+        .errors(&[409, 422]),
+        r(
+            "GET",
+            "/api/v1/invitations",
+            Staff(ManageStaff),
+            "Invitations awaiting approval or acceptance",
+            get(staff::invitations),
+        )
+        .ok_list::<dto::Invitation>()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/api/v1/invitations",
+            Staff(ManageStaff),
+            "Invite a new account; returns its one-time link when it can be used now",
+            post(staff::invite),
+        )
+        .body::<InviteReq>()
+        .created::<dto::IssuedInvitation>()
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/api/v1/invitations/{id}/approve",
+            Grant,
+            "Approve another administrator's invitation; returns its link",
+            post(staff::approve_invitation),
+        )
+        .ok::<dto::IssuedInvitation>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/invitations/{id}/refuse",
+            Grant,
+            "Refuse another administrator's invitation",
+            post(staff::refuse_invitation),
+        )
+        .no_content()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/invitations/{id}/revoke",
+            Staff(ManageStaff),
+            "Withdraw an invitation",
+            post(staff::revoke_invitation),
+        )
+        .no_content()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/api/v1/role-grants",
+            Staff(ManageStaff),
+            "Role grants awaiting a second administrator",
+            get(staff::grants),
+        )
+        .ok_list::<dto::RoleGrant>()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/api/v1/role-grants/{id}/approve",
+            Grant,
+            "Approve another administrator's grant of a role",
+            post(staff::approve_grant),
+        )
+        .no_content()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/role-grants/{id}/refuse",
+            Grant,
+            "Refuse another administrator's grant of a role",
+            post(staff::refuse_grant),
+        )
+        .no_content()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/api/v1/audit",
+            Staff(ReadAudit),
+            "Audit events, newest first",
+            get(staff::audit),
+        )
+        .query::<AuditQuery>()
+        .ok_list::<dto::AuditEvent>()
+        .errors(&[404]),
+        // reference data
+        r(
+            "GET",
+            "/api/v1/categories",
+            Staff(ManageOwnAccount),
+            "Category taxonomy",
+            get(misc::categories),
+        )
+        .ok_list::<dto::Category>(),
+        r(
+            "GET",
+            "/api/v1/platforms",
+            Staff(ManageOwnAccount),
+            "Platform directory",
+            get(misc::platforms),
+        )
+        .ok_list::<dto::Platform>(),
+        // chats
+        r(
+            "GET",
+            "/api/v1/chats",
+            Staff(AnswerChats),
+            "Chat queue, messages left while closed, own conversations",
+            get(chat::overview),
+        )
+        .ok::<dto::ChatOverview>()
+        .errors(&[404]),
+        r(
+            "PUT",
+            "/api/v1/chats/availability",
+            Staff(AnswerChats),
+            "Set one's own chat availability and capacity",
+            put(chat::availability),
+        )
+        .body::<AvailabilityReq>()
+        .ok::<dto::Load>()
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/api/v1/chats/take",
+            Staff(AnswerChats),
+            "Take the most urgent waiting conversation",
+            post(chat::take),
+        )
+        .answers(&[
+            Answer::Json(200, schema::<dto::Conversation>),
+            Answer::NoContent,
+        ])
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/take",
+            Conversation(TakeConversation),
+            "Take this message left while the line was closed",
+            post(chat::take_left),
+        )
+        .ok::<dto::Conversation>()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/api/v1/chats/{id}/messages",
+            Conversation(ReadConversation),
+            "A conversation's transcript (audited)",
+            get(chat::messages),
+        )
+        .query::<After>()
+        .ok::<dto::Transcript>(),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/messages",
+            Conversation(WriteConversation),
+            "Reply (idempotent by client_id)",
+            post(chat::send),
+        )
+        .body::<SendReq>()
+        .created::<dto::Message>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/end",
+            Conversation(WriteConversation),
+            "End with the contact summary",
+            post(chat::end),
+        )
+        .body::<EndReq>()
+        .ok::<dto::Contact>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/chats/{id}/transfer",
+            Conversation(WriteConversation),
+            "Hand over to a colleague or a role, with an internal note",
+            post(chat::transfer),
+        )
+        .body::<TransferReq>()
+        .no_content()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/api/v1/ws",
+            Staff(ManageOwnAccount),
+            "Live console events (WebSocket, same origin)",
+            get(ws::console),
+        )
+        .answers(&[Answer::Upgrade])
+        .no_database()
+        .errors(&[400, 403]),
+    ])
+}

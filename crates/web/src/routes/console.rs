@@ -1,0 +1,425 @@
+//! The console: server-rendered pages and forms (a session cookie, a CSRF token in every
+//! form), and the JSON calls of the passkey ceremonies.
+
+use super::{Access, Route, r};
+use crate::api::cases::ListQuery;
+use crate::api::dto::{Next, PasskeyOptions};
+use crate::api::staff::AuditQuery;
+use crate::pages::{account, admin, audit, auth, cases, chats, contacts, invite, passkeys};
+use axum::routing::{get, post};
+use rempart_domain::policy::Action;
+
+pub(super) fn routes() -> Vec<Route> {
+    use Access::*;
+    use Action::*;
+    Vec::from([
+        // authentication
+        r(
+            "GET",
+            "/",
+            Public,
+            "Home: the first page the account's role may use, or the login",
+            get(auth::home),
+        )
+        .redirects()
+        .no_database(),
+        r("GET", "/login", Public, "Login page", get(auth::login_page))
+            .page()
+            .no_database()
+            .errors(&[500]),
+        r(
+            "POST",
+            "/login",
+            Public,
+            "Log in (e-mail, password)",
+            post(auth::login),
+        )
+        .form()
+        .redirects()
+        .errors(&[401, 429]),
+        r(
+            "GET",
+            "/login/totp",
+            Session,
+            "Second-factor page (passkey or code)",
+            get(auth::totp_page),
+        )
+        .page(),
+        r(
+            "POST",
+            "/login/totp",
+            Session,
+            "Check a TOTP or recovery code",
+            post(auth::totp),
+        )
+        .form()
+        .redirects()
+        .errors(&[401, 409, 429]),
+        r(
+            "POST",
+            "/login/passkey/options",
+            Session,
+            "Start the passkey check (WebAuthn options)",
+            post(passkeys::login_options),
+        )
+        .ok::<PasskeyOptions>()
+        .errors(&[403, 409]),
+        r(
+            "POST",
+            "/login/passkey",
+            Session,
+            "Check the passkey's answer",
+            post(passkeys::login),
+        )
+        .body::<passkeys::LoginReq>()
+        .ok::<Next>()
+        .errors(&[403, 409, 429]),
+        r("POST", "/logout", Session, "Log out", post(auth::logout))
+            .form()
+            .redirects(),
+        r(
+            "GET",
+            "/lang/{lang}",
+            Public,
+            "Switch language (fr, en) and go back to the page",
+            get(auth::switch_lang),
+        )
+        .redirects()
+        .no_database()
+        .errors(&[400]),
+        r(
+            "GET",
+            "/invite/{token}",
+            Public,
+            "Invitation: the new account sets its own password",
+            get(invite::page),
+        )
+        .page()
+        .errors(&[400, 409]),
+        r(
+            "POST",
+            "/invite/{token}",
+            Public,
+            "Accept an invitation with a password of one's own",
+            post(invite::accept),
+        )
+        .form()
+        .redirects()
+        .errors(&[409, 429]),
+        r(
+            "GET",
+            "/account",
+            Session,
+            "Own account: second factors (passkeys, TOTP)",
+            get(account::page),
+        )
+        .page(),
+        r(
+            "POST",
+            "/account/totp",
+            Session,
+            "Start or confirm TOTP enrolment",
+            post(account::totp),
+        )
+        .form()
+        .page()
+        .errors(&[401, 409]),
+        r(
+            "POST",
+            "/account/passkeys/options",
+            Session,
+            "Start registering a passkey (WebAuthn options)",
+            post(passkeys::register_options),
+        )
+        .ok::<PasskeyOptions>()
+        .errors(&[403, 409]),
+        r(
+            "POST",
+            "/account/passkeys",
+            Session,
+            "Register a passkey",
+            post(passkeys::register),
+        )
+        .body::<passkeys::RegisterReq>()
+        .ok::<Next>()
+        .errors(&[403, 409]),
+        r(
+            "POST",
+            "/account/passkeys/{id}/delete",
+            Staff(ManageOwnAccount),
+            "Remove one of one's passkeys",
+            post(passkeys::remove),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        // cases
+        r(
+            "GET",
+            "/cases",
+            Staff(ListCases),
+            "Case list with filters and search",
+            get(cases::list),
+        )
+        .query::<ListQuery>()
+        .page()
+        .errors(&[404]),
+        r(
+            "GET",
+            "/cases/{id}",
+            Case(ReadCase),
+            "Case page",
+            get(cases::show),
+        )
+        .page()
+        .errors(&[400]),
+        r(
+            "POST",
+            "/cases/{id}/status",
+            Case(ChangeCaseStatus),
+            "Change a case's status",
+            post(cases::status),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/assignees",
+            Case(AssignCase),
+            "Change a case's assignees",
+            post(cases::assign),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/items",
+            Case(UpdateCase),
+            "Add an item to a case",
+            post(cases::add_item),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/notes",
+            Case(AddNote(rempart_domain::case::NoteVisibility::Team)),
+            "Add a note to a case (of a visibility the account may write)",
+            post(cases::add_note),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/contacts/new",
+            Staff(LogContact),
+            "Form to log a contact by hand",
+            get(contacts::form),
+        )
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/contacts",
+            Staff(LogContact),
+            "Log a contact, optionally opening a case",
+            post(contacts::create),
+        )
+        .form()
+        .redirects()
+        .errors(&[404, 409]),
+        // administration
+        r(
+            "GET",
+            "/admin/staff",
+            Staff(ManageStaff),
+            "Staff accounts, invitations and role grants",
+            get(admin::list),
+        )
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/admin/invitations",
+            Staff(ManageStaff),
+            "Invite a new account (a one-time link)",
+            post(admin::invite),
+        )
+        .form()
+        .page()
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/admin/invitations/{id}/revoke",
+            Staff(ManageStaff),
+            "Withdraw an invitation",
+            post(admin::revoke),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/invitations/{id}/approve",
+            Grant,
+            "Approve another administrator's invitation of a supervisor or administrator",
+            post(admin::approve_invitation),
+        )
+        .form()
+        .page()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/invitations/{id}/refuse",
+            Grant,
+            "Refuse another administrator's invitation of a supervisor or administrator",
+            post(admin::refuse_invitation),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/staff/{id}/role",
+            Staff(ManageStaff),
+            "Change an account's role and team",
+            post(admin::role),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/grants/{id}/approve",
+            Grant,
+            "Approve another administrator's grant of a role",
+            post(admin::approve_grant),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/grants/{id}/refuse",
+            Grant,
+            "Refuse another administrator's grant of a role",
+            post(admin::refuse_grant),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/staff/{id}/disable",
+            Staff(ManageStaff),
+            "Disable an account (ends its sessions)",
+            post(admin::disable),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/admin/staff/{id}/enable",
+            Staff(ManageStaff),
+            "Re-enable an account",
+            post(admin::enable),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/audit",
+            Staff(ReadAudit),
+            "Audit trail",
+            get(audit::list),
+        )
+        .query::<AuditQuery>()
+        .page()
+        .errors(&[404]),
+        // chats
+        r(
+            "GET",
+            "/chats",
+            Staff(AnswerChats),
+            "Chat queue, left messages and own conversations",
+            get(chats::queue),
+        )
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/chats/availability",
+            Staff(AnswerChats),
+            "Set one's own chat availability and capacity",
+            post(chats::availability),
+        )
+        .form()
+        .redirects()
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/chats/take",
+            Staff(AnswerChats),
+            "Take the most urgent waiting conversation",
+            post(chats::take),
+        )
+        .form()
+        .redirects()
+        .errors(&[404, 409]),
+        r(
+            "GET",
+            "/chats/{id}",
+            Conversation(ReadConversation),
+            "A conversation (its counsellor; supervisors read)",
+            get(chats::show),
+        )
+        .page()
+        .errors(&[400]),
+        r(
+            "POST",
+            "/chats/{id}/take",
+            Conversation(TakeConversation),
+            "Take this message left while the line was closed",
+            post(chats::take_left),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/chats/{id}/messages",
+            Conversation(WriteConversation),
+            "Reply in a conversation (its counsellor)",
+            post(chats::reply),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/chats/{id}/end",
+            Conversation(WriteConversation),
+            "End a conversation with its summary (its counsellor)",
+            post(chats::end),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/chats/{id}/transfer",
+            Conversation(WriteConversation),
+            "Hand a conversation over to a colleague or a role, with an internal note",
+            post(chats::transfer),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+    ])
+}
