@@ -1,0 +1,106 @@
+use super::*;
+
+#[test]
+fn example_equals_defaults() {
+    let s = Settings::load(None, std::iter::empty()).unwrap();
+    assert_eq!(s, Settings::default());
+    let parsed: Settings = toml::from_str(EXAMPLE).unwrap();
+    assert_eq!(parsed, Settings::default());
+    assert!(
+        Role::ALL
+            .iter()
+            .all(|r| s.security.second_factor_required(*r)),
+        "every role needs a second factor by default"
+    );
+}
+
+#[test]
+fn env_overrides_file() {
+    let dir = std::env::temp_dir().join(format!("rempart-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("c.toml");
+    std::fs::write(
+        &f,
+        "[server]\nlisten = \"0.0.0.0:9\"\n[security]\nsecure_cookies = false\n",
+    )
+    .unwrap();
+    let env = vec![
+        (
+            "REMPART_SERVER_LISTEN".to_string(),
+            "127.0.0.1:7".to_string(),
+        ),
+        (
+            "REMPART_SECURITY_SECOND_FACTOR_ROLES".into(),
+            "admin".into(),
+        ),
+        (
+            "REMPART_HELPLINE_OPENING_HOURS_FILE".into(),
+            "/h.toml".into(),
+        ),
+        (
+            "REMPART_SERVER_TRUSTED_PROXIES".into(),
+            "10.0.0.1, ::1".into(),
+        ),
+        ("OTHER".into(), "x".into()),
+    ];
+    let s = Settings::load(Some(&f), env.into_iter()).unwrap();
+    assert_eq!(s.server.listen, "127.0.0.1:7".parse().unwrap());
+    assert!(!s.security.secure_cookies);
+    assert_eq!(s.security.second_factor_roles, vec![RoleName(Role::Admin)]);
+    assert_eq!(
+        s.security.roles_without_second_factor().len(),
+        Role::ALL.len() - 1
+    );
+    assert_eq!(
+        s.helpline.opening_hours_file,
+        Some(PathBuf::from("/h.toml"))
+    );
+    assert_eq!(
+        s.server.trusted_proxies,
+        vec![
+            "10.0.0.1".parse::<IpAddr>().unwrap(),
+            "::1".parse().unwrap()
+        ],
+        "proxies parsed once, at start"
+    );
+    std::fs::write(&f, "[widget]\nallowed_origins = [\"https://ok.example\", \"https://evil.example/path; script-src *\"]\n").unwrap();
+    assert!(
+        Settings::load(Some(&f), std::iter::empty()).is_err(),
+        "an origin cannot smuggle CSP"
+    );
+    std::fs::write(&f, "no_such_key = 1\n").unwrap();
+    assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+    std::fs::write(&f, "[server]\nlisten = \"not an address\"\n").unwrap();
+    assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+    std::fs::write(&f, "[security]\nsecond_factor_roles = [\"king\"]\n").unwrap();
+    assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+    std::fs::write(&f, "[secrets]\nmaster_key = \"short\"\n").unwrap();
+    assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+    let env = vec![(
+        "REMPART_SECURITY_SESSION_IDLE_MINUTES".to_string(),
+        "abc".to_string(),
+    )];
+    assert!(Settings::load(None, env.into_iter()).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn secrets_never_print() {
+    let mut s = Settings::default();
+    s.secrets.master_key = Secret::new("a-very-secret-master-key-of-32-chars!");
+    s.database.url = Secret::new("postgres://u:hunter2@h/db");
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("hunter2") && !shown.contains("very-secret"));
+}
+
+#[test]
+fn public_url_host() {
+    let u = PublicUrl::try_from("https://Console.Helpline.example:8443/".to_string()).unwrap();
+    assert_eq!(u.as_str(), "https://console.helpline.example:8443");
+    assert_eq!(u.host(), "console.helpline.example");
+    assert!(PublicUrl::try_from("https://x.example/path".to_string()).is_err());
+    assert_eq!(
+        PublicUrl::for_listen("127.0.0.1:9000".parse().unwrap()).as_str(),
+        "http://localhost:9000"
+    );
+}

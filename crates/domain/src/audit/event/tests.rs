@@ -1,0 +1,136 @@
+use super::*;
+
+fn all() -> Vec<AuditEvent> {
+    use AuditEvent::*;
+    let s = StaffId::new();
+    vec![
+        CaseCreated,
+        CaseRead {
+            notes: vec![NoteVisibility::Team, NoteVisibility::Lawyers],
+        },
+        CaseRead { notes: vec![] },
+        CaseAccessDenied,
+        CasesListed(ListQuery::default()),
+        CasesListed(ListQuery {
+            status: Some(CaseStatus::New),
+            category: Some("sextortion".into()),
+            assignee: Some(s),
+            words: Some("0a1b".into()),
+            paged: true,
+        }),
+        CaseStatusChanged {
+            from: CaseStatus::New,
+            to: CaseStatus::Closed,
+            outcome: Some(CaseOutcome::ALL[0]),
+        },
+        CaseStatusChanged {
+            from: CaseStatus::New,
+            to: CaseStatus::InProgress,
+            outcome: None,
+        },
+        CaseAssigned {
+            assignees: vec![s, StaffId::new()],
+        },
+        CaseAssigned { assignees: vec![] },
+        ItemAdded {
+            platform: "tiktok".into(),
+        },
+        NoteAdded {
+            visibility: NoteVisibility::Psychologists,
+        },
+        ContactLogged {
+            channel: Channel::Phone,
+        },
+        ConversationStarted { left_message: true },
+        ConversationRead { after: 7 },
+        ConversationAccessDenied,
+        ConversationTaken,
+        ConversationTransferred {
+            to: HandoverTarget::Staff(s),
+        },
+        ConversationTransferred {
+            to: HandoverTarget::Role(Role::Lawyer),
+        },
+        ConversationEnded { case_opened: false },
+        ConversationFollowedUp,
+        ChatAvailability {
+            available: true,
+            capacity: 3,
+        },
+        Login,
+        LoginFailed(LoginFailure::UnknownAccount),
+        LoginFailed(LoginFailure::Disabled),
+        LoginFailed(LoginFailure::WrongPassword { failures: 4 }),
+        LoginRefused,
+        Logout,
+        SessionEnded(SessionEnd::Expired),
+        SessionEnded(SessionEnd::Disabled),
+        SessionEnded(SessionEnd::SecondFactorFailures),
+        SessionEnded(SessionEnd::Upgraded),
+        SecondFactorPassed(Factor::Totp),
+        SecondFactorPassed(Factor::RecoveryCode),
+        SecondFactorPassed(Factor::Passkey),
+        SecondFactorFailed { failures: 2 },
+        SecondFactorRefused,
+        RecoveryCodeUsed,
+        TotpEnrolmentStarted,
+        TotpEnrolled,
+        PasskeyRegistered,
+        PasskeyRemoved,
+        StaffCreated {
+            role: Role::Counsellor,
+        },
+        StaffInvited {
+            role: Role::Admin,
+            pending_approval: true,
+        },
+        InvitationAccepted { role: Role::Lawyer },
+        InvitationRevoked,
+        RoleGrantRequested {
+            role: Role::Supervisor,
+        },
+        RoleGrantApproved {
+            role: Role::Supervisor,
+        },
+        RoleGrantRefused { role: Role::Admin },
+        StaffDisabled,
+        StaffEnabled,
+        StaffRoleChanged {
+            role: Role::Psychologist,
+        },
+        AuditViewed,
+    ]
+}
+
+#[test]
+fn every_event_reads_back_as_itself() {
+    for e in all() {
+        let back = AuditEvent::decode(e.action(), &e.detail());
+        assert_eq!(back, Ok(e.clone()), "{} {}", e.action(), e.detail());
+        assert!(
+            ACTIONS.iter().any(|(c, _, _)| *c == e.action()),
+            "{} has a label",
+            e.action()
+        );
+    }
+    assert_eq!(ACTIONS.len(), {
+        let mut codes: Vec<_> = all().iter().map(|e| e.action()).collect();
+        codes.sort();
+        codes.dedup();
+        codes.len()
+    });
+}
+
+#[test]
+fn details_carry_no_free_text() {
+    let e = AuditEvent::ItemAdded {
+        platform: "a b=c\nd".into(),
+    };
+    assert_eq!(e.detail(), "platform=abcd");
+    assert_eq!(
+        AuditEvent::decode("case.nonsense", ""),
+        Err(UnknownCode),
+        "unknown actions are not guessed"
+    );
+    assert_eq!(AuditEvent::decode("case.read", "x=1"), Err(UnknownCode));
+}
