@@ -5,7 +5,9 @@
 // page offers the passkey, which lets the counsellor in; removed, it is asked no more; a
 // browser without WebAuthn's JSON helpers registers and uses one as well. TOTP: the
 // enrolment shows the QR code and the secret as text; the code computed from that secret
-// confirms it, and a recovery code passes the second factor at the next login.
+// confirms it, and a recovery code passes the second factor at the next login. A lawyer (a
+// role this demo runs with a required second factor) invited by an administrator sets a
+// password and is kept on the account page until a factor is enrolled.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -75,7 +77,9 @@ describe('Rempart second factors in Chromium', () => {
     assert.ok(fs.existsSync(CHROMIUM_BIN), `Chromium not found at ${CHROMIUM_BIN}`);
     await fsp.mkdir(ARTIFACTS, { recursive: true });
     tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'rempart-2fa-e2e-'));
-    server = await startServer(path.join(tmp, 'data'), path.join(ARTIFACTS, 'second-factor-server.log'));
+    server = await startServer(path.join(tmp, 'data'), path.join(ARTIFACTS, 'second-factor-server.log'), {
+      REMPART_SECURITY_SECOND_FACTOR_ROLES: 'lawyer',
+    });
     assert.match(server.base, /^http:\/\/localhost:\d+$/, 'passkeys need the console on a host name');
     phone = await openContext(path.join(tmp, 'phone'), PHONE);
     authenticator = await virtualAuthenticator(phone.ctx, phone.page);
@@ -226,5 +230,51 @@ describe('Rempart second factors in Chromium', () => {
     await assertAccessible(page, '/login/totp (code)');
     await page.fill('#code', codes[0]);
     await Promise.all([page.waitForURL((u) => u.pathname === '/cases'), page.click('form[action="/login/totp"] button[type=submit]')]);
+  });
+
+  step('an invited lawyer, who must have a second factor, enrols one before reaching any case', async () => {
+    const { page } = phone;
+    await logout(page);
+    await login(page, server.base, server.accounts.admin);
+    await page.fill('#display_name', 'Maître Invitée');
+    await page.fill('#email', 'maitre.invitee@demo.rempart.invalid');
+    await page.selectOption('#role', 'lawyer');
+    await page.fill('#team', 'paris');
+    await Promise.all([page.waitForLoadState('load'), page.click('#invite-submit')]);
+    await page.locator('#invite-link').waitFor();
+    const invitation = await page.inputValue('#invite-link');
+    await logout(page);
+    const other = await openContext(path.join(tmp, 'lawyer'), PHONE);
+    try {
+      await withScreenshot(other.page, 'invited lawyer', async () => {
+        const p = other.page;
+        assert.equal((await p.goto(invitation)).status(), 200, 'the invitation page answers');
+        await p.fill('#password', 'un mot de passe de juriste 2026');
+        await p.fill('#password_again', 'un mot de passe de juriste 2026');
+        await Promise.all([
+          p.waitForURL((u) => u.pathname === '/account'),
+          p.click('#invite-accept button[type=submit]'),
+        ]);
+        assert.equal(await p.locator('header.top nav').count(), 0, 'no navigation before a second factor is enrolled');
+        await p.goto(`${server.base}/cases`);
+        assert.equal(new URL(p.url()).pathname, '/account', 'the case list leads back to the enrolment');
+        const api = await p.evaluate(async () => (await fetch('/api/v1/cases')).status);
+        assert.equal(api, 401, 'the API refuses the session too');
+        await assertNoSidewaysScroll(p, PHONE.width, '/account (enrolment required)');
+        await assertAccessible(p, '/account (enrolment required)');
+        await Promise.all([p.waitForLoadState('load'), p.click('#totp-begin')]);
+        const secret = await textOf(p.locator('#totp-secret'));
+        await p.fill('#code', totp(secret));
+        await Promise.all([p.waitForLoadState('load'), p.click('form[action="/account/totp"] button[type=submit]')]);
+        assert.equal((await p.locator('ul.codes code').allTextContents()).length, 10, 'recovery codes shown once');
+        await p.locator('header.top nav').waitFor();
+        const cases = await p.goto(`${server.base}/cases`);
+        assert.equal(cases.status(), 200, 'the case list now answers');
+        assert.equal(new URL(p.url()).pathname, '/cases', 'and stays on /cases');
+        assert.match(await textOf(p.locator('header.top .who')), /Maître Invitée/, 'logged in as the new account');
+      });
+    } finally {
+      await other.ctx.close().catch(() => {});
+    }
   });
 });

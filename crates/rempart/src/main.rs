@@ -244,9 +244,12 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     s.server.public_url = rempart_app::settings::PublicUrl::for_listen(s.server.listen);
     s.helpline.name = "Rempart (démo)".into();
     // Local demo over plain HTTP: cookies without Secure, and the demo accounts (whose
-    // passwords are printed below) log in without a second factor — never elsewhere.
+    // passwords are printed below) log in without a second factor — never elsewhere —
+    // unless REMPART_SECURITY_SECOND_FACTOR_ROLES names the roles that need one.
     s.security.secure_cookies = false;
-    s.security.second_factor_roles = vec![];
+    if std::env::var_os("REMPART_SECURITY_SECOND_FACTOR_ROLES").is_none() {
+        s.security.second_factor_roles = vec![];
+    }
     let _logs = init_logs(&s);
     let public = s.server.public_url.as_str().to_owned();
     let app = App::start(s, Arc::new(SystemClock)).await?;
