@@ -222,12 +222,14 @@ impl App {
 }
 
 /// When the line opens or closes, the queue changes (the messages left while it was closed
-/// enter it): consoles are told, as for any change of the queue. Checked every 20 s.
+/// enter it): consoles are told, as for any change of the queue. Checked every second
+/// against the calendar (a computation in memory), so the queue changes within a second of
+/// the opening hour on every node.
 async fn opening_watch(pubsub: PubSub, clock: Arc<dyn Clock>, calendar: Arc<OpeningCalendar>) {
     let open_at =
         |ms: i64| calendar.is_open(chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default());
     let mut was = open_at(clock.now_ms());
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(20));
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

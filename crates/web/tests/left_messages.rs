@@ -6,9 +6,11 @@
 
 mod support;
 
+use futures_util::SinkExt;
 use rempart_domain::policy::Role;
 use serde_json::{Value, json};
 use support::*;
+use tokio_tungstenite::tungstenite::Message;
 
 async fn overview(t: &TestApp, token: &str) -> Value {
     let r = t.get("/api/v1/chats", Some(token)).await;
@@ -266,4 +268,57 @@ async fn follow_up_guesses_are_limited() {
             .as_u16();
     }
     assert_eq!(last, 429);
+}
+
+#[tokio::test]
+async fn the_consoles_are_told_when_the_line_opens_and_the_left_messages_enter_the_queue() {
+    let t = TestApp::spawn().await;
+    at_utc_hour(&t, 2); // closed
+    let (token, _) = visitor(&t, json!({})).await;
+    assert_eq!(
+        say(&t, &token, "l1", "Un message pour demain matin")
+            .await
+            .status(),
+        201
+    );
+    let c = t.staff(Role::Counsellor, None).await;
+    let ctok = t.token(&c).await;
+    let q = overview(&t, &ctok).await;
+    assert_eq!(
+        q["queue"].as_array().unwrap().len(),
+        0,
+        "closed: not queued"
+    );
+    let id = q["left_messages"][0]["id"].as_str().unwrap().to_owned();
+    let sup = t.staff(Role::Supervisor, None).await;
+    let stok = t.token(&sup).await;
+    let mut cs = ws(
+        &t,
+        "/api/v1/ws",
+        Some(&t.base),
+        Some(("authorization", format!("Bearer {stok}"))),
+    )
+    .await
+    .unwrap();
+    // the socket is live before the clock moves: it answers a watch of the left message
+    cs.send(Message::text(
+        json!({"type": "watch", "conversation": id, "after": 0}).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        next_frame(&mut cs, "messages").await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    at_utc_hour(&t, 10); // open: nothing else happens, yet the console hears of it
+    next_frame(&mut cs, "queue").await;
+    let ctok = t.token(&c).await; // hours went by: a new session
+    let q = overview(&t, &ctok).await;
+    assert_eq!(q["open"], true);
+    let queue = q["queue"].as_array().unwrap();
+    assert_eq!(queue.len(), 1, "the left message is in the queue: {q}");
+    assert_eq!(queue[0]["id"], id.as_str());
 }
