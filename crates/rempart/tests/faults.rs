@@ -11,6 +11,8 @@ mod support;
 
 #[path = "faults/live.rs"]
 mod live;
+#[path = "faults/postgres.rs"]
+mod postgres;
 
 /// The PostgreSQL server of the tests, or None after saying loudly that `test` checked
 /// nothing.
