@@ -1,9 +1,11 @@
 //! Group commit of chat messages. Every append goes to one writer task per node, which
 //! takes all the appends waiting at that moment and commits them in one transaction: one
 //! disk flush for many messages, so throughput grows with the load instead of being capped
-//! by the flush time. A refused append (an ended conversation, a duplicate client id)
-//! changes nothing and never takes the others down; nobody is answered before the
-//! transaction that holds their message has committed.
+//! by the flush time. The writer starts its transaction before it takes the waiting
+//! appends, so those that arrive while it waits for a connection join that batch: when the
+//! database is away, no append waits longer than one acquire timeout. A refused append (an
+//! ended conversation, a duplicate client id) changes nothing and never takes the others
+//! down; nobody is answered before the transaction that holds their message has committed.
 //!
 //! Several nodes write at once on PostgreSQL: each batch locks its conversations' rows in
 //! one global order (by conversation id), so two batches never wait on each other in a
@@ -74,7 +76,22 @@ impl Appender {
         tokio::spawn(async move {
             let mut jobs = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-                commit_batch(&w, std::mem::take(&mut jobs)).await;
+                // The transaction first, then every append waiting by then: the appends
+                // that arrive while a connection is awaited join this batch instead of
+                // waiting for an acquisition of their own after it, so when the database
+                // is away none waits longer than the acquire timeout.
+                let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await;
+                while jobs.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let batch = std::mem::take(&mut jobs);
+                match tx {
+                    Ok(tx) => commit_batch(&w, tx, batch).await,
+                    Err(e) => fail(batch, &e),
+                }
             }
         });
         Appender(tx)
@@ -110,11 +127,11 @@ fn lost_race(e: &StorageError) -> bool {
         if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
 }
 
-async fn commit_batch(w: &Writer, mut jobs: Vec<Job>) {
+async fn commit_batch(w: &Writer, tx: WriteTx, mut jobs: Vec<Job>) {
     // One global lock order: by conversation (stable, so one conversation's messages keep
     // the order they arrived in).
     jobs.sort_by_key(|j| j.pending.conversation.to_string());
-    match run_batch(w, &jobs).await {
+    match run_in(tx, &jobs).await {
         Ok(outcomes) => answer(w, jobs, outcomes).await,
         Err(e) if lost_race(&e) && jobs.len() > 1 => {
             tracing::warn!(
@@ -162,7 +179,11 @@ fn fail(jobs: Vec<Job>, e: &StorageError) {
 }
 
 async fn run_batch(w: &Writer, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await?;
+    let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await?;
+    run_in(tx, jobs).await
+}
+
+async fn run_in(mut tx: WriteTx, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         outcomes.push(apply(tx.conn(), &job.pending).await?);

@@ -1,7 +1,7 @@
 //! Two PostgreSQL nodes under ordinary load, and a database that goes away.
 
-use crate::postgres_or_say;
 use crate::support::*;
+use crate::{postgres_or_say, until};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -96,5 +96,129 @@ async fn visitors_on_one_node_and_counsellors_on_another_never_fail() {
     );
     assert!(sent > 200, "the load ran ({sent} messages)");
     assert!(refused.is_empty(), "statuses other than 201: {refused:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `url` with its server's address replaced by `addr` (the same database through a
+/// proxy), and the server's own address.
+fn through(url: &str, addr: &str) -> (String, std::net::SocketAddr) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
+    let (host, path) = rest.split_once('/').unwrap();
+    let server = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .unwrap()
+        .next()
+        .unwrap();
+    let at = if user.is_empty() { "" } else { "@" };
+    (format!("{scheme}://{user}{at}{addr}/{path}"), server)
+}
+
+/// One message sent while the database may be away: its status, error code and time.
+async fn timed_say(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    cid: &str,
+) -> (u16, String, Duration) {
+    let t = Instant::now();
+    let r = say(http, base, token, cid, "tu es là ?").await.unwrap();
+    let status = r.status().as_u16();
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    let code = v["error"].as_str().unwrap_or("").to_owned();
+    (status, code, t.elapsed())
+}
+
+/// PostgreSQL goes away (the test's proxy refuses new connections and cuts the open
+/// ones): messages sent meanwhile — several at once, arriving over two seconds — answer
+/// 503 `unavailable` after at most about `database.acquire_timeout_ms` (3 s by default;
+/// 500 ms on the second node), never after the 8–15 s a request once hung; `/readyz` says
+/// so. When the database is back, both nodes serve again by themselves, and nothing
+/// acknowledged before was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_answers_503_quickly_and_comes_back() {
+    if postgres_or_say("a_database_that_goes_away_answers_503_quickly_and_comes_back").is_none() {
+        return;
+    }
+    let db = rempart_storage::testing::fresh_database().await.unwrap();
+    let (_, server) = through(&db.url, "");
+    let proxy = Proxy::start(server).await;
+    let (url, _) = through(&db.url, &format!("127.0.0.1:{}", proxy.port));
+    let dir = tmp("database-away");
+    let env = node_env(&url, &always_open(&dir));
+    let slow = serve(&env, &[]).await; // the default acquire timeout, 3 s
+    let quick = serve(&env, &[("REMPART_DATABASE_ACQUIRE_TIMEOUT_MS", "500")]).await;
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for (node, base) in [("slow", &slow.base), ("quick", &quick.base)] {
+        let mut mine = Vec::new();
+        for i in 0..6 {
+            let t = visitor(&http, base).await;
+            let r = say(&http, base, &t, "before", "bonjour").await.unwrap();
+            assert_eq!(r.status(), 201, "{node} {i}");
+            mine.push(t);
+        }
+        tokens.push(mine);
+    }
+
+    proxy.down().await;
+    let mut sends = Vec::new();
+    for (n, base) in [&slow.base, &quick.base].into_iter().enumerate() {
+        for (i, t) in tokens[n].iter().enumerate() {
+            let (http, base, t) = (http.clone(), base.clone(), t.clone());
+            sends.push(tokio::spawn(async move {
+                // arriving over two seconds, while earlier ones still wait
+                tokio::time::sleep(Duration::from_millis(400 * i as u64)).await;
+                (n, timed_say(&http, &base, &t, "during").await)
+            }));
+        }
+    }
+    let mut longest = [Duration::ZERO; 2];
+    for s in sends {
+        let (n, (status, code, took)) = s.await.unwrap();
+        eprintln!("database away: node {n} answered {status} {code} in {took:?}");
+        assert_eq!((status, code.as_str()), (503, "unavailable"), "node {n}");
+        longest[n] = longest[n].max(took);
+    }
+    assert!(
+        longest[0] < Duration::from_secs(5),
+        "default timeout (3 s): {:?}",
+        longest[0]
+    );
+    assert!(
+        longest[1] >= Duration::from_millis(400) && longest[1] < Duration::from_millis(1500),
+        "500 ms timeout: {:?}",
+        longest[1]
+    );
+    for base in [&slow.base, &quick.base] {
+        let t = Instant::now();
+        let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    proxy.up().await;
+    for (n, base) in [&slow.base, &quick.base].into_iter().enumerate() {
+        let t = tokens[n][0].clone();
+        until(
+            20,
+            "the node serves again once the database is back",
+            || {
+                let (http, base, t) = (http.clone(), base.clone(), t.clone());
+                async move {
+                    say(&http, &base, &t, "after", "de retour")
+                        .await
+                        .is_ok_and(|r| r.status() == 201)
+                }
+            },
+        )
+        .await;
+        let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        for t in &tokens[n] {
+            let all = transcript(&http, base, t).await;
+            assert!(all.iter().any(|m| m["client_id"] == "before"));
+            assert!(!all.iter().any(|m| m["client_id"] == "during"));
+        }
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
