@@ -11,6 +11,8 @@ mod support;
 
 #[path = "faults/live.rs"]
 mod live;
+#[path = "faults/logs.rs"]
+mod logs;
 #[path = "faults/postgres.rs"]
 mod postgres;
 
