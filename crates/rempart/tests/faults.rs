@@ -9,6 +9,8 @@
 
 mod support;
 
+#[path = "faults/disk.rs"]
+mod disk;
 #[path = "faults/live.rs"]
 mod live;
 #[path = "faults/logs.rs"]

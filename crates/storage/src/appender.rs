@@ -141,11 +141,17 @@ async fn commit_batch(w: &Writer, tx: WriteTx, mut jobs: Vec<Job>) {
             for job in jobs {
                 match run_batch(w, std::slice::from_ref(&job)).await {
                     Ok(outcomes) => answer(w, vec![job], outcomes).await,
-                    Err(e) => fail(vec![job], &e),
+                    Err(e) => {
+                        failed_at_database(w, &e);
+                        fail(vec![job], &e)
+                    }
                 }
             }
         }
-        Err(e) => fail(jobs, &e),
+        Err(e) => {
+            failed_at_database(w, &e);
+            fail(jobs, &e)
+        }
     }
 }
 
@@ -165,6 +171,14 @@ async fn answer(w: &Writer, jobs: Vec<Job>, outcomes: Vec<Outcome>) {
             }
         };
         let _ = job.reply.send(answer);
+    }
+}
+
+/// A batch the database failed (not one that lost a lock race): the node is not ready for
+/// a moment (`/readyz`).
+fn failed_at_database(w: &Writer, e: &StorageError) {
+    if matches!(e, StorageError::Database(_)) && !lost_race(e) {
+        w.health.failed();
     }
 }
 

@@ -65,6 +65,9 @@ pub enum StorageError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Writes failed at the database a moment ago (a full disk, a lost server).
+    #[error("writes are failing")]
+    WritesFailing,
 }
 
 /// Shorthand.
