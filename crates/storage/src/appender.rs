@@ -15,7 +15,7 @@
 
 use crate::messages::{MSG_COLS, message, risk_codes};
 use crate::records::{decode_list, encode_list};
-use crate::write::{WriteHealth, WriteTx};
+use crate::write::{Gate, WriteHealth, WriteTx};
 use crate::{Appended, Backend, MessageRecord, Result, StorageError};
 use rempart_domain::audit::ChainKey;
 use rempart_domain::chat::{RiskKind, Sender, priority};
@@ -56,6 +56,7 @@ struct Writer {
     backend: Backend,
     health: Arc<WriteHealth>,
     key: Arc<ChainKey>,
+    gate: Gate,
 }
 
 impl Appender {
@@ -65,6 +66,7 @@ impl Appender {
         backend: Backend,
         health: Arc<WriteHealth>,
         key: Arc<ChainKey>,
+        gate: Gate,
     ) -> Appender {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let w = Writer {
@@ -72,6 +74,7 @@ impl Appender {
             backend,
             health,
             key,
+            gate,
         };
         tokio::spawn(async move {
             let mut jobs = Vec::with_capacity(MAX_BATCH);
@@ -80,7 +83,7 @@ impl Appender {
                 // that arrive while a connection is awaited join this batch instead of
                 // waiting for an acquisition of their own after it, so when the database
                 // is away none waits longer than the acquire timeout.
-                let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await;
+                let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key, &w.gate).await;
                 while jobs.len() < MAX_BATCH {
                     match rx.try_recv() {
                         Ok(job) => jobs.push(job),
@@ -193,7 +196,7 @@ fn fail(jobs: Vec<Job>, e: &StorageError) {
 }
 
 async fn run_batch(w: &Writer, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await?;
+    let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key, &w.gate).await?;
     run_in(tx, jobs).await
 }
 

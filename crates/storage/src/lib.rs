@@ -107,6 +107,7 @@ pub struct Store {
     audit_key: Arc<ChainKey>,
     health: Arc<write::WriteHealth>,
     wal: Arc<WalWatch>,
+    gate: write::Gate,
 }
 
 /// The largest write-ahead log seen, for the benchmarks.
@@ -170,14 +171,22 @@ impl Store {
         };
         let health = Arc::new(write::WriteHealth::default());
         let audit_key = Arc::new(options.audit_key.clone());
-        let appender =
-            appender::Appender::start(pool.clone(), backend, health.clone(), audit_key.clone());
+        let gate = write::Gate::default();
+        let appender = appender::Appender::start(
+            pool.clone(),
+            backend,
+            health.clone(),
+            audit_key.clone(),
+            gate.clone(),
+        );
         let wal = Arc::new(WalWatch::default());
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoints(
                 pool.clone(),
                 options.wal_limit_bytes,
                 wal.clone(),
+                wal_file(&url),
+                gate.clone(),
             ));
         }
         Ok(Store {
@@ -187,6 +196,7 @@ impl Store {
             audit_key,
             health,
             wal,
+            gate,
         })
     }
 
@@ -232,6 +242,16 @@ impl Store {
     }
 }
 
+/// The `-wal` file beside a SQLite database (None in memory).
+fn wal_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.starts_with(":memory:"))
+        .then(|| std::path::PathBuf::from(format!("{path}-wal")))
+}
+
 /// SQLite's write-ahead log is copied back into the database by this task, every
 /// quarter second, beside the writers: a passive checkpoint never blocks a commit, where
 /// the automatic one would run inside the commit that crosses its threshold and hold
@@ -239,42 +259,64 @@ impl Store {
 /// checkpoint cannot restart the log while readers still use its older frames, and under
 /// sustained load some reader always does: once the log passes `limit` bytes, a
 /// `TRUNCATE` checkpoint waits for those readers (new writers wait a few milliseconds
-/// meanwhile), copies everything back and cuts the file to zero.
-async fn checkpoints(pool: AnyPool, limit: u64, wal: Arc<WalWatch>) {
+/// meanwhile: it takes the write transactions' gate alone), copies everything back and
+/// cuts the file to zero. The file's size is looked at every 50 ms (a busy node writes
+/// tens of megabytes of log a second), so it passes the limit by little before it is cut.
+async fn checkpoints(
+    pool: AnyPool,
+    limit: u64,
+    wal: Arc<WalWatch>,
+    file: Option<std::path::PathBuf>,
+    gate: write::Gate,
+) {
     use sqlx::Row;
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let page: i64 = sqlx::query_scalar("PRAGMA page_size")
         .fetch_one(&pool)
         .await
         .unwrap_or(4096);
+    let mut ticks: u64 = 0;
     while !pool.is_closed() {
         tick.tick().await;
         if pool.is_closed() {
             break;
         }
-        let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await;
-        let frames: i64 = match r {
-            Ok(row) => row.try_get(1).unwrap_or(0),
-            Err(e) => {
-                if !pool.is_closed() {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                }
-                continue;
-            }
+        ticks += 1;
+        let mut bytes = match &file {
+            Some(f) => tokio::fs::metadata(f).await.map_or(0, |m| m.len()),
+            None => 0,
         };
-        let bytes = u64::try_from(frames.max(0) * page).unwrap_or(0);
+        // past the limit already: straight to the truncation
+        if ticks.is_multiple_of(5) && bytes <= limit {
+            let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await;
+            match r {
+                Ok(row) => {
+                    let frames: i64 = row.try_get(1).unwrap_or(0);
+                    bytes = bytes.max(u64::try_from(frames.max(0) * page).unwrap_or(0));
+                }
+                Err(e) => {
+                    if !pool.is_closed() {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                    continue;
+                }
+            }
+        }
         wal.peak_bytes
             .fetch_max(bytes, std::sync::atomic::Ordering::Relaxed);
-        if bytes > limit
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        if bytes > limit {
+            // alone: no write transaction runs meanwhile, none starts before it is done
+            let _alone = gate.write().await;
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&pool)
                 .await
-            && !pool.is_closed()
-        {
-            tracing::warn!(error = %e, "WAL truncation failed");
+                && !pool.is_closed()
+            {
+                tracing::warn!(error = %e, "WAL truncation failed");
+            }
         }
     }
 }

@@ -79,17 +79,32 @@ impl WriteHealth {
     }
 }
 
+/// SQLite: every write transaction holds this gate (shared) while it runs, and the
+/// checkpoint that truncates the write-ahead log takes it alone. Without it the truncating
+/// checkpoint, which waits for the database's write lock, lost it to one batch of messages
+/// after another and the log went on growing (to three times its limit) meanwhile.
+pub(crate) type Gate = Arc<tokio::sync::RwLock<()>>;
+
 /// A write transaction in progress.
 pub(crate) struct WriteTx {
     conn: Option<PoolConnection<Any>>,
     health: Arc<WriteHealth>,
     key: Arc<ChainKey>,
+    /// SQLite: the shared hold on the checkpoints' gate, until the transaction ended.
+    gate: Option<tokio::sync::OwnedRwLockReadGuard<()>>,
 }
 
 impl Store {
     /// Starts a write transaction.
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        WriteTx::begin(self.pool(), self.backend, &self.health, &self.audit_key).await
+        WriteTx::begin(
+            self.pool(),
+            self.backend,
+            &self.health,
+            &self.audit_key,
+            &self.gate,
+        )
+        .await
     }
 }
 
@@ -100,7 +115,14 @@ impl WriteTx {
         backend: Backend,
         health: &Arc<WriteHealth>,
         key: &Arc<ChainKey>,
+        gate: &Gate,
     ) -> Result<WriteTx> {
+        // the gate before a connection: a truncating checkpoint holding it never waits
+        // for a connection held by a transaction waiting for the gate
+        let gate = match backend {
+            Backend::Sqlite => Some(gate.clone().read_owned().await),
+            Backend::Postgres => None,
+        };
         let mut conn = match pool.acquire().await {
             Ok(c) => c,
             Err(e) => {
@@ -121,6 +143,7 @@ impl WriteTx {
             conn: Some(conn),
             health: health.clone(),
             key: key.clone(),
+            gate,
         })
     }
 
@@ -199,12 +222,14 @@ impl Drop for WriteTx {
             return;
         };
         self.health.abandoned();
+        let gate = self.gate.take();
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 rt.spawn(async move {
                     if conn.execute("ROLLBACK").await.is_err() {
                         conn.close_on_drop();
                     }
+                    drop(gate);
                 });
             }
             Err(_) => conn.close_on_drop(),
