@@ -57,6 +57,8 @@ struct Writer {
     health: Arc<WriteHealth>,
     key: Arc<ChainKey>,
     gate: Gate,
+    /// Longest a batch may take once it has its connection (the acquire timeout).
+    timeout: std::time::Duration,
 }
 
 impl Appender {
@@ -67,6 +69,7 @@ impl Appender {
         health: Arc<WriteHealth>,
         key: Arc<ChainKey>,
         gate: Gate,
+        timeout: std::time::Duration,
     ) -> Appender {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let w = Writer {
@@ -75,6 +78,7 @@ impl Appender {
             health,
             key,
             gate,
+            timeout,
         };
         tokio::spawn(async move {
             let mut jobs = Vec::with_capacity(MAX_BATCH);
@@ -91,9 +95,21 @@ impl Appender {
                     }
                 }
                 let batch = std::mem::take(&mut jobs);
-                match tx {
+                let answered = match tx {
                     Ok(tx) => commit_batch(&w, tx, batch).await,
-                    Err(e) => fail(batch, &e),
+                    Err(e) => {
+                        fail(batch, &e);
+                        true
+                    }
+                };
+                if !answered {
+                    // the database stopped answering in the middle of a batch (a network
+                    // that drops everything): those who waited meanwhile hear so at once
+                    // instead of after another attempt of their own
+                    while let Ok(job) = rx.try_recv() {
+                        jobs.push(job);
+                    }
+                    fail(std::mem::take(&mut jobs), &no_answer());
                 }
             }
         });
@@ -130,30 +146,60 @@ fn lost_race(e: &StorageError) -> bool {
         if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
 }
 
-async fn commit_batch(w: &Writer, tx: WriteTx, mut jobs: Vec<Job>) {
+/// The database did not answer a batch within the timeout.
+fn no_answer() -> StorageError {
+    StorageError::Database(sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the database did not answer the batch in time",
+    )))
+}
+
+fn timed_out(e: &StorageError) -> bool {
+    matches!(e, StorageError::Database(sqlx::Error::Io(io)) if io.kind() == std::io::ErrorKind::TimedOut)
+}
+
+/// Commits the batch; false when the database stopped answering on the way.
+async fn commit_batch(w: &Writer, tx: WriteTx, mut jobs: Vec<Job>) -> bool {
     // One global lock order: by conversation (stable, so one conversation's messages keep
     // the order they arrived in).
     jobs.sort_by_key(|j| j.pending.conversation.to_string());
-    match run_in(tx, &jobs).await {
-        Ok(outcomes) => answer(w, jobs, outcomes).await,
+    // A connection whose network drops everything never answers, nor fails: a batch gets
+    // as long as a connection may be waited for, then its senders hear `unavailable` (a
+    // batch that did commit meanwhile is answered by the client's retry, which finds it).
+    let ran = tokio::time::timeout(w.timeout, run_in(tx, &jobs))
+        .await
+        .unwrap_or_else(|_| Err(no_answer()));
+    match ran {
+        Ok(outcomes) => {
+            answer(w, jobs, outcomes).await;
+            true
+        }
         Err(e) if lost_race(&e) && jobs.len() > 1 => {
             tracing::warn!(
                 batch = jobs.len(),
                 "message batch lost a lock race: one by one"
             );
+            let mut answered = true;
             for job in jobs {
-                match run_batch(w, std::slice::from_ref(&job)).await {
+                let ran = tokio::time::timeout(w.timeout, run_batch(w, std::slice::from_ref(&job)))
+                    .await
+                    .unwrap_or_else(|_| Err(no_answer()));
+                match ran {
                     Ok(outcomes) => answer(w, vec![job], outcomes).await,
                     Err(e) => {
+                        answered &= !timed_out(&e);
                         failed_at_database(w, &e);
                         fail(vec![job], &e)
                     }
                 }
             }
+            answered
         }
         Err(e) => {
             failed_at_database(w, &e);
-            fail(jobs, &e)
+            let answered = !timed_out(&e);
+            fail(jobs, &e);
+            answered
         }
     }
 }

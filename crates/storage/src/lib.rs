@@ -80,7 +80,8 @@ pub struct StoreOptions {
     /// stored in the database).
     pub audit_key: ChainKey,
     /// Longest wait for a database connection before a request fails with
-    /// `unavailable` (a database that is down must not hold requests for long).
+    /// `unavailable` (a database that is down must not hold requests for long); also the
+    /// longest a batch of chat messages may take once it has its connection.
     pub acquire_timeout: Duration,
     /// SQLite: above this many bytes of write-ahead log, a checkpoint waits for readers
     /// and truncates it, so the log stays bounded under sustained writes.
@@ -178,6 +179,7 @@ impl Store {
             health.clone(),
             audit_key.clone(),
             gate.clone(),
+            options.acquire_timeout,
         );
         let wal = Arc::new(WalWatch::default());
         if backend == Backend::Sqlite {

@@ -222,3 +222,113 @@ async fn a_database_that_goes_away_answers_503_quickly_and_comes_back() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The network to PostgreSQL starts dropping everything while a batch of messages is on
+/// its way (the test holds a conversation's row so the node's batch waits inside the
+/// database, silences the network, then lets the row go: the answer never reaches the
+/// node, whose connection neither answers nor fails). Every send still answers 503
+/// `unavailable` within the acquire timeout (3 s) and a little — the hung batch's and
+/// those queued behind it — instead of waiting out the request timeout (408) for as long
+/// as the network is down; `/readyz` says so; once the network is back the node serves
+/// again by itself, and every acknowledged message is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_stops_answering_answers_503_quickly_and_comes_back() {
+    if postgres_or_say("a_database_that_stops_answering_answers_503_quickly_and_comes_back")
+        .is_none()
+    {
+        return;
+    }
+    const VISITORS: usize = 4;
+    let db = rempart_storage::testing::fresh_database().await.unwrap();
+    let (_, server) = through(&db.url, "");
+    let proxy = Proxy::start(server).await;
+    let (url, _) = through(&db.url, &format!("127.0.0.1:{}", proxy.port));
+    let dir = tmp("database-silent");
+    let env = node_env(&url, &always_open(&dir));
+    // a short request timeout, so that waiting it out shows quickly
+    let node = serve(&env, &[("REMPART_SERVER_REQUEST_TIMEOUT_SECONDS", "10")]).await;
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for _ in 0..VISITORS {
+        let t = visitor(&http, &node.base).await;
+        let r = say(&http, &node.base, &t, "before", "bonjour")
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        tokens.push(t);
+    }
+
+    // the test holds the first visitor's conversation (directly, not through the proxy)
+    let direct = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let mut lock = direct.begin().await.unwrap();
+    let hash = rempart_app::sha256_hex(tokens[0].as_bytes());
+    sqlx::query("SELECT id FROM conversations WHERE token_hash = $1 FOR UPDATE")
+        .bind(&hash)
+        .fetch_one(&mut *lock)
+        .await
+        .unwrap();
+    let held = {
+        let (http, base, t) = (http.clone(), node.base.clone(), tokens[0].clone());
+        tokio::spawn(async move { timed_say(&http, &base, &t, "held").await })
+    };
+    until(
+        10,
+        "the node's batch waits for the conversation's row",
+        || {
+            let direct = direct.clone();
+            async move {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE conversations%'",
+                )
+                .fetch_one(&direct)
+                .await
+                .unwrap();
+                n > 0
+            }
+        },
+    )
+    .await;
+    proxy.freeze(true);
+    lock.commit().await.unwrap();
+    // the others write meanwhile, behind the silent batch
+    let mut sends = vec![held];
+    for (i, t) in tokens.iter().enumerate().skip(1) {
+        let (http, base, t) = (http.clone(), node.base.clone(), t.clone());
+        sends.push(tokio::spawn(async move {
+            timed_say(&http, &base, &t, &format!("during-{i}")).await
+        }));
+    }
+    for s in sends {
+        let (status, code, took) = s.await.unwrap();
+        eprintln!("silent database: {status} {code} in {took:?}");
+        assert_eq!((status, code.as_str()), (503, "unavailable"), "in {took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+    let (status, code, took) = timed_say(&http, &node.base, &tokens[1], "idle").await;
+    assert_eq!((status, code.as_str()), (503, "unavailable"));
+    assert!(took < Duration::from_secs(5), "an idle node: {took:?}");
+    let r = http
+        .get(format!("{}/readyz", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+
+    proxy.freeze(false);
+    until(20, "the node serves again once the network is back", || {
+        let (http, base, t) = (http.clone(), node.base.clone(), tokens[1].clone());
+        async move {
+            say(&http, &base, &t, "back", "de retour")
+                .await
+                .is_ok_and(|r| r.status() == 201)
+        }
+    })
+    .await;
+    for t in &tokens {
+        let all = transcript(&http, &node.base, t).await;
+        assert!(all.iter().any(|m| m["client_id"] == "before"));
+    }
+    direct.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -359,6 +359,7 @@ pub struct Proxy {
     pub port: u16,
     target: std::net::SocketAddr,
     run: std::sync::Mutex<Option<ProxyRun>>,
+    frozen: tokio::sync::watch::Sender<bool>,
 }
 
 struct ProxyRun {
@@ -374,6 +375,7 @@ impl Proxy {
             port,
             target,
             run: std::sync::Mutex::new(None),
+            frozen: tokio::sync::watch::channel(false).0,
         };
         *p.run.lock().unwrap() = Some(p.serve(l));
         p
@@ -382,12 +384,17 @@ impl Proxy {
     fn serve(&self, l: tokio::net::TcpListener) -> ProxyRun {
         let conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
             Default::default();
-        let (c2, target) = (conns.clone(), self.target);
+        let (c2, target, frozen) = (conns.clone(), self.target, self.frozen.clone());
         let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = l.accept().await {
+            while let Ok((inbound, _)) = l.accept().await {
+                let frozen = frozen.subscribe();
                 let h = tokio::spawn(async move {
-                    if let Ok(mut out) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    if let Ok(out) = tokio::net::TcpStream::connect(target).await {
+                        let (ri, wi) = inbound.into_split();
+                        let (ro, wo) = out.into_split();
+                        let up = tokio::spawn(pump(ri, wo, frozen.clone()));
+                        let _ = pump(ro, wi, frozen).await;
+                        up.abort();
                     }
                 });
                 c2.lock().unwrap().push(h.abort_handle());
@@ -408,6 +415,12 @@ impl Proxy {
         }
     }
 
+    /// The network to the database drops every packet from now on: nothing passes, yet
+    /// no connection is closed.
+    pub fn freeze(&self, on: bool) {
+        self.frozen.send_replace(on);
+    }
+
     /// The database is back, on the same port.
     pub async fn up(&self) {
         let l = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
@@ -415,6 +428,28 @@ impl Proxy {
             .unwrap();
         let run = self.serve(l);
         *self.run.lock().unwrap() = Some(run);
+    }
+}
+
+/// Copies `from` to `to`, holding everything while frozen.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 
