@@ -172,6 +172,10 @@ impl From<StorageError> for AppError {
                 tracing::error!(error = %sqlx_err, "database error");
                 AppError::new(ErrorCode::Unavailable, "storage unavailable")
             }
+            // the failed writes were logged when they failed
+            StorageError::WritesFailing => {
+                AppError::new(ErrorCode::Unavailable, "storage unavailable")
+            }
             other => {
                 tracing::error!(error = %other, "storage error");
                 AppError::new(ErrorCode::Internal, "internal error")

@@ -55,7 +55,8 @@ pub enum BenchCmd {
         /// Seconds of load.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
-        /// `rempart serve` processes (2 needs PostgreSQL: visitors on one, counsellors on the other).
+        /// `rempart serve` processes (2 needs PostgreSQL: visitors on one, counsellors on the
+        /// other, answering at the same rate).
         #[arg(long, default_value_t = 1)]
         nodes: usize,
     },

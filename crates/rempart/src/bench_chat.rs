@@ -2,9 +2,12 @@
 //! processes (real processes: their memory is measured alone), opens N anonymous visitor
 //! sessions with live WebSockets, gives every conversation to a counsellor whose console
 //! socket watches it, then sends visitor messages at a steady rate and times each one from
-//! its POST to its arrival on the counsellor's socket. Every message must be acknowledged
-//! (committed), delivered once, and none lost. A bare WebSocket echo server, timed in the
-//! same run at the same rate, gives the floor of this machine.
+//! its POST to its arrival on the counsellor's socket. With two nodes the counsellors
+//! also answer, on theirs, at the same rate (both nodes then commit batches over the same
+//! conversations at once). Every message must be acknowledged (committed), delivered once,
+//! and none lost; refusals are counted (503 apart). On SQLite the largest `-wal` file is
+//! reported. A bare WebSocket echo server, timed in the same run at the same rate, gives
+//! the floor of this machine.
 
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -186,6 +189,64 @@ async fn echo_floor(rate: u64, seconds: u64) -> Result<Vec<f64>> {
     Ok(lat)
 }
 
+/// How the POSTs of one kind went: acknowledged (201), refused as unavailable (503),
+/// anything else (another status, no answer); the time to each 201.
+#[derive(Default)]
+struct Tally {
+    acked: std::sync::atomic::AtomicU64,
+    unavailable: std::sync::atomic::AtomicU64,
+    other: std::sync::atomic::AtomicU64,
+    ms: Mutex<Vec<f64>>,
+}
+
+impl Tally {
+    fn record(&self, r: &reqwest::Result<reqwest::Response>, sent: Instant) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match r.as_ref().map(|r| r.status().as_u16()) {
+            Ok(201) => {
+                self.acked.fetch_add(1, Relaxed);
+                if let Ok(mut ms) = self.ms.lock() {
+                    ms.push(sent.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            Ok(503) => {
+                self.unavailable.fetch_add(1, Relaxed);
+            }
+            _ => {
+                self.other.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// `acknowledged / refused 503 / other failures`.
+    fn counts(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        format!(
+            "{} / {} / {}",
+            self.acked.load(Relaxed),
+            self.unavailable.load(Relaxed),
+            self.other.load(Relaxed)
+        )
+    }
+
+    /// `p50 / p99 ms` of the acknowledged ones.
+    fn latency(&self) -> String {
+        let mut v = self.ms.lock().map(|m| m.clone()).unwrap_or_default();
+        v.sort_by(|a, b| a.total_cmp(b));
+        format!("{:.1} / {:.1} ms", pct(&v, 0.5), pct(&v, 0.99))
+    }
+}
+
+/// The `-wal` file of a SQLite URL (None on PostgreSQL).
+fn sqlite_wal_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    Some(std::path::PathBuf::from(format!("{path}-wal")))
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// The load run.
 pub async fn chat(
     db: &str,
@@ -342,6 +403,8 @@ pub async fn chat(
     let mut readers = Vec::new();
     let ready_watches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let n_watches: usize = watch.iter().map(Vec::len).sum();
+    // (counsellor's bearer token, conversation) for the replies
+    let mut replies: Vec<(String, String)> = Vec::with_capacity(n_watches);
     for (i, s) in staff.iter().enumerate() {
         let login: Value = http
             .post(format!("{staff_base}/api/v1/auth/login"))
@@ -351,6 +414,9 @@ pub async fn chat(
             .json()
             .await?;
         let tok = login["token"].as_str().context("login")?.to_owned();
+        for c in &watch[i] {
+            replies.push((tok.clone(), c.clone()));
+        }
         let mut ws = socket(&staff_base, "/api/v1/ws", Some(&tok)).await?;
         for c in &watch[i] {
             ws.send(Message::text(
@@ -417,12 +483,71 @@ pub async fn chat(
     let loaded_rss: Vec<u64> = servers.iter().map(|n| rss_kb(n.child.id())).collect();
     let convs: Vec<(String, String)> = by_conv.into_iter().collect();
 
-    eprintln!("sending {rate} messages/s for {seconds} s…");
+    // with two nodes, the counsellors answer on theirs at the same rate: both nodes then
+    // commit batches over the same conversations at once
+    let reply_rate = if nodes > 1 { rate } else { 0 };
+    if reply_rate > 0 {
+        eprintln!(
+            "sending {rate} visitor messages/s on node 0 and {reply_rate} counsellor replies/s on node {} for {seconds} s…",
+            servers.len() - 1
+        );
+    } else {
+        eprintln!("sending {rate} messages/s for {seconds} s…");
+    }
     let total = rate * seconds;
-    let acked = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let visits = Arc::new(Tally::default());
+    let answers = Arc::new(Tally::default());
     let inflight = Arc::new(tokio::sync::Semaphore::new(512));
+    let wal_file = sqlite_wal_file(&url);
+    let wal_sampled = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = wal_file.clone().map(|f| {
+        let (peak, on) = (wal_sampled.clone(), sampling.clone());
+        tokio::spawn(async move {
+            while on.load(std::sync::atomic::Ordering::Relaxed) {
+                let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+                peak.fetch_max(len, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    });
     let start = Instant::now();
+    let replier = {
+        let (http, base, answers, replies) = (
+            http.clone(),
+            staff_base.clone(),
+            answers.clone(),
+            Arc::new(replies),
+        );
+        let inflight = Arc::new(tokio::sync::Semaphore::new(512));
+        tokio::spawn(async move {
+            let mut posts = Vec::new();
+            for n in 0..reply_rate * seconds {
+                let due = start + Duration::from_secs_f64(n as f64 / reply_rate as f64);
+                tokio::time::sleep_until(due.into()).await;
+                // the conversations in the opposite order to the visitors'
+                let (tok, conv) = replies[replies.len() - 1 - (n as usize) % replies.len()].clone();
+                let (http, base, answers) = (http.clone(), base.clone(), answers.clone());
+                let Ok(permit) = inflight.clone().acquire_owned().await else {
+                    break;
+                };
+                posts.push(tokio::spawn(async move {
+                    let _p = permit;
+                    let t = Instant::now();
+                    let r = http
+                        .post(format!("{base}/api/v1/chats/{conv}/messages"))
+                        .bearer_auth(&tok)
+                        .json(&json!({"client_id": format!("reply-{n}"), "body": "réponse de charge"}))
+                        .send()
+                        .await;
+                    answers.record(&r, t);
+                }));
+            }
+            for p in posts {
+                let _ = p.await;
+            }
+        })
+    };
     let mut sends = Vec::new();
     for n in 0..total {
         let due = start + Duration::from_secs_f64(n as f64 / rate as f64);
@@ -433,38 +558,47 @@ pub async fn chat(
             g.0.insert((conv.clone(), cid.clone()), Instant::now());
             g.2 += 1;
         }
-        let (http, base, acked, failed, permit) = (
+        let (http, base, visits, permit) = (
             http.clone(),
             visitor_base.clone(),
-            acked.clone(),
-            failed.clone(),
+            visits.clone(),
             inflight.clone().acquire_owned().await?,
         );
         sends.push(tokio::spawn(async move {
             let _p = permit;
+            let t = Instant::now();
             let r = http
                 .post(format!("{base}/widget/v1/messages"))
                 .bearer_auth(&token)
                 .json(&json!({"client_id": cid, "body": "message de charge"}))
                 .send()
                 .await;
-            match r {
-                Ok(r) if r.status() == 201 => {
-                    acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                }
-                _ => failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            };
+            visits.record(&r, t);
         }));
     }
     for s in sends {
         s.await?;
     }
+    replier.await?;
     let sending = start.elapsed().as_secs_f64();
     // wait (bounded) for the last deliveries
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline && seen.lock().map(|g| !g.0.is_empty()).unwrap_or(false) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    if let Some(s) = sampler {
+        s.await?;
+    }
+    // the node's own account of its log (checkpoints measure it every quarter second)
+    let wal_gauge = match http.get(format!("{visitor_base}/metrics")).send().await {
+        Ok(r) => r.text().await.ok().and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("rempart_sqlite_wal_peak_bytes "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        }),
+        Err(_) => None,
+    };
     let busy_rss: Vec<u64> = servers.iter().map(|n| rss_kb(n.child.id())).collect();
     let (lost, mut lat, sent, dup) = {
         let g = seen.lock().map_err(|_| anyhow::anyhow!("lock"))?;
@@ -506,10 +640,22 @@ pub async fn chat(
         sent as f64 / sending
     );
     println!(
-        "| sent / acknowledged (committed) / failed | {sent} / {} / {} |",
-        acked.load(std::sync::atomic::Ordering::Relaxed),
-        failed.load(std::sync::atomic::Ordering::Relaxed)
+        "| sent / acknowledged (committed) / refused 503 / other failures | {sent} / {} |",
+        visits.counts()
     );
+    println!("| visitor POST → 201 p50 / p99 | {} |", visits.latency());
+    if reply_rate > 0 {
+        println!(
+            "| counsellor replies on node {} at {reply_rate}/s: sent / acknowledged / refused 503 / other failures | {} / {} |",
+            servers.len() - 1,
+            reply_rate * seconds,
+            answers.counts()
+        );
+        println!(
+            "| counsellor POST → 201 p50 / p99 | {} |",
+            answers.latency()
+        );
+    }
     println!(
         "| delivered to the counsellor / lost / duplicated | {} / {lost} / {dup} |",
         lat.len()
@@ -529,6 +675,17 @@ pub async fn chat(
         "| ratio of our p99 to the echo floor | {:.0}× |",
         if base_p99 > 0.0 { ours / base_p99 } else { 0.0 }
     );
+    if wal_file.is_some() {
+        let limit: u64 = std::env::var("REMPART_DATABASE_SQLITE_WAL_LIMIT_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(64);
+        println!(
+            "| SQLite -wal file, largest (sampled every 20 ms) / the node's rempart_sqlite_wal_peak_bytes | {:.1} / {} MiB (limit {limit} MiB) |",
+            mib(wal_sampled.load(std::sync::atomic::Ordering::Relaxed)),
+            wal_gauge.map_or_else(|| "?".to_owned(), |b| format!("{:.1}", mib(b)))
+        );
+    }
     for (i, _) in servers.iter().enumerate() {
         let per_conv = (loaded_rss[i].saturating_sub(idle_rss[i])) as f64 / conversations as f64;
         println!(

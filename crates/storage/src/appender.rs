@@ -1,9 +1,11 @@
 //! Group commit of chat messages. Every append goes to one writer task per node, which
 //! takes all the appends waiting at that moment and commits them in one transaction: one
 //! disk flush for many messages, so throughput grows with the load instead of being capped
-//! by the flush time. A refused append (an ended conversation, a duplicate client id)
-//! changes nothing and never takes the others down; nobody is answered before the
-//! transaction that holds their message has committed.
+//! by the flush time. The writer starts its transaction before it takes the waiting
+//! appends, so those that arrive while it waits for a connection join that batch: when the
+//! database is away, no append waits longer than one acquire timeout. A refused append (an
+//! ended conversation, a duplicate client id) changes nothing and never takes the others
+//! down; nobody is answered before the transaction that holds their message has committed.
 //!
 //! Several nodes write at once on PostgreSQL: each batch locks its conversations' rows in
 //! one global order (by conversation id), so two batches never wait on each other in a
@@ -13,7 +15,7 @@
 
 use crate::messages::{MSG_COLS, message, risk_codes};
 use crate::records::{decode_list, encode_list};
-use crate::write::{WriteHealth, WriteTx};
+use crate::write::{Gate, WriteHealth, WriteTx};
 use crate::{Appended, Backend, MessageRecord, Result, StorageError};
 use rempart_domain::audit::ChainKey;
 use rempart_domain::chat::{RiskKind, Sender, priority};
@@ -54,6 +56,9 @@ struct Writer {
     backend: Backend,
     health: Arc<WriteHealth>,
     key: Arc<ChainKey>,
+    gate: Gate,
+    /// Longest a batch may take once it has its connection (the acquire timeout).
+    timeout: std::time::Duration,
 }
 
 impl Appender {
@@ -63,6 +68,8 @@ impl Appender {
         backend: Backend,
         health: Arc<WriteHealth>,
         key: Arc<ChainKey>,
+        gate: Gate,
+        timeout: std::time::Duration,
     ) -> Appender {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let w = Writer {
@@ -70,11 +77,40 @@ impl Appender {
             backend,
             health,
             key,
+            gate,
+            timeout,
         };
         tokio::spawn(async move {
             let mut jobs = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-                commit_batch(&w, std::mem::take(&mut jobs)).await;
+                // The transaction first, then every append waiting by then: the appends
+                // that arrive while a connection is awaited join this batch instead of
+                // waiting for an acquisition of their own after it, so when the database
+                // is away none waits longer than the acquire timeout.
+                let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key, &w.gate).await;
+                while jobs.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let batch = std::mem::take(&mut jobs);
+                let answered = match tx {
+                    Ok(tx) => commit_batch(&w, tx, batch).await,
+                    Err(e) => {
+                        fail(batch, &e);
+                        true
+                    }
+                };
+                if !answered {
+                    // the database stopped answering in the middle of a batch (a network
+                    // that drops everything): those who waited meanwhile hear so at once
+                    // instead of after another attempt of their own
+                    while let Ok(job) = rx.try_recv() {
+                        jobs.push(job);
+                    }
+                    fail(std::mem::take(&mut jobs), &no_answer());
+                }
             }
         });
         Appender(tx)
@@ -110,25 +146,61 @@ fn lost_race(e: &StorageError) -> bool {
         if matches!(db.code().as_deref(), Some("40P01") | Some("40001")))
 }
 
-async fn commit_batch(w: &Writer, mut jobs: Vec<Job>) {
+/// The database did not answer a batch within the timeout.
+fn no_answer() -> StorageError {
+    StorageError::Database(sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the database did not answer the batch in time",
+    )))
+}
+
+fn timed_out(e: &StorageError) -> bool {
+    matches!(e, StorageError::Database(sqlx::Error::Io(io)) if io.kind() == std::io::ErrorKind::TimedOut)
+}
+
+/// Commits the batch; false when the database stopped answering on the way.
+async fn commit_batch(w: &Writer, tx: WriteTx, mut jobs: Vec<Job>) -> bool {
     // One global lock order: by conversation (stable, so one conversation's messages keep
     // the order they arrived in).
     jobs.sort_by_key(|j| j.pending.conversation.to_string());
-    match run_batch(w, &jobs).await {
-        Ok(outcomes) => answer(w, jobs, outcomes).await,
+    // A connection whose network drops everything never answers, nor fails: a batch gets
+    // as long as a connection may be waited for, then its senders hear `unavailable` (a
+    // batch that did commit meanwhile is answered by the client's retry, which finds it).
+    let ran = tokio::time::timeout(w.timeout, run_in(tx, &jobs))
+        .await
+        .unwrap_or_else(|_| Err(no_answer()));
+    match ran {
+        Ok(outcomes) => {
+            answer(w, jobs, outcomes).await;
+            true
+        }
         Err(e) if lost_race(&e) && jobs.len() > 1 => {
             tracing::warn!(
                 batch = jobs.len(),
                 "message batch lost a lock race: one by one"
             );
+            let mut answered = true;
             for job in jobs {
-                match run_batch(w, std::slice::from_ref(&job)).await {
+                let ran = tokio::time::timeout(w.timeout, run_batch(w, std::slice::from_ref(&job)))
+                    .await
+                    .unwrap_or_else(|_| Err(no_answer()));
+                match ran {
                     Ok(outcomes) => answer(w, vec![job], outcomes).await,
-                    Err(e) => fail(vec![job], &e),
+                    Err(e) => {
+                        answered &= !timed_out(&e);
+                        failed_at_database(w, &e);
+                        fail(vec![job], &e)
+                    }
                 }
             }
+            answered
         }
-        Err(e) => fail(jobs, &e),
+        Err(e) => {
+            failed_at_database(w, &e);
+            let answered = !timed_out(&e);
+            fail(jobs, &e);
+            answered
+        }
     }
 }
 
@@ -151,6 +223,14 @@ async fn answer(w: &Writer, jobs: Vec<Job>, outcomes: Vec<Outcome>) {
     }
 }
 
+/// A batch the database failed (not one that lost a lock race): the node is not ready for
+/// a moment (`/readyz`).
+fn failed_at_database(w: &Writer, e: &StorageError) {
+    if matches!(e, StorageError::Database(_)) && !lost_race(e) {
+        w.health.failed();
+    }
+}
+
 fn fail(jobs: Vec<Job>, e: &StorageError) {
     // nothing of these appends was committed: every sender hears so
     tracing::warn!(error = %e, batch = jobs.len(), "message batch not committed");
@@ -162,7 +242,11 @@ fn fail(jobs: Vec<Job>, e: &StorageError) {
 }
 
 async fn run_batch(w: &Writer, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key).await?;
+    let tx = WriteTx::begin(&w.pool, w.backend, &w.health, &w.key, &w.gate).await?;
+    run_in(tx, jobs).await
+}
+
+async fn run_in(mut tx: WriteTx, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         outcomes.push(apply(tx.conn(), &job.pending).await?);

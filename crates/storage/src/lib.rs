@@ -65,6 +65,9 @@ pub enum StorageError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Writes failed at the database a moment ago (a full disk, a lost server).
+    #[error("writes are failing")]
+    WritesFailing,
 }
 
 /// Shorthand.
@@ -77,7 +80,8 @@ pub struct StoreOptions {
     /// stored in the database).
     pub audit_key: ChainKey,
     /// Longest wait for a database connection before a request fails with
-    /// `unavailable` (a database that is down must not hold requests for long).
+    /// `unavailable` (a database that is down must not hold requests for long); also the
+    /// longest a batch of chat messages may take once it has its connection.
     pub acquire_timeout: Duration,
     /// SQLite: above this many bytes of write-ahead log, a checkpoint waits for readers
     /// and truncates it, so the log stays bounded under sustained writes.
@@ -104,6 +108,7 @@ pub struct Store {
     audit_key: Arc<ChainKey>,
     health: Arc<write::WriteHealth>,
     wal: Arc<WalWatch>,
+    gate: write::Gate,
 }
 
 /// The largest write-ahead log seen, for the benchmarks.
@@ -167,14 +172,23 @@ impl Store {
         };
         let health = Arc::new(write::WriteHealth::default());
         let audit_key = Arc::new(options.audit_key.clone());
-        let appender =
-            appender::Appender::start(pool.clone(), backend, health.clone(), audit_key.clone());
+        let gate = write::Gate::default();
+        let appender = appender::Appender::start(
+            pool.clone(),
+            backend,
+            health.clone(),
+            audit_key.clone(),
+            gate.clone(),
+            options.acquire_timeout,
+        );
         let wal = Arc::new(WalWatch::default());
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoints(
                 pool.clone(),
                 options.wal_limit_bytes,
                 wal.clone(),
+                wal_file(&url),
+                gate.clone(),
             ));
         }
         Ok(Store {
@@ -184,6 +198,7 @@ impl Store {
             audit_key,
             health,
             wal,
+            gate,
         })
     }
 
@@ -229,6 +244,16 @@ impl Store {
     }
 }
 
+/// The `-wal` file beside a SQLite database (None in memory).
+fn wal_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.starts_with(":memory:"))
+        .then(|| std::path::PathBuf::from(format!("{path}-wal")))
+}
+
 /// SQLite's write-ahead log is copied back into the database by this task, every
 /// quarter second, beside the writers: a passive checkpoint never blocks a commit, where
 /// the automatic one would run inside the commit that crosses its threshold and hold
@@ -236,42 +261,64 @@ impl Store {
 /// checkpoint cannot restart the log while readers still use its older frames, and under
 /// sustained load some reader always does: once the log passes `limit` bytes, a
 /// `TRUNCATE` checkpoint waits for those readers (new writers wait a few milliseconds
-/// meanwhile), copies everything back and cuts the file to zero.
-async fn checkpoints(pool: AnyPool, limit: u64, wal: Arc<WalWatch>) {
+/// meanwhile: it takes the write transactions' gate alone), copies everything back and
+/// cuts the file to zero. The file's size is looked at every 50 ms (a busy node writes
+/// tens of megabytes of log a second), so it passes the limit by little before it is cut.
+async fn checkpoints(
+    pool: AnyPool,
+    limit: u64,
+    wal: Arc<WalWatch>,
+    file: Option<std::path::PathBuf>,
+    gate: write::Gate,
+) {
     use sqlx::Row;
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let page: i64 = sqlx::query_scalar("PRAGMA page_size")
         .fetch_one(&pool)
         .await
         .unwrap_or(4096);
+    let mut ticks: u64 = 0;
     while !pool.is_closed() {
         tick.tick().await;
         if pool.is_closed() {
             break;
         }
-        let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await;
-        let frames: i64 = match r {
-            Ok(row) => row.try_get(1).unwrap_or(0),
-            Err(e) => {
-                if !pool.is_closed() {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                }
-                continue;
-            }
+        ticks += 1;
+        let mut bytes = match &file {
+            Some(f) => tokio::fs::metadata(f).await.map_or(0, |m| m.len()),
+            None => 0,
         };
-        let bytes = u64::try_from(frames.max(0) * page).unwrap_or(0);
+        // past the limit already: straight to the truncation
+        if ticks.is_multiple_of(5) && bytes <= limit {
+            let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await;
+            match r {
+                Ok(row) => {
+                    let frames: i64 = row.try_get(1).unwrap_or(0);
+                    bytes = bytes.max(u64::try_from(frames.max(0) * page).unwrap_or(0));
+                }
+                Err(e) => {
+                    if !pool.is_closed() {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                    continue;
+                }
+            }
+        }
         wal.peak_bytes
             .fetch_max(bytes, std::sync::atomic::Ordering::Relaxed);
-        if bytes > limit
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        if bytes > limit {
+            // alone: no write transaction runs meanwhile, none starts before it is done
+            let _alone = gate.write().await;
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&pool)
                 .await
-            && !pool.is_closed()
-        {
-            tracing::warn!(error = %e, "WAL truncation failed");
+                && !pool.is_closed()
+            {
+                tracing::warn!(error = %e, "WAL truncation failed");
+            }
         }
     }
 }

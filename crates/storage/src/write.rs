@@ -17,35 +17,94 @@ use rempart_domain::audit::ChainKey;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
-/// Whether the last write failed at the database (a full disk, a lost server): `/readyz`
-/// then probes with a real write instead of trusting a read.
-#[derive(Debug, Default)]
+/// How long after a write failed at the database `/readyz` answers "not ready" without
+/// probing: a probe writes one page, which may still fit on a disk too full for a batch of
+/// messages (the log keeps the space of the frames a failed transaction wrote).
+const NOT_READY_AFTER_FAILURE_MS: u64 = 5000;
+
+/// Whether writes work, as the last ones went. A write that failed at the database (a
+/// full disk, a lost server: at its start, in the message writer, at its commit) makes the
+/// node not ready for a few seconds, then `/readyz` probes with a real write; a
+/// transaction abandoned on the way (a statement's error, a cancelled request) only makes
+/// `/readyz` probe. The next successful commit clears both.
+#[derive(Debug)]
 pub(crate) struct WriteHealth {
-    failing: AtomicBool,
+    suspect: AtomicBool,
+    /// When a write last failed, ms after `since` (0: not since the last success).
+    failed_at: AtomicU64,
+    since: Instant,
+}
+
+impl Default for WriteHealth {
+    fn default() -> Self {
+        WriteHealth {
+            suspect: AtomicBool::new(false),
+            failed_at: AtomicU64::new(0),
+            since: Instant::now(),
+        }
+    }
 }
 
 impl WriteHealth {
-    pub(crate) fn failing(&self) -> bool {
-        self.failing.load(Ordering::Relaxed)
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
-    fn set(&self, failing: bool) {
-        self.failing.store(failing, Ordering::Relaxed);
+    /// Whether `/readyz` must look closer than a read.
+    pub(crate) fn suspect(&self) -> bool {
+        self.suspect.load(Ordering::Relaxed)
+    }
+    /// A write failed at the database just now.
+    pub(crate) fn failed(&self) {
+        self.suspect.store(true, Ordering::Relaxed);
+        self.failed_at.store(self.now_ms(), Ordering::Relaxed);
+    }
+    /// A transaction ended half-way: worth a probe.
+    fn abandoned(&self) {
+        self.suspect.store(true, Ordering::Relaxed);
+    }
+    /// A write committed.
+    fn committed(&self) {
+        self.suspect.store(false, Ordering::Relaxed);
+        self.failed_at.store(0, Ordering::Relaxed);
+    }
+    /// Whether a write failed within the last few seconds.
+    fn failed_recently(&self) -> bool {
+        let at = self.failed_at.load(Ordering::Relaxed);
+        at != 0 && self.now_ms().saturating_sub(at) < NOT_READY_AFTER_FAILURE_MS
     }
 }
+
+/// SQLite: every write transaction holds this gate (shared) while it runs, and the
+/// checkpoint that truncates the write-ahead log takes it alone. Without it the truncating
+/// checkpoint, which waits for the database's write lock, lost it to one batch of messages
+/// after another and the log went on growing (to three times its limit) meanwhile.
+pub(crate) type Gate = Arc<tokio::sync::RwLock<()>>;
 
 /// A write transaction in progress.
 pub(crate) struct WriteTx {
     conn: Option<PoolConnection<Any>>,
     health: Arc<WriteHealth>,
     key: Arc<ChainKey>,
+    /// SQLite: the shared hold on the checkpoints' gate, until the transaction ended.
+    gate: Option<tokio::sync::OwnedRwLockReadGuard<()>>,
 }
 
 impl Store {
     /// Starts a write transaction.
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        WriteTx::begin(self.pool(), self.backend, &self.health, &self.audit_key).await
+        WriteTx::begin(
+            self.pool(),
+            self.backend,
+            &self.health,
+            &self.audit_key,
+            &self.gate,
+        )
+        .await
     }
 }
 
@@ -56,23 +115,31 @@ impl WriteTx {
         backend: Backend,
         health: &Arc<WriteHealth>,
         key: &Arc<ChainKey>,
+        gate: &Gate,
     ) -> Result<WriteTx> {
+        // the gate before a connection: a truncating checkpoint holding it never waits
+        // for a connection held by a transaction waiting for the gate
+        let gate = match backend {
+            Backend::Sqlite => Some(gate.clone().read_owned().await),
+            Backend::Postgres => None,
+        };
         let mut conn = match pool.acquire().await {
             Ok(c) => c,
             Err(e) => {
-                health.set(true);
+                health.failed();
                 return Err(e.into());
             }
         };
         if let Err(e) = conn.execute(begin_sql(backend)).await {
             conn.close_on_drop();
-            health.set(true);
+            health.failed();
             return Err(e.into());
         }
         Ok(WriteTx {
             conn: Some(conn),
             health: health.clone(),
             key: key.clone(),
+            gate,
         })
     }
 
@@ -109,13 +176,13 @@ impl WriteTx {
         };
         match conn.execute("COMMIT").await {
             Ok(_) => {
-                self.health.set(false);
+                self.health.committed();
                 Ok(())
             }
             Err(e) => {
                 // the transaction's state is unknown: this connection never serves again
                 conn.close_on_drop();
-                self.health.set(true);
+                self.health.failed();
                 Err(e.into())
             }
         }
@@ -150,12 +217,15 @@ impl Drop for WriteTx {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
+        self.health.abandoned();
+        let gate = self.gate.take();
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 rt.spawn(async move {
                     if conn.execute("ROLLBACK").await.is_err() {
                         conn.close_on_drop();
                     }
+                    drop(gate);
                 });
             }
             Err(_) => conn.close_on_drop(),
@@ -164,17 +234,28 @@ impl Drop for WriteTx {
 }
 
 impl Store {
-    /// Whether writes work: after a failed write, a real (empty) write transaction is
+    /// Whether writes work: after a write failed at the database, not for a few seconds;
+    /// then (or after a transaction was abandoned) a real (empty) write transaction is
     /// tried, so a node whose disk is full says so, and says so no more once it recovered.
     pub async fn writable(&self) -> Result<()> {
-        if !self.health.failing() {
+        if !self.health.suspect() {
             return Ok(());
         }
-        let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .execute(w.conn())
-            .await?;
-        w.commit_unaudited().await
+        if self.health.failed_recently() {
+            return Err(StorageError::WritesFailing);
+        }
+        let probe = async {
+            let mut w = self.begin_write().await?;
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+                .execute(w.conn())
+                .await?;
+            w.commit_unaudited().await
+        };
+        let r = probe.await;
+        if r.is_err() {
+            self.health.failed();
+        }
+        r
     }
 }
 

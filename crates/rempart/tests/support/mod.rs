@@ -200,3 +200,266 @@ pub async fn login(http: &reqwest::Client, base: &str, email: &str, password: &s
         .unwrap();
     v["token"].as_str().expect("a token").to_owned()
 }
+
+/// Opens an anonymous chat session on `base`; returns its token.
+pub async fn visitor(http: &reqwest::Client, base: &str) -> String {
+    let r = http
+        .post(format!("{base}/widget/v1/sessions"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "new chat session");
+    let v: Value = r.json().await.unwrap();
+    v["token"].as_str().expect("a chat token").to_owned()
+}
+
+/// The visitor sends a message (the response, whatever it is).
+pub async fn say(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    client_id: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{base}/widget/v1/messages"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"client_id": client_id, "body": body}))
+        .send()
+        .await
+}
+
+/// The counsellor replies in a conversation (the response, whatever it is).
+pub async fn reply(
+    http: &reqwest::Client,
+    base: &str,
+    bearer: &str,
+    conversation: &str,
+    client_id: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{base}/api/v1/chats/{conversation}/messages"))
+        .bearer_auth(bearer)
+        .json(&serde_json::json!({"client_id": client_id, "body": body}))
+        .send()
+        .await
+}
+
+/// Logs a counsellor in on `base` and makes them available for `capacity` conversations;
+/// returns the bearer token.
+pub async fn on_duty(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    capacity: i64,
+) -> String {
+    let tok = login(http, base, email, password).await;
+    let r = http
+        .put(format!("{base}/api/v1/chats/availability"))
+        .bearer_auth(&tok)
+        .json(&serde_json::json!({"available": true, "capacity": capacity}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "availability");
+    tok
+}
+
+/// The counsellor takes the most urgent waiting conversation; returns its id.
+pub async fn take(http: &reqwest::Client, base: &str, bearer: &str) -> String {
+    let r = http
+        .post(format!("{base}/api/v1/chats/take"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a conversation to take");
+    let v: Value = r.json().await.unwrap();
+    v["id"].as_str().expect("a conversation id").to_owned()
+}
+
+/// The visitor's transcript, as the widget reads it.
+pub async fn transcript(http: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let r = http
+        .get(format!("{base}/widget/v1/messages"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the transcript");
+    let v: Value = r.json().await.unwrap();
+    v["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// Whether the process runs as root (reads `/proc/self/status`).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A small tmpfs of our own (a disk that can be filled); unmounted when dropped, also
+/// when the test fails. Mounting needs root, which CI has: without it the test fails,
+/// it never passes without having checked anything.
+pub struct Tmpfs {
+    pub dir: std::path::PathBuf,
+}
+
+impl Tmpfs {
+    pub fn mount(name: &str, size: &str) -> Tmpfs {
+        let dir = tmp(name);
+        assert!(
+            is_root(),
+            "THIS TEST NEEDS ROOT: it mounts a {size} tmpfs to fill a disk (CI runs as root)"
+        );
+        let out = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(&dir)
+            .output()
+            .expect("running mount");
+        assert!(
+            out.status.success(),
+            "could not mount a tmpfs on {} (root with CAP_SYS_ADMIN is needed): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs { dir }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let ok = Command::new("umount")
+            .arg(&self.dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A TCP proxy of the test's own between a node and its database: `down` refuses new
+/// connections and cuts the open ones (as a database that went away), `up` serves again on
+/// the same port.
+pub struct Proxy {
+    pub port: u16,
+    target: std::net::SocketAddr,
+    run: std::sync::Mutex<Option<ProxyRun>>,
+    frozen: tokio::sync::watch::Sender<bool>,
+}
+
+struct ProxyRun {
+    accept: tokio::task::JoinHandle<()>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    pub async fn start(target: std::net::SocketAddr) -> Proxy {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let p = Proxy {
+            port,
+            target,
+            run: std::sync::Mutex::new(None),
+            frozen: tokio::sync::watch::channel(false).0,
+        };
+        *p.run.lock().unwrap() = Some(p.serve(l));
+        p
+    }
+
+    fn serve(&self, l: tokio::net::TcpListener) -> ProxyRun {
+        let conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
+            Default::default();
+        let (c2, target, frozen) = (conns.clone(), self.target, self.frozen.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((inbound, _)) = l.accept().await {
+                let frozen = frozen.subscribe();
+                let h = tokio::spawn(async move {
+                    if let Ok(out) = tokio::net::TcpStream::connect(target).await {
+                        let (ri, wi) = inbound.into_split();
+                        let (ro, wo) = out.into_split();
+                        let up = tokio::spawn(pump(ri, wo, frozen.clone()));
+                        let _ = pump(ro, wi, frozen).await;
+                        up.abort();
+                    }
+                });
+                c2.lock().unwrap().push(h.abort_handle());
+            }
+        });
+        ProxyRun { accept, conns }
+    }
+
+    /// The database is away: new connections are refused, open ones cut.
+    pub async fn down(&self) {
+        let run = self.run.lock().unwrap().take();
+        if let Some(run) = run {
+            run.accept.abort();
+            let _ = run.accept.await;
+            for c in run.conns.lock().unwrap().drain(..) {
+                c.abort();
+            }
+        }
+    }
+
+    /// The network to the database drops every packet from now on: nothing passes, yet
+    /// no connection is closed.
+    pub fn freeze(&self, on: bool) {
+        self.frozen.send_replace(on);
+    }
+
+    /// The database is back, on the same port.
+    pub async fn up(&self) {
+        let l = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let run = self.serve(l);
+        *self.run.lock().unwrap() = Some(run);
+    }
+}
+
+/// Copies `from` to `to`, holding everything while frozen.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(run) = self.run.lock().unwrap().take() {
+            run.accept.abort();
+            for c in run.conns.lock().unwrap().drain(..) {
+                c.abort();
+            }
+        }
+    }
+}

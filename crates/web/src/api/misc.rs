@@ -24,9 +24,16 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus metrics.
+/// Prometheus metrics (SQLite: with the largest write-ahead log seen).
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let mut r = st.metrics.render().into_response();
+    let mut text = st.metrics.render();
+    if st.app.settings().database.is_sqlite() {
+        text.push_str(&format!(
+            "# HELP rempart_sqlite_wal_peak_bytes Largest SQLite write-ahead log since start.\n# TYPE rempart_sqlite_wal_peak_bytes gauge\nrempart_sqlite_wal_peak_bytes {}\n",
+            st.app.wal_peak_bytes()
+        ));
+    }
+    let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
