@@ -56,9 +56,13 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 60)]
         seconds: u64,
         /// `rempart serve` processes (2 needs PostgreSQL: visitors on one, counsellors on the
-        /// other, answering at the same rate).
+        /// other, answering).
         #[arg(long, default_value_t = 1)]
         nodes: usize,
+        /// Counsellor replies per second on the last node (with two nodes or more; default:
+        /// the visitors' rate).
+        #[arg(long)]
+        reply_rate: Option<u64>,
     },
 }
 
@@ -106,7 +110,8 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             rate,
             seconds,
             nodes,
-        } => crate::bench_chat::chat(&db, conversations, rate, seconds, nodes).await,
+            reply_rate,
+        } => crate::bench_chat::chat(&db, conversations, rate, seconds, nodes, reply_rate).await,
     }
 }
 

@@ -254,6 +254,7 @@ pub async fn chat(
     rate: u64,
     seconds: u64,
     nodes: usize,
+    reply_rate: Option<u64>,
 ) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("rempart-bench-chat-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -483,9 +484,13 @@ pub async fn chat(
     let loaded_rss: Vec<u64> = servers.iter().map(|n| rss_kb(n.child.id())).collect();
     let convs: Vec<(String, String)> = by_conv.into_iter().collect();
 
-    // with two nodes, the counsellors answer on theirs at the same rate: both nodes then
-    // commit batches over the same conversations at once
-    let reply_rate = if nodes > 1 { rate } else { 0 };
+    // with two nodes, the counsellors answer on theirs (by default at the visitors' rate):
+    // both nodes then commit batches over the same conversations at once
+    let reply_rate = if nodes > 1 {
+        reply_rate.unwrap_or(rate)
+    } else {
+        0
+    };
     if reply_rate > 0 {
         eprintln!(
             "sending {rate} visitor messages/s on node 0 and {reply_rate} counsellor replies/s on node {} for {seconds} s…",
