@@ -1,10 +1,11 @@
 //! Faults injected from outside into real `rempart serve` processes: a console that starts
 //! watching while a message is committed, a retry after a node died, two PostgreSQL nodes
 //! writing the same conversations, a full disk, a log that cannot be written, a database
-//! that goes away. Each test waits for the event itself (a socket frame, a status) within
-//! a bound, never for a fixed time. The PostgreSQL ones need `REMPART_TEST_POSTGRES` (CI's
+//! that goes away, a node stopped while it holds live sockets. Each test waits for the
+//! event itself (a socket frame, a status) within a bound, never for a fixed time. The PostgreSQL ones need `REMPART_TEST_POSTGRES` (CI's
 //! PostgreSQL pass sets it) and say so loudly without it; the full-disk test mounts a
-//! tmpfs, which needs root (CI has it): without it, it fails.
+//! tmpfs, which needs root: without it, it says so loudly (and fails under CI's
+//! `REMPART_REQUIRE_ROOT=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

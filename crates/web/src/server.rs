@@ -7,7 +7,7 @@
 //! - at most `max_connections` connections are served at once; more wait in the
 //!   kernel's queue instead of costing memory;
 //! - on shutdown the node stops accepting, lets requests in flight finish and closes
-//!   its connections (WebSockets reconnect to another node).
+//!   its connections; WebSockets close at once with 1012 and reconnect to another node.
 //!
 //! The time to read a request's body and answer it is bounded by a middleware of the
 //! router ([`crate::limits::request_timeout`]).
@@ -27,6 +27,30 @@ use tower_service::Service;
 /// WebSocket handler keeps it for the life of the socket, so upgraded connections count too.
 #[derive(Clone, Debug)]
 pub struct ConnPermit(#[allow(dead_code)] Arc<tokio::sync::OwnedSemaphorePermit>);
+
+/// The node is stopping, in each request's extensions: a WebSocket closes itself with
+/// 1012 ("service restart") so that its client reconnects — to another node — at once
+/// instead of holding this one until the drain deadline.
+#[derive(Clone, Debug)]
+pub struct Stopping(watch::Receiver<bool>);
+
+impl Stopping {
+    /// Resolves once the node is stopping.
+    pub async fn wait(&mut self) {
+        if self.0.wait_for(|s| *s).await.is_err() {
+            // the server loop is gone: it is stopping too
+        }
+    }
+}
+
+/// Waits for the node to stop, or forever when the request did not come through
+/// [`serve`] (a router served another way).
+pub async fn stopping(s: &mut Option<Stopping>) {
+    match s {
+        Some(s) => s.wait().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// Limits of the server loop.
 #[derive(Debug, Clone, Copy)]
@@ -82,11 +106,13 @@ pub async fn serve(
         let router = router.clone();
         let mut stop = stop_rx.clone();
         let permit = ConnPermit(Arc::new(permit));
+        let stopping = Stopping(stop_rx.clone());
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 let mut req = req.map(axum::body::Body::new);
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req.extensions_mut().insert(permit.clone());
+                req.extensions_mut().insert(stopping.clone());
                 router.clone().call(req)
             });
             let conn = hyper::server::conn::http1::Builder::new()

@@ -30,7 +30,13 @@ fn fill(path: &std::path::Path) {
 async fn a_full_disk_answers_503_and_the_node_recovers_by_itself() {
     let outside = tmp("full-disk-conf");
     let hours = always_open(&outside);
-    let disk = Tmpfs::mount("full-disk", "16m");
+    let Some(disk) = Tmpfs::mount(
+        "a_full_disk_answers_503_and_the_node_recovers_by_itself",
+        "full-disk",
+        "16m",
+    ) else {
+        return;
+    };
     let url = format!("sqlite://{}/rempart.db", disk.dir.display());
     let env = node_env(&url, &hours);
     let node = serve(&env, &[]).await;

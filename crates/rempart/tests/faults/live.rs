@@ -287,3 +287,81 @@ async fn a_client_id_reused_for_another_text_is_refused() {
     assert_eq!(k1[0]["body"], "premier texte");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The close code the server sends next on `s`, within 10 s.
+async fn closed_with(s: &mut Ws) -> Option<u16> {
+    use futures_util::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match s.next().await {
+                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("closed in time")
+}
+
+/// A node told to stop (SIGTERM, as in a rolling restart) closes its live sockets at once
+/// with 1012 "service restart" — the widget and the console reconnect, to another node —
+/// and exits without waiting for its drain deadline (10 s) on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_node_closes_its_live_sockets_at_once() {
+    let dir = tmp("stop-sockets");
+    let env = node_env(
+        &format!("sqlite://{}", dir.join("rempart.db").display()),
+        &always_open(&dir),
+    );
+    user_add(&env, "lea@helpline.invalid", "counsellor", PASSWORD);
+    let node = serve(&env, &[]).await;
+    let http = reqwest::Client::new();
+    let token = visitor(&http, &node.base).await;
+    assert_eq!(
+        say(&http, &node.base, &token, "v1", "bonjour")
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let ctok = on_duty(&http, &node.base, "lea@helpline.invalid", PASSWORD, 10).await;
+    let id = take(&http, &node.base, &ctok).await;
+    let mut cs = socket(&node.base, "/api/v1/ws", Some(&ctok)).await;
+    watch(&mut cs, &id, 0).await;
+    frame(&mut cs, "messages", |f| carries(f, "v1")).await;
+    let mut vs = socket(&node.base, "/widget/v1/ws", None).await;
+    vs.send(Message::text(
+        json!({"token": token, "after": 1}).to_string(),
+    ))
+    .await
+    .unwrap();
+    frame(&mut vs, "state", |_| true).await;
+
+    let started = std::time::Instant::now();
+    let pid = node.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        closed_with(&mut vs).await,
+        Some(1012),
+        "the visitor's socket"
+    );
+    assert_eq!(
+        closed_with(&mut cs).await,
+        Some(1012),
+        "the console's socket"
+    );
+    let status = node.stop();
+    let took = started.elapsed();
+    assert!(status.success(), "clean exit: {status}");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "the node did not wait for its drain deadline on open sockets: {took:?}"
+    );
+}

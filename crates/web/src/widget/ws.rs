@@ -88,6 +88,7 @@ async fn close(mut ws: WebSocket, code: u16, reason: &'static str) {
 pub async fn widget(
     State(st): State<AppState>,
     permit: Option<axum::Extension<crate::server::ConnPermit>>,
+    stopping: Option<axum::Extension<crate::server::Stopping>>,
     crate::limits::ClientIp(ip): crate::limits::ClientIp,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -111,11 +112,16 @@ pub async fn widget(
         .read_buffer_size(4096)
         .on_upgrade(move |s| async move {
             let _counted = permit;
-            widget_session(st, s, place).await
+            widget_session(st, s, place, stopping.map(|e| e.0)).await
         })
 }
 
-async fn widget_session(st: AppState, mut ws: WebSocket, mut place: crate::limits::SocketPlace) {
+async fn widget_session(
+    st: AppState,
+    mut ws: WebSocket,
+    mut place: crate::limits::SocketPlace,
+    mut stopping: Option<crate::server::Stopping>,
+) {
     let Some(hello) = recv_text(&mut ws)
         .await
         .and_then(|t| serde_json::from_str::<Hello>(&t).ok())
@@ -219,6 +225,9 @@ async fn widget_session(st: AppState, mut ws: WebSocket, mut place: crate::limit
                     break;
                 }
             },
+            () = crate::server::stopping(&mut stopping) => {
+                return close(ws, 1012, "service restart").await;
+            },
             m = ws.recv() => match alive.heard(m) {
                 Some(Ok(Message::Text(t))) => match serde_json::from_str::<WidgetFrame>(&t) {
                     Ok(WidgetFrame::Typing) => {
@@ -250,6 +259,7 @@ enum ConsoleFrame {
 pub async fn console(
     State(st): State<AppState>,
     permit: Option<axum::Extension<crate::server::ConnPermit>>,
+    stopping: Option<axum::Extension<crate::server::Stopping>>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -279,13 +289,18 @@ pub async fn console(
             .read_buffer_size(4096)
             .on_upgrade(move |s| async move {
                 let _counted = permit;
-                console_session(st, auth, s).await
+                console_session(st, auth, s, stopping.map(|e| e.0)).await
             }),
         Err(_) => not_an_upgrade(),
     }
 }
 
-async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, mut ws: WebSocket) {
+async fn console_session(
+    st: AppState,
+    auth: rempart_app::auth::Authenticated,
+    mut ws: WebSocket,
+    mut stopping: Option<crate::server::Stopping>,
+) {
     let actor = auth.actor();
     let typing_key = auth.session.token_hash.clone();
     let mut events = st.app.subscribe_events();
@@ -300,8 +315,10 @@ async fn console_session(st: AppState, auth: rempart_app::auth::Authenticated, m
             Some(e) = topic_rx.recv() => Next::Event(Ok(e)),
             m = ws.recv() => Next::Socket(alive.heard(m)),
             _ = alive.tick.tick() => Next::Tick,
+            () = crate::server::stopping(&mut stopping) => Next::Stopping,
         };
         match next {
+            Next::Stopping => return close(ws, 1012, "service restart").await,
             Next::Tick => {
                 if alive.silent() {
                     return close(ws, 4408, "silent too long").await;
@@ -491,6 +508,7 @@ impl Alive {
 
 enum Next {
     Tick,
+    Stopping,
     Event(Result<Event, tokio::sync::broadcast::error::RecvError>),
     Socket(Option<Result<Message, axum::Error>>),
 }
