@@ -493,3 +493,54 @@ async fn every_role_lands_on_a_page_it_may_use() {
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("href=\"/\""));
 }
+
+/// The helpline's own site (another origin) loads the widget's loader, and nothing else;
+/// the chat frame may be framed by this origin and the allowed sites only.
+#[tokio::test]
+async fn only_the_loader_loads_cross_origin_and_only_allowed_sites_frame_the_chat() {
+    let t = TestApp::spawn_with(|s| {
+        s.widget.allowed_origins = vec![
+            "https://www.helpline.example"
+                .to_owned()
+                .try_into()
+                .unwrap(),
+        ];
+    })
+    .await;
+    let corp = |r: &reqwest::Response| {
+        r.headers()
+            .get("cross-origin-resource-policy")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let loader = t.get("/assets/widget.js", None).await;
+    assert_eq!(loader.status(), 200);
+    assert_eq!(corp(&loader).as_deref(), Some("cross-origin"), "the loader");
+    for path in [
+        "/assets/chat.js",
+        "/assets/chat.css",
+        "/widget/frame",
+        "/login",
+    ] {
+        let r = t.get(path, None).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(corp(&r).as_deref(), Some("same-origin"), "{path}");
+    }
+    let frame = t.get("/widget/frame", None).await;
+    let csp = frame.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'self' https://www.helpline.example;"),
+        "{csp}"
+    );
+    assert!(frame.headers().get("x-frame-options").is_none());
+    let login = t.get("/login", None).await;
+    assert!(
+        login.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+}

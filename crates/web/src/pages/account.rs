@@ -4,7 +4,7 @@
 use super::{Fields, base, ctx};
 use crate::AppState;
 use crate::error::PageError;
-use crate::extract::{FormBody, Lang, PagePartialAuth, SESSION_COOKIE, check_csrf};
+use crate::extract::{FormBody, Lang, PagePartialAuth, SESSION_COOKIE};
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::Value;
@@ -84,8 +84,7 @@ pub async fn totp(
     PagePartialAuth(auth): PagePartialAuth,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["step", "code"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["step", "code"], &auth)?;
     if auth.state == SessionState::NeedsSecondFactor {
         return Err(PageError::Redirect("/login/totp".into()));
     }

@@ -95,8 +95,11 @@ pub async fn invite(
     PageAuth(auth): PageAuth,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["email", "display_name", "role", "team", "lang"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(
+        form,
+        &["email", "display_name", "role", "team", "lang"],
+        &auth,
+    )?;
     let input = InvitationInput {
         email: f.get("email").to_owned(),
         display_name: f.get("display_name").to_owned(),
@@ -116,8 +119,7 @@ pub async fn revoke(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     st.app.revoke_invitation(&auth.actor(), &id).await?;
     Ok(redirect("/admin/staff"))
 }
@@ -130,8 +132,7 @@ pub async fn approve_invitation(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     let inv = st.app.approve_invitation(&auth.actor(), &id).await?;
     let here = crate::extract::Here("/admin/staff".into());
     render(&st, lang, &here, &auth, shown(&inv)).await
@@ -144,8 +145,7 @@ pub async fn refuse_invitation(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     st.app.refuse_invitation(&auth.actor(), &id).await?;
     Ok(redirect("/admin/staff"))
 }
@@ -157,8 +157,7 @@ pub async fn role(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["role", "team"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["role", "team"], &auth)?;
     let id = StaffId::parse(&id).map_err(|_| AppError::not_found())?;
     let role = Role::parse(f.get("role")).map_err(|_| AppError::field("role", "unknown value"))?;
     match st
@@ -178,8 +177,7 @@ async fn decide(
     form: FormBody<Vec<(String, String)>>,
     approve: bool,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     st.app
         .decide_role_grant(&auth.actor(), &id, approve)
         .await?;

@@ -4,7 +4,7 @@ use super::{Fields, base, ctx, options};
 use crate::AppState;
 use crate::api::cases::{ListQuery, case_id};
 use crate::error::{PageError, redirect};
-use crate::extract::{FormBody, Lang, PageAuth, check_csrf};
+use crate::extract::{FormBody, Lang, PageAuth};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -295,8 +295,7 @@ pub async fn status(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["status", "outcome"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["status", "outcome"], &auth)?;
     let cid = case_id(&id)?;
     let to = CaseStatus::parse(f.get("status"))
         .map_err(|_| AppError::field("status", "unknown value"))?;
@@ -322,8 +321,7 @@ pub async fn assign(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["assignee"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["assignee"], &auth)?;
     let cid = case_id(&id)?;
     let ids = f
         .all("assignee")
@@ -341,8 +339,11 @@ pub async fn add_item(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["platform", "content_type", "url", "native_id"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(
+        form,
+        &["platform", "content_type", "url", "native_id"],
+        &auth,
+    )?;
     let cid = case_id(&id)?;
     let input = rempart_app::cases::ItemInput {
         platform: f.get("platform").to_owned(),
@@ -363,8 +364,7 @@ pub async fn add_note(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["visibility", "body"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["visibility", "body"], &auth)?;
     let cid = case_id(&id)?;
     let vis = NoteVisibility::parse(f.get("visibility"))
         .map_err(|_| AppError::field("visibility", "unknown value"))?;

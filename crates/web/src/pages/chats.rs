@@ -114,8 +114,7 @@ pub async fn take(
     PageAuth(auth): PageAuth,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     match st.app.take_next_chat(&auth.actor()).await? {
         Some(c) => Ok(redirect(&format!("/chats/{}", c.id))),
         None => Ok(redirect("/chats?empty=1")),
@@ -129,8 +128,7 @@ pub async fn take_left(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     let c = st
         .app
         .take_left_message(&auth.actor(), conversation_id(&id)?)
@@ -258,8 +256,7 @@ pub async fn reply(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["client_id", "body"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["client_id", "body"], &auth)?;
     let cid = conversation_id(&id)?;
     st.app
         .counsellor_send(&auth.actor(), cid, f.get("client_id"), f.get("body"))
@@ -315,8 +312,7 @@ pub async fn availability(
     PageAuth(auth): PageAuth,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["available", "capacity"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["available", "capacity"], &auth)?;
     let capacity: i64 = f
         .get("capacity")
         .parse()
@@ -334,8 +330,7 @@ pub async fn transfer(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["to", "note"])?;
-    check_csrf(&auth, f.csrf())?;
+    let f = Fields::checked(form, &["to", "note"], &auth)?;
     let to = f.get("to");
     let target =
         crate::api::chat::transfer_target(to.strip_prefix("staff:"), to.strip_prefix("role:"))?;

@@ -44,6 +44,16 @@ impl Fields {
         }
         Ok(Fields(pairs))
     }
+    /// As [`Fields::new`], for a logged-in form: its CSRF token must be the session's.
+    pub fn checked(
+        form: FormBody<Vec<(String, String)>>,
+        allowed: &[&str],
+        auth: &Authenticated,
+    ) -> Result<Fields, PageError> {
+        let f = Fields::new(form, allowed)?;
+        crate::extract::check_csrf(auth, f.csrf())?;
+        Ok(f)
+    }
     /// The first value of `name`, trimmed ("" when absent).
     pub fn get(&self, name: &str) -> &str {
         self.0

@@ -6,7 +6,7 @@ use super::{Fields, auth::set_cookie};
 use crate::AppState;
 use crate::api::dto::{Next, PasskeyOptions};
 use crate::error::{ApiError, PageError, redirect};
-use crate::extract::{ApiJson, FormBody, PageAuth, PageScriptAuth, SESSION_COOKIE, check_csrf};
+use crate::extract::{ApiJson, FormBody, PageAuth, PageScriptAuth, SESSION_COOKIE};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -111,8 +111,7 @@ pub async fn remove(
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &[])?;
-    check_csrf(&auth, f.csrf())?;
+    Fields::checked(form, &[], &auth)?;
     st.app.remove_passkey(&auth, &id).await?;
     Ok(redirect("/account"))
 }
