@@ -13,6 +13,7 @@ mod bulk;
 mod case_list;
 mod cases;
 mod chat;
+mod jobs;
 mod messages;
 mod migrate;
 mod pubsub;
@@ -26,6 +27,7 @@ pub use accounts::{InvitationRecord, InvitationStatus, PasskeyRecord, RoleGrantR
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
+pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
 pub use pubsub::{Event, PubSub};
 pub use records::*;
 pub use staff::{Attempt, LockPolicy, SecondFactorAttempt};

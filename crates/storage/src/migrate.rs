@@ -50,6 +50,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0007_trust.sql"),
         include_str!("../migrations/0007_trust.sql"),
     ),
+    (
+        8,
+        "jobs",
+        include_str!("../migrations/0008_jobs.sql"),
+        include_str!("../migrations/0008_jobs.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies
