@@ -17,14 +17,106 @@ const DEFAULT_SERVICES: &str = include_str!("../data/services.toml");
 vocab!(
     /// How a notice reaches a platform.
     NoticeChannel {
-        /// An HTTP API: sent and retried by the job queue.
-        Api => "api", "API", "API";
+        /// A platform running ROOST Coop: its Report API; decisions come back as signed
+        /// action callbacks.
+        Coop => "coop", "ROOST Coop (API)", "ROOST Coop (API)";
+        /// A platform that integrates with Rempart's partner API: it pulls its notices and
+        /// posts its decisions.
+        RempartApi => "rempart_api", "API partenaire Rempart", "Rempart partner API";
+        /// Rempart's notice JSON pushed to the platform's endpoint, signed as Standard
+        /// Webhooks.
+        HttpJson => "http_json", "envoi JSON signé", "signed JSON push";
         /// An e-mail to the platform's trust & safety address.
         Email => "email", "e-mail", "e-mail";
         /// A web portal: the counsellor submits by hand and records the ticket number.
         Portal => "portal", "formulaire web", "web portal";
     }
 );
+
+/// One priority channel of a platform, as the directory describes it. Secrets (API keys,
+/// signing secrets) are never here: `secret` names the helpline's secret that holds it
+/// (settings `[secrets]` or the environment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChannelSpec {
+    /// ROOST Coop's Report API.
+    Coop {
+        /// The Coop instance's base URL (`{url}/api/v1/report`).
+        url: String,
+        /// The name of the secret holding the API key (`X-API-KEY`).
+        secret: String,
+        /// The platform's public key for action callbacks (PEM, SPKI); without it, no
+        /// callback from this platform is believed.
+        #[serde(default)]
+        public_key_pem: Option<String>,
+        /// The reporter's item type id and id configured on the platform for the helpline.
+        reporter_type_id: String,
+        /// The helpline's reporter id on the platform.
+        reporter_id: String,
+        /// The item type id of a reported content.
+        item_type_id: String,
+        /// The platform's action ids and the decision each records.
+        #[serde(default)]
+        actions: std::collections::BTreeMap<String, crate::notice::DecisionKind>,
+    },
+    /// The platform pulls from `/partner/v1` with its own API key (issued in the console).
+    RempartApi {},
+    /// Our notice JSON pushed to `url`, signed with the named secret (Standard Webhooks).
+    HttpJson {
+        /// The endpoint.
+        url: String,
+        /// The name of the secret holding the signing key (`whsec_…`).
+        secret: String,
+    },
+    /// An e-mail address.
+    Email {
+        /// The trust & safety address.
+        address: String,
+    },
+    /// A web form filled by hand.
+    Portal {
+        /// The form's URL.
+        url: String,
+    },
+}
+
+impl ChannelSpec {
+    /// The channel's kind.
+    pub fn kind(&self) -> NoticeChannel {
+        match self {
+            ChannelSpec::Coop { .. } => NoticeChannel::Coop,
+            ChannelSpec::RempartApi {} => NoticeChannel::RempartApi,
+            ChannelSpec::HttpJson { .. } => NoticeChannel::HttpJson,
+            ChannelSpec::Email { .. } => NoticeChannel::Email,
+            ChannelSpec::Portal { .. } => NoticeChannel::Portal,
+        }
+    }
+
+    /// Where it goes: a URL or an e-mail address (empty for the partner API, where the
+    /// platform comes to us).
+    pub fn address(&self) -> &str {
+        match self {
+            ChannelSpec::Coop { url, .. }
+            | ChannelSpec::HttpJson { url, .. }
+            | ChannelSpec::Portal { url } => url,
+            ChannelSpec::Email { address } => address,
+            ChannelSpec::RempartApi {} => "",
+        }
+    }
+
+    /// The name of the secret it needs, if any.
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            ChannelSpec::Coop { secret, .. } | ChannelSpec::HttpJson { secret, .. } => Some(secret),
+            _ => None,
+        }
+    }
+
+    /// Whether Rempart sends on it by itself (the portal needs a counsellor's hands).
+    pub fn is_automatic(&self) -> bool {
+        !matches!(self, ChannelSpec::Portal { .. })
+    }
+}
 
 /// A platform (hosting service) that receives notices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,16 +126,26 @@ pub struct Platform {
     pub code: String,
     /// Display name.
     pub name: String,
-    /// The priority channel.
-    pub channel: NoticeChannel,
-    /// The API URL, e-mail address or portal URL of the priority channel.
-    pub address: String,
-    /// Expected decision delay on the priority channel, in hours.
+    /// The language its notices are written in (`fr` or `en`).
+    #[serde(default = "default_lang")]
+    pub lang: String,
+    /// Expected decision delay on the priority channel, in hours, unless `delays` names
+    /// the notice's category.
     pub expected_hours: u32,
+    /// Expected decision delays per category code, in hours.
+    #[serde(default)]
+    pub delays: std::collections::BTreeMap<String, u32>,
     /// What a native id or exact location looks like, in French.
     pub id_hint_fr: String,
     /// What a native id or exact location looks like, in English.
     pub id_hint_en: String,
+    /// The priority channels, tried in this order.
+    #[serde(rename = "channel")]
+    pub channels: Vec<ChannelSpec>,
+}
+
+fn default_lang() -> String {
+    "fr".into()
 }
 
 impl Platform {
@@ -54,6 +156,24 @@ impl Platform {
         } else {
             &self.id_hint_fr
         }
+    }
+
+    /// The expected decision delay for a notice of `category`, in hours.
+    pub fn expected_hours_for(&self, category: &str) -> u32 {
+        self.delays
+            .get(category)
+            .copied()
+            .unwrap_or(self.expected_hours)
+    }
+
+    /// The first (priority) channel.
+    pub fn priority_channel(&self) -> Option<&ChannelSpec> {
+        self.channels.first()
+    }
+
+    /// The channel after `index`, for a fallback.
+    pub fn channel_after(&self, index: usize) -> Option<&ChannelSpec> {
+        self.channels.get(index + 1)
     }
 }
 
@@ -160,6 +280,12 @@ pub enum DirectoryError {
     /// An address that does not fit its channel (URL for api/portal, e-mail for email).
     #[error("directory: {0:?} has an address that does not fit its channel")]
     InvalidAddress(String),
+    /// A platform with no channel.
+    #[error("directory: {0:?} has no channel")]
+    NoChannel(String),
+    /// A notice language other than `fr` or `en`.
+    #[error("directory: {0:?} has a language other than fr or en")]
+    InvalidLanguage(String),
     /// A zero expected delay.
     #[error("directory: {0:?} has a zero expected delay")]
     ZeroDelay(String),
@@ -237,15 +363,68 @@ fn validate_platforms(platforms: &[Platform]) -> Result<(), DirectoryError> {
                 return Err(blank(&p.code, field));
             }
         }
-        let fits = match p.channel {
-            NoticeChannel::Api | NoticeChannel::Portal => is_url(&p.address),
-            NoticeChannel::Email => crate::notice::looks_like_email(&p.address),
-        };
-        if !fits {
-            return Err(DirectoryError::InvalidAddress(p.code.clone()));
+        if p.lang != "fr" && p.lang != "en" {
+            return Err(DirectoryError::InvalidLanguage(p.code.clone()));
+        }
+        if p.channels.is_empty() {
+            return Err(DirectoryError::NoChannel(p.code.clone()));
+        }
+        for c in &p.channels {
+            validate_channel(&p.code, c)?;
+        }
+        for (category, hours) in &p.delays {
+            if !is_snake_code(category) {
+                return Err(DirectoryError::InvalidCode(category.clone()));
+            }
+            if *hours == 0 {
+                return Err(DirectoryError::ZeroDelay(p.code.clone()));
+            }
         }
         if p.expected_hours == 0 {
             return Err(DirectoryError::ZeroDelay(p.code.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn validate_channel(code: &str, c: &ChannelSpec) -> Result<(), DirectoryError> {
+    let fits = match c {
+        ChannelSpec::Email { address } => crate::notice::looks_like_email(address),
+        ChannelSpec::RempartApi {} => true,
+        ChannelSpec::Coop { url, .. }
+        | ChannelSpec::HttpJson { url, .. }
+        | ChannelSpec::Portal { url } => is_url(url),
+    };
+    if !fits {
+        return Err(DirectoryError::InvalidAddress(code.to_string()));
+    }
+    if let Some(secret) = c.secret()
+        && !is_snake_code(secret)
+    {
+        return Err(DirectoryError::InvalidCode(secret.to_string()));
+    }
+    if let ChannelSpec::Coop {
+        reporter_type_id,
+        reporter_id,
+        item_type_id,
+        public_key_pem,
+        ..
+    } = c
+    {
+        for (value, field) in [
+            (reporter_type_id, "reporter_type_id"),
+            (reporter_id, "reporter_id"),
+            (item_type_id, "item_type_id"),
+        ] {
+            if value.trim().is_empty() {
+                return Err(blank(code, field));
+            }
+        }
+        if public_key_pem
+            .as_deref()
+            .is_some_and(|k| !k.contains("BEGIN PUBLIC KEY"))
+        {
+            return Err(DirectoryError::InvalidAddress(code.to_string()));
         }
     }
     Ok(())
@@ -282,7 +461,8 @@ impl Directory {
 
     /// Parses and validates both files: `[[platform]]` tables, and `[[service]]` and
     /// `[[emergency]]` tables. Codes are unique snake_case, labels non-blank,
-    /// addresses fit their channel (a URL for `api`/`portal`, an e-mail for `email`),
+    /// every platform has a channel, addresses fit their channel (a URL, or an e-mail for
+    /// `email`), secret names are codes (never the secret itself),
     /// delays positive, emergency numbers digits only.
     pub fn from_toml(platforms: &str, services: &str) -> Result<Directory, DirectoryError> {
         let p: PlatformsFile = toml::from_str(platforms).map_err(DirectoryError::PlatformsToml)?;
@@ -361,19 +541,56 @@ mod tests {
         }
         // Never a real contact address in the defaults.
         for p in d.platforms() {
-            let host = p.address.split(['@', '/']).find(|h| h.contains('.'));
+            assert!(!p.channels.is_empty(), "{}", p.code);
+            for c in &p.channels {
+                if c.kind() == NoticeChannel::RempartApi {
+                    continue;
+                }
+                let host = c.address().split(['@', '/']).find(|h| h.contains('.'));
+                assert!(
+                    host.is_some_and(|h| h.ends_with(".invalid")),
+                    "{}",
+                    c.address()
+                );
+            }
+        }
+        // every kind of channel is shown by the defaults, with a fallback somewhere
+        for k in NoticeChannel::ALL {
             assert!(
-                host.is_some_and(|h| h.ends_with(".invalid")),
-                "{}",
-                p.address
+                d.platforms()
+                    .iter()
+                    .any(|p| p.channels.iter().any(|c| c.kind() == k)),
+                "{k}"
             );
         }
         for s in d.services() {
             assert!(s.contact.contains(".invalid"), "{}", s.contact);
         }
         let ig = d.platform("instagram").unwrap();
-        assert_eq!(ig.channel, NoticeChannel::Api);
+        assert_eq!(
+            ig.priority_channel().map(ChannelSpec::kind),
+            Some(NoticeChannel::HttpJson)
+        );
+        assert_eq!(
+            ig.channel_after(0).map(ChannelSpec::kind),
+            Some(NoticeChannel::Email)
+        );
+        assert!(ig.channel_after(1).is_none());
+        assert_eq!(
+            ig.priority_channel().and_then(ChannelSpec::secret),
+            Some("instagram_http_json")
+        );
         assert!(ig.id_hint("en").starts_with("Username"));
+        assert_eq!(ig.expected_hours_for("sextortion"), 4);
+        assert_eq!(ig.expected_hours_for("cyber_harassment"), 24);
+        let snap = d.platform("snapchat").unwrap();
+        let Some(ChannelSpec::Coop { actions, .. }) = snap.priority_channel() else {
+            panic!("snapchat runs Coop in the defaults")
+        };
+        assert_eq!(
+            actions.get("delete"),
+            Some(&crate::notice::DecisionKind::ContentRemoved)
+        );
         let numbers: Vec<&str> = d
             .emergency_numbers()
             .iter()
@@ -393,8 +610,9 @@ mod tests {
         );
     }
 
-    const P: &str = "[[platform]]\ncode = \"p\"\nname = \"P\"\nchannel = \"email\"\n\
-        address = \"a@b.invalid\"\nexpected_hours = 24\nid_hint_fr = \"f\"\nid_hint_en = \"e\"\n";
+    const P: &str = "[[platform]]\ncode = \"p\"\nname = \"P\"\nexpected_hours = 24\n\
+        id_hint_fr = \"f\"\nid_hint_en = \"e\"\n\
+        [[platform.channel]]\nkind = \"email\"\naddress = \"a@b.invalid\"\n";
 
     #[test]
     fn validation() {
@@ -408,17 +626,46 @@ mod tests {
             Directory::from_toml(&dup, ""),
             Err(DirectoryError::DuplicateCode(_))
         ));
-        let api = P.replace("\"email\"", "\"api\"");
+        let api = P.replace("kind = \"email\"\naddress", "kind = \"portal\"\nurl");
         assert!(matches!(
             Directory::from_toml(&api, ""),
             Err(DirectoryError::InvalidAddress(_))
+        ));
+        let none = P.replace(
+            "[[platform.channel]]\nkind = \"email\"\naddress = \"a@b.invalid\"\n",
+            "channel = []\n",
+        );
+        assert!(matches!(
+            Directory::from_toml(&none, ""),
+            Err(DirectoryError::NoChannel(_))
+        ));
+        // a secret's value in the data file is refused: only a secret's name fits
+        let secret = P.replace(
+            "kind = \"email\"\naddress = \"a@b.invalid\"",
+            "kind = \"http_json\"\nurl = \"https://p.invalid/n\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"",
+        );
+        assert!(matches!(
+            Directory::from_toml(&secret, ""),
+            Err(DirectoryError::InvalidCode(_))
+        ));
+        let named = secret.replace("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "p_push");
+        assert!(Directory::from_toml(&named, "").is_ok());
+        let lang = P.replace("expected_hours", "lang = \"de\"\nexpected_hours");
+        assert!(matches!(
+            Directory::from_toml(&lang, ""),
+            Err(DirectoryError::InvalidLanguage(_))
+        ));
+        let zero_cat = format!("{P}[platform.delays]\nsextortion = 0\n");
+        assert!(matches!(
+            Directory::from_toml(&zero_cat, ""),
+            Err(DirectoryError::ZeroDelay(_))
         ));
         let zero = P.replace("= 24", "= 0");
         assert!(matches!(
             Directory::from_toml(&zero, ""),
             Err(DirectoryError::ZeroDelay(_))
         ));
-        let chan = P.replace("\"email\"", "\"fax\"");
+        let chan = P.replace("kind = \"email\"", "kind = \"fax\"");
         assert!(matches!(
             Directory::from_toml(&chan, ""),
             Err(DirectoryError::PlatformsToml(_))

@@ -216,6 +216,70 @@ impl Decision {
     }
 }
 
+vocab!(
+    /// What a platform decided, in the detail of the DSA Transparency Database's statements
+    /// of reasons (so the helpline's yearly report lines up with what platforms publish),
+    /// plus "refused" and "no answer".
+    DecisionKind {
+        /// The content was removed.
+        ContentRemoved => "content_removed", "contenu retiré", "content removed";
+        /// Access to the content was disabled.
+        ContentDisabled => "content_disabled", "contenu rendu inaccessible", "content disabled";
+        /// The content was demoted.
+        ContentDemoted => "content_demoted", "contenu moins diffusé", "content demoted";
+        /// The content was restricted to adults.
+        ContentAgeRestricted => "content_age_restricted", "contenu réservé aux adultes", "content age-restricted";
+        /// Interactions with the content were restricted.
+        ContentInteractionRestricted => "content_interaction_restricted", "interactions restreintes", "interactions restricted";
+        /// The content was labelled.
+        ContentLabelled => "content_labelled", "contenu signalé par un avertissement", "content labelled";
+        /// The account was suspended.
+        AccountSuspended => "account_suspended", "compte suspendu", "account suspended";
+        /// The account was terminated.
+        AccountTerminated => "account_terminated", "compte supprimé", "account terminated";
+        /// The platform took no action.
+        Refused => "refused", "refusé", "refused";
+        /// Nothing came back within the delays.
+        NoAnswer => "no_answer", "sans réponse", "no answer";
+    }
+);
+
+impl DecisionKind {
+    /// The notice state's decision this detail records: removal (content removed or
+    /// disabled, account suspended or terminated), restriction, refusal, no answer.
+    pub fn decision(self) -> Decision {
+        use DecisionKind as K;
+        match self {
+            K::ContentRemoved | K::ContentDisabled | K::AccountSuspended | K::AccountTerminated => {
+                Decision::Removed
+            }
+            K::ContentDemoted
+            | K::ContentAgeRestricted
+            | K::ContentInteractionRestricted
+            | K::ContentLabelled => Decision::Restricted,
+            K::Refused => Decision::Refused,
+            K::NoAnswer => Decision::NoAnswer,
+        }
+    }
+
+    /// The DSA Transparency Database's code for it (`None` for refused and no answer,
+    /// which have none).
+    pub fn dsa_code(self) -> Option<&'static str> {
+        use DecisionKind as K;
+        Some(match self {
+            K::ContentRemoved => "DECISION_VISIBILITY_CONTENT_REMOVED",
+            K::ContentDisabled => "DECISION_VISIBILITY_CONTENT_DISABLED",
+            K::ContentDemoted => "DECISION_VISIBILITY_CONTENT_DEMOTED",
+            K::ContentAgeRestricted => "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED",
+            K::ContentInteractionRestricted => "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED",
+            K::ContentLabelled => "DECISION_VISIBILITY_CONTENT_LABELLED",
+            K::AccountSuspended => "DECISION_ACCOUNT_SUSPENDED",
+            K::AccountTerminated => "DECISION_ACCOUNT_TERMINATED",
+            K::Refused | K::NoAnswer => return None,
+        })
+    }
+}
+
 /// Something that happens to a notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -484,6 +548,22 @@ mod tests {
             assert_eq!(Decision::parse(d.as_str()).unwrap(), d);
             assert_eq!(d.state().decision(), Some(d));
         }
+        for k in DecisionKind::ALL {
+            assert_eq!(DecisionKind::parse(k.as_str()).unwrap(), k);
+            assert_eq!(
+                k.dsa_code().is_none(),
+                matches!(k.decision(), Decision::Refused | Decision::NoAnswer),
+                "{k}"
+            );
+        }
+        assert_eq!(
+            DecisionKind::AccountTerminated.decision(),
+            Decision::Removed
+        );
+        assert_eq!(
+            DecisionKind::ContentLabelled.dsa_code(),
+            Some("DECISION_VISIBILITY_CONTENT_LABELLED")
+        );
         assert_eq!(
             NoticeEvent::Decide(Decision::Refused).to_string(),
             "decide(refused)"

@@ -1,7 +1,7 @@
 //! Health, metrics, assets, reference data and the OpenAPI document.
 
 use crate::AppState;
-use crate::api::dto::{Category, Platform};
+use crate::api::dto::{Category, Platform, PlatformChannel};
 use crate::error::ApiError;
 use crate::extract::{ApiAuth, Lang};
 use axum::Json;
@@ -133,8 +133,17 @@ pub async fn platforms(State(st): State<AppState>, _auth: ApiAuth) -> Json<Vec<P
             .map(|p| Platform {
                 code: p.code.clone(),
                 name: p.name.clone(),
-                channel: p.channel.into(),
+                lang: p.lang.clone(),
+                channels: p
+                    .channels
+                    .iter()
+                    .map(|c| PlatformChannel {
+                        kind: c.kind().into(),
+                        address: c.address().to_owned(),
+                    })
+                    .collect(),
                 expected_hours: p.expected_hours,
+                delays: p.delays.clone(),
             })
             .collect(),
     )

@@ -74,10 +74,23 @@ pub struct Platform {
     pub code: String,
     /// Display name.
     pub name: String,
-    /// How notices reach it first.
-    pub channel: NoticeChannelCode,
-    /// Expected decision delay (hours).
+    /// The language of its notices (`fr` or `en`).
+    pub lang: String,
+    /// Its priority channels, in the order they are tried.
+    pub channels: Vec<PlatformChannel>,
+    /// Expected decision delay (hours), unless `delays` names the category.
     pub expected_hours: u32,
+    /// Expected decision delays per category code (hours).
+    pub delays: std::collections::BTreeMap<String, u32>,
+}
+
+/// One priority channel of a platform (never its secrets).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlatformChannel {
+    /// How notices go.
+    pub kind: NoticeChannelCode,
+    /// The URL or e-mail address ("" for the partner API, where the platform comes to us).
+    pub address: String,
 }
 
 /// WebAuthn options as `navigator.credentials.create` or `.get` takes them
