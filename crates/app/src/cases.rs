@@ -522,7 +522,7 @@ impl App {
         input: ItemInput,
     ) -> Result<ItemRecord, AppError> {
         self.case_for(actor, id, Action::UpdateCase).await?;
-        if self.directory.platform(&input.platform).is_none() {
+        if self.directory().platform(&input.platform).is_none() {
             return Err(AppError::field("platform", "unknown platform"));
         }
         let url = match input

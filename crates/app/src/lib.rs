@@ -8,6 +8,7 @@ pub mod cases;
 pub mod chat;
 pub mod clock;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod keys;
 pub mod live;
@@ -21,7 +22,6 @@ pub mod totp;
 use clock::Clock;
 use rempart_domain::calendar::OpeningCalendar;
 use rempart_domain::chat::RiskLexicon;
-use rempart_domain::directory::Directory;
 use rempart_domain::taxonomy::Taxonomy;
 use rempart_storage::{PubSub, Store, StoreOptions};
 use settings::Settings;
@@ -49,7 +49,7 @@ pub struct App {
     pub(crate) settings: Arc<Settings>,
     pub(crate) keys: Arc<keys::Keys>,
     pub(crate) taxonomy: Arc<Taxonomy>,
-    pub(crate) directory: Arc<Directory>,
+    pub(crate) directory: Arc<directory::DirectoryCell>,
     pub(crate) calendar: Arc<OpeningCalendar>,
     /// Words that signal danger in messages.
     pub(crate) risk: Arc<RiskLexicon>,
@@ -144,6 +144,8 @@ impl App {
                 "passkeys are unavailable: server.public_url names an IP address, not a host"
             );
         }
+        let settings_platforms_file = settings.helpline.platforms_file.clone();
+        let clock_now = clock.now_ms();
         let app = App {
             webauthn,
             keys,
@@ -158,12 +160,14 @@ impl App {
             settings: Arc::new(settings),
             taxonomy: Arc::new(Taxonomy::defaults().map_err(|e| StartError::Data(e.to_string()))?),
             directory: Arc::new(
-                Directory::defaults().map_err(|e| StartError::Data(e.to_string()))?,
+                directory::DirectoryCell::load(settings_platforms_file.as_deref(), clock_now)
+                    .map_err(StartError::Data)?,
             ),
             calendar,
             token_ids: chat::TokenIds::default(),
             pow_used: pow::UsedChallenges::default(),
         };
+        app.watch_directory();
         tokio::spawn(opening_watch(
             app.pubsub.clone(),
             app.clock.clone(),
@@ -185,11 +189,6 @@ impl App {
     /// The category taxonomy.
     pub fn taxonomy(&self) -> &Taxonomy {
         &self.taxonomy
-    }
-
-    /// The platform and service directories.
-    pub fn directory(&self) -> &Directory {
-        &self.directory
     }
 
     /// The opening hours.

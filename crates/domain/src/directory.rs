@@ -454,6 +454,23 @@ fn validate_services(file: &ServicesFile) -> Result<(), DirectoryError> {
 }
 
 impl Directory {
+    /// The embedded default platforms file.
+    pub const DEFAULT_PLATFORMS: &'static str = DEFAULT_PLATFORMS;
+
+    /// Another platforms file with the services and emergency numbers of `base`.
+    pub fn with_platforms_toml(
+        platforms: &str,
+        base: &Directory,
+    ) -> Result<Directory, DirectoryError> {
+        let p: PlatformsFile = toml::from_str(platforms).map_err(DirectoryError::PlatformsToml)?;
+        validate_platforms(&p.platform)?;
+        Ok(Directory {
+            platforms: p.platform,
+            services: base.services.clone(),
+            emergency: base.emergency.clone(),
+        })
+    }
+
     /// The embedded defaults (`data/platforms.toml`, `data/services.toml`).
     pub fn defaults() -> Result<Directory, DirectoryError> {
         Self::from_toml(DEFAULT_PLATFORMS, DEFAULT_SERVICES)

@@ -78,6 +78,8 @@ pub enum Action {
     ReadAudit,
     /// Manage staff accounts.
     ManageStaff,
+    /// See the platform directory with its channels, and reload it.
+    ManageDirectory,
     /// Manage one's own account (second factor, language).
     ManageOwnAccount,
     /// Answer chats: the queue, one's own availability, take the next conversation.
@@ -176,7 +178,7 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
     let role = actor.role;
     match (action, resource) {
         (ManageOwnAccount, Resource::Global) => true,
-        (ManageStaff, Resource::Global) => role == Role::Admin,
+        (ManageStaff | ManageDirectory, Resource::Global) => role == Role::Admin,
         (ReadAudit, Resource::Global) => matches!(role, Role::Admin | Role::Supervisor),
         (ListCases | CreateCase | LogContact, Resource::Global) => role.works_cases(),
         (ReadCase | UpdateCase | ChangeCaseStatus | AssignCase, Resource::Case(c)) => {
@@ -281,11 +283,13 @@ mod tests {
             team: Some("nord".into()),
         };
         assert!(can(&adm, Action::ManageStaff, Resource::Global));
+        assert!(can(&adm, Action::ManageDirectory, Resource::Global));
         assert!(!can(&adm, Action::ReadCase, Resource::Case(&c)));
         assert!(!can(&adm, Action::ListCases, Resource::Global));
         assert_eq!(case_scope(&adm), CaseScope::Nothing);
         let sup = actor(Role::Supervisor, None);
         assert!(!can(&sup, Action::ManageStaff, Resource::Global));
+        assert!(!can(&sup, Action::ManageDirectory, Resource::Global));
         // a global action asked on a case resource is denied (no accidental widening)
         assert!(!can(&sup, Action::ListCases, Resource::Case(&c)));
     }

@@ -12,6 +12,10 @@ use std::sync::Arc;
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
+    (
+        "platforms.html",
+        include_str!("../templates/platforms.html"),
+    ),
     ("totp.html", include_str!("../templates/totp.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("cases.html", include_str!("../templates/cases.html")),

@@ -61,6 +61,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /contacts/new", "CPLDS", "CPLDS"),
     ("POST /contacts", "CPLDS", "CPLDS"),
     ("GET /admin/staff", "A", "A"),
+    ("GET /admin/platforms", "A", "A"),
+    ("POST /admin/platforms/reload", "A", "A"),
     ("POST /admin/invitations", "A", "A"),
     ("POST /admin/invitations/{id}/revoke", "A", "A"),
     ("POST /admin/invitations/{id}/approve", "A", ""),

@@ -116,6 +116,9 @@ pub struct HelplineSettings {
     pub default_language: Language,
     /// Opening hours, holidays and closures (None: every day 9:00–23:00, Europe/Paris).
     pub opening_hours_file: Option<PathBuf>,
+    /// The platform directory (None: the embedded defaults). Watched: a change is loaded
+    /// without a restart.
+    pub platforms_file: Option<PathBuf>,
     /// Where quick exit sends the young person.
     pub quick_exit_url: HttpsUrl,
 }
@@ -126,6 +129,7 @@ impl Default for HelplineSettings {
             name: "Rempart".into(),
             default_language: Language::Fr,
             opening_hours_file: None,
+            platforms_file: None,
             quick_exit_url: HttpsUrl("https://www.google.com/search?q=meteo".into()),
         }
     }
@@ -254,6 +258,9 @@ pub struct SecretSettings {
     /// Where the master secret is kept (default with SQLite: `master.key` beside the
     /// database file).
     pub master_key_file: Option<PathBuf>,
+    /// The platforms' secrets (API keys, signing secrets), by the names the directory gives
+    /// (`[secrets.platforms]`, or `REMPART_PLATFORM_SECRET_<NAME>` in the environment).
+    pub platforms: std::collections::BTreeMap<String, Secret>,
 }
 
 mod values;
@@ -303,6 +310,11 @@ default_language = "fr"
 # Opening hours, public holidays and closures as a TOML file (absent: every day 9:00-23:00,
 # Europe/Paris). The format is documented in crates/domain/data/calendar.toml.
 # opening_hours_file = "hours.toml"
+# The platforms that receive notices and their priority channels, as a TOML file (absent:
+# the embedded defaults, crates/domain/data/platforms.toml, which documents the format).
+# The file is watched: an edit is loaded without a restart (a file that does not load is
+# reported on the directory page and the previous directory stays).
+# platforms_file = "platforms.toml"
 # Where the quick-exit button sends the young person: a neutral https site.
 quick_exit_url = "https://www.google.com/search?q=meteo"
 
@@ -363,6 +375,11 @@ sockets_share_percent = 80
 master_key = ""
 # Where the master secret is kept (default with SQLite: master.key beside the database).
 # master_key_file = "/etc/rempart/master.key"
+
+# The platforms' secrets (API keys, webhook signing secrets), by the names the platform
+# directory gives them; or in the environment: REMPART_PLATFORM_SECRET_<NAME>, in capitals.
+[secrets.platforms]
+# snapchat_coop = "…"
 "#;
 
 /// Loading failed.
@@ -421,6 +438,20 @@ impl Settings {
             .parse()
             .map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
         for (k, v) in env {
+            if let Some(name) = k.strip_prefix("REMPART_PLATFORM_SECRET_") {
+                let secrets = table
+                    .entry("secrets")
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let toml::Value::Table(t) = secrets {
+                    let platforms = t
+                        .entry("platforms")
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let toml::Value::Table(p) = platforms {
+                        p.insert(name.to_ascii_lowercase(), toml::Value::String(v));
+                    }
+                }
+                continue;
+            }
             let Some(rest) = k.strip_prefix("REMPART_") else {
                 continue;
             };
@@ -432,7 +463,10 @@ impl Settings {
                 continue;
             };
             // keys that are commented out in the example are strings
-            let optional = matches!(key, "opening_hours_file" | "master_key_file");
+            let optional = matches!(
+                key,
+                "opening_hours_file" | "master_key_file" | "platforms_file"
+            );
             if model.get(key).is_none() && !optional {
                 continue;
             }

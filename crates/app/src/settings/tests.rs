@@ -104,3 +104,30 @@ fn public_url_host() {
         "http://localhost:9000"
     );
 }
+
+#[test]
+fn platform_secrets_come_from_the_file_or_the_environment_and_never_print() {
+    let dir = std::env::temp_dir().join(format!("rempart-settings-ps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("r.toml");
+    std::fs::write(
+        &f,
+        "[secrets.platforms]\nsnapchat_coop = \"from-file\"\ninstagram_http_json = \"file-value\"\n",
+    )
+    .unwrap();
+    let env = vec![(
+        "REMPART_PLATFORM_SECRET_INSTAGRAM_HTTP_JSON".to_owned(),
+        "whsec_from_env".to_owned(),
+    )];
+    let s = Settings::load(Some(&f), env.into_iter()).unwrap();
+    let p = &s.secrets.platforms;
+    assert_eq!(p["snapchat_coop"].expose(), "from-file");
+    assert_eq!(
+        p["instagram_http_json"].expose(),
+        "whsec_from_env",
+        "the environment wins"
+    );
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("from-file") && !shown.contains("whsec_from_env"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

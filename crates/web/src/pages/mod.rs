@@ -9,6 +9,7 @@ pub mod chats;
 pub mod contacts;
 pub mod invite;
 pub mod passkeys;
+pub mod platforms;
 
 use crate::AppState;
 use crate::error::PageError;

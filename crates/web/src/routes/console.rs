@@ -5,7 +5,9 @@ use super::{Access, Route, r};
 use crate::api::cases::ListQuery;
 use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::staff::AuditQuery;
-use crate::pages::{account, admin, audit, auth, cases, chats, contacts, invite, passkeys};
+use crate::pages::{
+    account, admin, audit, auth, cases, chats, contacts, invite, passkeys, platforms,
+};
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
 
@@ -240,6 +242,25 @@ pub(super) fn routes() -> Vec<Route> {
             "Staff accounts, invitations and role grants",
             get(admin::list),
         )
+        .page()
+        .errors(&[404]),
+        r(
+            "GET",
+            "/admin/platforms",
+            Staff(ManageDirectory),
+            "The platform directory: channels, secrets configured, delays",
+            get(platforms::list),
+        )
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/admin/platforms/reload",
+            Staff(ManageDirectory),
+            "Load the platform directory file again",
+            post(platforms::reload),
+        )
+        .form()
         .page()
         .errors(&[404]),
         r(

@@ -147,6 +147,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "journal d'audit consulté",
         "audit trail read",
     ),
+    (
+        "directory.reloaded",
+        "annuaire des plateformes rechargé",
+        "platform directory reloaded",
+    ),
 ];
 
 /// The label of an action code in `lang`, or the code itself when unknown.

@@ -241,6 +241,11 @@ pub enum AuditEvent {
     },
     /// The audit trail was read.
     AuditViewed,
+    /// The platform directory was loaded again from its file.
+    DirectoryReloaded {
+        /// How many platforms it now has.
+        platforms: u32,
+    },
 }
 
 fn pairs(detail: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -332,6 +337,7 @@ impl AuditEvent {
             StaffEnabled => "staff.enabled",
             StaffRoleChanged { .. } => "staff.role_changed",
             AuditViewed => "audit.viewed",
+            DirectoryReloaded { .. } => "directory.reloaded",
         }
     }
 
@@ -345,6 +351,7 @@ impl AuditEvent {
             "contact" => "contact",
             "conversation" => "conversation",
             "audit" => "audit",
+            "directory" => "directory",
             _ => "staff",
         }
     }
@@ -436,6 +443,7 @@ impl AuditEvent {
             | RoleGrantApproved { role }
             | RoleGrantRefused { role }
             | StaffRoleChanged { role } => format!("role={}", role.as_str()),
+            DirectoryReloaded { platforms } => format!("platforms={platforms}"),
             StaffInvited {
                 role,
                 pending_approval,
@@ -574,6 +582,9 @@ impl AuditEvent {
             "staff.enabled" => StaffEnabled,
             "staff.role_changed" => StaffRoleChanged { role: role()? },
             "audit.viewed" => AuditViewed,
+            "directory.reloaded" => DirectoryReloaded {
+                platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,
+            },
             _ => return Err(UnknownCode),
         })
     }

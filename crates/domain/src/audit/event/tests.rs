@@ -99,6 +99,7 @@ fn all() -> Vec<AuditEvent> {
             role: Role::Psychologist,
         },
         AuditViewed,
+        DirectoryReloaded { platforms: 21 },
     ]
 }
 
