@@ -206,7 +206,12 @@ impl Mailer {
         check(&mut conn, r, Stage::Data).await?;
 
         *stage = Stage::Message;
-        let r = conn.message(mail.bytes()).await;
+        // The end of data is CRLF "." CRLF, whose first CRLF ends the last line: sent without
+        // its own final CRLF, the message arrives as exactly the rendered bytes.
+        let bytes = mail.bytes();
+        let r = conn
+            .message(bytes.strip_suffix(b"\r\n").unwrap_or(bytes))
+            .await;
         let response = check(&mut conn, r, Stage::Message).await?;
         let sent = Sent {
             message_id: mail.message_id().to_owned(),
