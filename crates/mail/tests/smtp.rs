@@ -361,6 +361,26 @@ async fn a_server_that_never_speaks_times_out_within_the_timeout() {
 }
 
 #[tokio::test]
+async fn a_server_that_hangs_up_at_once_is_transient() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let closer = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        drop(socket);
+    });
+    let mut config = SmtpConfig::new("127.0.0.1", port);
+    config.timeout = Duration::from_secs(5);
+    let e = mailer(config).send(&notice()).await.unwrap_err();
+    closer.await.unwrap();
+    assert_error(
+        &e,
+        ErrorClass::Transient,
+        Reason::ConnectionLost,
+        Stage::Connect,
+    );
+}
+
+#[tokio::test]
 async fn crlf_in_the_subject_is_refused_before_any_connection() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
