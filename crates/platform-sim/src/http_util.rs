@@ -1,4 +1,4 @@
-//! Small helpers shared by the handlers.
+//! Functions shared by the handlers.
 
 use std::collections::BTreeMap;
 

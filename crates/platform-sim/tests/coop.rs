@@ -455,3 +455,55 @@ async fn the_control_endpoint_triggers_a_decision() {
     assert_eq!(listed["callbacks"].as_array().unwrap().len(), 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn each_key_source_signs_with_the_key_it_publishes() {
+    use rempart_platform_sim::CoopKey;
+    use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+    let mut receiver = Receiver::start(&[]).await;
+    let own =
+        tokio::task::spawn_blocking(|| rsa::RsaPrivateKey::new(&mut rand::rng(), 2048).unwrap())
+            .await
+            .unwrap();
+    let own_pem = own.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let own_public = rsa::RsaPublicKey::from(&own)
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+
+    let mut generated = coop("generated");
+    coop_config(&mut generated).key = CoopKey::Generate;
+    let mut given = coop("given");
+    coop_config(&mut given).key = CoopKey::Pkcs8Pem(own_pem);
+    let mut platforms = vec![coop("shared"), generated, given];
+    for p in &mut platforms {
+        coop_config(p).callback_url = Some(receiver.url("/callback"));
+    }
+    let sim = start(platforms).await;
+    let shared = sim.coop_public_key_pem("shared").unwrap();
+    let generated = sim.coop_public_key_pem("generated").unwrap();
+    assert_eq!(sim.coop_public_key_pem("given"), Some(own_public));
+    assert_ne!(shared, generated);
+    for code in ["shared", "generated", "given"] {
+        post_report(&sim, code, &report_body("post-1")).await;
+        sim.decide(code, Decision::for_item("post-1", "delete"))
+            .await
+            .unwrap();
+        let got = receiver.next().await;
+        let pem = sim.coop_public_key_pem(code).unwrap();
+        let sig = got.headers["coop-signature"].to_str().unwrap();
+        assert!(coop_signature_ok(&pem, &got.body, sig), "{code}");
+    }
+    sim.shutdown().await;
+
+    let mut broken = coop("broken");
+    coop_config(&mut broken).key = CoopKey::Pkcs8Pem("-----BEGIN PRIVATE KEY-----\nAAAA\n".into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = rempart_platform_sim::spawn(
+        rempart_platform_sim::SimConfig::with_platforms(vec![broken]),
+        listener,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(err.code(), "key");
+}

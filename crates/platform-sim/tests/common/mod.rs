@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests: a simulator on port 0, report bodies, and a
+//! Shared by the integration tests: a simulator on port 0, report bodies, and a
 //! real local receiver for Coop's callbacks.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
