@@ -13,6 +13,8 @@
 //! Start one with [`spawn`] on a listener (port 0 in tests) and stop it with
 //! [`SimHandle::shutdown`].
 
+#![warn(missing_docs)]
+
 mod callbacks;
 mod config;
 mod control;

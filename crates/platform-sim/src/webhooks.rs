@@ -120,7 +120,10 @@ pub fn verify_with_key(
     Err(WebhookError::BadSignature)
 }
 
-/// [`verify_with_key`] with the secret in its `whsec_…` form.
+/// Checks a message signed with the secret `whsec_…`: the headers are present, the
+/// timestamp is within [`TOLERANCE_SECS`] of `now_unix`, and one `v1` entry of
+/// `signatures` matches (compared in constant time). Call it on the raw body, before
+/// parsing it.
 pub fn verify_standard_webhook(
     secret: &str,
     id: &str,
