@@ -14,6 +14,7 @@ pub mod contact;
 pub mod directory;
 pub mod ids;
 pub mod notice;
+pub mod notice_content;
 pub mod policy;
 pub mod referral;
 pub mod taxonomy;

@@ -95,6 +95,12 @@ pub enum Action {
     /// Approve or refuse a grant of the supervisor or administrator role asked by another
     /// administrator.
     ApproveRoleGrant,
+    /// Read a case's notices.
+    ReadNotice,
+    /// Build, edit, mark ready and send a case's notices; record a decision by hand.
+    PrepareNotice,
+    /// Validate a notice another counsellor marked ready (four eyes).
+    ValidateNotice,
 }
 
 /// What the action is on.
@@ -106,11 +112,22 @@ pub enum Resource<'a> {
     Case(&'a CaseAccess),
     /// One conversation.
     Conversation(&'a ConversationAccess),
+    /// One notice.
+    Notice(&'a NoticeAccess),
     /// A pending grant of a role, asked for by this administrator.
     Grant {
         /// Who asked for it.
         requested_by: StaffId,
     },
+}
+
+/// What the policy needs to know about a notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeAccess {
+    /// Its case.
+    pub case: CaseAccess,
+    /// Who marked it ready, if someone did.
+    pub prepared_by: Option<StaffId>,
 }
 
 /// What the policy needs to know about a conversation.
@@ -186,6 +203,14 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         (ReadNotes(v) | AddNote(v), Resource::Case(c)) => {
             reads_visibility(role, v) && sees_case(actor, c)
+        }
+        (ReadNotice | PrepareNotice, Resource::Notice(n)) => {
+            role.works_cases() && sees_case(actor, &n.case)
+        }
+        (ValidateNotice, Resource::Notice(n)) => {
+            role.works_cases()
+                && sees_case(actor, &n.case)
+                && n.prepared_by.is_some_and(|p| p != actor.id)
         }
         (AnswerChats, Resource::Global) => role.works_cases(),
         (MonitorChats, Resource::Global) => role == Role::Supervisor,
@@ -272,6 +297,34 @@ mod tests {
             Action::ReadNotes(NoteVisibility::Team),
             Resource::Case(&c)
         ));
+    }
+
+    #[test]
+    fn a_notice_is_validated_by_someone_else_who_sees_its_case() {
+        let a = actor(Role::Counsellor, Some("nord"));
+        let b = actor(Role::Lawyer, Some("nord"));
+        let outsider = actor(Role::Counsellor, Some("sud"));
+        let adm = actor(Role::Admin, Some("nord"));
+        let n = NoticeAccess {
+            case: CaseAccess {
+                case_id: None,
+                assignees: vec![a.id],
+                team: Some("nord".into()),
+            },
+            prepared_by: Some(a.id),
+        };
+        let r = Resource::Notice(&n);
+        assert!(can(&a, Action::PrepareNotice, r));
+        assert!(!can(&a, Action::ValidateNotice, r), "not one's own");
+        assert!(can(&b, Action::ValidateNotice, r));
+        assert!(!can(&outsider, Action::ValidateNotice, r));
+        assert!(!can(&outsider, Action::ReadNotice, r));
+        assert!(!can(&adm, Action::ReadNotice, r));
+        let unready = NoticeAccess {
+            prepared_by: None,
+            ..n.clone()
+        };
+        assert!(!can(&b, Action::ValidateNotice, Resource::Notice(&unready)));
     }
 
     #[test]

@@ -147,6 +147,34 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "journal d'audit consulté",
         "audit trail read",
     ),
+    ("notice.drafted", "signalements préparés", "notices drafted"),
+    ("notice.edited", "signalement modifié", "notice edited"),
+    (
+        "notice.ready",
+        "signalement prêt à l'envoi",
+        "notice ready to send",
+    ),
+    (
+        "notice.validated",
+        "signalement validé par un second écoutant",
+        "notice validated by a second counsellor",
+    ),
+    ("notice.sent", "signalement envoyé", "notice sent"),
+    (
+        "notice.delivered",
+        "signalement reçu par la plateforme",
+        "notice delivered",
+    ),
+    (
+        "notice.delivery_failed",
+        "échec d'envoi du signalement",
+        "notice delivery failed",
+    ),
+    (
+        "notice.decided",
+        "décision de la plateforme",
+        "platform's decision",
+    ),
     (
         "directory.reloaded",
         "annuaire des plateformes rechargé",

@@ -4,8 +4,10 @@
 //! into the same typed value for display, so no screen re-parses strings of its own.
 
 use crate::case::{CaseOutcome, CaseStatus, NoteVisibility};
+use crate::directory::NoticeChannel;
 use crate::ids::StaffId;
 use crate::labelled::UnknownCode;
+use crate::notice::DecisionKind;
 use crate::policy::Role;
 use crate::values::Channel;
 
@@ -241,6 +243,43 @@ pub enum AuditEvent {
     },
     /// The audit trail was read.
     AuditViewed,
+    /// Notices were drafted from a case's items (one per platform).
+    NoticesDrafted {
+        /// How many.
+        count: u32,
+    },
+    /// A draft notice was edited.
+    NoticeEdited,
+    /// A notice was marked ready (complete under Article 16).
+    NoticeReady,
+    /// A second counsellor validated a notice.
+    NoticeValidated,
+    /// A notice was sent to its platform's channel (its delivery queued).
+    NoticeSent {
+        /// The channel's kind.
+        channel: NoticeChannel,
+    },
+    /// The platform's channel took the notice.
+    NoticeDelivered {
+        /// The channel's kind.
+        channel: NoticeChannel,
+        /// The attempt that succeeded.
+        attempt: u32,
+    },
+    /// A notice could not be delivered (a permanent failure, or every attempt used).
+    NoticeDeliveryFailed {
+        /// The channel's kind.
+        channel: NoticeChannel,
+        /// Why, as a code.
+        reason: String,
+    },
+    /// A platform's decision was recorded.
+    NoticeDecided {
+        /// The decision.
+        decision: DecisionKind,
+        /// Where it came from: `coop`, `partner`, `manual`.
+        source: String,
+    },
     /// The platform directory was loaded again from its file.
     DirectoryReloaded {
         /// How many platforms it now has.
@@ -338,6 +377,14 @@ impl AuditEvent {
             StaffRoleChanged { .. } => "staff.role_changed",
             AuditViewed => "audit.viewed",
             DirectoryReloaded { .. } => "directory.reloaded",
+            NoticesDrafted { .. } => "notice.drafted",
+            NoticeEdited => "notice.edited",
+            NoticeReady => "notice.ready",
+            NoticeValidated => "notice.validated",
+            NoticeSent { .. } => "notice.sent",
+            NoticeDelivered { .. } => "notice.delivered",
+            NoticeDeliveryFailed { .. } => "notice.delivery_failed",
+            NoticeDecided { .. } => "notice.decided",
         }
     }
 
@@ -352,6 +399,7 @@ impl AuditEvent {
             "conversation" => "conversation",
             "audit" => "audit",
             "directory" => "directory",
+            "notice" => "notice",
             _ => "staff",
         }
     }
@@ -444,6 +492,18 @@ impl AuditEvent {
             | RoleGrantRefused { role }
             | StaffRoleChanged { role } => format!("role={}", role.as_str()),
             DirectoryReloaded { platforms } => format!("platforms={platforms}"),
+            NoticesDrafted { count } => format!("count={count}"),
+            NoticeEdited | NoticeReady | NoticeValidated => String::new(),
+            NoticeSent { channel } => format!("channel={}", channel.as_str()),
+            NoticeDelivered { channel, attempt } => {
+                format!("channel={} attempt={attempt}", channel.as_str())
+            }
+            NoticeDeliveryFailed { channel, reason } => {
+                format!("channel={} reason={}", channel.as_str(), token(reason))
+            }
+            NoticeDecided { decision, source } => {
+                format!("decision={} source={}", decision.as_str(), token(source))
+            }
             StaffInvited {
                 role,
                 pending_approval,
@@ -582,6 +642,27 @@ impl AuditEvent {
             "staff.enabled" => StaffEnabled,
             "staff.role_changed" => StaffRoleChanged { role: role()? },
             "audit.viewed" => AuditViewed,
+            "notice.drafted" => NoticesDrafted {
+                count: u32::try_from(num(d, "count")?).map_err(|_| UnknownCode)?,
+            },
+            "notice.edited" => NoticeEdited,
+            "notice.ready" => NoticeReady,
+            "notice.validated" => NoticeValidated,
+            "notice.sent" => NoticeSent {
+                channel: NoticeChannel::parse(need(d, "channel")?).map_err(|_| UnknownCode)?,
+            },
+            "notice.delivered" => NoticeDelivered {
+                channel: NoticeChannel::parse(need(d, "channel")?).map_err(|_| UnknownCode)?,
+                attempt: u32::try_from(num(d, "attempt")?).map_err(|_| UnknownCode)?,
+            },
+            "notice.delivery_failed" => NoticeDeliveryFailed {
+                channel: NoticeChannel::parse(need(d, "channel")?).map_err(|_| UnknownCode)?,
+                reason: need(d, "reason")?.to_owned(),
+            },
+            "notice.decided" => NoticeDecided {
+                decision: DecisionKind::parse(need(d, "decision")?).map_err(|_| UnknownCode)?,
+                source: need(d, "source")?.to_owned(),
+            },
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,
             },

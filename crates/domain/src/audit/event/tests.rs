@@ -100,6 +100,25 @@ fn all() -> Vec<AuditEvent> {
         },
         AuditViewed,
         DirectoryReloaded { platforms: 21 },
+        NoticesDrafted { count: 2 },
+        NoticeEdited,
+        NoticeReady,
+        NoticeValidated,
+        NoticeSent {
+            channel: crate::directory::NoticeChannel::Coop,
+        },
+        NoticeDelivered {
+            channel: crate::directory::NoticeChannel::HttpJson,
+            attempt: 3,
+        },
+        NoticeDeliveryFailed {
+            channel: crate::directory::NoticeChannel::Email,
+            reason: "http_400".into(),
+        },
+        NoticeDecided {
+            decision: crate::notice::DecisionKind::ContentRemoved,
+            source: "coop".into(),
+        },
     ]
 }
 
