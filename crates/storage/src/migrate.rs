@@ -56,6 +56,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0008_jobs.sql"),
         include_str!("../migrations/0008_jobs.sql"),
     ),
+    (
+        9,
+        "notices",
+        include_str!("../migrations/0009_notices.sql"),
+        include_str!("../migrations/0009_notices.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

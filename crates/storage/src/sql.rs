@@ -35,6 +35,17 @@ impl Query {
         self.sql.push_str(&format!("${}", self.values.len()));
         self
     }
+    /// Runs the statement on `conn` (inside a transaction); the rows it changed.
+    pub(crate) async fn execute(self, conn: &mut sqlx::AnyConnection) -> Result<u64, sqlx::Error> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql));
+        for v in self.values {
+            q = match v {
+                Value::Text(s) => q.bind(s),
+                Value::Int(i) => q.bind(i),
+            };
+        }
+        Ok(q.execute(conn).await?.rows_affected())
+    }
     pub(crate) async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql));
         for v in self.values {
