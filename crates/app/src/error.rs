@@ -38,6 +38,10 @@ pub enum ErrorCode {
     IdempotencyConflict,
     /// 405: method not allowed.
     MethodNotAllowed,
+    /// 422: a notice lacks an element DSA Article 16(2) requires.
+    NoticeIncomplete,
+    /// 409: a second counsellor must validate this notice before it is sent.
+    ValidationRequired,
     /// 428: the line is under a flood of new sessions: answer a proof-of-work challenge
     /// (`GET /widget/v1/challenge`) and send the answer with the request.
     ProofOfWorkRequired,
@@ -70,6 +74,8 @@ impl ErrorCode {
         ErrorCode::InvalidTransition,
         ErrorCode::IdempotencyConflict,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::NoticeIncomplete,
+        ErrorCode::ValidationRequired,
         ErrorCode::RequestTimeout,
         ErrorCode::ProofOfWorkRequired,
         ErrorCode::RateLimited,
@@ -96,6 +102,8 @@ impl ErrorCode {
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::IdempotencyConflict => "idempotency_conflict",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::NoticeIncomplete => "notice_incomplete",
+            ErrorCode::ValidationRequired => "validation_required",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::RateLimited => "rate_limited",
@@ -108,7 +116,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::MalformedBody => 400,
-            ErrorCode::InvalidField | ErrorCode::UnknownField => 422,
+            ErrorCode::InvalidField | ErrorCode::UnknownField | ErrorCode::NoticeIncomplete => 422,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::Unauthenticated
@@ -118,9 +126,10 @@ impl ErrorCode {
             ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
             ErrorCode::CsrfFailed => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::Conflict | ErrorCode::InvalidTransition | ErrorCode::IdempotencyConflict => {
-                409
-            }
+            ErrorCode::Conflict
+            | ErrorCode::InvalidTransition
+            | ErrorCode::IdempotencyConflict
+            | ErrorCode::ValidationRequired => 409,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTimeout => 408,
             ErrorCode::ProofOfWorkRequired => 428,

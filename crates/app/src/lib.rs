@@ -12,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod keys;
 pub mod live;
+pub mod notices;
 pub mod passkey;
 pub mod pow;
 pub mod secret;

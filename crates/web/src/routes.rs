@@ -28,6 +28,8 @@ pub enum Access {
     Case(Action),
     /// A full session and this action on the conversation in the path.
     Conversation(Action),
+    /// A full session and this action on the notice in the path (or the case's notices).
+    Notice(Action),
     /// A full session and [`Action::ApproveRoleGrant`] on the pending invitation or grant
     /// in the path.
     Grant,

@@ -483,6 +483,74 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
+    // a notice: incomplete (no notifier's address configured), and one needing four eyes
+    let bare = TestApp::spawn_with(|s| s.helpline.notices_email = String::new()).await;
+    let bc = bare.staff(Role::Counsellor, None).await;
+    let btok = bare.token(&bc).await;
+    for (app, tok, category) in [
+        (&bare, &btok, "cyber_harassment"),
+        (&t, &tok, "intimate_images"),
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/cases",
+                Some(tok),
+                json!({"title": "n", "categories": [category], "age_band": "11_14"}),
+            )
+            .await;
+        let case = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post_json(
+            &format!("/api/v1/cases/{case}/items"),
+            Some(tok),
+            json!({"platform": "tiktok", "content_type": "video", "url": "https://www.tiktok.com/@x/video/1"}),
+        )
+        .await;
+        let drafts: Value = app
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v1/cases/{case}/notices"),
+                Some(tok),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let n = drafts[0]["id"].as_str().unwrap().to_owned();
+        let ready: Value = app
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v1/notices/{n}/ready"),
+                Some(tok),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready.get("error").is_some() {
+            note(ready);
+        } else {
+            note(
+                app.req(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/notices/{n}/send"),
+                    Some(tok),
+                )
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap(),
+            );
+        }
+    }
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

@@ -58,6 +58,16 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /cases/{id}/assignees", "CPLDS", "S"),
     ("POST /cases/{id}/items", "CPLDS", "S"),
     ("POST /cases/{id}/notes", "CPLDS", "S"),
+    ("GET /api/v1/cases/{id}/notices", "CPLDS", "S"),
+    ("POST /api/v1/cases/{id}/notices", "CPLDS", "S"),
+    ("GET /api/v1/notices/{id}", "CPLDS", "S"),
+    ("PUT /api/v1/notices/{id}", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/ready", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/unready", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/validate", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/send", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/acknowledge", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/decision", "CPLDS", "S"),
     ("GET /contacts/new", "CPLDS", "CPLDS"),
     ("POST /contacts", "CPLDS", "CPLDS"),
     ("GET /admin/staff", "A", "A"),
@@ -258,6 +268,59 @@ async fn case_for(t: &TestApp, owner: StaffId, team: Option<&str>) -> CaseId {
     id
 }
 
+/// A fresh draft notice on `case`, about one new item of the case.
+async fn notice_on(t: &TestApp, case: CaseId, by: StaffId) -> String {
+    let now = t.app.now();
+    let item = rempart_storage::ItemRecord {
+        id: rempart_domain::ids::ItemId::new(),
+        case_id: case,
+        platform: "snapchat".into(),
+        content_type: "account".into(),
+        url: None,
+        native_id: Some(format!("@matrix_{}", unique())),
+        status: rempart_domain::contact::ItemStatus::Online,
+        first_seen_at: None,
+        created_by: by,
+        created_at: now,
+    };
+    t.store
+        .add_item(
+            &item,
+            &AuditEntry::new(
+                now,
+                Some(by),
+                AuditEvent::ItemAdded {
+                    platform: "snapchat".into(),
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    let id = rempart_domain::ids::NoticeId::new();
+    t.store
+        .create_notices(
+            &[rempart_storage::NewNotice {
+                id,
+                reference: format!("MATRIX-{}", unique()),
+                case_id: case,
+                platform: "snapchat".into(),
+                category: "cyber_harassment".into(),
+                lang: "fr".into(),
+                explanation: "matrix".into(),
+                sexual_images_of_minor: false,
+                needs_validation: false,
+                expected_hours: 24,
+                items: vec![item.id],
+                created_by: by,
+                at: now,
+            }],
+            &AuditEntry::new(now, Some(by), AuditEvent::NoticesDrafted { count: 1 }),
+        )
+        .await
+        .unwrap();
+    id.to_string()
+}
+
 /// An invitation (open with a token, or waiting for approval) issued by `by`.
 async fn invitation(t: &TestApp, by: StaffId, pending: bool) -> (String, String) {
     let token = rempart_app::random_hex(32).unwrap();
@@ -379,6 +442,14 @@ impl Fixtures<'_> {
                 Ownership::Missing => CaseId::new(),
             };
             p = p.replace("{id}", &c.to_string());
+        } else if path.contains("/notices/{id}") {
+            let n = match own {
+                Ownership::Mine if who.staff.is_none() => uuid_like(),
+                Ownership::Mine => notice_on(t, who.own_case, me).await,
+                Ownership::Theirs => notice_on(t, self.other_case, me).await,
+                Ownership::Missing => uuid_like(),
+            };
+            p = p.replace("{id}", &n);
         } else if path.ends_with("/take") && path.contains("/chats/{id}") {
             let c = match own {
                 Ownership::Mine => left_message(t, None).await,
@@ -701,6 +772,11 @@ async fn call(
                 json!({"email": format!("new-{unique}@test.invalid"), "display_name": "New", "role": "counsellor"})
             }
             "/api/v1/staff/{id}/role" => json!({"role": "lawyer"}),
+            "/api/v1/notices/{id}" => {
+                json!({"explanation": "matrix", "sexual_images_of_minor": false})
+            }
+            "/api/v1/notices/{id}/acknowledge" => json!({"ticket": "T-1"}),
+            "/api/v1/notices/{id}/decision" => json!({"decision": "content_removed"}),
             _ => Value::Null,
         };
         if m != Method::GET && !body.is_null() {

@@ -112,6 +112,8 @@ impl DatabaseSettings {
 pub struct HelplineSettings {
     /// Name, shown on every page and as the notifier in notices.
     pub name: String,
+    /// The address platforms answer notices at (the notifier's e-mail of DSA Article 16).
+    pub notices_email: String,
     /// The language of the console and the widget when nobody chose one.
     pub default_language: Language,
     /// Opening hours, holidays and closures (None: every day 9:00–23:00, Europe/Paris).
@@ -127,6 +129,7 @@ impl Default for HelplineSettings {
     fn default() -> Self {
         HelplineSettings {
             name: "Rempart".into(),
+            notices_email: "signalements@rempart.invalid".into(),
             default_language: Language::Fr,
             opening_hours_file: None,
             platforms_file: None,
@@ -305,6 +308,9 @@ sqlite_wal_limit_mb = 64
 [helpline]
 # Name of the helpline, shown on every page and used as the notifier in notices.
 name = "Rempart"
+# The address platforms answer notices at: the notifier's e-mail that DSA Article 16 requires
+# in every notice (always the helpline's, never a child's).
+notices_email = "signalements@rempart.invalid"
 # Language of the console and the widget until someone chooses: "fr" or "en".
 default_language = "fr"
 # Opening hours, public holidays and closures as a TOML file (absent: every day 9:00-23:00,

@@ -5,5 +5,6 @@ pub mod cases;
 pub mod chat;
 pub mod dto;
 pub mod misc;
+pub mod notices;
 pub mod path;
 pub mod staff;

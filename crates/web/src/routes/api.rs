@@ -6,7 +6,7 @@ use crate::api::cases::ListQuery;
 use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
-use crate::api::{auth, cases, chat, misc, staff};
+use crate::api::{auth, cases, chat, misc, notices, staff};
 use crate::openapi::schema;
 use crate::widget::ws;
 use axum::routing::{get, post, put};
@@ -121,6 +121,96 @@ pub(super) fn routes() -> Vec<Route> {
         )
         .body::<dto::ItemReq>()
         .created::<dto::Item>()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/notices",
+            Notice(ReadNotice),
+            "A case's notices to platforms, with what each lacks",
+            get(notices::of_case),
+        )
+        .ok::<Vec<dto::Notice>>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/notices",
+            Notice(PrepareNotice),
+            "Propose one draft notice per platform for the case's items in no notice yet",
+            post(notices::propose),
+        )
+        .created::<Vec<dto::Notice>>(),
+        r(
+            "GET",
+            "/api/v1/notices/{id}",
+            Notice(ReadNotice),
+            "A notice",
+            get(notices::get),
+        )
+        .ok::<dto::Notice>(),
+        r(
+            "PUT",
+            "/api/v1/notices/{id}",
+            Notice(PrepareNotice),
+            "Edit a draft notice",
+            put(notices::edit),
+        )
+        .body::<dto::NoticeEditReq>()
+        .ok::<dto::Notice>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/ready",
+            Notice(PrepareNotice),
+            "Mark a complete draft ready (what is missing, otherwise)",
+            post(notices::ready),
+        )
+        .ok::<dto::Notice>()
+        .errors(&[409, 422]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/unready",
+            Notice(PrepareNotice),
+            "Send a ready notice back to draft",
+            post(notices::unready),
+        )
+        .ok::<dto::Notice>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/validate",
+            Notice(ValidateNotice),
+            "Validate a ready notice another counsellor prepared (four eyes)",
+            post(notices::validate),
+        )
+        .ok::<dto::Notice>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/send",
+            Notice(PrepareNotice),
+            "Send a ready notice through its platform's priority channel",
+            post(notices::send),
+        )
+        .ok::<dto::Notice>()
+        .errors(&[409, 422]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/acknowledge",
+            Notice(PrepareNotice),
+            "Record the platform's acknowledgement (a portal's ticket number)",
+            post(notices::acknowledge),
+        )
+        .body::<dto::AcknowledgeReq>()
+        .ok::<dto::Notice>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/decision",
+            Notice(PrepareNotice),
+            "Record the platform's decision by hand",
+            post(notices::decision),
+        )
+        .body::<dto::DecisionReq>()
+        .ok::<dto::Notice>()
         .errors(&[409]),
         r(
             "POST",

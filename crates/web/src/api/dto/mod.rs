@@ -7,11 +7,13 @@
 mod cases;
 mod chat;
 mod misc;
+mod notices;
 mod staff;
 
 pub use cases::*;
 pub use chat::*;
 pub use misc::*;
+pub use notices::*;
 pub use staff::*;
 
 use std::borrow::Cow;
@@ -73,6 +75,7 @@ use rempart_domain::case::{CaseOutcome, CaseStatus, ConsentScope, NoteVisibility
 use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::directory::NoticeChannel;
+use rempart_domain::notice::{DecisionKind, MissingElement, NoticeState};
 use rempart_domain::policy::Role;
 use rempart_domain::taxonomy::ContentType;
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
@@ -93,6 +96,9 @@ vocabulary! {
     RiskCode(RiskKind) as "Risk": "A risk signalled in a conversation.";
     RoleCode(Role) as "Role": "A staff role.";
     NoticeChannelCode(NoticeChannel) as "NoticeChannel": "How a notice reaches a platform.";
+    NoticeStateCode(NoticeState) as "NoticeState": "Where a notice stands.";
+    DecisionKindCode(DecisionKind) as "Decision": "What a platform decided (the DSA Transparency Database's vocabulary, plus refused and no answer).";
+    MissingElementCode(MissingElement) as "MissingElement": "An element DSA Article 16(2) requires and a notice lacks.";
 }
 
 /// Stringified ids.
