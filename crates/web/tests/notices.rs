@@ -292,3 +292,166 @@ async fn a_notice_without_the_notifiers_address_cannot_be_marked_ready() {
         .unwrap();
     assert_eq!(n["state"], "draft", "nothing changed");
 }
+
+async fn page(t: &TestApp, case: &str, cookie: &str) -> String {
+    let r = t
+        .http
+        .get(t.url(&format!("/cases/{case}")))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+async fn form(
+    t: &TestApp,
+    cookie: &str,
+    path: String,
+    fields: Vec<(&'static str, String)>,
+) -> reqwest::Response {
+    t.http
+        .post(t.url(&path))
+        .header("cookie", cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The console's forms, as a counsellor and a second counsellor use them on the case page.
+#[tokio::test]
+async fn the_case_page_takes_a_notice_from_draft_to_decision() {
+    let t = TestApp::spawn().await;
+    let a = t.staff(Role::Counsellor, Some("nord")).await;
+    let b = t.staff(Role::Psychologist, Some("nord")).await;
+    let ta = t.token(&a).await;
+    let case = case_with_items(&t, &ta, "intimate_images").await;
+    let (ca, csrf_a) = t.console_login(&a).await;
+    let (cb, csrf_b) = t.console_login(&b).await;
+    let html = page(&t, &case, &ca).await;
+    assert!(html.contains("id=\"propose-notices\""));
+    // one action: a draft per platform
+    let r = form(
+        &t,
+        &ca,
+        format!("/cases/{case}/notices"),
+        vec![("_csrf", csrf_a.clone())],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page(&t, &case, &ca).await;
+    assert!(
+        !html.contains("id=\"propose-notices\""),
+        "every item is in a notice"
+    );
+    assert!(
+        html.contains("(a) Explication de l&#x27;illégalité")
+            || html.contains("(a) Explication de l'illégalité")
+    );
+    let list: Vec<Value> = t
+        .get(&format!("/api/v1/cases/{case}/notices"), Some(&ta))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = list.iter().find(|n| n["platform"] == "snapchat").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(html.contains(&format!("id=\"notice-{id}\"")));
+    // edit, then ready: the exact bytes are shown
+    let r = form(
+        &t,
+        &ca,
+        format!("/notices/{id}/edit"),
+        vec![
+            ("_csrf", csrf_a.clone()),
+            (
+                "explanation",
+                "Menace de diffuser des images intimes d'une mineure.".into(),
+            ),
+            ("sexual_images_of_minor", "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("#notice-{id}"))
+    );
+    form(
+        &t,
+        &ca,
+        format!("/notices/{id}/ready"),
+        vec![("_csrf", csrf_a.clone())],
+    )
+    .await;
+    let html = page(&t, &case, &ca).await;
+    assert!(
+        html.contains("En attente de la validation d&#x27;un second écoutant")
+            || html.contains("En attente de la validation d'un second écoutant")
+    );
+    assert!(
+        html.contains("reportedForReason"),
+        "the payload is shown before sending"
+    );
+    assert!(
+        !html.contains("class=\"send-notice\""),
+        "no send before the second counsellor"
+    );
+    // the second counsellor validates; then it can be sent
+    let html_b = page(&t, &case, &cb).await;
+    assert!(html_b.contains("class=\"validate-notice\""));
+    let r = form(
+        &t,
+        &cb,
+        format!("/notices/{id}/validate"),
+        vec![("_csrf", csrf_b.clone())],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page(&t, &case, &ca).await;
+    assert!(html.contains("class=\"send-notice\""));
+    form(
+        &t,
+        &ca,
+        format!("/notices/{id}/send"),
+        vec![("_csrf", csrf_a.clone())],
+    )
+    .await;
+    let html = page(&t, &case, &ca).await;
+    assert!(html.contains("en cours d&#x27;envoi") || html.contains("en cours d'envoi"));
+    // a decision recorded by hand shows with the time to removal
+    let r = form(
+        &t,
+        &ca,
+        format!("/notices/{id}/decision"),
+        vec![
+            ("_csrf", csrf_a.clone()),
+            ("decision", "content_removed".into()),
+            ("ticket", "SNAP-7".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page(&t, &case, &ca).await;
+    assert!(html.contains(&format!("id=\"decision-{id}\"")));
+    assert!(html.contains("délai de retrait"));
+    assert!(
+        html.contains("décision de la plateforme : contenu retiré"),
+        "in the timeline"
+    );
+    // without the CSRF token: refused
+    let r = form(
+        &t,
+        &ca,
+        format!("/notices/{id}/unready"),
+        vec![("_csrf", "x".into())],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+}

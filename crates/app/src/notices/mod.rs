@@ -379,12 +379,19 @@ impl App {
                 format!("missing: {}", codes.join(", ")),
             ));
         }
+        // the exact bytes are fixed now: what a second counsellor validates and what the
+        // counsellor sees before sending is what leaves
+        let now = self.now();
+        let (channel, body) = self.payload_for(&n, &items, 0, now)?;
         let change = NoticeChange {
             from: Some(n.state),
             to: Some(to),
-            at: self.now(),
+            at: now,
             prepared_by: Some(Some(actor.id)),
             validated_by: Some(None),
+            channel_index: Some(0),
+            channel: Some(channel),
+            payload: Some(body),
             ..Default::default()
         };
         self.change(actor, &n, change, None, AuditEvent::NoticeReady)
@@ -489,7 +496,11 @@ impl App {
             ));
         }
         let now = self.now();
-        let (channel, body) = self.payload_for(&n, &items, 0, now)?;
+        // the bytes fixed when it was marked ready (and validated), as they are
+        let (channel, body) = match (n.channel, n.payload.clone()) {
+            (Some(c), Some(p)) => (c, p),
+            _ => self.payload_for(&n, &items, 0, now)?,
+        };
         let job = match channel {
             NoticeChannel::Coop | NoticeChannel::HttpJson | NoticeChannel::Email => Some(NewJob {
                 kind: DELIVERY_JOB.into(),

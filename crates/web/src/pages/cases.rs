@@ -142,6 +142,12 @@ pub async fn show(
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
     let v = st.app.read_case(&auth.actor(), case_id(&id)?).await?;
+    let notice_views = st.app.case_notices(&auth.actor(), v.case.id).await?;
+    let unnoticed = v
+        .items
+        .iter()
+        .filter(|i| !notice_views.iter().any(|n| n.notice.items.contains(&i.id)))
+        .count();
     let workers = st.app.case_workers().await?;
     let names: HashMap<String, String> = workers
         .iter()
@@ -193,7 +199,18 @@ pub async fn show(
     let assigned_ids: Vec<String> = c.assignees.iter().map(|a| a.to_string()).collect();
     let done_key = done
         .done
-        .filter(|d| ["status", "assignees", "item", "note", "created"].contains(&d.as_str()))
+        .filter(|d| {
+            [
+                "status",
+                "assignees",
+                "item",
+                "note",
+                "created",
+                "notice",
+                "notices",
+            ]
+            .contains(&d.as_str())
+        })
         .map(|d| format!("done-{d}"));
     Ok(st.templates.render(
         "case.html",
@@ -234,6 +251,16 @@ pub async fn show(
                 ("created_at", Value::from(c.created_at)),
                 ("updated_at", Value::from(c.updated_at)),
                 ("items", Value::from_serialize(&items)),
+                ("notices", super::notices::for_template(&notice_views, lang)),
+                ("unnoticed_items", Value::from(unnoticed)),
+                (
+                    "decisions",
+                    options(
+                        rempart_domain::notice::DecisionKind::ALL.as_slice(),
+                        |d| d.as_str(),
+                        |d| d.label(lang),
+                    ),
+                ),
                 ("notes", Value::from_serialize(&notes)),
                 ("contacts", Value::from_serialize(&contacts)),
                 ("timeline", Value::from_serialize(&timeline)),
@@ -429,6 +456,15 @@ fn describe(st: &AppState, lang: &str, action: &str, detail: &str) -> String {
             "action-contact-logged",
             &[("channel", channel.label(lang).into())],
         ),
+        Ok(AuditEvent::NoticeSent { channel }) => {
+            format!("{} ({})", action_label(action, lang), channel.label(lang))
+        }
+        Ok(AuditEvent::NoticeDecided { decision, .. }) => {
+            format!("{} : {}", action_label(action, lang), decision.label(lang))
+        }
+        Ok(AuditEvent::NoticeDeliveryFailed { reason, .. }) => {
+            format!("{} ({reason})", action_label(action, lang))
+        }
         _ => action_label(action, lang).to_owned(),
     }
 }

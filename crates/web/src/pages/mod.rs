@@ -8,6 +8,7 @@ pub mod cases;
 pub mod chats;
 pub mod contacts;
 pub mod invite;
+pub mod notices;
 pub mod passkeys;
 pub mod platforms;
 

@@ -6,7 +6,7 @@ use crate::api::cases::ListQuery;
 use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::staff::AuditQuery;
 use crate::pages::{
-    account, admin, audit, auth, cases, chats, contacts, invite, passkeys, platforms,
+    account, admin, audit, auth, cases, chats, contacts, invite, notices, passkeys, platforms,
 };
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
@@ -211,6 +211,86 @@ pub(super) fn routes() -> Vec<Route> {
             Case(AddNote(rempart_domain::case::NoteVisibility::Team)),
             "Add a note to a case (of a visibility the account may write)",
             post(cases::add_note),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/notices",
+            Notice(PrepareNotice),
+            "Signaler aux plateformes: draft one notice per platform for the items in no notice yet",
+            post(notices::propose),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/notices/{id}/edit",
+            Notice(PrepareNotice),
+            "Save a draft notice's explanation and flag",
+            post(notices::edit),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/notices/{id}/ready",
+            Notice(PrepareNotice),
+            "Mark a complete draft notice ready",
+            post(notices::ready),
+        )
+        .form()
+        .redirects()
+        .errors(&[409, 422]),
+        r(
+            "POST",
+            "/notices/{id}/unready",
+            Notice(PrepareNotice),
+            "Send a ready notice back to draft",
+            post(notices::unready),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/notices/{id}/validate",
+            Notice(ValidateNotice),
+            "Validate a notice another counsellor prepared (four eyes)",
+            post(notices::validate),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/notices/{id}/send",
+            Notice(PrepareNotice),
+            "Send a ready notice",
+            post(notices::send),
+        )
+        .form()
+        .redirects()
+        .errors(&[409, 422]),
+        r(
+            "POST",
+            "/notices/{id}/acknowledge",
+            Notice(PrepareNotice),
+            "Record a platform's acknowledgement (ticket number)",
+            post(notices::acknowledge),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/notices/{id}/decision",
+            Notice(PrepareNotice),
+            "Record a platform's decision by hand",
+            post(notices::decision),
         )
         .form()
         .redirects()
