@@ -5,7 +5,7 @@
 //! same item; the caller decides whether to retry (Coop counts it as another report of
 //! the item, which its reviewers see side by side).
 
-use reqwest::header::HeaderMap;
+use http::HeaderMap;
 use serde::Serialize;
 
 use crate::client::{Deliverer, header};

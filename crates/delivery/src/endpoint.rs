@@ -305,11 +305,10 @@ fn public_v6(ip: Ipv6Addr) -> bool {
     }
     // 2001:db8::/32 documentation, 2001::/32 Teredo, 2001:10::/28 and 2001:20::/28 ORCHID,
     // 3fff::/20 documentation
-    let teredo_or_doc = (s[0] == 0x2001 && (s[1] == 0x0db8 || s[1] == 0))
-        || (s[0] == 0x2001 && (s[1] & 0xffe0) == 0x0020)
-        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010)
-        || (s[0] & 0xfff0) == 0x3ff0;
-    !teredo_or_doc
+    let special_2001 =
+        s[0] == 0x2001 && (s[1] == 0 || s[1] == 0x0db8 || matches!(s[1] & 0xfff0, 0x0010 | 0x0020));
+    let documentation_3fff = s[0] == 0x3fff && (s[1] & 0xf000) == 0;
+    !(special_2001 || documentation_3fff)
 }
 
 #[cfg(test)]
@@ -336,6 +335,11 @@ mod tests {
             ("http://[fd12:3456::1]/", UrlProblem::LocalAddress),
             ("http://[ff02::1]/", UrlProblem::LocalAddress),
             ("http://[2001:db8::1]/", UrlProblem::LocalAddress),
+            ("http://[2001::1]/", UrlProblem::LocalAddress),
+            ("http://[2001:20::1]/", UrlProblem::LocalAddress),
+            ("http://[3fff::1]/", UrlProblem::LocalAddress),
+            ("http://[100::1]/", UrlProblem::LocalAddress),
+            ("http://[64:ff9b:1::1]/", UrlProblem::LocalAddress),
             ("http://169.254.169.254/latest", UrlProblem::LocalAddress),
             ("http://0.0.0.0", UrlProblem::LocalAddress),
             ("http://10.1.2.3", UrlProblem::LocalAddress),
@@ -385,6 +389,9 @@ mod tests {
             "https://例え.jp/",
             "https://8.8.8.8/",
             "https://[2606:4700:4700::1111]/",
+            "https://[2001:4860:4860::8888]/",
+            "https://[3ffe:1::1]/",
+            "https://[64:ff9b::8.8.8.8]/",
             "https://[::ffff:8.8.8.8]/",
             "https://172.32.0.1/",
             "https://snapchat.com/add/someone?x=1#frag",

@@ -187,10 +187,12 @@ pub(crate) fn status_reason(status: u16) -> &'static str {
         505 => "http_505",
         507 => "http_507",
         508 => "http_508",
-        300..=399 => "http_3xx",
-        400..=499 => "http_4xx",
-        500..=599 => "http_5xx",
-        _ => "http_other",
+        _ => match status / 100 {
+            3 => "http_3xx",
+            4 => "http_4xx",
+            5 => "http_5xx",
+            _ => "http_other",
+        },
     }
 }
 

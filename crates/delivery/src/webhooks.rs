@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit as _, Mac as _};
-use reqwest::header::HeaderMap;
+use http::HeaderMap;
 
 use crate::client::{Deliverer, header};
 use crate::outcome::{ConflictMeans, Outcome};
