@@ -94,7 +94,7 @@ impl std::fmt::Debug for Deliverer {
 }
 
 impl Deliverer {
-    /// Builds the client. It must be built and used inside a Tokio runtime.
+    /// Builds the client; it sends from inside a Tokio runtime.
     pub fn new(config: DelivererConfig) -> Result<Deliverer, BuildError> {
         let tls = tls_config(config.extra_root_pem.as_deref())?;
         let mut http = HttpConnector::new_with_resolver(GuardedResolver {
@@ -330,8 +330,7 @@ fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static
             .and_then(|io| io.get_ref())
         {
             let inner: &'a (dyn StdError + 'static) = inner;
-            all.push(inner);
-            next = inner.source();
+            next = Some(inner);
         } else {
             next = e.source();
         }

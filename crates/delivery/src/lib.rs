@@ -1,7 +1,7 @@
 //! The outbound HTTP side of notice delivery, and the inbound signature checks.
 //!
 //! - [`Deliverer`]: one HTTP client (rustls with ring, redirects refused, timeouts, no
-//!   proxy from the environment) that sends a Coop report
+//!   proxy) that sends a Coop report
 //!   ([`Deliverer::send_coop_report`]) or a Standard Webhooks push
 //!   ([`Deliverer::send_http_json`]) and says what happened as an [`Outcome`]:
 //!   delivered, transient (retry later) or permanent (a person must look).

@@ -80,6 +80,14 @@ impl Outcome {
         }
     }
 
+    /// The platform's receipt, when delivered with one.
+    pub fn receipt(&self) -> Option<&str> {
+        match self {
+            Outcome::Delivered { receipt, .. } => receipt.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Delivered.
     pub fn is_delivered(&self) -> bool {
         matches!(self, Outcome::Delivered { .. })

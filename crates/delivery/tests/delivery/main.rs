@@ -7,3 +7,4 @@ mod common;
 mod coop;
 mod endpoints;
 mod http_json;
+mod tls;
