@@ -129,3 +129,32 @@ async fn http_json_wrong_secret_or_stale_time_is_permanent_401() {
     assert_eq!(bad_secret.reason(), Some("bad_secret"));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn http_json_concurrent_pushes_through_one_deliverer() {
+    let sim = start(vec![SimPlatform::http_json("meta", SECRET)]).await;
+    let d = local();
+    let url = sim.http_json_url("meta");
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..40u32 {
+        let (d, url) = (d.clone(), url.clone());
+        // each id twice, concurrently
+        tasks.spawn(async move {
+            d.send_http_json(
+                &url,
+                SECRET,
+                &format!("msg_c_{}", n / 2),
+                &notice(n / 2),
+                now_unix(),
+            )
+            .await
+        });
+    }
+    while let Some(outcome) = tasks.join_next().await {
+        let outcome = outcome.unwrap();
+        assert!(outcome.is_delivered(), "{outcome:?}");
+    }
+    let stats = &sim.stats().platforms["meta"];
+    assert_eq!((stats.unique, stats.repeated_ids), (20, 20));
+    sim.shutdown().await;
+}
