@@ -65,6 +65,8 @@ pub struct App {
     pub(crate) pow_used: pow::UsedChallenges,
     /// The passkeys' relying party (None when the console has no host name).
     pub(crate) webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Delivering notices: the HTTP client and this node's workers' bell.
+    pub(crate) delivery: Arc<notices::delivery::Delivery>,
 }
 
 /// Start-up failed.
@@ -147,7 +149,9 @@ impl App {
         }
         let settings_platforms_file = settings.helpline.platforms_file.clone();
         let clock_now = clock.now_ms();
+        let delivery = notices::delivery::delivery(&settings).map_err(StartError::Data)?;
         let app = App {
+            delivery,
             webauthn,
             keys,
             pubsub,
@@ -169,6 +173,7 @@ impl App {
             pow_used: pow::UsedChallenges::default(),
         };
         app.watch_directory();
+        app.start_delivery();
         tokio::spawn(opening_watch(
             app.pubsub.clone(),
             app.clock.clone(),

@@ -280,6 +280,24 @@ impl DecisionKind {
     }
 }
 
+/// The longest wait before a delivery is tried again (ms).
+pub const MAX_RETRY_DELAY_MS: u64 = 30 * 60 * 1000;
+
+/// How long to wait before attempt `attempt + 1` of a delivery that failed transiently:
+/// `base_ms` doubled at each attempt, at most [`MAX_RETRY_DELAY_MS`], half of it fixed and
+/// half spread by `jitter` (in [0, 1), so that notices failed together do not retry
+/// together); a platform's `Retry-After` is obeyed when it asks for longer (up to an hour).
+pub fn retry_delay_ms(attempt: u32, base_ms: u64, retry_after_ms: Option<u64>, jitter: f64) -> u64 {
+    let exp = attempt.saturating_sub(1).min(30);
+    let full = base_ms.saturating_mul(1u64 << exp).min(MAX_RETRY_DELAY_MS);
+    let spread = (full as f64 / 2.0 * jitter.clamp(0.0, 1.0)) as u64;
+    let ours = full / 2 + spread;
+    match retry_after_ms {
+        Some(asked) => ours.max(asked.min(60 * 60 * 1000)),
+        None => ours,
+    }
+}
+
 /// Something that happens to a notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -486,6 +504,22 @@ mod tests {
             run(&[MarkReady, Send, DeliveryFailed, Reopen]).unwrap(),
             NoticeState::Draft
         );
+    }
+
+    #[test]
+    fn retries_back_off_with_jitter_and_obey_retry_after() {
+        assert_eq!(retry_delay_ms(1, 1000, None, 0.0), 500);
+        assert_eq!(retry_delay_ms(1, 1000, None, 0.999), 999);
+        assert_eq!(retry_delay_ms(3, 1000, None, 0.0), 2000);
+        assert_eq!(retry_delay_ms(40, 1000, None, 0.0), MAX_RETRY_DELAY_MS / 2);
+        assert!(retry_delay_ms(40, 1000, None, 0.99) <= MAX_RETRY_DELAY_MS);
+        assert_eq!(retry_delay_ms(1, 1000, Some(120_000), 0.5), 120_000);
+        assert_eq!(
+            retry_delay_ms(1, 1000, Some(10), 0.0),
+            500,
+            "never sooner than ours"
+        );
+        assert_eq!(retry_delay_ms(1, 1000, Some(u64::MAX), 0.0), 3_600_000);
     }
 
     #[test]

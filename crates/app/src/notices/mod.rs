@@ -3,6 +3,7 @@
 //! state and its delivery job in one transaction, with the exact bytes that will leave),
 //! and the platform's acknowledgement and decision recorded by hand.
 
+pub(crate) mod delivery;
 pub mod payload;
 
 use crate::{App, AppError, ErrorCode};
@@ -501,15 +502,7 @@ impl App {
             (Some(c), Some(p)) => (c, p),
             _ => self.payload_for(&n, &items, 0, now)?,
         };
-        let job = match channel {
-            NoticeChannel::Coop | NoticeChannel::HttpJson | NoticeChannel::Email => Some(NewJob {
-                kind: DELIVERY_JOB.into(),
-                dedup_key: format!("notice:{}:delivery:0", n.id),
-                payload: n.id.to_string(),
-                run_at: now,
-            }),
-            NoticeChannel::RempartApi | NoticeChannel::Portal => None,
-        };
+        let job = delivery::is_pushed(channel).then(|| delivery::job_for(n.id, 0, now));
         let change = NoticeChange {
             from: Some(n.state),
             to: Some(to),
@@ -528,7 +521,11 @@ impl App {
             job.as_ref(),
             AuditEvent::NoticeSent { channel },
         )
-        .await
+        .await?;
+        if job.is_some() {
+            self.wake_delivery();
+        }
+        Ok(())
     }
 
     /// Records the platform's acknowledgement by hand (a portal's ticket number, an

@@ -23,6 +23,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// The chat widget and its limits.
     pub widget: WidgetSettings,
+    /// Delivering notices to platforms.
+    pub delivery: DeliverySettings,
     /// The master secret.
     pub secrets: SecretSettings,
 }
@@ -250,6 +252,36 @@ impl Default for WidgetSettings {
     }
 }
 
+/// `[delivery]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// Platforms' endpoints on loopback or private addresses, and plain http, are allowed
+    /// (the local simulators of the demo and the tests; never in production).
+    pub allow_local_endpoints: bool,
+    /// Longest time for one attempt, from connecting to the last byte of the answer.
+    pub timeout_seconds: u64,
+    /// The first retry waits about this long; each next one twice as long (with jitter),
+    /// up to 30 minutes, or what the platform's `Retry-After` asks.
+    pub retry_base_ms: u64,
+    /// Attempts on one channel before it counts as failed (and the next channel is tried).
+    pub max_attempts: u32,
+    /// How often each node's workers look for due jobs, at most.
+    pub poll_ms: u64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            allow_local_endpoints: false,
+            timeout_seconds: 30,
+            retry_base_ms: 5000,
+            max_attempts: 10,
+            poll_ms: 250,
+        }
+    }
+}
+
 /// `[secrets]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -370,6 +402,20 @@ pow_bits = 16
 sockets_per_address = 200
 sockets_per_session = 4
 sockets_share_percent = 80
+
+[delivery]
+# Allow platforms' endpoints on loopback or private addresses and in plain http (the local
+# simulators of the demo and the tests). Never in production.
+allow_local_endpoints = false
+# Longest time for one delivery attempt, seconds.
+timeout_seconds = 30
+# The first retry of a failed delivery waits about this long (ms), each next one twice as
+# long with jitter (at most 30 min), or what the platform's Retry-After asks.
+retry_base_ms = 5000
+# Attempts on one channel before the platform's next channel is tried.
+max_attempts = 10
+# How often each node's workers look for due jobs (ms), at most.
+poll_ms = 250
 
 [secrets]
 # The master secret: the keys of the pseudonymous person hash, the proof of work, the audit
@@ -505,6 +551,10 @@ impl Settings {
         }
         if !(1..=24 * 30).contains(&sec.invitation_hours) {
             return bad("invitation_hours must be between 1 and 720");
+        }
+        let d = &self.delivery;
+        if d.timeout_seconds < 1 || d.retry_base_ms < 1 || d.max_attempts < 1 || d.poll_ms < 10 {
+            return bad("delivery timeouts, retries and polling must be positive");
         }
         let srv = &self.server;
         if srv.header_timeout_seconds < 1
