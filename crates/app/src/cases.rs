@@ -532,7 +532,16 @@ impl App {
             .filter(|u| !u.is_empty())
         {
             None => None,
-            Some(u) => Some(ItemUrl::parse(u).map_err(|e| AppError::field("url", &e.to_string()))?),
+            Some(u) => {
+                let parsed =
+                    ItemUrl::parse(u).map_err(|e| AppError::field("url", &e.to_string()))?;
+                // never fetched, but a platform's content is on the public internet: a
+                // private, loopback or local address is a mistake or an attempt
+                rempart_delivery::check_item_url(parsed.as_str()).map_err(|e| {
+                    AppError::field("url", &format!("not a public address ({})", e.code()))
+                })?;
+                Some(parsed)
+            }
         };
         let loc = ItemLocation::new(url, input.native_id.as_deref())
             .map_err(|e| AppError::field("url", &e.to_string()))?;

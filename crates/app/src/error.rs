@@ -42,6 +42,8 @@ pub enum ErrorCode {
     NoticeIncomplete,
     /// 409: a second counsellor must validate this notice before it is sent.
     ValidationRequired,
+    /// 401: a platform's call whose signature is missing or does not verify.
+    InvalidSignature,
     /// 428: the line is under a flood of new sessions: answer a proof-of-work challenge
     /// (`GET /widget/v1/challenge`) and send the answer with the request.
     ProofOfWorkRequired,
@@ -76,6 +78,7 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::NoticeIncomplete,
         ErrorCode::ValidationRequired,
+        ErrorCode::InvalidSignature,
         ErrorCode::RequestTimeout,
         ErrorCode::ProofOfWorkRequired,
         ErrorCode::RateLimited,
@@ -104,6 +107,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::NoticeIncomplete => "notice_incomplete",
             ErrorCode::ValidationRequired => "validation_required",
+            ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::RateLimited => "rate_limited",
@@ -122,7 +126,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated
             | ErrorCode::InvalidCredentials
             | ErrorCode::SecondFactorRequired
-            | ErrorCode::InvalidSecondFactor => 401,
+            | ErrorCode::InvalidSecondFactor
+            | ErrorCode::InvalidSignature => 401,
             ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
             ErrorCode::CsrfFailed => 403,
             ErrorCode::NotFound => 404,

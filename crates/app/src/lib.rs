@@ -173,7 +173,9 @@ impl App {
             pow_used: pow::UsedChallenges::default(),
         };
         app.watch_directory();
-        app.start_delivery();
+        if app.settings.delivery.workers {
+            app.start_delivery();
+        }
         tokio::spawn(opening_watch(
             app.pubsub.clone(),
             app.clock.clone(),

@@ -489,6 +489,33 @@ impl Store {
             .collect()
     }
 
+    /// The latest notice sent to `platform` about item `item` (a platform's decision
+    /// names the item it acted on).
+    pub async fn notice_for_item(
+        &self,
+        platform: &str,
+        item: &str,
+    ) -> Result<Option<NoticeRecord>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM notices n JOIN notice_items ni ON ni.notice_id = n.id \
+             WHERE n.platform = $1 AND ni.item_id = $2 AND n.sent_at IS NOT NULL \
+             ORDER BY n.sent_at DESC, n.id DESC LIMIT 1",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("n.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+        .bind(platform)
+        .bind(item)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(r) => Ok(self.with_items(vec![r]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
     /// How many notices a case has (for references).
     pub async fn count_notices(&self, case: CaseId) -> Result<u64> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM notices WHERE case_id = $1")

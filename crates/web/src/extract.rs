@@ -107,6 +107,34 @@ where
     }
 }
 
+/// A JSON body kept as its raw bytes, for a signature over exactly those bytes:
+/// `application/json`, within the size limit, valid UTF-8; parsed by the use-case after the
+/// signature verified.
+pub struct RawJson(pub Vec<u8>);
+
+impl<S> FromRequest<S> for RawJson
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let st = AppState::from_ref(state);
+        if !content_type_is(req.headers(), "application/json") {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "expected application/json",
+            ));
+        }
+        let bytes = body_bytes(req, st.app.settings().server.max_body_bytes).await?;
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ApiError::new(ErrorCode::MalformedBody, "invalid UTF-8"));
+        }
+        Ok(RawJson(bytes.to_vec()))
+    }
+}
+
 /// A form body: `application/x-www-form-urlencoded`, within the size limit, valid
 /// UTF-8, no unknown fields.
 pub struct FormBody<T>(pub T);

@@ -551,6 +551,19 @@ async fn every_error_code_is_reachable() {
             );
         }
     }
+    // a platform's callback without its signature
+    note(
+        t.http
+            .post(t.url("/callbacks/coop/snapchat"))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

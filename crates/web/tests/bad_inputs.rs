@@ -223,6 +223,39 @@ async fn html_and_script_in_every_text_field_render_inert() {
         )
         .await;
     assert_eq!(r.status(), 422, "javascript: URLs are refused");
+    // item URLs pointing at private, loopback or local addresses: refused, nothing stored
+    let before = t
+        .store
+        .items(rempart_domain::ids::CaseId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .len();
+    for url in [
+        "http://127.0.0.1/admin",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.7/",
+        "http://192.168.1.1/",
+        "http://localhost:8080/",
+        "https://printer.local/",
+    ] {
+        let r = t
+            .post_json(
+                &format!("/api/v1/cases/{id}/items"),
+                Some(&tok),
+                json!({"platform": "x", "content_type": "post", "url": url}),
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{url}");
+    }
+    assert_eq!(
+        t.store
+            .items(rempart_domain::ids::CaseId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
     let (cookie, _) = t.console_login(&c).await;
     for path in [
         format!("/cases/{id}"),

@@ -61,7 +61,8 @@ async fn code(r: reqwest::Response) -> (u16, String) {
 
 #[tokio::test]
 async fn a_notice_goes_from_the_case_to_the_platform_once_with_four_eyes() {
-    let t = TestApp::spawn().await;
+    // no delivery workers on this node: the queued job stays to be seen
+    let t = TestApp::spawn_with(|s| s.delivery.workers = false).await;
     let a = t.staff(Role::Counsellor, Some("nord")).await;
     let b = t.staff(Role::Lawyer, Some("nord")).await;
     let outsider = t.staff(Role::Counsellor, Some("sud")).await;
@@ -323,7 +324,7 @@ async fn form(
 /// The console's forms, as a counsellor and a second counsellor use them on the case page.
 #[tokio::test]
 async fn the_case_page_takes_a_notice_from_draft_to_decision() {
-    let t = TestApp::spawn().await;
+    let t = TestApp::spawn_with(|s| s.delivery.workers = false).await;
     let a = t.staff(Role::Counsellor, Some("nord")).await;
     let b = t.staff(Role::Psychologist, Some("nord")).await;
     let ta = t.token(&a).await;

@@ -67,6 +67,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /notices/{id}/acknowledge", "CPLDS", "S"),
     ("POST /notices/{id}/decision", "CPLDS", "S"),
     ("GET /api/v1/cases/{id}/notices", "CPLDS", "S"),
+    ("POST /callbacks/coop/{platform}", "*CPLDSA", "*CPLDSA"),
     ("POST /api/v1/cases/{id}/notices", "CPLDS", "S"),
     ("GET /api/v1/notices/{id}", "CPLDS", "S"),
     ("PUT /api/v1/notices/{id}", "CPLDS", "S"),
@@ -443,7 +444,13 @@ impl Fixtures<'_> {
         let me = who.staff.as_ref().map(|s| s.id).unwrap_or_default();
         let mut p = path.replace("{file}", "app.css").replace("{lang}", "en");
         let mut token = String::new();
-        if path.contains("/cases/{id}") {
+        if path.contains("{platform}") {
+            let code = match own {
+                Ownership::Missing => "nowhere",
+                _ => "snapchat",
+            };
+            p = p.replace("{platform}", code);
+        } else if path.contains("/cases/{id}") {
             let c = match own {
                 Ownership::Mine => who.own_case,
                 Ownership::Theirs => self.other_case,

@@ -3,6 +3,7 @@
 //! state and its delivery job in one transaction, with the exact bytes that will leave),
 //! and the platform's acknowledgement and decision recorded by hand.
 
+pub mod callbacks;
 pub(crate) mod delivery;
 pub mod payload;
 

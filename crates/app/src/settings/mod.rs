@@ -256,6 +256,9 @@ impl Default for WidgetSettings {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct DeliverySettings {
+    /// This node runs delivery workers (a node may serve pages only; any node that runs
+    /// them takes the queue's jobs).
+    pub workers: bool,
     /// Platforms' endpoints on loopback or private addresses, and plain http, are allowed
     /// (the local simulators of the demo and the tests; never in production).
     pub allow_local_endpoints: bool,
@@ -273,6 +276,7 @@ pub struct DeliverySettings {
 impl Default for DeliverySettings {
     fn default() -> Self {
         DeliverySettings {
+            workers: true,
             allow_local_endpoints: false,
             timeout_seconds: 30,
             retry_base_ms: 5000,
@@ -404,6 +408,9 @@ sockets_per_session = 4
 sockets_share_percent = 80
 
 [delivery]
+# This node runs delivery workers (false: it serves pages only; the nodes that run them take
+# every job of the shared queue).
+workers = true
 # Allow platforms' endpoints on loopback or private addresses and in plain http (the local
 # simulators of the demo and the tests). Never in production.
 allow_local_endpoints = false

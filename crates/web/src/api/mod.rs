@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: DTOs live here, not in the domain.
 
 pub mod auth;
+pub mod callbacks;
 pub mod cases;
 pub mod chat;
 pub mod dto;

@@ -6,7 +6,7 @@ use crate::api::cases::ListQuery;
 use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
-use crate::api::{auth, cases, chat, misc, notices, staff};
+use crate::api::{auth, callbacks, cases, chat, misc, notices, staff};
 use crate::openapi::schema;
 use crate::widget::ws;
 use axum::routing::{get, post, put};
@@ -122,6 +122,16 @@ pub(super) fn routes() -> Vec<Route> {
         .body::<dto::ItemReq>()
         .created::<dto::Item>()
         .errors(&[409]),
+        r(
+            "POST",
+            "/callbacks/coop/{platform}",
+            Public,
+            "A platform's ROOST Coop action callback (signed with its key): the decision on a notice",
+            post(callbacks::coop),
+        )
+        .body::<dto::CoopCallback>()
+        .ok::<dto::CallbackAck>()
+        .errors(&[401, 404, 409]),
         r(
             "GET",
             "/api/v1/cases/{id}/notices",

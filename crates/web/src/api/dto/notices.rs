@@ -204,3 +204,66 @@ impl DecisionReq {
         })
     }
 }
+
+/// The answer to a platform's callback.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackAck {
+    /// True when the decision was recorded now; false when it already was (a retried
+    /// callback).
+    pub recorded: bool,
+}
+
+/// The item a Coop action names.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CoopCallbackItem {
+    /// The reported item's id (Rempart's item id, as sent in the report).
+    pub id: String,
+    /// Its item type id.
+    pub type_id: Option<String>,
+    /// Its item type's name.
+    pub type_name: Option<String>,
+}
+
+/// The action taken.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoopCallbackAction {
+    /// The platform's action id (mapped to a decision in the directory).
+    pub id: String,
+}
+
+/// A policy the action applied.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoopCallbackPolicy {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// `NONE`, `LOW`, `MEDIUM`, `HIGH` or `SEVERE`.
+    pub penalty: Option<String>,
+}
+
+/// A ROOST Coop action callback (signed: header `Coop-Signature`, the base64 of an
+/// RSASSA-PKCS1-v1_5 SHA-256 signature over the raw body, by the platform's key).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CoopCallback {
+    /// The item acted on.
+    pub item: CoopCallbackItem,
+    /// The action.
+    pub action: CoopCallbackAction,
+    /// The policies applied.
+    pub policies: Vec<CoopCallbackPolicy>,
+    /// Rules that matched.
+    pub rules: Option<Vec<serde_json::Value>>,
+    /// Platform-specific fields.
+    pub custom: Option<serde_json::Value>,
+    /// The moderator's address (read, never stored).
+    pub actor_email: Option<String>,
+    /// The moderator's note (read, never stored).
+    pub actor_note: Option<String>,
+    /// Who created the item.
+    pub creator: Option<serde_json::Value>,
+}
