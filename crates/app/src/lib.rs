@@ -36,7 +36,8 @@ pub mod records {
     pub use rempart_storage::{
         AuditFilter, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad, ContactRecord,
         ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord, NoteRecord,
-        PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
+        NoticePage, NoticeSummary, OPEN_STATES, PasskeyRecord, RoleGrantRecord, SessionRecord,
+        StaffRecord,
     };
 }
 
@@ -173,8 +174,10 @@ impl App {
             pow_used: pow::UsedChallenges::default(),
         };
         app.watch_directory();
+        app.count_late_notices();
         if app.settings.delivery.workers {
             app.start_delivery();
+            app.start_escalation();
         }
         tokio::spawn(opening_watch(
             app.pubsub.clone(),

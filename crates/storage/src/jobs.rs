@@ -166,6 +166,15 @@ pub(crate) async fn end(
 }
 
 impl Store {
+    /// Writes an internal job (a schedule every node asks for) unless it exists; not
+    /// audited: it changes nothing of the helpline's records.
+    pub async fn ensure_job(&self, job: &NewJob, now: i64) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let fresh = enqueue(w.conn(), job, now).await?;
+        w.commit_unaudited().await?;
+        Ok(fresh)
+    }
+
     /// Writes a job on its own, with its audit event (operators' commands; a feature's
     /// jobs are written with the change that asks for them). `false`: it already existed.
     pub async fn enqueue_job(&self, job: &NewJob, now: i64, audit: &AuditEntry) -> Result<bool> {

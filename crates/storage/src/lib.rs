@@ -16,6 +16,7 @@ mod chat;
 mod jobs;
 mod messages;
 mod migrate;
+mod notice_list;
 mod notices;
 mod pubsub;
 mod records;
@@ -29,6 +30,9 @@ pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
+pub use notice_list::{
+    NoticeCursor, NoticeFilter, NoticePage, NoticeSummary, NoticeTimes, OPEN_STATES,
+};
 pub use notices::{NewNotice, NoticeChange, NoticeRecord};
 pub use pubsub::{Event, PubSub};
 pub use records::*;

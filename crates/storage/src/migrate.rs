@@ -62,6 +62,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0009_notices.sql"),
         include_str!("../migrations/0009_notices.sql"),
     ),
+    (
+        11,
+        "notice_followup",
+        include_str!("../migrations/0011_notice_followup.sql"),
+        include_str!("../migrations/0011_notice_followup.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -80,6 +80,10 @@ pub struct NoticeRecord {
     pub due_at: Option<i64>,
     /// Escalated (ms).
     pub escalated_at: Option<i64>,
+    /// Reminders sent to the platform.
+    pub reminders: u32,
+    /// Why the helpline contests the platform's refusal.
+    pub contest_reason: Option<String>,
     /// Its items, in order.
     pub items: Vec<ItemId>,
 }
@@ -166,13 +170,17 @@ pub struct NoticeChange {
     pub due_at: Option<i64>,
     /// Escalated at.
     pub escalated_at: Option<i64>,
+    /// Reminders sent.
+    pub reminders: Option<u32>,
+    /// Why a refusal is contested.
+    pub contest_reason: Option<String>,
 }
 
 const COLUMNS: &str = "id, reference, case_id, platform, category, lang, state, explanation, \
     sexual_images_of_minor, needs_validation, prepared_by, validated_by, channel_index, channel, \
     payload, ticket, decision, decision_source, decision_note, last_error, attempts, expected_hours, \
     created_by, created_at, updated_at, sent_at, delivered_at, acknowledged_at, decided_at, \
-    removed_at, due_at, escalated_at";
+    removed_at, due_at, escalated_at, reminders, contest_reason";
 
 fn corrupt(col: &'static str) -> impl Fn(rempart_domain::notice::UnknownValue) -> StorageError {
     move |_| StorageError::Corrupt(col)
@@ -232,6 +240,8 @@ fn read(r: &AnyRow, items: Vec<ItemId>) -> Result<NoticeRecord> {
         removed_at: r.try_get("removed_at")?,
         due_at: r.try_get("due_at")?,
         escalated_at: r.try_get("escalated_at")?,
+        reminders: u32_of(r, "reminders")?,
+        contest_reason: r.try_get("contest_reason")?,
         items,
     })
 }
@@ -268,6 +278,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, id: NoticeId, c: &NoticeChange) -
         ("ticket", &c.ticket),
         ("decision_source", &c.decision_source),
         ("decision_note", &c.decision_note),
+        ("contest_reason", &c.contest_reason),
     ] {
         if let Some(v) = v {
             text(&mut q, col, Some(v.clone()));
@@ -292,6 +303,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, id: NoticeId, c: &NoticeChange) -
         ("removed_at", c.removed_at),
         ("due_at", c.due_at),
         ("escalated_at", c.escalated_at),
+        ("reminders", c.reminders.map(i64::from)),
     ] {
         if let Some(v) = v {
             q.push(&format!(", {col} = "));

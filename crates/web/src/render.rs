@@ -17,6 +17,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/platforms.html"),
     ),
     ("totp.html", include_str!("../templates/totp.html")),
+    ("notices.html", include_str!("../templates/notices.html")),
+    ("platform.html", include_str!("../templates/platform.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),

@@ -66,6 +66,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /notices/{id}/send", "CPLDS", "S"),
     ("POST /notices/{id}/acknowledge", "CPLDS", "S"),
     ("POST /notices/{id}/decision", "CPLDS", "S"),
+    ("POST /notices/{id}/contest", "CPLDS", "S"),
+    ("GET /notices", "CPLDS", "CPLDS"),
+    ("GET /platforms/{platform}", "CPLDS", "CPLDS"),
     ("GET /api/v1/cases/{id}/notices", "CPLDS", "S"),
     ("POST /callbacks/coop/{platform}", "*CPLDSA", "*CPLDSA"),
     ("POST /api/v1/cases/{id}/notices", "CPLDS", "S"),
@@ -77,6 +80,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /api/v1/notices/{id}/send", "CPLDS", "S"),
     ("POST /api/v1/notices/{id}/acknowledge", "CPLDS", "S"),
     ("POST /api/v1/notices/{id}/decision", "CPLDS", "S"),
+    ("POST /api/v1/notices/{id}/contest", "CPLDS", "S"),
+    ("GET /api/v1/notices", "CPLDS", "CPLDS"),
+    ("GET /api/v1/platforms/{platform}/figures", "CPLDS", "CPLDS"),
     ("GET /contacts/new", "CPLDS", "CPLDS"),
     ("POST /contacts", "CPLDS", "CPLDS"),
     ("GET /admin/staff", "A", "A"),
@@ -795,6 +801,7 @@ async fn call(
             }
             "/api/v1/notices/{id}/acknowledge" => json!({"ticket": "T-1"}),
             "/api/v1/notices/{id}/decision" => json!({"decision": "content_removed"}),
+            "/api/v1/notices/{id}/contest" => json!({"reason": "toujours en ligne"}),
             _ => Value::Null,
         };
         if m != Method::GET && !body.is_null() {
@@ -838,6 +845,7 @@ async fn call(
             "/notices/{id}/edit" => vec![("explanation", "matrix".into())],
             "/notices/{id}/acknowledge" => vec![("ticket", "T-1".into())],
             "/notices/{id}/decision" => vec![("decision", "content_removed".into())],
+            "/notices/{id}/contest" => vec![("reason", "toujours en ligne".into())],
             "/contacts" => vec![
                 ("channel", "phone".into()),
                 ("caller_type", "parent".into()),

@@ -11,6 +11,7 @@
 //!   with none left the notice is `failed` with the reason.
 
 use super::DELIVERY_JOB;
+use super::followup::REMINDER_JOB;
 use crate::App;
 use rempart_delivery::{Deliverer, DelivererConfig, EndpointPolicy, Outcome};
 use rempart_domain::audit::event::AuditEvent;
@@ -25,12 +26,16 @@ use std::time::Duration;
 const LEASE_MS: i64 = 120_000;
 /// Jobs one node claims at once.
 const BATCH: u32 = 16;
+/// The jobs the delivery workers run.
+const KINDS: &[&str] = &[DELIVERY_JOB, REMINDER_JOB];
 
 /// The node's delivery side: its HTTP client and the bell its own sends ring.
 pub(crate) struct Delivery {
     pub(crate) deliverer: Deliverer,
     pub(crate) wake: tokio::sync::Notify,
     node: String,
+    /// The helpline's late notices as last counted on this node (-1: not yet).
+    pub(crate) late_all: std::sync::atomic::AtomicI64,
 }
 
 impl Delivery {
@@ -51,6 +56,7 @@ impl Delivery {
             deliverer,
             wake: tokio::sync::Notify::new(),
             node: uuid::Uuid::new_v4().simple().to_string(),
+            late_all: std::sync::atomic::AtomicI64::new(-1),
         })
     }
 }
@@ -62,6 +68,43 @@ fn jitter() -> f64 {
         return 0.5;
     }
     (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The wall clock in seconds since the epoch: a signature's timestamp, which the receiver
+/// checks against its own clock.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// How a job that is not a notice's delivery (a reminder) ends after `outcome`.
+pub(crate) fn job_end(app: &App, job: &ClaimedJob, outcome: &Outcome) -> JobEnd {
+    match outcome {
+        Outcome::Delivered { .. } => JobEnd::Done,
+        Outcome::Transient {
+            reason,
+            retry_after,
+            ..
+        } if job.attempt < app.settings.delivery.max_attempts => {
+            let delay = retry_delay_ms(
+                job.attempt,
+                app.settings.delivery.retry_base_ms,
+                retry_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                jitter(),
+            );
+            JobEnd::Retry {
+                at: app
+                    .now()
+                    .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX)),
+                reason: (*reason).to_owned(),
+            }
+        }
+        Outcome::Transient { reason, .. } | Outcome::Permanent { reason, .. } => JobEnd::Failed {
+            reason: (*reason).to_owned(),
+        },
+    }
 }
 
 /// The automatic channels, whose deliveries are jobs.
@@ -91,18 +134,24 @@ impl App {
             let poll = Duration::from_millis(app.settings.delivery.poll_ms);
             loop {
                 let now = app.now();
-                let wait = match app.store.next_job_due(&[DELIVERY_JOB]).await {
+                let wait = match app.store.next_job_due(KINDS).await {
                     Ok(Some(at)) if at <= now => {
                         match app
                             .store
-                            .claim_jobs(&[DELIVERY_JOB], &app.delivery.node, now, LEASE_MS, BATCH)
+                            .claim_jobs(KINDS, &app.delivery.node, now, LEASE_MS, BATCH)
                             .await
                         {
                             Ok(jobs) if !jobs.is_empty() => {
                                 let mut set = tokio::task::JoinSet::new();
                                 for job in jobs {
                                     let app = app.clone();
-                                    set.spawn(async move { app.deliver(job).await });
+                                    set.spawn(async move {
+                                        if job.kind == REMINDER_JOB {
+                                            app.remind(&job).await
+                                        } else {
+                                            app.deliver(job).await
+                                        }
+                                    });
                                 }
                                 while set.join_next().await.is_some() {}
                                 continue;
@@ -129,6 +178,11 @@ impl App {
                 }
             }
         });
+    }
+
+    /// This node's name for job leases.
+    pub(crate) fn delivery_node(&self) -> String {
+        self.delivery.node.clone()
     }
 
     /// Tells this node's workers a job was just queued.
@@ -263,13 +317,7 @@ impl App {
             },
             ChannelSpec::HttpJson { url, secret } => match self.platform_secret(secret) {
                 Some(key) => {
-                    // the signature's timestamp is the wall clock's: the receiver checks
-                    // its freshness against its own
-                    let unix = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-                        .unwrap_or(0);
-                    d.send_http_json(url, key.expose(), &job.dedup_key, body, unix)
+                    d.send_http_json(url, key.expose(), &job.dedup_key, body, unix_now())
                         .await
                 }
                 None => missing,

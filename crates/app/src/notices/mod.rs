@@ -5,6 +5,7 @@
 
 pub mod callbacks;
 pub(crate) mod delivery;
+pub mod followup;
 pub mod payload;
 
 use crate::{App, AppError, ErrorCode};

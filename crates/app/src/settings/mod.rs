@@ -271,6 +271,9 @@ pub struct DeliverySettings {
     pub max_attempts: u32,
     /// How often each node's workers look for due jobs, at most.
     pub poll_ms: u64,
+    /// How often the helpline looks for notices past their expected delay (one node at a
+    /// time does it), ms.
+    pub escalation_check_ms: u64,
 }
 
 impl Default for DeliverySettings {
@@ -282,6 +285,7 @@ impl Default for DeliverySettings {
             retry_base_ms: 5000,
             max_attempts: 10,
             poll_ms: 250,
+            escalation_check_ms: 60_000,
         }
     }
 }
@@ -423,6 +427,9 @@ retry_base_ms = 5000
 max_attempts = 10
 # How often each node's workers look for due jobs (ms), at most.
 poll_ms = 250
+# How often notices past their platform's expected delay are looked for and escalated
+# (a reminder to the platform, the supervisors alerted), ms; one node at a time does it.
+escalation_check_ms = 60000
 
 [secrets]
 # The master secret: the keys of the pseudonymous person hash, the proof of work, the audit
@@ -560,7 +567,12 @@ impl Settings {
             return bad("invitation_hours must be between 1 and 720");
         }
         let d = &self.delivery;
-        if d.timeout_seconds < 1 || d.retry_base_ms < 1 || d.max_attempts < 1 || d.poll_ms < 10 {
+        if d.timeout_seconds < 1
+            || d.retry_base_ms < 1
+            || d.max_attempts < 1
+            || d.poll_ms < 10
+            || d.escalation_check_ms < 10
+        {
             return bad("delivery timeouts, retries and polling must be positive");
         }
         let srv = &self.server;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cases;
 pub mod chats;
 pub mod contacts;
+pub mod followup;
 pub mod invite;
 pub mod notices;
 pub mod passkeys;
@@ -134,6 +135,10 @@ pub fn base(
         m.insert(
             "nav_cases".into(),
             Value::from(can(&actor, Action::ListCases, Resource::Global)),
+        );
+        m.insert(
+            "nav_late".into(),
+            Value::from(st.app.late_notices_alert(&actor)),
         );
         m.insert(
             "nav_admin".into(),

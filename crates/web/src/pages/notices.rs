@@ -60,6 +60,10 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "decision": n.decision.map(|d| d.label(lang)),
                 "decided_at": n.decided_at,
                 "time_to_removal": time_to_removal,
+                "escalated_at": n.escalated_at,
+                "reminders": n.reminders,
+                "contest_reason": n.contest_reason,
+                "may_contest": rempart_app::notices::followup::may_contest(v),
                 "lang": n.lang,
             })
         })
@@ -67,7 +71,7 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
     Value::from_serialize(&rows)
 }
 
-fn duration(ms: i64) -> String {
+pub fn duration(ms: i64) -> String {
     let min = ms / 60_000;
     if min < 60 {
         format!("{min} min")

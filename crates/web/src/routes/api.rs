@@ -6,7 +6,7 @@ use crate::api::cases::ListQuery;
 use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
-use crate::api::{auth, callbacks, cases, chat, misc, notices, staff};
+use crate::api::{auth, callbacks, cases, chat, followup, misc, notices, staff};
 use crate::openapi::schema;
 use crate::widget::ws;
 use axum::routing::{get, post, put};
@@ -222,6 +222,35 @@ pub(super) fn routes() -> Vec<Route> {
         .body::<dto::DecisionReq>()
         .ok::<dto::Notice>()
         .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/notices/{id}/contest",
+            Notice(PrepareNotice),
+            "Contest the platform's refusal with the helpline's reason (the notice is escalated)",
+            post(followup::contest),
+        )
+        .body::<dto::ContestReq>()
+        .ok::<dto::Notice>()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/api/v1/notices",
+            Staff(ListCases),
+            "The helpline's notices the account may see (platform, state, late, category, cursor, limit)",
+            get(followup::list),
+        )
+        .query::<followup::NoticeListQuery>()
+        .ok::<dto::NoticeList>()
+        .errors(&[404]),
+        r(
+            "GET",
+            "/api/v1/platforms/{platform}/figures",
+            Staff(ListCases),
+            "A platform's time to acknowledgement, decision and removal (median, 90th percentile)",
+            get(followup::figures),
+        )
+        .ok::<dto::PlatformFiguresOut>()
+        .errors(&[404]),
         r(
             "POST",
             "/api/v1/cases/{id}/notes",

@@ -4,9 +4,11 @@
 use super::{Access, Route, r};
 use crate::api::cases::ListQuery;
 use crate::api::dto::{Next, PasskeyOptions};
+use crate::api::followup::NoticeListQuery;
 use crate::api::staff::AuditQuery;
 use crate::pages::{
-    account, admin, audit, auth, cases, chats, contacts, invite, notices, passkeys, platforms,
+    account, admin, audit, auth, cases, chats, contacts, followup, invite, notices, passkeys,
+    platforms,
 };
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
@@ -295,6 +297,35 @@ pub(super) fn routes() -> Vec<Route> {
         .form()
         .redirects()
         .errors(&[409]),
+        r(
+            "POST",
+            "/notices/{id}/contest",
+            Notice(PrepareNotice),
+            "Contest a platform's refusal, with the helpline's reason",
+            post(followup::contest),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/notices",
+            Staff(ListCases),
+            "The helpline's notices (platform, state, late, category), or the late ones first",
+            get(followup::list),
+        )
+        .query::<NoticeListQuery>()
+        .page()
+        .errors(&[404]),
+        r(
+            "GET",
+            "/platforms/{platform}",
+            Staff(ListCases),
+            "A platform: its channels, its open notices, its time to decision and removal",
+            get(followup::platform),
+        )
+        .page()
+        .errors(&[404]),
         r(
             "GET",
             "/contacts/new",

@@ -176,6 +176,16 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "platform's decision",
     ),
     (
+        "notice.escalated",
+        "signalement en retard : relance de la plateforme",
+        "notice late: platform reminded",
+    ),
+    (
+        "notice.contested",
+        "refus de la plateforme contesté",
+        "platform's refusal contested",
+    ),
+    (
         "directory.reloaded",
         "annuaire des plateformes rechargé",
         "platform directory reloaded",

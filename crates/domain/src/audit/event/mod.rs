@@ -280,6 +280,15 @@ pub enum AuditEvent {
         /// Where it came from: `coop`, `partner`, `manual`.
         source: String,
     },
+    /// A notice passed its expected delay without a decision and was escalated; the
+    /// reminder went on `reminder` (a channel's code, or `none`: a counsellor reminds
+    /// the platform by hand).
+    NoticeEscalated {
+        /// The reminder's channel, or `none`.
+        reminder: String,
+    },
+    /// The helpline contested a platform's refusal (the reason is kept on the notice).
+    NoticeContested,
     /// The platform directory was loaded again from its file.
     DirectoryReloaded {
         /// How many platforms it now has.
@@ -385,6 +394,8 @@ impl AuditEvent {
             NoticeDelivered { .. } => "notice.delivered",
             NoticeDeliveryFailed { .. } => "notice.delivery_failed",
             NoticeDecided { .. } => "notice.decided",
+            NoticeEscalated { .. } => "notice.escalated",
+            NoticeContested => "notice.contested",
         }
     }
 
@@ -504,6 +515,8 @@ impl AuditEvent {
             NoticeDecided { decision, source } => {
                 format!("decision={} source={}", decision.as_str(), token(source))
             }
+            NoticeEscalated { reminder } => format!("reminder={}", token(reminder)),
+            NoticeContested => String::new(),
             StaffInvited {
                 role,
                 pending_approval,
@@ -663,6 +676,10 @@ impl AuditEvent {
                 decision: DecisionKind::parse(need(d, "decision")?).map_err(|_| UnknownCode)?,
                 source: need(d, "source")?.to_owned(),
             },
+            "notice.escalated" => NoticeEscalated {
+                reminder: need(d, "reminder")?.to_owned(),
+            },
+            "notice.contested" => NoticeContested,
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,
             },

@@ -119,6 +119,10 @@ fn all() -> Vec<AuditEvent> {
             decision: crate::notice::DecisionKind::ContentRemoved,
             source: "coop".into(),
         },
+        NoticeEscalated {
+            reminder: "http_json".into(),
+        },
+        NoticeContested,
     ]
 }
 

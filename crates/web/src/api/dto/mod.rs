@@ -6,12 +6,14 @@
 
 mod cases;
 mod chat;
+mod followup;
 mod misc;
 mod notices;
 mod staff;
 
 pub use cases::*;
 pub use chat::*;
+pub use followup::*;
 pub use misc::*;
 pub use notices::*;
 pub use staff::*;

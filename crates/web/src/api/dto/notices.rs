@@ -93,6 +93,12 @@ pub struct Notice {
     pub removed_at: Option<i64>,
     /// When the expected delay runs out (ms).
     pub due_at: Option<i64>,
+    /// Escalated: past its delay, or a refusal contested (ms).
+    pub escalated_at: Option<i64>,
+    /// Reminders sent to the platform.
+    pub reminders: u32,
+    /// Why the helpline contests the platform's refusal.
+    pub contest_reason: Option<String>,
 }
 
 impl From<&NoticeView> for Notice {
@@ -144,6 +150,9 @@ impl From<&NoticeView> for Notice {
             decided_at: n.decided_at,
             removed_at: n.removed_at,
             due_at: n.due_at,
+            escalated_at: n.escalated_at,
+            reminders: n.reminders,
+            contest_reason: n.contest_reason.clone(),
         }
     }
 }

@@ -1,0 +1,296 @@
+//! The helpline's notices: the list (filters, the access scope, keyset paging), the late
+//! view (most overdue first), the times each platform took, and what the escalation job
+//! looks for.
+
+use crate::sql::Query;
+use crate::{Result, StorageError, Store};
+use rempart_domain::directory::NoticeChannel;
+use rempart_domain::ids::{CaseId, NoticeId};
+use rempart_domain::notice::{DecisionKind, NoticeState};
+use rempart_domain::policy::CaseScope;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// The states in which a notice waits for the platform (and can be late).
+pub const OPEN_STATES: [NoticeState; 3] = [
+    NoticeState::Sent,
+    NoticeState::Acknowledged,
+    NoticeState::Escalated,
+];
+
+const OPEN_SQL: &str = "('sent', 'acknowledged', 'escalated')";
+
+/// Where a page starts: the sort key of the last notice shown and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeCursor {
+    /// `updated_at` (the list) or `due_at` (the late view) of the last notice shown.
+    pub key: i64,
+    /// Its id.
+    pub id: String,
+}
+
+impl NoticeCursor {
+    /// Text form for URLs: `<key>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.key, self.id)
+    }
+    /// Parses the text form.
+    pub fn decode(s: &str) -> Option<NoticeCursor> {
+        let (k, id) = s.split_once('_')?;
+        let id = NoticeId::parse(id).ok()?;
+        Some(NoticeCursor {
+            key: k.parse().ok()?,
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Filters of the notices list.
+#[derive(Debug, Clone)]
+pub struct NoticeFilter {
+    /// The cases the reader may see (from the access policy).
+    pub scope: CaseScope,
+    /// Platform code.
+    pub platform: Option<String>,
+    /// State.
+    pub state: Option<NoticeState>,
+    /// Only the late ones (waiting for the platform past their expected delay), most
+    /// overdue first.
+    pub late: bool,
+    /// Category code.
+    pub category: Option<String>,
+    /// Now (ms), for `late`.
+    pub now: i64,
+    /// Start after.
+    pub cursor: Option<NoticeCursor>,
+    /// Page size (1–200).
+    pub limit: i64,
+}
+
+/// A line of the notices list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeSummary {
+    /// Id.
+    pub id: NoticeId,
+    /// Reference.
+    pub reference: String,
+    /// Its case.
+    pub case_id: CaseId,
+    /// The case's reference.
+    pub case_reference: String,
+    /// Platform code.
+    pub platform: String,
+    /// Category code.
+    pub category: String,
+    /// State.
+    pub state: NoticeState,
+    /// Channel in use, once sent.
+    pub channel: Option<NoticeChannel>,
+    /// Delivery attempts.
+    pub attempts: u32,
+    /// Last delivery failure.
+    pub last_error: Option<String>,
+    /// The decision.
+    pub decision: Option<DecisionKind>,
+    /// Sent (ms).
+    pub sent_at: Option<i64>,
+    /// Due (ms).
+    pub due_at: Option<i64>,
+    /// Escalated (ms).
+    pub escalated_at: Option<i64>,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+/// A page of notices.
+#[derive(Debug, Clone)]
+pub struct NoticePage {
+    /// The notices.
+    pub notices: Vec<NoticeSummary>,
+    /// Cursor of the next page.
+    pub next: Option<NoticeCursor>,
+}
+
+/// The times of one notice, for a platform's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeTimes {
+    /// Sent (ms).
+    pub sent_at: i64,
+    /// Acknowledged (ms).
+    pub acknowledged_at: Option<i64>,
+    /// Decided (ms).
+    pub decided_at: Option<i64>,
+    /// Removed (ms).
+    pub removed_at: Option<i64>,
+}
+
+const SUMMARY: &str = "n.id, n.reference, n.case_id, c.reference AS case_reference, n.platform, \
+    n.category, n.state, n.channel, n.attempts, n.last_error, n.decision, n.sent_at, n.due_at, \
+    n.escalated_at, n.updated_at";
+
+fn summary(r: &AnyRow) -> Result<NoticeSummary> {
+    let id: String = r.try_get("id")?;
+    let case: String = r.try_get("case_id")?;
+    let state: String = r.try_get("state")?;
+    let channel: Option<String> = r.try_get("channel")?;
+    let decision: Option<String> = r.try_get("decision")?;
+    Ok(NoticeSummary {
+        id: NoticeId::parse(&id).map_err(|_| StorageError::Corrupt("notices.id"))?,
+        reference: r.try_get("reference")?,
+        case_id: CaseId::parse(&case).map_err(|_| StorageError::Corrupt("notices.case_id"))?,
+        case_reference: r.try_get("case_reference")?,
+        platform: r.try_get("platform")?,
+        category: r.try_get("category")?,
+        state: NoticeState::parse(&state).map_err(|_| StorageError::Corrupt("notices.state"))?,
+        channel: channel
+            .map(|c| NoticeChannel::parse(&c).map_err(|_| StorageError::Corrupt("notices.channel")))
+            .transpose()?,
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?)
+            .map_err(|_| StorageError::Corrupt("notices.attempts"))?,
+        last_error: r.try_get("last_error")?,
+        decision: decision
+            .map(|d| DecisionKind::parse(&d).map_err(|_| StorageError::Corrupt("notices.decision")))
+            .transpose()?,
+        sent_at: r.try_get("sent_at")?,
+        due_at: r.try_get("due_at")?,
+        escalated_at: r.try_get("escalated_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// The scope as a condition on `n.case_id` (nothing for every case).
+fn push_scope(q: &mut Query, scope: &CaseScope) {
+    if let CaseScope::TeamOrAssigned { staff, team } = scope {
+        q.push(" AND (n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
+            .bind_text(staff.to_string())
+            .push(")");
+        if let Some(t) = team {
+            q.push(" OR c.team = ").bind_text(t.clone());
+        }
+        q.push(")");
+    }
+}
+
+impl Store {
+    /// A page of the notices the scope allows, most recently changed first; with `late`,
+    /// those waiting for the platform past their due time, most overdue first.
+    pub async fn list_notices(&self, f: &NoticeFilter) -> Result<NoticePage> {
+        if f.scope == CaseScope::Nothing {
+            return Ok(NoticePage {
+                notices: vec![],
+                next: None,
+            });
+        }
+        let limit = f.limit.clamp(1, 200);
+        let mut q = Query::new(format!(
+            "SELECT {SUMMARY} FROM notices n JOIN cases c ON c.id = n.case_id WHERE 1 = 1"
+        ));
+        push_scope(&mut q, &f.scope);
+        if let Some(p) = &f.platform {
+            q.push(" AND n.platform = ").bind_text(p.clone());
+        }
+        if let Some(s) = f.state {
+            q.push(" AND n.state = ").bind_text(s.as_str().to_owned());
+        }
+        if let Some(cat) = &f.category {
+            q.push(" AND n.category = ").bind_text(cat.clone());
+        }
+        let key = if f.late {
+            q.push(&format!(" AND n.state IN {OPEN_SQL} AND n.due_at <= "))
+                .bind_int(f.now);
+            "n.due_at"
+        } else {
+            "n.updated_at"
+        };
+        if let Some(c) = &f.cursor {
+            // late: ascending due time; the list: descending change time
+            let (cmp, eq) = if f.late { (">", ">") } else { ("<", "<") };
+            q.push(&format!(" AND ({key} {cmp} "))
+                .bind_int(c.key)
+                .push(&format!(" OR ({key} = "))
+                .bind_int(c.key)
+                .push(&format!(" AND n.id {eq} "))
+                .bind_text(c.id.clone())
+                .push("))");
+        }
+        if f.late {
+            q.push(" ORDER BY n.due_at ASC, n.id ASC LIMIT ");
+        } else {
+            q.push(" ORDER BY n.updated_at DESC, n.id DESC LIMIT ");
+        }
+        q.bind_int(limit + 1);
+        let rows = q.fetch_all(self.pool()).await?;
+        let mut notices: Vec<NoticeSummary> = rows.iter().map(summary).collect::<Result<_>>()?;
+        let next = if notices.len() as i64 > limit {
+            notices.truncate(limit as usize);
+            notices.last().map(|n| NoticeCursor {
+                key: if f.late {
+                    n.due_at.unwrap_or(0)
+                } else {
+                    n.updated_at
+                },
+                id: n.id.to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(NoticePage { notices, next })
+    }
+
+    /// How many notices the scope allows are late (for the console's menu).
+    pub async fn count_late_notices(&self, scope: &CaseScope, now: i64) -> Result<u64> {
+        if *scope == CaseScope::Nothing {
+            return Ok(0);
+        }
+        let mut q = Query::new(format!(
+            "SELECT COUNT(*) FROM notices n JOIN cases c ON c.id = n.case_id \
+             WHERE n.state IN {OPEN_SQL} AND n.due_at <= "
+        ));
+        q.bind_int(now);
+        push_scope(&mut q, scope);
+        let rows = q.fetch_all(self.pool()).await?;
+        let n: i64 = rows.first().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The times of the notices sent to `platform` since `since` (ms), for its figures.
+    pub async fn notice_times(&self, platform: &str, since: i64) -> Result<Vec<NoticeTimes>> {
+        let rows = sqlx::query(
+            "SELECT sent_at, acknowledged_at, decided_at, removed_at FROM notices \
+             WHERE platform = $1 AND sent_at IS NOT NULL AND sent_at >= $2",
+        )
+        .bind(platform)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NoticeTimes {
+                    sent_at: r.try_get("sent_at")?,
+                    acknowledged_at: r.try_get("acknowledged_at")?,
+                    decided_at: r.try_get("decided_at")?,
+                    removed_at: r.try_get("removed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Notices to escalate: waiting for the platform, taken by its channel, past their
+    /// due time and not escalated yet; oldest due first.
+    pub async fn notices_to_escalate(&self, now: i64, limit: i64) -> Result<Vec<NoticeId>> {
+        let rows = sqlx::query(
+            "SELECT id FROM notices WHERE state IN ('sent', 'acknowledged') AND due_at <= $1 \
+             AND escalated_at IS NULL AND delivered_at IS NOT NULL ORDER BY due_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get(0)?;
+                NoticeId::parse(&s).map_err(|_| StorageError::Corrupt("notices.id"))
+            })
+            .collect()
+    }
+}
