@@ -5,6 +5,7 @@ mod bench;
 mod bench_chat;
 mod cli;
 mod cmd_pdq;
+mod demo_sims;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -252,6 +253,8 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     }
     let _logs = init_logs(&s);
     let public = s.server.public_url.as_str().to_owned();
+    // the platforms' side: simulators that take notices and decide (they stop with the demo)
+    let sims = demo_sims::start(&mut s, &data_dir).await?;
     let app = App::start(s, Arc::new(SystemClock)).await?;
     let seeded = demo::seed(&app, 200)
         .await
@@ -263,6 +266,11 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
         );
     }
     say(&format!("Rempart demo: console at {public}/login"));
+    say(&format!(
+        "Rempart demo: platform simulators at {} (ROOST Coop platforms decide a notice within {} s and call back)",
+        sims.base_url(),
+        demo_sims::DECISION_DELAY.as_secs()
+    ));
     say(&format!(
         "Rempart demo: helpline site with the chat widget at {public}/demo"
     ));
