@@ -64,6 +64,18 @@ pub enum BenchCmd {
         #[arg(long)]
         reply_rate: Option<u64>,
     },
+    /// The notices list and the late view over many notices (server-side, in-process).
+    NoticeViews {
+        /// `sqlite` (a temporary file) or a PostgreSQL server URL (a fresh database is created).
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        /// Number of notices.
+        #[arg(long, default_value_t = 100_000)]
+        notices: usize,
+        /// Timed requests per scenario.
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+    },
 }
 
 /// Builds the (path, session token) of the i-th request of a scenario.
@@ -88,7 +100,7 @@ const WORDS: &[&str] = &[
     "profil",
 ];
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -112,14 +124,21 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             nodes,
             reply_rate,
         } => crate::bench_chat::chat(&db, conversations, rate, seconds, nodes, reply_rate).await,
+        BenchCmd::NoticeViews {
+            db,
+            notices,
+            requests,
+        } => crate::bench_notice_views::run(&db, notices, requests).await,
     }
 }
 
-async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -> Result<()> {
-    let (url, _guard) = if db == "sqlite" {
+/// A fresh database for a benchmark: a temporary SQLite file (its folder is returned, to
+/// remove at the end) or a new database on the PostgreSQL server `db`.
+pub(crate) async fn fresh_db(db: &str) -> Result<(String, Option<std::path::PathBuf>)> {
+    if db == "sqlite" {
         let dir = std::env::temp_dir().join(format!("rempart-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        (format!("sqlite://{}/bench.db", dir.display()), Some(dir))
+        Ok((format!("sqlite://{}/bench.db", dir.display()), Some(dir)))
     } else if db.starts_with("postgres") {
         let name = format!("rempart_bench_{}", std::process::id());
         let admin = rempart_app::open_store(&crate::bench_chat::bench_settings(
@@ -129,10 +148,14 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
         .await?;
         admin.create_database_for_bench(&name).await?;
         admin.close().await;
-        (format!("{}/{}", db.trim_end_matches('/'), name), None)
+        Ok((format!("{}/{}", db.trim_end_matches('/'), name), None))
     } else {
         bail!("--db must be sqlite or a postgres:// server URL");
-    };
+    }
+}
+
+async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -> Result<()> {
+    let (url, _guard) = fresh_db(db).await?;
     let s = crate::bench_chat::bench_settings(&url, None);
     let store = rempart_app::open_store(&s).await?;
     let app = App::start(s, Arc::new(SystemClock)).await?;

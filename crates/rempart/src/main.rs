@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_chat;
+mod bench_notice_views;
 mod cli;
 mod cmd_pdq;
 mod demo_sims;

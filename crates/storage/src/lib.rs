@@ -10,6 +10,7 @@ mod accounts;
 mod appender;
 mod audit;
 mod bulk;
+mod bulk_notices;
 mod case_list;
 mod cases;
 mod chat;
