@@ -429,7 +429,11 @@ mod tests {
             m.header("To"),
             Some("Équipe modération <abuse@platform.example>")
         );
-        assert!(m.header("Date").unwrap().contains("2026"), "{:?}", m.headers);
+        assert!(
+            m.header("Date").unwrap().contains("2026"),
+            "{:?}",
+            m.headers
+        );
         assert_eq!(m.text.as_deref(), Some(text.as_str()));
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].filename, "notice-R-1.json");

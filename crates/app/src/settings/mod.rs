@@ -668,7 +668,9 @@ impl Settings {
             return bad("smtp.from must be an e-mail address");
         }
         if m.host.chars().any(|c| c.is_whitespace() || c.is_control())
-            || m.hello_name.chars().any(|c| c.is_whitespace() || c.is_control())
+            || m.hello_name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
         {
             return bad("smtp.host and smtp.hello_name are names, without spaces");
         }

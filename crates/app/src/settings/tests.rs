@@ -136,7 +136,10 @@ fn platform_secrets_come_from_the_file_or_the_environment_and_never_print() {
 fn smtp_settings_from_the_file_and_the_environment() {
     let d = Settings::default().smtp;
     assert!(!d.enabled(), "e-mail channels are off by default");
-    assert_eq!((d.port, d.tls, d.timeout_seconds), (587, SmtpTls::Required, 30));
+    assert_eq!(
+        (d.port, d.tls, d.timeout_seconds),
+        (587, SmtpTls::Required, 30)
+    );
 
     let dir = std::env::temp_dir().join(format!("rempart-settings-smtp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -157,20 +160,30 @@ fn smtp_settings_from_the_file_and_the_environment() {
     let m = &s.smtp;
     assert!(m.enabled());
     assert_eq!(m.host, "smtp.helpline.example");
-    assert_eq!((m.port, m.tls), (587, SmtpTls::Starttls), "the environment wins");
+    assert_eq!(
+        (m.port, m.tls),
+        (587, SmtpTls::Starttls),
+        "the environment wins"
+    );
     assert_eq!(m.password.expose(), "hunter2-env");
     assert_eq!(m.from, "notices@helpline.example");
     assert_eq!(m.timeout_seconds, 20);
     assert_eq!(m.extra_root_pem_file, Some(PathBuf::from("/etc/ca.pem")));
     assert_eq!(m.hello_name, "rempart.helpline.example");
     let shown = format!("{s:?}");
-    assert!(!shown.contains("hunter2") && !shown.contains("from-file"), "{shown}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("from-file"),
+        "{shown}"
+    );
     let env = vec![(
         "REMPART_SMTP_EXTRA_ROOT_PEM_FILE".to_owned(),
         "/env/ca.pem".to_owned(),
     )];
     let s = Settings::load(None, env.into_iter()).unwrap();
-    assert_eq!(s.smtp.extra_root_pem_file, Some(PathBuf::from("/env/ca.pem")));
+    assert_eq!(
+        s.smtp.extra_root_pem_file,
+        Some(PathBuf::from("/env/ca.pem"))
+    );
 
     for bad in [
         "[smtp]\nno_such_key = 1\n",
