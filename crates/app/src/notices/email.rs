@@ -240,7 +240,10 @@ fn text(reference: &str, c: &NoticeContent, category: Option<&Category>) -> Stri
         if let Some(id) = i.native_id.as_deref().filter(|u| !u.trim().is_empty()) {
             item_line(format!("{id_word} {id}"));
         }
-        item_line(format!("{type_word} {}", i.content_type));
+        let kind = rempart_domain::taxonomy::ContentType::parse(&i.content_type)
+            .map(|k| k.label(&c.lang))
+            .unwrap_or(&i.content_type);
+        item_line(format!("{type_word} {kind}"));
     }
     if c.sexual_images_of_minor {
         line("");
@@ -423,7 +426,7 @@ mod tests {
         let d = fr.find("(d) ").unwrap();
         assert!(a < b && b < c && c < d, "{fr}");
         assert!(fr.contains("1. Identifiant sur le service : @maitre_chanteur"));
-        assert!(fr.contains("2. https://snapchat.example/m/2\n   Type : message"));
+        assert!(fr.contains("2. https://snapchat.example/m/2\n   Type : message privé"));
         assert!(fr.contains("Nous déclarons de bonne foi"));
         assert!(fr.contains("Rempart <signalements@rempart.invalid>"));
         assert!(!fr.contains("images sexuelles"));
@@ -436,6 +439,26 @@ mod tests {
             subject("R-1", &content("fr", false), None),
             "Signalement R-1 : sextortion (DSA, art. 16)"
         );
+    }
+
+    #[test]
+    fn the_mailer_is_built_once_from_the_settings() {
+        let mut s = SmtpSettings::default();
+        assert!(mailer(&s).unwrap().is_none(), "no host: e-mail is off");
+        s.host = "127.0.0.1".into();
+        assert!(mailer(&s).unwrap().is_some());
+        let dir = std::env::temp_dir().join(format!("rempart-mailer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = dir.join("ca.pem");
+        std::fs::write(&pem, "not a certificate").unwrap();
+        s.extra_root_pem_file = Some(pem);
+        assert!(mailer(&s).is_err(), "an unusable CA stops the start");
+        s.extra_root_pem_file = Some(dir.join("absent.pem"));
+        assert!(mailer(&s).is_err(), "so does a missing file");
+        s.extra_root_pem_file = None;
+        s.hello_name = "bad name!".into();
+        assert!(mailer(&s).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
