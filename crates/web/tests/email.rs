@@ -3,7 +3,8 @@
 //! readable, on the case page — and once sent, the server received exactly those bytes over
 //! STARTTLS (dot-stuffing added by the client, removed by the server), with the Message-ID,
 //! the Reply-To carrying the reference and the notice JSON attached; a 4xx is retried after
-//! its backoff, a 5xx moves the notice to the next channel or fails it, a notice falling back
+//! its backoff (as are a refused connection and a silent server), a 5xx moves the notice to
+//! the next channel or fails it, a notice falling back
 //! to an e-mail channel gets its own mail, and without an SMTP host the e-mail channel is
 //! skipped with `smtp_not_configured`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -277,6 +278,22 @@ async fn an_email_notice_leaves_over_starttls_as_the_bytes_shown() {
             "the case page shows {shown}"
         );
     }
+    // in English, the page's words change; the mail stays in the platform's language
+    let html_en = t
+        .http
+        .get(t.url(&format!("/cases/{case}")))
+        .header("cookie", format!("{cookie}; rempart_lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html_en.contains("<dt>Reply to</dt>"));
+    assert!(html_en.contains("The exact message (raw bytes, as they leave)"));
+    assert!(html_en.contains("(b) Emplacement électronique exact"));
+    assert!(!html.contains("<dt>Reply to</dt>"));
+
     // sexual images of a minor: four eyes, then sent
     assert_eq!(
         post(&t, &format!("/api/v1/notices/{id}/validate"), &tb)
@@ -536,5 +553,66 @@ async fn without_an_smtp_host_email_channels_are_skipped_with_smtp_not_configure
     send(&t, &tok, &id).await;
     let n = until(&t, &tok, &id, "failed", |n| n["state"] == "failed").await;
     assert_eq!(n["last_error"], "smtp_not_configured");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn an_smtp_server_that_refuses_or_stays_silent_is_a_transient_failure() {
+    let dir = temp_dir("down");
+    // a port nobody listens on, then a server that accepts and never speaks
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    for (port, reason) in [
+        (closed, "smtp_connection_refused"),
+        (silent_port, "smtp_timeout"),
+    ] {
+        let file = dir.join("platforms.toml");
+        std::fs::write(&file, DIRECTORY).unwrap();
+        let t = TestApp::spawn_with(move |s| {
+            s.helpline.platforms_file = Some(file);
+            s.helpline.notices_email = NOTICES.into();
+            s.delivery.retry_base_ms = 60_000;
+            s.delivery.poll_ms = 20;
+            s.smtp.host = "127.0.0.1".into();
+            s.smtp.port = port;
+            s.smtp.tls = SmtpTls::None;
+            s.smtp.timeout_seconds = 1;
+        })
+        .await;
+        let c = t.staff(Role::Counsellor, None).await;
+        let tok = t.token(&c).await;
+        let (_, id) = ready(&t, &tok, "mailonly", None).await;
+        send(&t, &tok, &id).await;
+        let n = until(&t, &tok, &id, reason, |n| n["last_error"] == reason).await;
+        assert_eq!(
+            (
+                n["state"].as_str(),
+                n["channel"].as_str(),
+                n["attempts"].as_u64()
+            ),
+            (Some("sent"), Some("email"), Some(1)),
+            "{reason}: kept on its channel, to be tried again"
+        );
+        let job = t
+            .store
+            .job_by_key(&format!("notice:{id}:delivery:0"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            job.run_at > t.app.now(),
+            "{reason}: due again after a backoff"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
