@@ -4,9 +4,8 @@
 //! STARTTLS (dot-stuffing added by the client, removed by the server), with the Message-ID,
 //! the Reply-To carrying the reference and the notice JSON attached; a 4xx is retried after
 //! its backoff (as are a refused connection and a silent server), a 5xx moves the notice to
-//! the next channel or fails it, a notice falling back
-//! to an e-mail channel gets its own mail, and without an SMTP host the e-mail channel is
-//! skipped with `smtp_not_configured`.
+//! the next channel or fails it, a notice falling back to an e-mail channel gets its own
+//! mail, and without an SMTP host the e-mail channel is skipped with `smtp_not_configured`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/smtp.rs"]
