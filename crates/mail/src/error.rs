@@ -80,6 +80,8 @@ pub enum Reason {
     InvalidAttachment,
     /// Images and videos are never attached to a notice.
     AttachmentTypeRefused,
+    /// Stored bytes are not a mail with From, To and Message-ID headers.
+    InvalidMessage,
     /// The configuration is unusable (a bad CA certificate, host name or EHLO name, credentials
     /// with [`TlsMode::None`](crate::TlsMode::None)).
     InvalidConfig,
@@ -124,6 +126,7 @@ impl Reason {
             Reason::InvalidLanguage => "invalid_language",
             Reason::InvalidAttachment => "invalid_attachment",
             Reason::AttachmentTypeRefused => "attachment_type_refused",
+            Reason::InvalidMessage => "invalid_message",
             Reason::InvalidConfig => "invalid_config",
             Reason::ConnectionRefused => "connection_refused",
             Reason::ConnectFailed => "connect_failed",

@@ -6,10 +6,13 @@
 //! failure is a [`MailError`]: [`ErrorClass::Transient`] (try again later) or
 //! [`ErrorClass::Permanent`], with a stable [`Reason`] code and the [`Stage`] that failed; no
 //! error and no `Debug` output carries message text, names, addresses or passwords.
+//! [`read`] reads stored bytes back for people to check (headers decoded, the text part and
+//! the attachments decoded), and [`Rendered::parse`] rebuilds the envelope from them.
 
 mod config;
 mod error;
 mod message;
+mod read;
 mod send;
 
 pub use config::{Password, SmtpConfig, TlsMode};
@@ -17,4 +20,5 @@ pub use error::{ErrorClass, MailError, Reason, Stage};
 pub use lettre::Address;
 pub use lettre::message::Mailbox;
 pub use message::{Attachment, OutgoingMail, Rendered, render};
+pub use read::{ReadMail, decode_words, read};
 pub use send::{Mailer, Sent};

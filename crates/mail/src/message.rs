@@ -46,6 +46,8 @@ pub struct OutgoingMail {
     pub attachments: Vec<Attachment>,
     /// `Content-Language`, a language tag such as `fr` or `en-GB`.
     pub language: Option<String>,
+    /// The `Date` header (the caller's clock); `None`: the system's time at rendering.
+    pub date: Option<std::time::SystemTime>,
 }
 
 impl fmt::Debug for OutgoingMail {
@@ -90,6 +92,32 @@ impl Rendered {
             message_id,
             bytes,
         })
+    }
+
+    /// Rebuilds a rendered mail from its stored bytes alone: the envelope from the `From`
+    /// and `To` headers, the Message-ID from its header. Refused (`invalid_message`) when
+    /// one of them is missing or unusable.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, MailError> {
+        let bad = || MailError::input(Reason::InvalidMessage);
+        let (headers, _) = crate::read::split_head(&bytes);
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let parse = |a: String| a.parse::<Address>().map_err(|_| bad());
+        let from = crate::read::addresses(get("From").ok_or_else(bad)?)
+            .into_iter()
+            .next()
+            .ok_or_else(bad)
+            .and_then(parse)?;
+        let to = crate::read::addresses(get("To").ok_or_else(bad)?)
+            .into_iter()
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let message_id = get("Message-ID").ok_or_else(bad)?.to_owned();
+        Self::from_stored(from, to, message_id, bytes)
     }
 
     /// The exact message bytes.
@@ -168,6 +196,9 @@ pub fn render(mail: &OutgoingMail) -> Result<Rendered, MailError> {
     }
     if let Some(language) = &mail.language {
         builder = builder.header(ContentLanguage(language.clone()));
+    }
+    if let Some(date) = mail.date {
+        builder = builder.date(date);
     }
     let text = SinglePart::plain(mail.text.clone());
     let message = if mail.attachments.is_empty() {
@@ -304,6 +335,7 @@ mod tests {
             text: "Bonjour\n".into(),
             attachments: vec![],
             language: Some("fr".into()),
+            date: None,
         }
     }
 

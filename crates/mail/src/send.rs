@@ -64,6 +64,11 @@ impl Mailer {
                 let mut b = TlsParameters::builder(config.host.clone())
                     .certificate_store(CertificateStore::WebpkiRoots);
                 if let Some(pem) = &config.extra_root_pem {
+                    // a file without any certificate would silently trust nothing more
+                    let marker = b"-----BEGIN CERTIFICATE-----";
+                    if !pem.windows(marker.len()).any(|w| w == marker) {
+                        return Err(bad());
+                    }
                     b = b.add_root_certificate(Certificate::from_pem(pem).map_err(|_| bad())?);
                 }
                 Some(b.build_rustls().map_err(|_| bad())?)

@@ -281,6 +281,15 @@ notices-record = Record a platform's answer
 notices-acknowledge = Acknowledgement
 notices-note = Ground or redress given
 notices-record-decision = Record the decision
+mail-from = From
+mail-to = To
+mail-reply-to = Reply to
+mail-subject = Subject
+mail-date = Date
+mail-message-id = Message-ID
+mail-attachment = Attachment:
+mail-size = { $n } bytes
+mail-raw = The exact message (raw bytes, as they leave)
 done-notice = Notice updated.
 done-notices = Notices drafted: check them, then mark them ready.
 

@@ -281,6 +281,15 @@ notices-record = Enregistrer une réponse de la plateforme
 notices-acknowledge = Accusé de réception
 notices-note = Motif ou voies de recours indiqués
 notices-record-decision = Enregistrer la décision
+mail-from = De
+mail-to = À
+mail-reply-to = Répondre à
+mail-subject = Objet
+mail-date = Date
+mail-message-id = Message-ID
+mail-attachment = Pièce jointe :
+mail-size = { $n } octets
+mail-raw = Le message exact (octets bruts, tels qu'ils partent)
 done-notice = Signalement mis à jour.
 done-notices = Signalements préparés : vérifiez-les, puis marquez-les prêts.
 

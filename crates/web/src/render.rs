@@ -23,6 +23,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
     (
+        "notice_payload.html",
+        include_str!("../templates/notice_payload.html"),
+    ),
+    (
         "contact_new.html",
         include_str!("../templates/contact_new.html"),
     ),

@@ -2,11 +2,13 @@
 //! takes a job over if this one dies), sends the notice's stored bytes on its channel with a
 //! timeout, and records the outcome with the end of the job in one transaction:
 //!
-//! - delivered: the platform's receipt (report id, ticket) is kept;
-//! - a transient failure (connection, timeout, 408/425/429, 5xx): due again after an
+//! - delivered: the platform's receipt (report id, ticket; a mail's Message-ID) is kept;
+//! - a transient failure (connection, timeout, 408/425/429, 5xx; for a mail, an SMTP 4xx
+//!   reply, a connection or a timeout): due again after an
 //!   exponential backoff with jitter, or the platform's `Retry-After`; every attempt carries
 //!   the same idempotency key (the `webhook-id` of a signed push);
-//! - a permanent failure (another 4xx, a refused redirect, a missing secret), or every
+//! - a permanent failure (another 4xx, a refused redirect, a missing secret; an SMTP 5xx,
+//!   an untrusted certificate, no `[smtp]` host: `smtp_not_configured`), or every
 //!   attempt used: the platform's next channel is tried (its own bytes, its own job), and
 //!   with none left the notice is `failed` with the reason.
 
@@ -29,9 +31,11 @@ const BATCH: u32 = 16;
 /// The jobs the delivery workers run.
 const KINDS: &[&str] = &[DELIVERY_JOB, REMINDER_JOB];
 
-/// The node's delivery side: its HTTP client and the bell its own sends ring.
+/// The node's delivery side: its HTTP client, its mailer (None: `[smtp]` has no host) and
+/// the bell its own sends ring.
 pub(crate) struct Delivery {
     pub(crate) deliverer: Deliverer,
+    pub(crate) mailer: Option<rempart_mail::Mailer>,
     pub(crate) wake: tokio::sync::Notify,
     node: String,
     /// The helpline's late notices as last counted on this node (-1: not yet).
@@ -54,6 +58,7 @@ impl Delivery {
         .map_err(|e| e.to_string())?;
         Ok(Delivery {
             deliverer,
+            mailer: None,
             wake: tokio::sync::Notify::new(),
             node: uuid::Uuid::new_v4().simple().to_string(),
             late_all: std::sync::atomic::AtomicI64::new(-1),
@@ -322,9 +327,14 @@ impl App {
                 }
                 None => missing,
             },
-            ChannelSpec::Email { .. } => Outcome::Permanent {
-                reason: "smtp_not_configured",
-                status: None,
+            ChannelSpec::Email { .. } => match &self.delivery.mailer {
+                Some(mailer) => {
+                    super::email::send(mailer, n.payload.as_deref().unwrap_or("")).await
+                }
+                None => Outcome::Permanent {
+                    reason: "smtp_not_configured",
+                    status: None,
+                },
             },
             // nothing to push: the platform pulls, or a counsellor submits by hand
             ChannelSpec::RempartApi {} | ChannelSpec::Portal { .. } => Outcome::Delivered {
@@ -398,7 +408,9 @@ impl App {
     }
 }
 
-/// For [`App::start`]: the node's delivery side.
+/// For [`App::start`]: the node's delivery side (its HTTP client and mailer, built once).
 pub(crate) fn delivery(s: &crate::settings::Settings) -> Result<Arc<Delivery>, String> {
-    Delivery::new(&s.delivery).map(Arc::new)
+    let mut d = Delivery::new(&s.delivery)?;
+    d.mailer = super::email::mailer(&s.smtp)?;
+    Ok(Arc::new(d))
 }

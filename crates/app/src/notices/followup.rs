@@ -88,14 +88,76 @@ fn figure(mut v: Vec<i64>) -> Figure {
 }
 
 /// The first channel from `from` on that can carry a reminder: a signed push
-/// (`http_json`). ROOST Coop's Report API has no reminder, a portal is reminded by hand.
-fn reminder_channel(channels: &[ChannelSpec], from: usize) -> Option<(usize, NoticeChannel)> {
+/// (`http_json`), or an e-mail when this node sends mail. ROOST Coop's Report API has no
+/// reminder, a portal is reminded by hand.
+fn reminder_channel(
+    channels: &[ChannelSpec],
+    from: usize,
+    mail: bool,
+) -> Option<(usize, NoticeChannel)> {
     channels
         .iter()
         .enumerate()
         .skip(from)
-        .find(|(_, c)| matches!(c, ChannelSpec::HttpJson { .. }))
+        .find(|(_, c)| match c {
+            ChannelSpec::HttpJson { .. } => true,
+            ChannelSpec::Email { .. } => mail,
+            _ => false,
+        })
         .map(|(i, c)| (i, c.kind()))
+}
+
+/// The words of a reminder (the e-mail's text; the push's `message`).
+fn reminder_message(en: bool, contested: bool) -> &'static str {
+    match (en, contested) {
+        (false, false) => {
+            "Ce signalement a dépassé le délai de traitement attendu : merci de nous indiquer votre décision."
+        }
+        (true, false) => {
+            "This notice is past its expected handling time: please let us know your decision."
+        }
+        (false, true) => {
+            "Nous contestons la décision de refus de ce signalement : merci de le réexaminer."
+        }
+        (true, true) => "We contest the refusal of this notice: please review it again.",
+    }
+}
+
+/// A reminder mail's text.
+pub(crate) fn reminder_text(n: &NoticeRecord, en: bool) -> String {
+    let (r, s, d, k, why) = if en {
+        (
+            "Notice reference",
+            "Sent",
+            "Decision expected by",
+            "Your ticket",
+            "Why we contest it",
+        )
+    } else {
+        (
+            "Référence du signalement",
+            "Envoyé le",
+            "Décision attendue avant le",
+            "Votre ticket",
+            "Motif de la contestation",
+        )
+    };
+    let mut t = String::from(reminder_message(en, n.contest_reason.is_some()));
+    t.push_str("\n\n");
+    t.push_str(&format!("{r} : {}\n", n.reference));
+    if let Some(at) = n.sent_at {
+        t.push_str(&format!("{s} : {}\n", super::payload::iso(at)));
+    }
+    if let Some(at) = n.due_at {
+        t.push_str(&format!("{d} : {}\n", super::payload::iso(at)));
+    }
+    if let Some(ticket) = &n.ticket {
+        t.push_str(&format!("{k} : {ticket}\n"));
+    }
+    if let Some(c) = &n.contest_reason {
+        t.push_str(&format!("\n{why} :\n{c}\n"));
+    }
+    t
 }
 
 fn reminder_job(id: NoticeId, n: u32, index: usize, at: i64) -> NewJob {
@@ -111,18 +173,7 @@ fn reminder_job(id: NoticeId, n: u32, index: usize, at: i64) -> NewJob {
 pub fn reminder_body(app_name: &str, email: &str, n: &NoticeRecord, number: u32) -> String {
     let en = n.lang.starts_with("en");
     let contested = n.contest_reason.is_some();
-    let message = match (en, contested) {
-        (false, false) => {
-            "Ce signalement a dépassé le délai de traitement attendu : merci de nous indiquer votre décision."
-        }
-        (true, false) => {
-            "This notice is past its expected handling time: please let us know your decision."
-        }
-        (false, true) => {
-            "Nous contestons la décision de refus de ce signalement : merci de le réexaminer."
-        }
-        (true, true) => "We contest the refusal of this notice: please review it again.",
-    };
+    let message = reminder_message(en, contested);
     let mut v = serde_json::json!({
         "type": if contested { "notice.contest" } else { "notice.reminder" },
         "reminder": number,
@@ -247,7 +298,13 @@ impl App {
         let job = self
             .directory()
             .platform(&n.platform)
-            .and_then(|p| reminder_channel(&p.channels, n.channel_index as usize))
+            .and_then(|p| {
+                reminder_channel(
+                    &p.channels,
+                    n.channel_index as usize,
+                    self.delivery.mailer.is_some(),
+                )
+            })
             .map(|(i, _)| reminder_job(n.id, number, i, now));
         let change = NoticeChange {
             from: Some(n.state),
@@ -387,10 +444,13 @@ impl App {
         };
         let now = self.now();
         let number = n.reminders + 1;
-        let reminder = self
-            .directory()
-            .platform(&n.platform)
-            .and_then(|p| reminder_channel(&p.channels, n.channel_index as usize));
+        let reminder = self.directory().platform(&n.platform).and_then(|p| {
+            reminder_channel(
+                &p.channels,
+                n.channel_index as usize,
+                self.delivery.mailer.is_some(),
+            )
+        });
         let job = reminder.map(|(i, _)| reminder_job(n.id, number, i, now));
         let change = NoticeChange {
             from: Some(n.state),
@@ -466,6 +526,20 @@ impl App {
                             },
                         }
                     }
+                    Some(ChannelSpec::Email { address }) => match &self.delivery.mailer {
+                        Some(mailer) => match self.reminder_mail(&n, &address, number) {
+                            Ok(mail) => {
+                                let outcome = super::email::send(mailer, &mail).await;
+                                delivery::job_end(self, job, &outcome)
+                            }
+                            Err(_) => JobEnd::Failed {
+                                reason: "mail_not_rendered".into(),
+                            },
+                        },
+                        None => JobEnd::Failed {
+                            reason: "smtp_not_configured".into(),
+                        },
+                    },
                     _ => JobEnd::Failed {
                         reason: "channel_unknown".into(),
                     },

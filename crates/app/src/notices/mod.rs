@@ -5,6 +5,7 @@
 
 pub mod callbacks;
 pub(crate) mod delivery;
+pub mod email;
 pub mod followup;
 pub mod payload;
 
@@ -473,6 +474,9 @@ impl App {
                     item_type_id,
                 },
             ),
+            ChannelSpec::Email { address } => {
+                self.notice_mail(n, &content, address, index, sent_at)?
+            }
             _ => payload::rempart_notice(&e, &content, self.taxonomy.get(&n.category)),
         };
         Ok((spec.kind(), body))

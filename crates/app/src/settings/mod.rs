@@ -25,6 +25,8 @@ pub struct Settings {
     pub widget: WidgetSettings,
     /// Delivering notices to platforms.
     pub delivery: DeliverySettings,
+    /// The SMTP server notices sent by e-mail leave through.
+    pub smtp: SmtpSettings,
     /// The master secret.
     pub secrets: SecretSettings,
 }
@@ -290,6 +292,69 @@ impl Default for DeliverySettings {
     }
 }
 
+/// `[smtp]`: the server e-mail notices leave through.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Host name or address of the SMTP server; empty: e-mail channels are off (a notice on
+    /// one moves to its platform's next channel, `smtp_not_configured`).
+    pub host: String,
+    /// Port: 587 (submission with STARTTLS), 465 (implicit TLS), 25.
+    pub port: u16,
+    /// How the connection is protected.
+    pub tls: SmtpTls,
+    /// User name for AUTH (empty: no AUTH). Sent only over TLS.
+    pub username: String,
+    /// Its password (`REMPART_SMTP_PASSWORD` in the environment).
+    pub password: Secret,
+    /// The sender's address (empty: `helpline.notices_email`).
+    pub from: String,
+    /// Longest time for one whole exchange, seconds (1 to 100).
+    pub timeout_seconds: u64,
+    /// PEM certificates trusted as roots besides the public ones (a private relay's CA).
+    pub extra_root_pem_file: Option<PathBuf>,
+    /// The name given in EHLO (empty: the client's default).
+    pub hello_name: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Required,
+            username: String::new(),
+            password: Secret::default(),
+            from: String::new(),
+            timeout_seconds: 30,
+            extra_root_pem_file: None,
+            hello_name: String::new(),
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// Whether e-mail channels are on.
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS or nothing (the default).
+    Required,
+    /// STARTTLS when the server offers it, clear text otherwise (never a fallback after a
+    /// failed handshake).
+    Starttls,
+    /// Implicit TLS from the first byte (port 465).
+    Wrapper,
+    /// Clear text: only for a test server on the same host.
+    None,
+}
+
 /// `[secrets]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -431,6 +496,29 @@ poll_ms = 250
 # (a reminder to the platform, the supervisors alerted), ms; one node at a time does it.
 escalation_check_ms = 60000
 
+[smtp]
+# The SMTP server e-mail notices leave through. Empty host: e-mail channels are off, and a
+# notice on one moves to its platform's next channel (reason smtp_not_configured).
+host = ""
+# 587: submission with STARTTLS; 465: implicit TLS; 25: relay.
+port = 587
+# "required": STARTTLS or nothing (default); "starttls": STARTTLS when the server offers it;
+# "wrapper": implicit TLS from the first byte; "none": clear text, only for a local test server.
+tls = "required"
+# AUTH (PLAIN or LOGIN), only ever over TLS; empty: no AUTH. The password may come from the
+# environment: REMPART_SMTP_PASSWORD.
+username = ""
+password = ""
+# The sender's address (empty: helpline.notices_email). Replies go to the notices address
+# with the notice's reference after a "+" (signalements+REF@…).
+from = ""
+# Longest time for one whole SMTP exchange, seconds (1 to 100).
+timeout_seconds = 30
+# PEM certificates trusted besides the public roots (a private relay's own CA).
+# extra_root_pem_file = "/etc/rempart/smtp-ca.pem"
+# The name given in EHLO (empty: the client's default).
+hello_name = ""
+
 [secrets]
 # The master secret: the keys of the pseudonymous person hash, the proof of work, the audit
 # chain and the follow-up codes are derived from it. Keep it secret, stable and backed up;
@@ -531,7 +619,7 @@ impl Settings {
             // keys that are commented out in the example are strings
             let optional = matches!(
                 key,
-                "opening_hours_file" | "master_key_file" | "platforms_file"
+                "opening_hours_file" | "master_key_file" | "platforms_file" | "extra_root_pem_file"
             );
             if model.get(key).is_none() && !optional {
                 continue;
@@ -574,6 +662,29 @@ impl Settings {
             || d.escalation_check_ms < 10
         {
             return bad("delivery timeouts, retries and polling must be positive");
+        }
+        let m = &self.smtp;
+        if !(1..=100).contains(&m.timeout_seconds) {
+            return bad("smtp.timeout_seconds must be between 1 and 100");
+        }
+        if m.port == 0 {
+            return bad("smtp.port must be positive");
+        }
+        if m.username.is_empty() != m.password.expose().is_empty() {
+            return bad("smtp.username and smtp.password go together");
+        }
+        if !m.username.is_empty() && m.tls == SmtpTls::None {
+            return bad("smtp credentials are only sent over TLS: tls = \"none\" cannot have them");
+        }
+        if !m.from.is_empty() && rempart_domain::values::Email::parse(&m.from).is_err() {
+            return bad("smtp.from must be an e-mail address");
+        }
+        if m.host.chars().any(|c| c.is_whitespace() || c.is_control())
+            || m.hello_name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return bad("smtp.host and smtp.hello_name are names, without spaces");
         }
         let srv = &self.server;
         if srv.header_timeout_seconds < 1

@@ -131,3 +131,77 @@ fn platform_secrets_come_from_the_file_or_the_environment_and_never_print() {
     assert!(!shown.contains("from-file") && !shown.contains("whsec_from_env"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn smtp_settings_from_the_file_and_the_environment() {
+    let d = Settings::default().smtp;
+    assert!(!d.enabled(), "e-mail channels are off by default");
+    assert_eq!(
+        (d.port, d.tls, d.timeout_seconds),
+        (587, SmtpTls::Required, 30)
+    );
+
+    let dir = std::env::temp_dir().join(format!("rempart-settings-smtp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("m.toml");
+    std::fs::write(
+        &f,
+        "[smtp]\nhost = \"smtp.helpline.example\"\nport = 465\ntls = \"wrapper\"\n\
+         username = \"rempart\"\npassword = \"from-file\"\nfrom = \"notices@helpline.example\"\n\
+         timeout_seconds = 20\nextra_root_pem_file = \"/etc/ca.pem\"\nhello_name = \"rempart.helpline.example\"\n",
+    )
+    .unwrap();
+    let env = vec![
+        ("REMPART_SMTP_PASSWORD".to_owned(), "hunter2-env".to_owned()),
+        ("REMPART_SMTP_TLS".to_owned(), "starttls".to_owned()),
+        ("REMPART_SMTP_PORT".to_owned(), "587".to_owned()),
+    ];
+    let s = Settings::load(Some(&f), env.into_iter()).unwrap();
+    let m = &s.smtp;
+    assert!(m.enabled());
+    assert_eq!(m.host, "smtp.helpline.example");
+    assert_eq!(
+        (m.port, m.tls),
+        (587, SmtpTls::Starttls),
+        "the environment wins"
+    );
+    assert_eq!(m.password.expose(), "hunter2-env");
+    assert_eq!(m.from, "notices@helpline.example");
+    assert_eq!(m.timeout_seconds, 20);
+    assert_eq!(m.extra_root_pem_file, Some(PathBuf::from("/etc/ca.pem")));
+    assert_eq!(m.hello_name, "rempart.helpline.example");
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("from-file"),
+        "{shown}"
+    );
+    let env = vec![(
+        "REMPART_SMTP_EXTRA_ROOT_PEM_FILE".to_owned(),
+        "/env/ca.pem".to_owned(),
+    )];
+    let s = Settings::load(None, env.into_iter()).unwrap();
+    assert_eq!(
+        s.smtp.extra_root_pem_file,
+        Some(PathBuf::from("/env/ca.pem"))
+    );
+
+    for bad in [
+        "[smtp]\nno_such_key = 1\n",
+        "[smtp]\ntls = \"sometimes\"\n",
+        "[smtp]\ntimeout_seconds = 101\n",
+        "[smtp]\ntimeout_seconds = 0\n",
+        "[smtp]\nport = 0\n",
+        "[smtp]\nport = 70000\n",
+        "[smtp]\ntls = \"none\"\nusername = \"u\"\npassword = \"p\"\n",
+        "[smtp]\nusername = \"u\"\n",
+        "[smtp]\nfrom = \"not an address\"\n",
+        "[smtp]\nhost = \"smtp.example\\r\\nX\"\n",
+    ] {
+        std::fs::write(&f, bad).unwrap();
+        assert!(
+            Settings::load(Some(&f), std::iter::empty()).is_err(),
+            "refused: {bad}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

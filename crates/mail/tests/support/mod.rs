@@ -240,6 +240,7 @@ pub fn notice() -> OutgoingMail {
             bytes: NOTICE_JSON.as_bytes().to_vec(),
         }],
         language: Some("fr".into()),
+        date: None,
     }
 }
 

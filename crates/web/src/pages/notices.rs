@@ -14,6 +14,7 @@ use axum::response::Response;
 use minijinja::Value;
 use rempart_app::AppError;
 use rempart_app::notices::{DecisionInput, NoticeEdit, NoticeView};
+use rempart_domain::directory::NoticeChannel;
 use rempart_domain::ids::NoticeId;
 use rempart_domain::notice::{DecisionKind, NoticeState};
 use rempart_domain::notice_content::good_faith_statement;
@@ -52,6 +53,7 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "channels": v.channels.iter().map(|c| c.label(lang)).collect::<Vec<_>>(),
                 "channel": n.channel.map(|c| c.label(lang)),
                 "payload": n.payload,
+                "mail": mail_view(n.channel, n.payload.as_deref()),
                 "ticket": n.ticket,
                 "attempts": n.attempts,
                 "last_error": n.last_error,
@@ -69,6 +71,45 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
         })
         .collect();
     Value::from_serialize(&rows)
+}
+
+/// An e-mail payload as people read it: its main headers decoded, the text part, the
+/// attachments (the raw bytes stay in `payload`).
+fn mail_view(channel: Option<NoticeChannel>, payload: Option<&str>) -> Option<serde_json::Value> {
+    if channel != Some(NoticeChannel::Email) {
+        return None;
+    }
+    let m = rempart_app::notices::email::read(payload?);
+    let headers: Vec<_> = [
+        ("From", "mail-from"),
+        ("To", "mail-to"),
+        ("Reply-To", "mail-reply-to"),
+        ("Subject", "mail-subject"),
+        ("Date", "mail-date"),
+        ("Message-ID", "mail-message-id"),
+    ]
+    .iter()
+    .filter_map(|(h, key)| {
+        m.header(h)
+            .map(|v| serde_json::json!({"key": key, "value": v}))
+    })
+    .collect();
+    let attachments: Vec<_> = m
+        .attachments
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.bytes.len(),
+            })
+        })
+        .collect();
+    Some(serde_json::json!({
+        "headers": headers,
+        "text": m.text,
+        "attachments": attachments,
+    }))
 }
 
 pub fn duration(ms: i64) -> String {

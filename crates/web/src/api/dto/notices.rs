@@ -63,7 +63,8 @@ pub struct Notice {
     pub channels: Vec<NoticeChannelCode>,
     /// The channel it was sent on.
     pub channel: Option<NoticeChannelCode>,
-    /// The exact bytes that left (or will leave) on that channel.
+    /// The exact bytes that left (or will leave) on that channel: a JSON document, or for
+    /// an e-mail channel the whole RFC 5322 message (headers, text, JSON attachment).
     pub payload: Option<String>,
     /// The platform's ticket or report id.
     pub ticket: Option<String>,
