@@ -28,6 +28,8 @@ use tower::ServiceExt;
 const HOUR: i64 = 3_600_000;
 
 type Floor<'a> = Box<dyn Fn(usize) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>> + 'a>;
+/// Builds the (path, session token) of the i-th request of a scenario.
+type Path<'a> = Box<dyn Fn(usize) -> (String, String) + 'a>;
 
 fn xorshift(state: &mut u64) -> u64 {
     *state ^= *state << 13;
@@ -252,7 +254,7 @@ pub async fn run(db: &str, n_notices: usize, requests: usize) -> Result<()> {
         late,
         ..Default::default()
     };
-    let scenarios: Vec<(&str, Box<dyn Fn(usize) -> (String, String) + '_>, Floor)> = vec![
+    let scenarios: Vec<(&str, Path, Floor)> = vec![
         (
             "notices list, supervisor (all)",
             Box::new(|_| ("/notices".to_owned(), sup_token.clone())),
