@@ -329,3 +329,4 @@ notices-contested = refusal contested:
 notices-contest = Contest the refusal
 notices-contest-reason = Why the helpline contests it (sent to the platform)
 notices-contest-send = Contest
+notices-referral-prompt = Sexual images of a minor: also report these addresses (URLs only, never the images) to Pharos or the hotline, besides the platform.

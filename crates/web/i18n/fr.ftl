@@ -329,3 +329,4 @@ notices-contested = refus contesté :
 notices-contest = Contester le refus
 notices-contest-reason = Motif de la contestation (transmis à la plateforme)
 notices-contest-send = Contester
+notices-referral-prompt = Images sexuelles d'un·e mineur·e : signalez aussi ces adresses (URL seulement, jamais les images) à Pharos ou à la hotline, en plus de la plateforme.

@@ -400,6 +400,9 @@ async fn the_case_page_takes_a_notice_from_draft_to_decision() {
         html.contains("reportedForReason"),
         "the payload is shown before sending"
     );
+    // flagged as sexual images of a minor: the referral to Pharos and the hotline is prompted
+    assert!(html.contains(&format!("id=\"referral-prompt-{id}\"")));
+    assert!(html.contains("Pharos (contenus publics illicites)"));
     assert!(
         !html.contains("class=\"send-notice\""),
         "no send before the second counsellor"

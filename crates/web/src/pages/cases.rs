@@ -254,6 +254,31 @@ pub async fn show(
                 ("notices", super::notices::for_template(&notice_views, lang)),
                 ("unnoticed_items", Value::from(unnoticed)),
                 (
+                    // where sexual images of a minor are reported besides the platform
+                    "csam_services",
+                    Value::from_serialize(
+                        st.app
+                            .directory()
+                            .services()
+                            .iter()
+                            .filter(|s| {
+                                matches!(
+                                    s.kind,
+                                    rempart_domain::directory::ServiceKind::Pharos
+                                        | rempart_domain::directory::ServiceKind::Hotline
+                                )
+                            })
+                            .map(|s| {
+                                serde_json::json!({
+                                    "label": s.label(lang),
+                                    "contact": s.contact,
+                                    "url": s.contact.starts_with("https://"),
+                                })
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
                     "decisions",
                     options(
                         rempart_domain::notice::DecisionKind::ALL.as_slice(),
