@@ -154,11 +154,14 @@ pub(crate) async fn fresh_db(db: &str) -> Result<(String, Option<std::path::Path
     }
 }
 
-async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -> Result<()> {
-    let (url, _guard) = fresh_db(db).await?;
-    let s = crate::bench_chat::bench_settings(&url, None);
-    let store = rempart_app::open_store(&s).await?;
-    let app = App::start(s, Arc::new(SystemClock)).await?;
+/// A benchmark's staff: one supervisor and 20 counsellors in 4 teams (password
+/// `benchmark-password`).
+pub(crate) async fn bench_staff(
+    app: &App,
+) -> Result<(
+    rempart_storage::StaffRecord,
+    Vec<rempart_storage::StaffRecord>,
+)> {
     let mk = |email: &str, role: Role, team: Option<&str>| rempart_app::staff::NewStaffInput {
         email: email.into(),
         display_name: email.into(),
@@ -184,6 +187,15 @@ async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -
             .map_err(|e| anyhow::anyhow!(e.message))?,
         );
     }
+    Ok((sup, workers))
+}
+
+async fn foundation(db: &str, n_cases: usize, n_audit: usize, requests: usize) -> Result<()> {
+    let (url, _guard) = fresh_db(db).await?;
+    let s = crate::bench_chat::bench_settings(&url, None);
+    let store = rempart_app::open_store(&s).await?;
+    let app = App::start(s, Arc::new(SystemClock)).await?;
+    let (sup, workers) = bench_staff(&app).await?;
     eprintln!(
         "loading {n_cases} cases and {n_audit} audit events into {}…",
         if db == "sqlite" {

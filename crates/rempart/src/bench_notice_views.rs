@@ -16,7 +16,7 @@ use rempart_domain::case::{Consent, ConsentScope, LegalQualification};
 use rempart_domain::directory::NoticeChannel;
 use rempart_domain::ids::{CaseId, NoticeId};
 use rempart_domain::notice::{DecisionKind, NoticeState};
-use rempart_domain::policy::{Actor, Role};
+use rempart_domain::policy::Actor;
 use rempart_domain::values::{AgeBand, CaseReference, Channel};
 use rempart_storage::{NewCase, NoticeRecord};
 use std::future::Future;
@@ -43,31 +43,7 @@ pub async fn run(db: &str, n_notices: usize, requests: usize) -> Result<()> {
     let s = crate::bench_chat::bench_settings(&url, None);
     let store = rempart_app::open_store(&s).await?;
     let app = App::start(s, Arc::new(SystemClock)).await?;
-    let mk = |email: &str, role: Role, team: Option<&str>| rempart_app::staff::NewStaffInput {
-        email: email.into(),
-        display_name: email.into(),
-        role,
-        team: team.map(Into::into),
-        password: "benchmark-password".into(),
-        lang: "fr".into(),
-    };
-    let sup = app
-        .create_staff_by_operator(mk("sup@bench.invalid", Role::Supervisor, None))
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let mut workers = vec![];
-    for i in 0..20 {
-        let team = ["nord", "sud", "est", "ouest"][i % 4];
-        workers.push(
-            app.create_staff_by_operator(mk(
-                &format!("c{i}@bench.invalid"),
-                Role::Counsellor,
-                Some(team),
-            ))
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?,
-        );
-    }
+    let (sup, workers) = crate::bench::bench_staff(&app).await?;
     let platforms: Vec<String> = app
         .directory()
         .platforms()

@@ -13,7 +13,7 @@ use rempart_domain::policy::Role;
 use rempart_platform_sim::{
     CoopKey, FaultKind, Faults, SimConfig, SimHandle, SimKind, SimPlatform,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -101,56 +101,12 @@ async fn app_with(sim: &SimHandle, coop_key: &str) -> (TestApp, std::path::PathB
     (t, dir)
 }
 
-/// Drafts, readies and sends the case's notice to `platform`; returns its id.
-async fn send(t: &TestApp, token: &str, platform: &str) -> String {
-    let r = t
-        .post_json(
-            "/api/v1/cases",
-            Some(token),
-            json!({"title": "d", "categories": ["cyber_harassment"], "age_band": "15_17"}),
-        )
-        .await;
-    let case = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = t
-        .post_json(
-            &format!("/api/v1/cases/{case}/items"),
-            Some(token),
-            json!({"platform": platform, "content_type": "account", "native_id": "@harceleur"}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let drafts: Vec<Value> = t
-        .req(
-            reqwest::Method::POST,
-            &format!("/api/v1/cases/{case}/notices"),
-            Some(token),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = drafts[0]["id"].as_str().unwrap().to_owned();
-    for step in ["ready", "send"] {
-        let r = t
-            .req(
-                reqwest::Method::POST,
-                &format!("/api/v1/notices/{id}/{step}"),
-                Some(token),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{step}");
-    }
-    id
+/// Waits until the notice satisfies `done` (each look reads the database; 10 s at most).
+/// Sends a new case's notice to `platform`; returns its id.
+async fn sent(t: &TestApp, token: &str, platform: &str) -> String {
+    t.sent_notice(token, platform).await.1
 }
 
-/// Waits until the notice satisfies `done` (each look reads the database; 10 s at most).
 async fn until(
     t: &TestApp,
     token: &str,
@@ -180,7 +136,7 @@ async fn a_sent_notice_reaches_the_platform_once_with_its_exact_bytes() {
     let (t, dir) = app_with(&sim, "coop-key").await;
     let c = t.staff(Role::Counsellor, None).await;
     let tok = t.token(&c).await;
-    let id = send(&t, &tok, "snapchat").await;
+    let id = sent(&t, &tok, "snapchat").await;
     let n = until(&t, &tok, &id, "delivered", |n| n["delivered_at"].is_i64()).await;
     let got = sim.received("snapchat").unwrap();
     assert_eq!(got.len(), 1);
@@ -194,7 +150,7 @@ async fn a_sent_notice_reaches_the_platform_once_with_its_exact_bytes() {
     assert_eq!(got[0].body, stored, "what arrived is what was stored");
 
     // a signed push: verified by the receiver, its ticket kept
-    let id = send(&t, &tok, "instagram").await;
+    let id = sent(&t, &tok, "instagram").await;
     let n = until(&t, &tok, &id, "delivered", |n| n["delivered_at"].is_i64()).await;
     let got = sim.received("instagram").unwrap();
     assert_eq!(got.len(), 1);
@@ -214,7 +170,7 @@ async fn a_transient_failure_is_retried_after_its_backoff_with_the_same_key() {
     let tok = t.token(&c).await;
     sim.set_faults("instagram", Faults::always(FaultKind::ServiceUnavailable))
         .unwrap();
-    let id = send(&t, &tok, "instagram").await;
+    let id = sent(&t, &tok, "instagram").await;
     let n = until(&t, &tok, &id, "first attempt failed", |n| {
         n["last_error"] == "http_503"
     })
@@ -252,7 +208,7 @@ async fn a_transient_failure_is_retried_after_its_backoff_with_the_same_key() {
         },
     )
     .unwrap();
-    let id = send(&t, &tok, "instagram").await;
+    let id = sent(&t, &tok, "instagram").await;
     let n = until(&t, &tok, &id, "failed once", |n| {
         n["last_error"] == "http_500"
     })
@@ -286,7 +242,7 @@ async fn a_permanent_failure_moves_the_notice_to_the_next_channel_or_fails_it() 
     let c = t.staff(Role::Counsellor, None).await;
     let tok = t.token(&c).await;
     // Coop refuses the key (401): the platform's portal is next, for a counsellor's hands
-    let id = send(&t, &tok, "snapchat").await;
+    let id = sent(&t, &tok, "snapchat").await;
     let n = until(&t, &tok, &id, "moved to the portal", |n| {
         n["channel"] == "portal"
     })
@@ -320,7 +276,7 @@ async fn a_permanent_failure_moves_the_notice_to_the_next_channel_or_fails_it() 
             .await
             .unwrap()
             .unwrap();
-        let id2 = send(&t2, &tok2, "instagram").await;
+        let id2 = sent(&t2, &tok2, "instagram").await;
         let n = until(&t2, &tok2, &id2, "failed", |n| n["state"] == "failed").await;
         let _ = std::fs::remove_dir_all(dir2);
         n

@@ -95,46 +95,6 @@ secret = "instagram_push"
     (t, dir)
 }
 
-/// Opens a case in `team`'s hands with one item on `platform`, drafts, readies and sends
-/// its notice; returns (case id, notice id).
-async fn send(t: &TestApp, token: &str, platform: &str) -> (String, String) {
-    let case = t.new_case(token, "suivi").await;
-    let r = t
-        .post_json(
-            &format!("/api/v1/cases/{case}/items"),
-            Some(token),
-            json!({"platform": platform, "content_type": "account", "native_id": "@harceleur"}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let drafts: Vec<Value> = t
-        .req(
-            reqwest::Method::POST,
-            &format!("/api/v1/cases/{case}/notices"),
-            Some(token),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = drafts[0]["id"].as_str().unwrap().to_owned();
-    for step in ["ready", "send"] {
-        let r = t
-            .req(
-                reqwest::Method::POST,
-                &format!("/api/v1/notices/{id}/{step}"),
-                Some(token),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{step}");
-    }
-    (case, id)
-}
-
 /// Waits (10 s at most) until `look` gives something.
 async fn until<T>(what: &str, mut look: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -190,8 +150,8 @@ async fn a_late_notice_is_escalated_reminded_listed_first_and_its_refusal_contes
     let mut tok = t.token(&c).await;
     let sup = t.staff(Role::Supervisor, None).await;
 
-    let (case, pushed) = send(&t, &tok, "instagram").await;
-    let (_, coop) = send(&t, &tok, "snapchat").await;
+    let (case, pushed) = t.sent_notice(&tok, "instagram").await;
+    let (_, coop) = t.sent_notice(&tok, "snapchat").await;
     for id in [&pushed, &coop] {
         until("delivered", async || {
             notice(&t, &tok, id).await["delivered_at"].as_i64()
@@ -205,7 +165,7 @@ async fn a_late_notice_is_escalated_reminded_listed_first_and_its_refusal_contes
     // (sessions do not outlive hours of the moved clock: each step logs in again)
     t.clock.advance(HOUR);
     tok = t.token(&c).await;
-    let (_, third) = send(&t, &tok, "instagram").await;
+    let (_, third) = t.sent_notice(&tok, "instagram").await;
     t.clock.advance(24 * HOUR - HOUR / 2);
     let tok = t.token(&c).await;
     let sup_tok = t.token(&sup).await;
@@ -341,8 +301,8 @@ async fn the_notices_list_filters_keeps_to_the_readers_cases_and_platform_figure
     let outsider = t.staff(Role::Counsellor, Some("sud")).await;
     let adm = t.staff(Role::Admin, None).await;
 
-    let (_, a) = send(&t, &tok, "instagram").await;
-    let (_, b) = send(&t, &tok, "snapchat").await;
+    let (_, a) = t.sent_notice(&tok, "instagram").await;
+    let (_, b) = t.sent_notice(&tok, "snapchat").await;
     for id in [&a, &b] {
         until("delivered", async || {
             notice(&t, &tok, id).await["delivered_at"].as_i64()

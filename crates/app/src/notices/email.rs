@@ -72,17 +72,16 @@ fn unusable(what: &str) -> AppError {
     AppError::field(what, "not usable in an e-mail")
 }
 
+/// Who a notice's mails are from and to, where answers go, and the Message-IDs' domain.
+struct Addresses {
+    from: Mailbox,
+    to: Mailbox,
+    reply_to: Mailbox,
+    domain: String,
+}
+
 impl App {
-    /// The rendered mail of notice `n` to `address`, its platform's channel `index`, at
-    /// `sent_at`: the exact bytes that will leave (7-bit, so a `String`).
-    pub(crate) fn notice_mail(
-        &self,
-        n: &NoticeRecord,
-        content: &NoticeContent,
-        address: &str,
-        index: usize,
-        sent_at: i64,
-    ) -> Result<String, AppError> {
+    fn addresses(&self, n: &NoticeRecord, address: &str) -> Result<Addresses, AppError> {
         let h = &self.settings.helpline;
         let notices = h.notices_email.trim();
         let from_address = match self.settings.smtp.from.trim() {
@@ -106,7 +105,35 @@ impl App {
             .and_then(|a| a.parse::<Address>().ok())
             .map(|a| Mailbox::new(None, a))
             .ok_or_else(|| unusable("helpline.notices_email"))?;
-        let domain = notices.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        let domain = notices
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("")
+            .to_owned();
+        Ok(Addresses {
+            from,
+            to,
+            reply_to,
+            domain,
+        })
+    }
+
+    /// The rendered mail of notice `n` to `address`, its platform's channel `index`, at
+    /// `sent_at`: the exact bytes that will leave (7-bit, so a `String`).
+    pub(crate) fn notice_mail(
+        &self,
+        n: &NoticeRecord,
+        content: &NoticeContent,
+        address: &str,
+        index: usize,
+        sent_at: i64,
+    ) -> Result<String, AppError> {
+        let Addresses {
+            from,
+            to,
+            reply_to,
+            domain,
+        } = self.addresses(n, address)?;
         let message_id = if index == 0 {
             format!("<{}.{}@{domain}>", n.reference, n.id)
         } else {
@@ -155,30 +182,12 @@ impl App {
         address: &str,
         number: u32,
     ) -> Result<String, AppError> {
-        let h = &self.settings.helpline;
-        let notices = h.notices_email.trim();
-        let from_address = match self.settings.smtp.from.trim() {
-            "" => notices,
-            f => f,
-        };
-        let from = Mailbox::new(
-            Some(h.name.clone()),
-            from_address
-                .parse::<Address>()
-                .map_err(|_| unusable("smtp.from"))?,
-        );
-        let to = Mailbox::new(
-            None,
-            address
-                .trim()
-                .parse::<Address>()
-                .map_err(|_| unusable("channel address"))?,
-        );
-        let reply_to = plus_address(notices, &n.reference)
-            .and_then(|a| a.parse::<Address>().ok())
-            .map(|a| Mailbox::new(None, a))
-            .ok_or_else(|| unusable("helpline.notices_email"))?;
-        let domain = notices.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        let Addresses {
+            from,
+            to,
+            reply_to,
+            domain,
+        } = self.addresses(n, address)?;
         let en = en(&n.lang);
         let contested = n.contest_reason.is_some();
         let subject = match (en, contested) {

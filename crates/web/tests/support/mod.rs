@@ -172,6 +172,46 @@ impl TestApp {
         v["id"].as_str().unwrap().to_owned()
     }
 
+    /// Opens a case with one item (an account) on `platform`, drafts its notice, marks it
+    /// ready and sends it through the API; returns (case id, notice id).
+    pub async fn sent_notice(&self, token: &str, platform: &str) -> (String, String) {
+        let case = self.new_case(token, "signalement").await;
+        let r = self
+            .post_json(
+                &format!("/api/v1/cases/{case}/items"),
+                Some(token),
+                json!({"platform": platform, "content_type": "account", "native_id": "@harceleur"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let drafts: Vec<Value> = self
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v1/cases/{case}/notices"),
+                Some(token),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = drafts[0]["id"].as_str().unwrap().to_owned();
+        for step in ["ready", "send"] {
+            let r = self
+                .req(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/notices/{id}/{step}"),
+                    Some(token),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{step}");
+        }
+        (case, id)
+    }
+
     /// Logs into the console with a browser-like cookie flow; returns (cookie header, csrf).
     pub async fn console_login(&self, s: &StaffRecord) -> (String, String) {
         let page = self.http.get(self.url("/login")).send().await.unwrap();
