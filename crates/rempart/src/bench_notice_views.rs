@@ -161,6 +161,8 @@ pub async fn run(db: &str, n_notices: usize, requests: usize) -> Result<()> {
             escalated_at: (state == NoticeState::Escalated).then_some(sent + 24 * HOUR),
             reminders: 0,
             contest_reason: None,
+            appeal: None,
+            appeal_at: None,
             items: vec![],
         });
     }

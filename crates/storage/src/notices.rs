@@ -84,6 +84,10 @@ pub struct NoticeRecord {
     pub reminders: u32,
     /// Why the helpline contests the platform's refusal.
     pub contest_reason: Option<String>,
+    /// The platform's decision on an appeal against its action (`accepted`: reversed).
+    pub appeal: Option<String>,
+    /// When it came (ms).
+    pub appeal_at: Option<i64>,
     /// Its items, in order.
     pub items: Vec<ItemId>,
 }
@@ -174,13 +178,17 @@ pub struct NoticeChange {
     pub reminders: Option<u32>,
     /// Why a refusal is contested.
     pub contest_reason: Option<String>,
+    /// An appeal's outcome.
+    pub appeal: Option<String>,
+    /// When it came.
+    pub appeal_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, reference, case_id, platform, category, lang, state, explanation, \
     sexual_images_of_minor, needs_validation, prepared_by, validated_by, channel_index, channel, \
     payload, ticket, decision, decision_source, decision_note, last_error, attempts, expected_hours, \
     created_by, created_at, updated_at, sent_at, delivered_at, acknowledged_at, decided_at, \
-    removed_at, due_at, escalated_at, reminders, contest_reason";
+    removed_at, due_at, escalated_at, reminders, contest_reason, appeal, appeal_at";
 
 fn corrupt(col: &'static str) -> impl Fn(rempart_domain::notice::UnknownValue) -> StorageError {
     move |_| StorageError::Corrupt(col)
@@ -242,6 +250,8 @@ fn read(r: &AnyRow, items: Vec<ItemId>) -> Result<NoticeRecord> {
         escalated_at: r.try_get("escalated_at")?,
         reminders: u32_of(r, "reminders")?,
         contest_reason: r.try_get("contest_reason")?,
+        appeal: r.try_get("appeal")?,
+        appeal_at: r.try_get("appeal_at")?,
         items,
     })
 }
@@ -279,6 +289,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, id: NoticeId, c: &NoticeChange) -
         ("decision_source", &c.decision_source),
         ("decision_note", &c.decision_note),
         ("contest_reason", &c.contest_reason),
+        ("appeal", &c.appeal),
     ] {
         if let Some(v) = v {
             text(&mut q, col, Some(v.clone()));
@@ -304,6 +315,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, id: NoticeId, c: &NoticeChange) -
         ("due_at", c.due_at),
         ("escalated_at", c.escalated_at),
         ("reminders", c.reminders.map(i64::from)),
+        ("appeal_at", c.appeal_at),
     ] {
         if let Some(v) = v {
             q.push(&format!(", {col} = "));

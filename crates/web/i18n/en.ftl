@@ -330,3 +330,5 @@ notices-contest = Contest the refusal
 notices-contest-reason = Why the helpline contests it (sent to the platform)
 notices-contest-send = Contest
 notices-referral-prompt = Sexual images of a minor: also report these addresses (URLs only, never the images) to Pharos or the hotline, besides the platform.
+notices-appeal-accepted = The author's appeal was accepted by the platform: it reversed its decision, the content may be online again.
+notices-appeal-rejected = The author's appeal was rejected by the platform: its decision stands.

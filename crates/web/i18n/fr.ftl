@@ -330,3 +330,5 @@ notices-contest = Contester le refus
 notices-contest-reason = Motif de la contestation (transmis à la plateforme)
 notices-contest-send = Contester
 notices-referral-prompt = Images sexuelles d'un·e mineur·e : signalez aussi ces adresses (URL seulement, jamais les images) à Pharos ou à la hotline, en plus de la plateforme.
+notices-appeal-accepted = Recours de l'auteur accepté par la plateforme : elle est revenue sur sa décision, le contenu peut être de nouveau en ligne.
+notices-appeal-rejected = Recours de l'auteur rejeté par la plateforme : sa décision est maintenue.

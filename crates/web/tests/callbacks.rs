@@ -10,7 +10,8 @@ mod support;
 
 use rempart_domain::policy::Role;
 use rempart_platform_sim::{
-    CallbackPolicy, CoopKey, Decision, Faults, SimConfig, SimHandle, SimKind, SimPlatform,
+    AppealDecision, AppealVerdict, CallbackPolicy, CoopKey, Decision, Faults, ItemIdentifier,
+    SimConfig, SimHandle, SimKind, SimPlatform,
 };
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -286,4 +287,87 @@ async fn forged_missing_or_tampered_signatures_and_unknown_names_are_refused() {
     let (status, v) = post_raw(&t, "/callbacks/coop/snapchat", &body, Some(&sig)).await;
     assert_eq!((status, v["recorded"].as_bool()), (200, Some(true)));
     assert_eq!(notice(&t, &tok, &id).await["state"], "removed");
+}
+
+#[tokio::test]
+async fn an_appeal_decision_is_verified_kept_on_the_notice_and_told_in_the_timeline() {
+    let sim = sim().await;
+    let t = app(&sim).await;
+    sim.set_coop_callbacks(
+        "snapchat",
+        Some(t.url("/callbacks/coop/snapchat")),
+        Some(t.url("/callbacks/coop/snapchat/appeal")),
+    )
+    .unwrap();
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let (id, item) = delivered(&t, &tok).await;
+    let appeal = |verdict| AppealDecision {
+        appeal_id: "appeal-1".into(),
+        item_id: item.clone(),
+        appealed_by: ItemIdentifier {
+            id: "author-7".into(),
+            type_id: "user".into(),
+        },
+        appeal_decision: verdict,
+        custom: None,
+        type_name: None,
+    };
+    // nothing decided yet: nothing to appeal
+    let out = sim
+        .decide_appeal("snapchat", appeal(AppealVerdict::Accept))
+        .await
+        .unwrap();
+    assert_eq!(out.attempts.last().unwrap().status, Some(409), "{out:?}");
+    assert!(notice(&t, &tok, &id).await["appeal"].is_null());
+    sim.decide("snapchat", Decision::for_item(item.clone(), "delete"))
+        .await
+        .unwrap();
+    // a forged signature is refused, nothing kept
+    let (status, _) = post_raw(
+        &t,
+        "/callbacks/coop/snapchat/appeal",
+        &out.body,
+        Some("AAAA"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(notice(&t, &tok, &id).await["appeal"].is_null());
+    // the author's appeal accepted: the platform reversed its removal
+    let out = sim
+        .decide_appeal("snapchat", appeal(AppealVerdict::Accept))
+        .await
+        .unwrap();
+    assert_eq!(out.attempts.last().unwrap().status, Some(200), "{out:?}");
+    let n = notice(&t, &tok, &id).await;
+    assert_eq!(
+        (n["appeal"].as_str(), n["state"].as_str()),
+        (Some("accepted"), Some("removed"))
+    );
+    assert!(
+        !n.to_string().contains("author-7"),
+        "who appealed is not kept"
+    );
+    // retried: answered alike, recorded once
+    let (status, body) = post_raw(
+        &t,
+        "/callbacks/coop/snapchat/appeal",
+        &out.body,
+        Some(&out.signature),
+    )
+    .await;
+    assert_eq!((status, body["recorded"].as_bool()), (200, Some(false)));
+    let events: Vec<_> = t
+        .store
+        .audit_events(&rempart_storage::AuditFilter {
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "notice.appeal_decided")
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].detail, "accepted=1");
 }

@@ -71,6 +71,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /platforms/{platform}", "CPLDS", "CPLDS"),
     ("GET /api/v1/cases/{id}/notices", "CPLDS", "S"),
     ("POST /callbacks/coop/{platform}", "*CPLDSA", "*CPLDSA"),
+    (
+        "POST /callbacks/coop/{platform}/appeal",
+        "*CPLDSA",
+        "*CPLDSA",
+    ),
     ("POST /api/v1/cases/{id}/notices", "CPLDS", "S"),
     ("GET /api/v1/notices/{id}", "CPLDS", "S"),
     ("PUT /api/v1/notices/{id}", "CPLDS", "S"),

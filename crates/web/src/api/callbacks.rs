@@ -22,3 +22,20 @@ pub async fn coop(
         recorded: r == CallbackResult::Recorded,
     }))
 }
+
+/// A Coop appeal decision callback: verified, then kept on its notice.
+pub async fn coop_appeal(
+    State(st): State<AppState>,
+    Path(platform): Path<String>,
+    headers: HeaderMap,
+    RawJson(body): RawJson,
+) -> Result<Json<CallbackAck>, ApiError> {
+    let signature = headers.get("coop-signature").and_then(|v| v.to_str().ok());
+    let r = st
+        .app
+        .coop_appeal_callback(&platform, &body, signature)
+        .await?;
+    Ok(Json(CallbackAck {
+        recorded: r == CallbackResult::Recorded,
+    }))
+}

@@ -65,6 +65,8 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "escalated_at": n.escalated_at,
                 "reminders": n.reminders,
                 "contest_reason": n.contest_reason,
+                "appeal": n.appeal,
+                "appeal_at": n.appeal_at,
                 "may_contest": rempart_app::notices::followup::may_contest(v),
                 "lang": n.lang,
             })

@@ -133,6 +133,16 @@ pub(super) fn routes() -> Vec<Route> {
         .ok::<dto::CallbackAck>()
         .errors(&[401, 404, 409]),
         r(
+            "POST",
+            "/callbacks/coop/{platform}/appeal",
+            Public,
+            "A platform's ROOST Coop appeal decision callback (signed with its key): kept on the notice",
+            post(callbacks::coop_appeal),
+        )
+        .body::<dto::CoopAppealCallback>()
+        .ok::<dto::CallbackAck>()
+        .errors(&[401, 404, 409]),
+        r(
             "GET",
             "/api/v1/cases/{id}/notices",
             Notice(ReadNotice),

@@ -186,6 +186,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "platform's refusal contested",
     ),
     (
+        "notice.appeal_decided",
+        "recours contre la décision de la plateforme tranché",
+        "appeal against the platform's decision decided",
+    ),
+    (
         "directory.reloaded",
         "annuaire des plateformes rechargé",
         "platform directory reloaded",

@@ -289,6 +289,12 @@ pub enum AuditEvent {
     },
     /// The helpline contested a platform's refusal (the reason is kept on the notice).
     NoticeContested,
+    /// The platform decided an appeal against its action on a notice's item (Coop's appeal
+    /// callback): `accepted` means it reversed its action.
+    NoticeAppealDecided {
+        /// The appeal was accepted.
+        accepted: bool,
+    },
     /// The platform directory was loaded again from its file.
     DirectoryReloaded {
         /// How many platforms it now has.
@@ -396,6 +402,7 @@ impl AuditEvent {
             NoticeDecided { .. } => "notice.decided",
             NoticeEscalated { .. } => "notice.escalated",
             NoticeContested => "notice.contested",
+            NoticeAppealDecided { .. } => "notice.appeal_decided",
         }
     }
 
@@ -517,6 +524,7 @@ impl AuditEvent {
             }
             NoticeEscalated { reminder } => format!("reminder={}", token(reminder)),
             NoticeContested => String::new(),
+            NoticeAppealDecided { accepted } => format!("accepted={}", b(*accepted)),
             StaffInvited {
                 role,
                 pending_approval,
@@ -680,6 +688,9 @@ impl AuditEvent {
                 reminder: need(d, "reminder")?.to_owned(),
             },
             "notice.contested" => NoticeContested,
+            "notice.appeal_decided" => NoticeAppealDecided {
+                accepted: flag(d, "accepted")?,
+            },
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,
             },

@@ -123,6 +123,7 @@ fn all() -> Vec<AuditEvent> {
             reminder: "http_json".into(),
         },
         NoticeContested,
+        NoticeAppealDecided { accepted: true },
     ]
 }
 

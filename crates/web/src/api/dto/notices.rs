@@ -100,6 +100,11 @@ pub struct Notice {
     pub reminders: u32,
     /// Why the helpline contests the platform's refusal.
     pub contest_reason: Option<String>,
+    /// The platform's decision on an appeal against its action by the content's author:
+    /// `accepted` (it reversed its action) or `rejected`.
+    pub appeal: Option<String>,
+    /// When that came (ms).
+    pub appeal_at: Option<i64>,
 }
 
 impl From<&NoticeView> for Notice {
@@ -154,6 +159,8 @@ impl From<&NoticeView> for Notice {
             escalated_at: n.escalated_at,
             reminders: n.reminders,
             contest_reason: n.contest_reason.clone(),
+            appeal: n.appeal.clone(),
+            appeal_at: n.appeal_at,
         }
     }
 }
@@ -276,4 +283,31 @@ pub struct CoopCallback {
     pub actor_note: Option<String>,
     /// Who created the item.
     pub creator: Option<serde_json::Value>,
+}
+
+/// Who appealed (the content's author on the platform).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CoopAppealedBy {
+    /// Id.
+    pub id: String,
+    /// Item type id.
+    pub type_id: String,
+}
+
+/// A ROOST Coop appeal decision callback (signed like the action callbacks).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CoopAppealCallback {
+    /// The platform's appeal id.
+    pub appeal_id: String,
+    /// The reported item the appeal is about.
+    pub item: CoopCallbackItem,
+    /// Who appealed (read, never stored).
+    pub appealed_by: CoopAppealedBy,
+    /// `ACCEPT` (the platform reversed its action) or `REJECT`.
+    #[schema(pattern = "^(ACCEPT|REJECT)$")]
+    pub appeal_decision: String,
+    /// Platform-specific fields.
+    pub custom: Option<serde_json::Value>,
 }
