@@ -271,6 +271,10 @@ pub struct DeliverySettings {
     pub max_attempts: u32,
     /// How often each node's workers look for due jobs, at most.
     pub poll_ms: u64,
+    /// How long a claimed delivery job stays a node's (seconds): a node that died holding
+    /// it gives it back to every node once this has passed. Longer than `timeout_seconds`,
+    /// so a slow attempt is never taken over while it still runs.
+    pub lease_seconds: u64,
 }
 
 impl Default for DeliverySettings {
@@ -282,6 +286,7 @@ impl Default for DeliverySettings {
             retry_base_ms: 5000,
             max_attempts: 10,
             poll_ms: 250,
+            lease_seconds: 120,
         }
     }
 }
@@ -423,6 +428,10 @@ retry_base_ms = 5000
 max_attempts = 10
 # How often each node's workers look for due jobs (ms), at most.
 poll_ms = 250
+# How long a claimed delivery stays a node's (seconds): the deliveries of a node that died
+# are taken over by the other nodes (or by itself once restarted) when it has passed. Must be
+# longer than timeout_seconds (a slow attempt is never taken over while it still runs).
+lease_seconds = 120
 
 [secrets]
 # The master secret: the keys of the pseudonymous person hash, the proof of work, the audit
@@ -562,6 +571,9 @@ impl Settings {
         let d = &self.delivery;
         if d.timeout_seconds < 1 || d.retry_base_ms < 1 || d.max_attempts < 1 || d.poll_ms < 10 {
             return bad("delivery timeouts, retries and polling must be positive");
+        }
+        if d.lease_seconds <= d.timeout_seconds {
+            return bad("delivery.lease_seconds must be longer than delivery.timeout_seconds");
         }
         let srv = &self.server;
         if srv.header_timeout_seconds < 1
