@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_chat;
+mod bench_notices;
 mod cli;
 mod cmd_pdq;
 
