@@ -19,7 +19,7 @@ const COOP_KEY: &str = "process-tests-coop-key";
 const EACH: usize = 4;
 
 /// A Coop platform that answers at once, and an `http_json` one that holds every request
-/// for a minute (far past the nodes' two-second timeout) until the test lets it answer.
+/// for a minute (far past the nodes' ten-second timeout) until the test lets it answer.
 async fn sim() -> SimHandle {
     let mut coop = SimPlatform::coop("snapchat", COOP_KEY);
     if let SimKind::Coop(c) = &mut coop.kind {
@@ -37,7 +37,7 @@ async fn sim() -> SimHandle {
 }
 
 /// The nodes' environment: the test's database, the simulators as the directory, a
-/// two-second attempt and a three-second lease.
+/// ten-second attempt and an eleven-second lease.
 fn env_with(db: &str, dir: &std::path::Path, sim: &SimHandle) -> Vec<(&'static str, String)> {
     let platforms = dir.join("platforms.toml");
     std::fs::write(
@@ -83,8 +83,9 @@ secret = "instagram_push"
             platforms.display().to_string(),
         ),
         ("REMPART_DELIVERY_ALLOW_LOCAL_ENDPOINTS", "true".into()),
-        ("REMPART_DELIVERY_TIMEOUT_SECONDS", "2".into()),
-        ("REMPART_DELIVERY_LEASE_SECONDS", "3".into()),
+        // an attempt held at the platform lasts 10 s: the kill falls inside one
+        ("REMPART_DELIVERY_TIMEOUT_SECONDS", "10".into()),
+        ("REMPART_DELIVERY_LEASE_SECONDS", "11".into()),
         ("REMPART_DELIVERY_RETRY_BASE_MS", "100".into()),
         ("REMPART_DELIVERY_POLL_MS", "50".into()),
         ("REMPART_PLATFORM_SECRET_SNAPCHAT_COOP", COOP_KEY.into()),
@@ -138,8 +139,13 @@ async fn sent_notice(http: &reqwest::Client, base: &str, tok: &str, platform: &s
 }
 
 /// Sends `EACH` notices to each platform through `base`; waits until the node holds a
-/// delivery the `http_json` platform keeps waiting.
-async fn send_and_hold(http: &reqwest::Client, sim: &SimHandle, base: &str) -> Vec<String> {
+/// delivery the `http_json` platform keeps waiting (its job leased in the database).
+async fn send_and_hold(
+    http: &reqwest::Client,
+    sim: &SimHandle,
+    store: &Store,
+    base: &str,
+) -> Vec<String> {
     let tok = login(http, base, "sam@helpline.invalid", PASSWORD).await;
     let mut ids = Vec::new();
     for _ in 0..EACH {
@@ -151,6 +157,15 @@ async fn send_and_hold(http: &reqwest::Client, sim: &SimHandle, base: &str) -> V
     })
     .await
     .expect("a delivery held at the platform");
+    until(20, "a delivery leased", move || async move {
+        let now = chrono::Utc::now().timestamp_millis();
+        !store
+            .leased_jobs("notice_delivery", now)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
     ids
 }
 
@@ -169,7 +184,7 @@ async fn after_kill(store: &Store, sim: &SimHandle) -> Vec<String> {
 /// Every acknowledged notice delivered once (the database says so, and each platform
 /// holds each one); the deliveries the dead node held were attempted again.
 async fn every_notice_delivered(store: &Store, sim: &SimHandle, ids: &[String], held: &[String]) {
-    until(60, "every sent notice delivered", move || async move {
+    until(90, "every sent notice delivered", move || async move {
         let mut all = true;
         for id in ids {
             let n = store
@@ -236,7 +251,7 @@ async fn a_node_killed_while_it_delivers_delivers_every_notice_once_restarted() 
         .unwrap();
     let http = reqwest::Client::new();
     let mut node = serve(&env, &[]).await;
-    let ids = send_and_hold(&http, &sim, &node.base).await;
+    let ids = send_and_hold(&http, &sim, &store, &node.base).await;
     node.child.kill().unwrap(); // SIGKILL
     node.child.wait().unwrap();
     drop(node);
@@ -265,7 +280,7 @@ async fn the_other_node_takes_over_the_deliveries_of_a_killed_one() {
         .unwrap();
     let http = reqwest::Client::new();
     let mut a = serve(&env, &[]).await;
-    let ids = send_and_hold(&http, &sim, &a.base).await;
+    let ids = send_and_hold(&http, &sim, &store, &a.base).await;
     // every delivery is A's when B starts; B runs while A dies
     let b = serve(&env, &[]).await;
     a.child.kill().unwrap(); // SIGKILL
