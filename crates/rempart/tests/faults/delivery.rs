@@ -138,47 +138,47 @@ async fn sent_notice(http: &reqwest::Client, base: &str, tok: &str, platform: &s
     id
 }
 
+/// The pushed notices whose delivery is leased now: held at the `http_json` platform, they
+/// cannot end before the test lets the platform answer.
+async fn held_now(store: &Store, pushed: &[String]) -> Vec<String> {
+    let now = chrono::Utc::now().timestamp_millis();
+    store
+        .leased_jobs("notice_delivery", now)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|id| pushed.contains(id))
+        .collect()
+}
+
 /// Sends `EACH` notices to each platform through `base`; waits until the node holds a
 /// delivery the `http_json` platform keeps waiting (its job leased in the database).
+/// Returns every notice, and the pushed ones.
 async fn send_and_hold(
     http: &reqwest::Client,
     sim: &SimHandle,
     store: &Store,
     base: &str,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     let tok = login(http, base, "sam@helpline.invalid", PASSWORD).await;
-    let mut ids = Vec::new();
+    let (mut ids, mut pushed) = (Vec::new(), Vec::new());
     for _ in 0..EACH {
         ids.push(sent_notice(http, base, &tok, "snapchat").await);
-        ids.push(sent_notice(http, base, &tok, "instagram").await);
+        let id = sent_notice(http, base, &tok, "instagram").await;
+        ids.push(id.clone());
+        pushed.push(id);
     }
     sim.wait_for(Duration::from_secs(20), |s| {
         s.platforms["instagram"].faults.get("timeout").copied() >= Some(1)
     })
     .await
     .expect("a delivery held at the platform");
+    let p = pushed.as_slice();
     until(20, "a delivery leased", move || async move {
-        let now = chrono::Utc::now().timestamp_millis();
-        !store
-            .leased_jobs("notice_delivery", now)
-            .await
-            .unwrap()
-            .is_empty()
+        !held_now(store, p).await.is_empty()
     })
     .await;
-    ids
-}
-
-/// After the kill: the dead node held deliveries; the platform answers again.
-async fn after_kill(store: &Store, sim: &SimHandle) -> Vec<String> {
-    let now = chrono::Utc::now().timestamp_millis();
-    let held = store.leased_jobs("notice_delivery", now).await.unwrap();
-    assert!(
-        !held.is_empty(),
-        "the node died holding at least one delivery"
-    );
-    sim.set_faults("instagram", Faults::none()).unwrap();
-    held
+    (ids, pushed)
 }
 
 /// Every acknowledged notice delivered once (the database says so, and each platform
@@ -251,11 +251,13 @@ async fn a_node_killed_while_it_delivers_delivers_every_notice_once_restarted() 
         .unwrap();
     let http = reqwest::Client::new();
     let mut node = serve(&env, &[]).await;
-    let ids = send_and_hold(&http, &sim, &store, &node.base).await;
+    let (ids, pushed) = send_and_hold(&http, &sim, &store, &node.base).await;
     node.child.kill().unwrap(); // SIGKILL
     node.child.wait().unwrap();
     drop(node);
-    let held = after_kill(&store, &sim).await;
+    let held = held_now(&store, &pushed).await;
+    assert!(!held.is_empty(), "the node died holding deliveries");
+    sim.set_faults("instagram", Faults::none()).unwrap();
     let _node = serve(&env, &[]).await;
     every_notice_delivered(&store, &sim, &ids, &held).await;
     sim.shutdown().await;
@@ -280,13 +282,15 @@ async fn the_other_node_takes_over_the_deliveries_of_a_killed_one() {
         .unwrap();
     let http = reqwest::Client::new();
     let mut a = serve(&env, &[]).await;
-    let ids = send_and_hold(&http, &sim, &store, &a.base).await;
-    // every delivery is A's when B starts; B runs while A dies
+    let (ids, pushed) = send_and_hold(&http, &sim, &store, &a.base).await;
+    // what A holds (held at the platform, it cannot end); B runs while A dies
+    let held = held_now(&store, &pushed).await;
+    assert!(!held.is_empty(), "A holds deliveries");
     let b = serve(&env, &[]).await;
     a.child.kill().unwrap(); // SIGKILL
     a.child.wait().unwrap();
     drop(a);
-    let held = after_kill(&store, &sim).await;
+    sim.set_faults("instagram", Faults::none()).unwrap();
     every_notice_delivered(&store, &sim, &ids, &held).await;
     // B still sends: a notice sent on it now is delivered too
     let tok = login(&http, &b.base, "sam@helpline.invalid", PASSWORD).await;
