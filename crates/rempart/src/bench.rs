@@ -76,6 +76,31 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1000)]
         requests: usize,
     },
+    /// Notices delivered to simulated platforms through transient faults and killed nodes:
+    /// none lost, repeats counted; then the latency from send to delivery.
+    Notices {
+        /// `sqlite` (a temporary file) or a PostgreSQL server URL (a fresh database is created).
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        /// `rempart serve` processes sharing the queue (2 or more need PostgreSQL).
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// Notices sent in the first phase.
+        #[arg(long, default_value_t = 10_000)]
+        notices: usize,
+        /// Simulated platforms (half Coop, half `http_json`).
+        #[arg(long, default_value_t = 20)]
+        platforms: usize,
+        /// Share of the attempts that fail transiently, in percent.
+        #[arg(long, default_value_t = 10.0)]
+        fault_percent: f64,
+        /// Times a sending node is SIGKILLed and restarted during the first phase.
+        #[arg(long, default_value_t = 2)]
+        kills: usize,
+        /// Notices sent one by one to healthy platforms in the latency phase.
+        #[arg(long, default_value_t = 300)]
+        latency_notices: usize,
+    },
 }
 
 /// Builds the (path, session token) of the i-th request of a scenario.
@@ -129,6 +154,26 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             notices,
             requests,
         } => crate::bench_notice_views::run(&db, notices, requests).await,
+        BenchCmd::Notices {
+            db,
+            nodes,
+            notices,
+            platforms,
+            fault_percent,
+            kills,
+            latency_notices,
+        } => {
+            crate::bench_notices::notices(crate::bench_notices::Opts {
+                db,
+                nodes,
+                notices,
+                platforms,
+                fault_percent,
+                kills,
+                latency_notices,
+            })
+            .await
+        }
     }
 }
 

@@ -60,7 +60,7 @@ fn bench_secret() -> String {
         .clone()
 }
 
-fn bench_env(url: &str, hours: &std::path::Path) -> Vec<(&'static str, String)> {
+pub(crate) fn bench_env(url: &str, hours: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
         ("REMPART_DATABASE_URL", url.to_owned()),
         ("REMPART_SECRETS_MASTER_KEY", bench_secret()),

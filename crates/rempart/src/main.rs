@@ -4,6 +4,7 @@
 mod bench;
 mod bench_chat;
 mod bench_notice_views;
+mod bench_notices;
 mod cli;
 mod cmd_pdq;
 mod demo_sims;

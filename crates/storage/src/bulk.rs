@@ -2,10 +2,49 @@
 //! statements per transaction, the audit chain computed as it goes so it stays valid.
 
 use crate::audit::AuditEntry;
-use crate::records::{NewCase, encode_consents, encode_list};
+use crate::notices::NewNotice;
+use crate::records::{ItemRecord, NewCase, encode_consents, encode_list};
 use crate::{Result, Store};
 use rempart_domain::audit::chain_hash;
+use rempart_domain::directory::NoticeChannel;
+use rempart_domain::ids::StaffId;
 use sqlx::Row;
+
+/// A notice marked ready, for [`Store::bulk_load_ready_notices`]: the draft, its items, who
+/// marked it ready, and the exact bytes it will leave with on its platform's first channel
+/// (built by the application, as marking it ready would).
+#[derive(Debug, Clone)]
+pub struct ReadyNotice {
+    /// The notice (its `items` are the ids of `items`).
+    pub notice: NewNotice,
+    /// Its items, added to its case.
+    pub items: Vec<ItemRecord>,
+    /// Who marked it ready.
+    pub prepared_by: StaffId,
+    /// The kind of the platform's first channel.
+    pub channel: NoticeChannel,
+    /// The exact bytes.
+    pub payload: String,
+}
+
+/// `(a,b,c),(d,e,f)…`: `rows` groups of `cols` numbered placeholders.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push_str(&format!("${}", r * cols + c + 1));
+        }
+        s.push(')');
+    }
+    s
+}
 
 impl Store {
     /// Inserts cases (with their assignees) in batches; `audit` events follow them, each
@@ -180,6 +219,100 @@ impl Store {
 }
 
 impl Store {
+    /// Loads cases with their items and one notice each in the `ready` state (the
+    /// notices' benchmark sends them through the application afterwards): many rows per
+    /// statement, 500 notices per transaction. Cases go through [`Store::bulk_load`].
+    pub async fn bulk_load_ready_notices(
+        &self,
+        cases: &[NewCase],
+        notices: &[ReadyNotice],
+    ) -> Result<()> {
+        self.bulk_load(cases, &[]).await?;
+        for chunk in notices.chunks(500) {
+            let mut w = self.begin_write().await?;
+            let items: Vec<&ItemRecord> = chunk.iter().flat_map(|n| n.items.iter()).collect();
+            for rows in items.chunks(500) {
+                let sql = format!(
+                    "INSERT INTO items (id, case_id, platform, content_type, url, native_id, status, \
+                     first_seen_at, created_by, created_at) VALUES {}",
+                    placeholders(rows.len(), 10)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for i in rows {
+                    q = q
+                        .bind(i.id.to_string())
+                        .bind(i.case_id.to_string())
+                        .bind(i.platform.clone())
+                        .bind(i.content_type.clone())
+                        .bind(i.url.clone())
+                        .bind(i.native_id.clone())
+                        .bind(i.status.as_str())
+                        .bind(i.first_seen_at)
+                        .bind(i.created_by.to_string())
+                        .bind(i.created_at);
+                }
+                q.execute(w.conn()).await?;
+            }
+            let sql = format!(
+                "INSERT INTO notices (id, reference, case_id, platform, category, lang, state, explanation, \
+                 sexual_images_of_minor, needs_validation, prepared_by, channel_index, channel, payload, \
+                 attempts, expected_hours, created_by, created_at, updated_at) VALUES {}",
+                placeholders(chunk.len(), 19)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                let n = &r.notice;
+                q = q
+                    .bind(n.id.to_string())
+                    .bind(n.reference.clone())
+                    .bind(n.case_id.to_string())
+                    .bind(n.platform.clone())
+                    .bind(n.category.clone())
+                    .bind(n.lang.clone())
+                    .bind(rempart_domain::notice::NoticeState::Ready.as_str())
+                    .bind(n.explanation.clone())
+                    .bind(i64::from(n.sexual_images_of_minor))
+                    .bind(i64::from(n.needs_validation))
+                    .bind(r.prepared_by.to_string())
+                    .bind(0i64)
+                    .bind(r.channel.as_str())
+                    .bind(r.payload.clone())
+                    .bind(0i64)
+                    .bind(i64::from(n.expected_hours))
+                    .bind(n.created_by.to_string())
+                    .bind(n.at)
+                    .bind(n.at);
+            }
+            q.execute(w.conn()).await?;
+            let links: Vec<(String, String, i64)> = chunk
+                .iter()
+                .flat_map(|r| {
+                    r.notice.items.iter().enumerate().map(|(pos, i)| {
+                        (
+                            r.notice.id.to_string(),
+                            i.to_string(),
+                            i64::try_from(pos).unwrap_or(i64::MAX),
+                        )
+                    })
+                })
+                .collect();
+            for rows in links.chunks(500) {
+                let sql = format!(
+                    "INSERT INTO notice_items (notice_id, item_id, position) VALUES {}",
+                    placeholders(rows.len(), 3)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (n, i, pos) in rows {
+                    q = q.bind(n.clone()).bind(i.clone()).bind(*pos);
+                }
+                q.execute(w.conn()).await?;
+            }
+            w.commit_unaudited().await?;
+        }
+        sqlx::query("ANALYZE").execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// Creates a database (PostgreSQL server connection only), for benchmarks.
     pub async fn create_database_for_bench(&self, name: &str) -> Result<()> {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

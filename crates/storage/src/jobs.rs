@@ -272,6 +272,23 @@ impl Store {
         Ok(best)
     }
 
+    /// The payloads of the jobs of `kind` leased at `now` (claimed, their lease still
+    /// running, not ended): what a node that dies at this moment leaves to be taken over
+    /// once the leases run out (benchmarks, operators).
+    pub async fn leased_jobs(&self, kind: &str, now: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT payload FROM jobs WHERE kind = $1 AND state = 'pending' \
+             AND lease_token IS NOT NULL AND run_at > $2 ORDER BY id",
+        )
+        .bind(kind)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(Into::into))
+            .collect()
+    }
+
     /// The job with this deduplication key.
     pub async fn job_by_key(&self, dedup_key: &str) -> Result<Option<JobRecord>> {
         let row = sqlx::query(

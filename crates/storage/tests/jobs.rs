@@ -85,6 +85,16 @@ async fn a_lease_that_runs_out_gives_the_job_to_another_worker_and_only_the_new_
     let first = s.claim_jobs(&["k"], "n1", 10, 1000, 10).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].lease_until, 1010);
+    assert_eq!(
+        s.leased_jobs("k", 1009).await.unwrap(),
+        vec!["{\"n\":1}".to_owned()],
+        "leased to n1"
+    );
+    assert!(
+        s.leased_jobs("k", 1010).await.unwrap().is_empty(),
+        "its lease ran out"
+    );
+    assert!(s.leased_jobs("other", 1009).await.unwrap().is_empty());
     // while the lease runs, nobody else gets it
     assert!(
         s.claim_jobs(&["k"], "n2", 1009, 1000, 10)
@@ -105,6 +115,7 @@ async fn a_lease_that_runs_out_gives_the_job_to_another_worker_and_only_the_new_
         JobState::Pending
     );
     assert!(s.end_job(&second[0], &JobEnd::Done, 1200).await.unwrap());
+    assert!(s.leased_jobs("k", 1201).await.unwrap().is_empty(), "ended");
     assert_eq!(s.job_counts("k").await.unwrap(), (0, 1, 0));
     // done is done: never claimed again, never ended twice
     assert!(

@@ -330,3 +330,103 @@ async fn a_delivery_ends_only_for_the_jobs_current_holder() {
     assert_eq!(got.decision, Some(DecisionKind::ContentRemoved));
     assert_eq!(got.state, NoticeState::Removed);
 }
+
+/// The benchmarks' bulk loader: cases, their items and a notice each in the `ready` state
+/// with its bytes, read back as the use-cases read them, and sendable from there.
+#[tokio::test]
+async fn ready_notices_load_in_bulk_with_their_items_and_bytes() {
+    let f = fixture().await;
+    let mut cases = Vec::new();
+    let mut ready = Vec::new();
+    for i in 0..700u32 {
+        let case = CaseId::new();
+        cases.push(NewCase {
+            id: case,
+            reference: CaseReference::generate(2026, i + 100).to_string(),
+            title: format!("bulk {i}"),
+            team: None,
+            categories: vec!["cyber_harassment".into()],
+            age_band: AgeBand::From15To17,
+            preferred_channel: None,
+            consents: vec![],
+            legal: LegalQualification {
+                articles: vec![],
+                dsa_category: None,
+            },
+            assignees: vec![f.by],
+            created_by: f.by,
+            at: 20,
+        });
+        let item = ItemRecord {
+            id: ItemId::new(),
+            case_id: case,
+            platform: "instagram".into(),
+            content_type: "post".into(),
+            url: Some(format!("https://instagram.example/p/{i}")),
+            native_id: None,
+            status: ItemStatus::Online,
+            first_seen_at: Some(19),
+            created_by: f.by,
+            created_at: 20,
+        };
+        ready.push(ReadyNotice {
+            notice: NewNotice {
+                id: NoticeId::new(),
+                reference: format!("D26-BULK{i}-N1"),
+                case_id: case,
+                platform: "instagram".into(),
+                category: "cyber_harassment".into(),
+                lang: "en".into(),
+                explanation: "Harassment.".into(),
+                sexual_images_of_minor: false,
+                needs_validation: false,
+                expected_hours: 24,
+                items: vec![item.id],
+                created_by: f.by,
+                at: 21,
+            },
+            items: vec![item],
+            prepared_by: f.by,
+            channel: NoticeChannel::HttpJson,
+            payload: format!("{{\"n\":{i}}}"),
+        });
+    }
+    f.s.bulk_load_ready_notices(&cases, &ready).await.unwrap();
+    for (i, r) in ready.iter().enumerate().step_by(99) {
+        let got = f.s.notice(r.notice.id).await.unwrap().unwrap();
+        assert_eq!(got.state, NoticeState::Ready);
+        assert_eq!(
+            got.payload.as_deref(),
+            Some(format!("{{\"n\":{i}}}").as_str())
+        );
+        assert_eq!(got.channel, Some(NoticeChannel::HttpJson));
+        assert_eq!(got.prepared_by, Some(f.by));
+        assert_eq!(got.items, r.notice.items);
+        let items = f.s.items(r.notice.case_id).await.unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].url, r.items[0].url);
+    }
+    // a loaded notice is sent like any other: its state and its job together
+    let n = &ready[699].notice;
+    let change = NoticeChange {
+        from: Some(NoticeState::Ready),
+        to: Some(NoticeState::Sent),
+        at: 30,
+        sent_at: Some(30),
+        ..Default::default()
+    };
+    let job = NewJob {
+        kind: "notice_delivery".into(),
+        dedup_key: format!("notice:{}:delivery:0", n.id),
+        payload: n.id.to_string(),
+        run_at: 30,
+    };
+    f.s.change_notice(n.id, &change, Some(&job), &audit(&f, 30))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.s.notice(n.id).await.unwrap().unwrap().state,
+        NoticeState::Sent
+    );
+    assert_eq!(f.s.job_counts("notice_delivery").await.unwrap(), (1, 0, 0));
+}

@@ -24,8 +24,6 @@ use rempart_storage::{AuditEntry, ClaimedJob, JobEnd, NewJob, NoticeChange, Noti
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A job's lease: longer than any attempt's timeout.
-const LEASE_MS: i64 = 120_000;
 /// Jobs one node claims at once.
 const BATCH: u32 = 16;
 /// The jobs the delivery workers run.
@@ -137,13 +135,17 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             let poll = Duration::from_millis(app.settings.delivery.poll_ms);
+            // longer than any attempt's timeout (checked with the settings)
+            let lease_ms = i64::try_from(app.settings.delivery.lease_seconds)
+                .unwrap_or(i64::MAX / 1000)
+                .saturating_mul(1000);
             loop {
                 let now = app.now();
                 let wait = match app.store.next_job_due(KINDS).await {
                     Ok(Some(at)) if at <= now => {
                         match app
                             .store
-                            .claim_jobs(KINDS, &app.delivery.node, now, LEASE_MS, BATCH)
+                            .claim_jobs(KINDS, &app.delivery.node, now, lease_ms, BATCH)
                             .await
                         {
                             Ok(jobs) if !jobs.is_empty() => {

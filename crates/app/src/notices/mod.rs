@@ -438,8 +438,9 @@ impl App {
     }
 
     /// The bytes a notice will leave with on its platform's channel `index`, and the
-    /// channel's kind.
-    pub(crate) fn payload_for(
+    /// channel's kind (what marking it ready fixes; the notices' benchmark builds its ready
+    /// notices in bulk with it).
+    pub fn payload_for(
         &self,
         n: &NoticeRecord,
         items: &[ItemRecord],

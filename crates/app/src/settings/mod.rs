@@ -276,6 +276,10 @@ pub struct DeliverySettings {
     /// How often the helpline looks for notices past their expected delay (one node at a
     /// time does it), ms.
     pub escalation_check_ms: u64,
+    /// How long a claimed delivery job stays a node's (seconds): a node that died holding
+    /// it gives it back to every node once this has passed. Longer than `timeout_seconds`,
+    /// so a slow attempt is never taken over while it still runs.
+    pub lease_seconds: u64,
 }
 
 impl Default for DeliverySettings {
@@ -288,6 +292,7 @@ impl Default for DeliverySettings {
             max_attempts: 10,
             poll_ms: 250,
             escalation_check_ms: 60_000,
+            lease_seconds: 120,
         }
     }
 }
@@ -496,6 +501,11 @@ poll_ms = 250
 # (a reminder to the platform, the supervisors alerted), ms; one node at a time does it.
 escalation_check_ms = 60000
 
+# How long a claimed delivery stays a node's (seconds): the deliveries of a node that died
+# are taken over by the other nodes (or by itself once restarted) when it has passed. Must be
+# longer than timeout_seconds (a slow attempt is never taken over while it still runs).
+lease_seconds = 120
+
 [smtp]
 # The SMTP server e-mail notices leave through. Empty host: e-mail channels are off, and a
 # notice on one moves to its platform's next channel (reason smtp_not_configured).
@@ -662,6 +672,9 @@ impl Settings {
             || d.escalation_check_ms < 10
         {
             return bad("delivery timeouts, retries and polling must be positive");
+        }
+        if d.lease_seconds <= d.timeout_seconds {
+            return bad("delivery.lease_seconds must be longer than delivery.timeout_seconds");
         }
         let m = &self.smtp;
         if !(1..=100).contains(&m.timeout_seconds) {

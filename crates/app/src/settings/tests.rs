@@ -74,6 +74,14 @@ fn env_overrides_file() {
     assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
     std::fs::write(&f, "[security]\nsecond_factor_roles = [\"king\"]\n").unwrap();
     assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
+    std::fs::write(&f, "[delivery]\ntimeout_seconds = 30\nlease_seconds = 30\n").unwrap();
+    assert!(
+        Settings::load(Some(&f), std::iter::empty()).is_err(),
+        "a lease no longer than an attempt could be taken over while the attempt runs"
+    );
+    std::fs::write(&f, "[delivery]\ntimeout_seconds = 2\nlease_seconds = 3\n").unwrap();
+    let s = Settings::load(Some(&f), std::iter::empty()).unwrap();
+    assert_eq!(s.delivery.lease_seconds, 3);
     std::fs::write(&f, "[secrets]\nmaster_key = \"short\"\n").unwrap();
     assert!(Settings::load(Some(&f), std::iter::empty()).is_err());
     let env = vec![(
