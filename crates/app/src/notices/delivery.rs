@@ -279,7 +279,7 @@ impl App {
                 status: None,
             },
             // nothing to push: the platform pulls, or a counsellor submits by hand
-            ChannelSpec::RempartApi {} | ChannelSpec::Portal { .. } => Outcome::Delivered {
+            ChannelSpec::RempartApi { .. } | ChannelSpec::Portal { .. } => Outcome::Delivered {
                 status: 0,
                 receipt: None,
                 at_platform: rempart_delivery::AtPlatform::Taken,

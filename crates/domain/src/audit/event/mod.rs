@@ -280,6 +280,34 @@ pub enum AuditEvent {
         /// Where it came from: `coop`, `partner`, `manual`.
         source: String,
     },
+    /// A partner API key was issued to a platform (shown once; only its hash is kept).
+    PartnerKeyIssued {
+        /// The platform's code.
+        platform: String,
+        /// The key's public id (its first characters, never the key).
+        key: String,
+    },
+    /// A platform's partner API key was revoked.
+    PartnerKeyRevoked {
+        /// The platform's code.
+        platform: String,
+        /// The key's public id.
+        key: String,
+    },
+    /// A platform acknowledged a notice through the partner API (the platform is the
+    /// actor).
+    PartnerAcknowledged {
+        /// The platform's code.
+        platform: String,
+    },
+    /// A platform posted its decision on a notice through the partner API (the platform
+    /// is the actor).
+    PartnerDecided {
+        /// The platform's code.
+        platform: String,
+        /// The decision.
+        decision: DecisionKind,
+    },
     /// The platform directory was loaded again from its file.
     DirectoryReloaded {
         /// How many platforms it now has.
@@ -385,6 +413,10 @@ impl AuditEvent {
             NoticeDelivered { .. } => "notice.delivered",
             NoticeDeliveryFailed { .. } => "notice.delivery_failed",
             NoticeDecided { .. } => "notice.decided",
+            PartnerKeyIssued { .. } => "partner.key_issued",
+            PartnerKeyRevoked { .. } => "partner.key_revoked",
+            PartnerAcknowledged { .. } => "notice.partner_acknowledged",
+            PartnerDecided { .. } => "notice.partner_decided",
         }
     }
 
@@ -400,6 +432,7 @@ impl AuditEvent {
             "audit" => "audit",
             "directory" => "directory",
             "notice" => "notice",
+            "partner" => "partner",
             _ => "staff",
         }
     }
@@ -503,6 +536,17 @@ impl AuditEvent {
             }
             NoticeDecided { decision, source } => {
                 format!("decision={} source={}", decision.as_str(), token(source))
+            }
+            PartnerKeyIssued { platform, key } | PartnerKeyRevoked { platform, key } => {
+                format!("platform={} key={}", token(platform), token(key))
+            }
+            PartnerAcknowledged { platform } => format!("platform={}", token(platform)),
+            PartnerDecided { platform, decision } => {
+                format!(
+                    "platform={} decision={}",
+                    token(platform),
+                    decision.as_str()
+                )
             }
             StaffInvited {
                 role,
@@ -662,6 +706,21 @@ impl AuditEvent {
             "notice.decided" => NoticeDecided {
                 decision: DecisionKind::parse(need(d, "decision")?).map_err(|_| UnknownCode)?,
                 source: need(d, "source")?.to_owned(),
+            },
+            "partner.key_issued" => PartnerKeyIssued {
+                platform: need(d, "platform")?.to_owned(),
+                key: need(d, "key")?.to_owned(),
+            },
+            "partner.key_revoked" => PartnerKeyRevoked {
+                platform: need(d, "platform")?.to_owned(),
+                key: need(d, "key")?.to_owned(),
+            },
+            "notice.partner_acknowledged" => PartnerAcknowledged {
+                platform: need(d, "platform")?.to_owned(),
+            },
+            "notice.partner_decided" => PartnerDecided {
+                platform: need(d, "platform")?.to_owned(),
+                decision: DecisionKind::parse(need(d, "decision")?).map_err(|_| UnknownCode)?,
             },
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,

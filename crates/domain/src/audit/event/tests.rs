@@ -119,6 +119,21 @@ fn all() -> Vec<AuditEvent> {
             decision: crate::notice::DecisionKind::ContentRemoved,
             source: "coop".into(),
         },
+        PartnerKeyIssued {
+            platform: "tiktok".into(),
+            key: "rpk_0a1b2c3d".into(),
+        },
+        PartnerKeyRevoked {
+            platform: "tiktok".into(),
+            key: "rpk_0a1b2c3d".into(),
+        },
+        PartnerAcknowledged {
+            platform: "tiktok".into(),
+        },
+        PartnerDecided {
+            platform: "tiktok".into(),
+            decision: crate::notice::DecisionKind::AccountSuspended,
+        },
     ]
 }
 
