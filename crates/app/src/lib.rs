@@ -175,6 +175,7 @@ impl App {
         app.watch_directory();
         if app.settings.delivery.workers {
             app.start_delivery();
+            app.start_partner_webhooks();
         }
         tokio::spawn(opening_watch(
             app.pubsub.clone(),

@@ -62,6 +62,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0009_notices.sql"),
         include_str!("../migrations/0009_notices.sql"),
     ),
+    (
+        10,
+        "partner_keys",
+        include_str!("../migrations/0010_partner_keys.sql"),
+        include_str!("../migrations/0010_partner_keys.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies
