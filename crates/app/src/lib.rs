@@ -36,7 +36,8 @@ pub mod records {
     pub use rempart_storage::{
         AuditFilter, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad, ContactRecord,
         ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord, NoteRecord,
-        PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
+        NoticeRecord, PartnerKeyRecord, PartnerNoticePage, PasskeyRecord, RoleGrantRecord,
+        SessionRecord, StaffRecord,
     };
 }
 

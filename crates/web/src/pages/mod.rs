@@ -9,6 +9,7 @@ pub mod chats;
 pub mod contacts;
 pub mod invite;
 pub mod notices;
+pub mod partner_keys;
 pub mod passkeys;
 pub mod platforms;
 
