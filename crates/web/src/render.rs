@@ -16,6 +16,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "platforms.html",
         include_str!("../templates/platforms.html"),
     ),
+    (
+        "partner_keys.html",
+        include_str!("../templates/partner_keys.html"),
+    ),
     ("totp.html", include_str!("../templates/totp.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("cases.html", include_str!("../templates/cases.html")),
