@@ -108,7 +108,7 @@ pub struct PartnerNoticeList {
 pub struct PartnerListQuery {
     /// Only notices in this state (default: the open ones — sent, acknowledged,
     /// escalated). A draft or ready notice is never listed.
-    #[param(value_type = Option<PartnerStateCode>)]
+    #[param(value_type = Option<PartnerStateCode>, inline)]
     pub state: Option<String>,
     /// Paging cursor: the `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -521,12 +521,7 @@ async fn every_partner_route_for_every_kind_of_caller() {
     assert_eq!(not_found_bodies.len(), 1, "{not_found_bodies:?}");
     assert_eq!(checked, 7 * (1 + 3 * 4));
     // the staff side never saw a partner call as its own: the portal notice is untouched
-    let n = t
-        .store
-        .notice(nid(&portal_notice))
-        .await
-        .unwrap()
-        .unwrap();
+    let n = t.store.notice(nid(&portal_notice)).await.unwrap().unwrap();
     assert_eq!(n.ticket, None);
     assert_eq!(n.decision, None);
 }

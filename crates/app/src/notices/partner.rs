@@ -262,6 +262,12 @@ impl App {
         if !can(actor, Action::ManageDirectory, Resource::Global) {
             return Err(AppError::not_found());
         }
+        if self.directory().platform(platform).is_none() {
+            return Err(AppError::not_found());
+        }
+        if key_id.trim().is_empty() {
+            return Err(AppError::field("key", "required"));
+        }
         let keys = self.store.partner_keys(platform).await?;
         let Some(k) = keys.iter().find(|k| k.id == key_id) else {
             return Err(AppError::not_found());

@@ -93,9 +93,6 @@ pub async fn revoke(
 ) -> Result<Response, PageError> {
     let f = Fields::checked(form, &["key"], &auth)?;
     let key = f.get("key");
-    if key.is_empty() {
-        return Err(rempart_app::AppError::field("key", "required").into());
-    }
     st.app.revoke_partner_key(&auth.actor(), &code, key).await?;
     render(&st, lang, &code, &auth, Some("partner-keys-revoked"), None).await
 }
