@@ -719,6 +719,55 @@ async fn acknowledgements_and_decisions_are_idempotent_and_follow_the_state_mach
 }
 
 #[tokio::test]
+async fn concurrent_answers_are_recorded_once() {
+    let (hook, _rx) = receiver().await;
+    let t = app(&hook).await;
+    let admin = t.staff(Role::Admin, None).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let key = key_for(&t, &admin, "tiktok").await;
+    let id = send(&t, &tok, "tiktok").await;
+    let at = t.app.now();
+    for (path, body) in [
+        (
+            format!("/partner/v1/notices/{id}/acknowledgement"),
+            json!({"ticket": "TT-RACE"}),
+        ),
+        (format!("/partner/v1/notices/{id}/decision"), decision(at)),
+    ] {
+        let calls = (0..8).map(|_| {
+            let req = t.http.post(t.url(&path)).bearer_auth(&key).json(&body);
+            async move {
+                let r = req.send().await.unwrap();
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap())
+            }
+        });
+        let answers = futures_util::future::join_all(calls).await;
+        let created = answers.iter().filter(|(s, _)| *s == 201).count();
+        let same = answers.iter().filter(|(s, _)| *s == 200).count();
+        assert_eq!((created, same), (1, 7), "{path}: {answers:?}");
+        let first = &answers.iter().find(|(s, _)| *s == 201).unwrap().1;
+        assert!(answers.iter().all(|(_, v)| v == first), "{answers:?}");
+    }
+    let audit = t
+        .store
+        .audit_events(&rempart_storage::AuditFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for action in ["notice.partner_acknowledged", "notice.partner_decided"] {
+        assert_eq!(
+            audit.iter().filter(|e| e.action == action).count(),
+            1,
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn bad_inputs_are_refused_with_nothing_written() {
     let (hook, _rx) = receiver().await;
     let t = app(&hook).await;

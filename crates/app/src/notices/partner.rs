@@ -49,6 +49,8 @@ pub const VISIBLE_STATES: [NoticeState; 7] = [
 ];
 /// The longest page.
 pub const MAX_PAGE: u32 = 200;
+/// How many times an answer that lost a race with another change is decided again.
+const RACE_RETRIES: u32 = 5;
 /// How far in the future a platform's `decided_at` may be (clocks drift), ms.
 const CLOCK_SKEW_MS: i64 = 5 * 60_000;
 
@@ -415,8 +417,25 @@ impl App {
     }
 
     /// The platform acknowledges a notice with its ticket. The same ticket again answers
-    /// the recorded acknowledgement; another ticket afterwards is a conflict.
+    /// the recorded acknowledgement; another ticket afterwards is a conflict. Calls at the
+    /// same moment are decided one after the other: one records, the others answer what it
+    /// recorded (or conflict with it).
     pub async fn partner_acknowledge(
+        &self,
+        p: &PartnerActor,
+        id: NoticeId,
+        ticket: &str,
+    ) -> Result<PartnerAnswer, AppError> {
+        let mut tries = 0;
+        loop {
+            match self.partner_acknowledge_once(p, id, ticket).await {
+                Err(e) if e.code == ErrorCode::Conflict && tries < RACE_RETRIES => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn partner_acknowledge_once(
         &self,
         p: &PartnerActor,
         id: NoticeId,
@@ -486,8 +505,23 @@ impl App {
 
     /// The platform's decision on a notice. The same decision again answers the recorded
     /// one; a decision the notice's state cannot take (another decision once decided) is a
-    /// conflict.
+    /// conflict. Calls at the same moment are decided one after the other.
     pub async fn partner_decide(
+        &self,
+        p: &PartnerActor,
+        id: NoticeId,
+        d: PartnerDecision,
+    ) -> Result<PartnerAnswer, AppError> {
+        let mut tries = 0;
+        loop {
+            match self.partner_decide_once(p, id, d.clone()).await {
+                Err(e) if e.code == ErrorCode::Conflict && tries < RACE_RETRIES => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn partner_decide_once(
         &self,
         p: &PartnerActor,
         id: NoticeId,
