@@ -685,6 +685,42 @@ mod tests {
         ));
         let named = secret.replace("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "p_push");
         assert!(Directory::from_toml(&named, "").is_ok());
+        // a partner API webhook: its URL and its secret's name, both or neither
+        let partner = |extra: &str| {
+            P.replace(
+                "kind = \"email\"\naddress = \"a@b.invalid\"",
+                &format!("kind = \"rempart_api\"\n{extra}"),
+            )
+        };
+        let url = "webhook_url = \"https://p.invalid/hook\"\n";
+        let secret_name = "webhook_secret = \"p_hook\"\n";
+        assert!(Directory::from_toml(&partner(""), "").is_ok());
+        let both = Directory::from_toml(&partner(&format!("{url}{secret_name}")), "").unwrap();
+        let c = &both.platform("p").unwrap().channels[0];
+        assert_eq!(
+            (c.address(), c.secret()),
+            ("https://p.invalid/hook", Some("p_hook"))
+        );
+        for half in [
+            url.to_owned(),
+            secret_name.to_owned(),
+            format!("webhook_url = \"ftp://x\"\n{secret_name}"),
+        ] {
+            assert!(
+                matches!(
+                    Directory::from_toml(&partner(&half), ""),
+                    Err(DirectoryError::InvalidAddress(_))
+                ),
+                "{half}"
+            );
+        }
+        let leaked = partner(&format!(
+            "{url}webhook_secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n"
+        ));
+        assert!(matches!(
+            Directory::from_toml(&leaked, ""),
+            Err(DirectoryError::InvalidCode(_))
+        ));
         let lang = P.replace("expected_hours", "lang = \"de\"\nexpected_hours");
         assert!(matches!(
             Directory::from_toml(&lang, ""),

@@ -33,12 +33,20 @@ struct Hook {
 
 /// A real HTTP server taking webhooks (200), handing each to the test.
 async fn receiver() -> (String, mpsc::UnboundedReceiver<Hook>) {
+    failing_receiver(0).await
+}
+
+/// A receiver that answers 503 to its first `failures` webhooks, then 200; each is handed
+/// to the test.
+async fn failing_receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Hook>) {
     let (tx, rx) = mpsc::unbounded_channel();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = axum::Router::new().route(
         "/hook",
         axum::routing::post(
             move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
                 let tx = tx.clone();
+                let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 async move {
                     let h = |n: &str| {
                         headers
@@ -53,7 +61,11 @@ async fn receiver() -> (String, mpsc::UnboundedReceiver<Hook>) {
                         signature: h("webhook-signature"),
                         body: body.to_vec(),
                     });
-                    "ok"
+                    if n < failures {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
                 }
             },
         ),
@@ -64,6 +76,14 @@ async fn receiver() -> (String, mpsc::UnboundedReceiver<Hook>) {
         axum::serve(listener, app).await.unwrap();
     });
     (url, rx)
+}
+
+/// The next webhook the receiver got (10 s at most).
+async fn next_hook(rx: &mut mpsc::UnboundedReceiver<Hook>) -> Hook {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("webhook in time")
+        .unwrap()
 }
 
 fn directory(webhook_url: &str) -> String {
@@ -988,6 +1008,48 @@ async fn the_webhook_arrives_signed_and_the_partner_refuses_replays_and_stale_on
         Some(&1)
     );
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_webhook_the_platform_could_not_take_is_retried_with_the_same_id() {
+    let (hook, mut rx) = failing_receiver(1).await;
+    let t = app(&hook).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    send(&t, &tok, "tiktok").await;
+    let first = next_hook(&mut rx).await;
+    // answered 503: due again after its backoff, on the application's clock
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let job = loop {
+        let job = t.store.job_by_key(&first.id).await.unwrap().unwrap();
+        if job.last_error.is_some() {
+            break job;
+        }
+        assert!(std::time::Instant::now() < deadline, "{job:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(job.state, rempart_storage::JobState::Pending);
+    assert_eq!(job.last_error.as_deref(), Some("http_503"), "{job:?}");
+    assert!(rx.try_recv().is_err(), "not before its time");
+    t.clock.advance(10 * 60_000);
+    let second = next_hook(&mut rx).await;
+    assert_eq!(
+        second.id, first.id,
+        "the same webhook-id: the receiver's idempotency key"
+    );
+    assert_eq!(second.body, first.body);
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(
+        verify_standard_webhook(
+            WHSEC,
+            &second.id,
+            &second.timestamp,
+            &second.signature,
+            &second.body,
+            now
+        ),
+        Ok(())
+    );
 }
 
 #[tokio::test]
