@@ -1,13 +1,14 @@
 -- The partner API's keys: one or more per platform, each shown once when issued and kept
 -- only as the SHA-256 of its text (`key_hash`). `prefix` is what the console shows to tell
--- keys apart (the first characters, never enough to use). A key replaced by a newer one
+-- keys apart (the first characters, never enough to use). `created_by` is empty for a key
+-- the operator issued (the demo, the command line). A key replaced by a newer one
 -- keeps working until `expires_at` (the rotation's overlap); a revoked key stops at once.
 CREATE TABLE partner_keys (
     id TEXT PRIMARY KEY,
     platform TEXT NOT NULL,
     prefix TEXT NOT NULL,
     key_hash TEXT NOT NULL UNIQUE,
-    created_by TEXT NOT NULL,
+    created_by TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT,
     revoked_at BIGINT,

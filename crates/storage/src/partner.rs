@@ -21,8 +21,8 @@ pub struct PartnerKeyRecord {
     pub platform: String,
     /// Its first characters, to tell keys apart.
     pub prefix: String,
-    /// Who issued it.
-    pub created_by: StaffId,
+    /// Who issued it (None: the operator).
+    pub created_by: Option<StaffId>,
     /// When (ms).
     pub created_at: i64,
     /// When it stops working, once a newer key replaced it (ms).
@@ -49,8 +49,8 @@ pub struct NewPartnerKey {
     pub prefix: String,
     /// The SHA-256 (hex) of the key's text.
     pub key_hash: String,
-    /// Who issues it.
-    pub created_by: StaffId,
+    /// Who issues it (None: the operator).
+    pub created_by: Option<StaffId>,
     /// When (ms).
     pub at: i64,
 }
@@ -67,13 +67,16 @@ pub struct PartnerNoticePage {
 const KEY_COLUMNS: &str = "id, platform, prefix, created_by, created_at, expires_at, revoked_at";
 
 fn read_key(r: &AnyRow) -> Result<PartnerKeyRecord> {
-    let by: String = r.try_get("created_by")?;
+    let by: Option<String> = r.try_get("created_by")?;
     Ok(PartnerKeyRecord {
         id: r.try_get("id")?,
         platform: r.try_get("platform")?,
         prefix: r.try_get("prefix")?,
-        created_by: StaffId::parse(&by)
-            .map_err(|_| StorageError::Corrupt("partner_keys.created_by"))?,
+        created_by: by
+            .map(|b| {
+                StaffId::parse(&b).map_err(|_| StorageError::Corrupt("partner_keys.created_by"))
+            })
+            .transpose()?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         revoked_at: r.try_get("revoked_at")?,
@@ -107,7 +110,7 @@ impl Store {
         .bind(&key.platform)
         .bind(&key.prefix)
         .bind(&key.key_hash)
-        .bind(key.created_by.to_string())
+        .bind(key.created_by.map(|s| s.to_string()))
         .bind(key.at)
         .execute(w.conn())
         .await;

@@ -1058,10 +1058,15 @@ async fn a_partner_pulls_acknowledges_and_decides_and_the_notice_shows_it() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/webhook", listener.local_addr().unwrap());
     let t = app(&hook).await;
-    let admin = t.staff(Role::Admin, None).await;
     let c = t.staff(Role::Counsellor, None).await;
     let tok = t.token(&c).await;
-    let key = key_for(&t, &admin, "tiktok").await;
+    // as the demo does: the operator issues the platform's key
+    let key = t
+        .app
+        .issue_partner_key_by_operator("tiktok")
+        .await
+        .unwrap()
+        .key;
     let mut config = PartnerConfig::new("tiktok", &t.base, &key);
     config.webhook_secret = Some(WHSEC.into());
     // it polls once at start, then only the webhook makes it look

@@ -207,6 +207,23 @@ impl App {
         if !can(actor, Action::ManageDirectory, Resource::Global) {
             return Err(AppError::not_found());
         }
+        self.issue_key(Some(actor), platform).await
+    }
+
+    /// Issues a new key to a platform as the operator (the demo, the command line):
+    /// audited with no actor. As [`App::issue_partner_key`] otherwise.
+    pub async fn issue_partner_key_by_operator(
+        &self,
+        platform: &str,
+    ) -> Result<IssuedKey, AppError> {
+        self.issue_key(None, platform).await
+    }
+
+    async fn issue_key(
+        &self,
+        actor: Option<&Actor>,
+        platform: &str,
+    ) -> Result<IssuedKey, AppError> {
         if self.directory().platform(platform).is_none() {
             return Err(AppError::not_found());
         }
@@ -225,12 +242,12 @@ impl App {
             platform: platform.to_owned(),
             prefix: prefix.clone(),
             key_hash: crate::sha256_hex(key.as_bytes()),
-            created_by: actor.id,
+            created_by: actor.map(|a| a.id),
             at: now,
         };
         let audit = AuditEntry::new(
             now,
-            Some(actor.id),
+            actor.map(|a| a.id),
             AuditEvent::PartnerKeyIssued {
                 platform: platform.to_owned(),
                 key: prefix.clone(),
@@ -246,7 +263,7 @@ impl App {
                 id: new.id,
                 platform: new.platform,
                 prefix,
-                created_by: actor.id,
+                created_by: actor.map(|a| a.id),
                 created_at: now,
                 expires_at: None,
                 revoked_at: None,
