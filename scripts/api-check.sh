@@ -2,8 +2,8 @@
 # Checks that the JSON API is exactly what its OpenAPI document says, against a live demo:
 #   1. the document (`/api/v1/openapi.json`) is a valid OpenAPI 3.1 document
 #      (openapi-spec-validator);
-#   2. schemathesis generates requests for every operation under /api/v1 and /widget/v1
-#      (valid and invalid ones) and checks each answer: no 5xx, a documented status, the
+#   2. schemathesis generates requests for every operation under /api/v1, /widget/v1 and
+#      /partner/v1 (valid and invalid ones) and checks each answer: no 5xx, a documented status, the
 #      documented content type, a body of the documented schema, the documented headers.
 # Exits non-zero on any failure. Bounded in time (a few minutes on 2 cores).
 #
@@ -148,7 +148,27 @@ leaving=$(login psychologist)
 second=$(login lawyer)
 chat=$(curl -sf -X POST "$base/widget/v1/sessions" -H 'content-type: application/json' -d '{}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-echo "tokens: counsellor, supervisor, admin, psychologist (logout), lawyer (second factor), a chat"
+# A platform's partner API key, issued by the administrator in the console as a person
+# would (the login form, then the platform's keys page; the key is shown once).
+partner_key() { # platform -> its new key
+  local email password login_csrf csrf jar="$work/console-cookies"
+  read -r email password <<<"$(account admin)"
+  login_csrf=$(curl -sf -c "$jar" "$base/login" |
+    sed -n 's/.*name="login_csrf" value="\([^"]*\)".*/\1/p' | head -1)
+  curl -sf -b "$jar" -c "$jar" -o /dev/null -X POST "$base/login" \
+    --data-urlencode "email=$email" --data-urlencode "password=$password" \
+    --data-urlencode "login_csrf=$login_csrf"
+  csrf=$(curl -sf -b "$jar" "$base/account" |
+    sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -1)
+  curl -sf -b "$jar" -X POST "$base/admin/platforms/$1/keys" --data-urlencode "_csrf=$csrf" |
+    sed -n 's/.*id="new-key" class="wrap" readonly value="\([^"]*\)".*/\1/p' | head -1
+}
+partner=$(partner_key tiktok)
+if [ -z "$partner" ]; then
+  echo "no partner API key could be issued" >&2
+  exit 1
+fi
+echo "tokens: counsellor, supervisor, admin, psychologist (logout), lawyer (second factor), a chat, tiktok's partner key"
 
 section "test data"
 # Real ids and codes, which the run uses beside the values it makes up (so that answers
@@ -202,10 +222,25 @@ elif desk:
         status, c = call("POST", f"/api/v1/chats/{left['id']}/take", token)
         if status == 200:
             conversations.append(c["id"])
+# notices sent to a platform of the partner API (tiktok), for the partner's calls
+notices = []
+for i in range(3):
+    status, case = call("POST", "/api/v1/cases", token, {
+        "title": f"Signalement d'essai {i}", "categories": ["cyber_harassment"], "age_band": "15_17"})
+    if status != 201:
+        continue
+    call("POST", f"/api/v1/cases/{case['id']}/items", token,
+         {"platform": "tiktok", "content_type": "account", "native_id": f"@essai_{i}"})
+    status, drafts = call("POST", f"/api/v1/cases/{case['id']}/notices", token)
+    for d in drafts or []:
+        if (call("POST", f"/api/v1/notices/{d['id']}/ready", token)[0] == 200
+                and call("POST", f"/api/v1/notices/{d['id']}/send", token)[0] == 200):
+            notices.append(d["id"])
 platforms = [p["code"] for p in call("GET", "/api/v1/platforms", token)[1] or []]
 categories = [c["code"] for c in call("GET", "/api/v1/categories", token)[1] or []]
 print(f"{len(cases)} cases, {len(conversations)} conversations, {len(follow_ups)} follow-up "
-      f"codes, {len(platforms)} platforms, {len(categories)} categories", file=sys.stderr)
+      f"codes, {len(platforms)} platforms, {len(categories)} categories, {len(notices)} "
+      f"notices to a partner", file=sys.stderr)
 
 
 def dictionary(name, values, probability=0.5):
@@ -229,7 +264,8 @@ operations("^/api/v1/cases/[{]id[}]", {"path.id": dictionary("cases", cases),
 operations("^/api/v1/chats/[{]id[}]", {"path.id": dictionary("conversations", conversations),
                                        "body.categories[*]": category})
 operations("^/widget/v1/follow-up$", {"body.code": dictionary("follow_ups", follow_ups)})
-for name, values in (("cases", cases), ("conversations", conversations),
+operations("^/partner/v1/notices/[{]id[}]", {"path.id": dictionary("notices", notices)})
+for name, values in (("cases", cases), ("conversations", conversations), ("notices", notices),
                      ("platforms", platforms), ("categories", categories), ("urls", urls),
                      ("follow_ups", follow_ups)):
     if values:
@@ -264,6 +300,10 @@ headers = { Authorization = "Bearer $counsellor", Origin = "$base" }
 [[operations]]
 include-path-regex = "^/widget/v1/"
 headers = { Authorization = "Bearer $chat" }
+
+[[operations]]
+include-path-regex = "^/partner/v1/"
+headers = { Authorization = "Bearer $partner" }
 EOF
 cat "$work/test-data.toml" >>"$work/schemathesis.toml"
 
@@ -298,7 +338,7 @@ run() { # name, seconds, operation filters...
 # Every operation of the API and the widget, but those that change staff accounts: run
 # with real ids (found by the stateful phase), they would disable or demote the accounts
 # whose tokens the run uses.
-run api "$budget" --include-path-regex '^/(api|widget)/v1/' \
+run api "$budget" --include-path-regex '^/(api|widget|partner)/v1/' \
   --exclude-path-regex '^/api/v1/staff/[{]id[}]/'
 # Then those, with the administrator's token (who cannot disable or demote themself).
 run staff "$((budget / 2))" --include-path-regex '^/api/v1/(staff|role-grants)'

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     ValidationRequired,
     /// 401: a platform's call whose signature is missing or does not verify.
     InvalidSignature,
+    /// 401: a partner API key that Rempart never issued (or no longer knows).
+    InvalidApiKey,
+    /// 401: a partner API key that was revoked, or replaced and past its overlap.
+    ApiKeyRevoked,
     /// 428: the line is under a flood of new sessions: answer a proof-of-work challenge
     /// (`GET /widget/v1/challenge`) and send the answer with the request.
     ProofOfWorkRequired,
@@ -79,6 +83,8 @@ impl ErrorCode {
         ErrorCode::NoticeIncomplete,
         ErrorCode::ValidationRequired,
         ErrorCode::InvalidSignature,
+        ErrorCode::InvalidApiKey,
+        ErrorCode::ApiKeyRevoked,
         ErrorCode::RequestTimeout,
         ErrorCode::ProofOfWorkRequired,
         ErrorCode::RateLimited,
@@ -108,6 +114,8 @@ impl ErrorCode {
             ErrorCode::NoticeIncomplete => "notice_incomplete",
             ErrorCode::ValidationRequired => "validation_required",
             ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::InvalidApiKey => "invalid_api_key",
+            ErrorCode::ApiKeyRevoked => "api_key_revoked",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::RateLimited => "rate_limited",
@@ -127,7 +135,9 @@ impl ErrorCode {
             | ErrorCode::InvalidCredentials
             | ErrorCode::SecondFactorRequired
             | ErrorCode::InvalidSecondFactor
-            | ErrorCode::InvalidSignature => 401,
+            | ErrorCode::InvalidSignature
+            | ErrorCode::InvalidApiKey
+            | ErrorCode::ApiKeyRevoked => 401,
             ErrorCode::AccountLocked | ErrorCode::RateLimited => 429,
             ErrorCode::CsrfFailed => 403,
             ErrorCode::NotFound => 404,

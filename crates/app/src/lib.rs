@@ -36,8 +36,8 @@ pub mod records {
     pub use rempart_storage::{
         AuditFilter, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad, ContactRecord,
         ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord, NoteRecord,
-        NoticePage, NoticeSummary, OPEN_STATES, PasskeyRecord, RoleGrantRecord, SessionRecord,
-        StaffRecord,
+        NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES, PartnerKeyRecord, PartnerNoticePage,
+        PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
     };
 }
 
@@ -178,6 +178,7 @@ impl App {
         if app.settings.delivery.workers {
             app.start_delivery();
             app.start_escalation();
+            app.start_partner_webhooks();
         }
         tokio::spawn(opening_watch(
             app.pubsub.clone(),

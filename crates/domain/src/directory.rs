@@ -59,8 +59,17 @@ pub enum ChannelSpec {
         #[serde(default)]
         actions: std::collections::BTreeMap<String, crate::notice::DecisionKind>,
     },
-    /// The platform pulls from `/partner/v1` with its own API key (issued in the console).
-    RempartApi {},
+    /// The platform pulls from `/partner/v1` with its own API key (issued in the console);
+    /// with a webhook, Rempart also tells it when a notice is waiting (`notice.available`,
+    /// signed per Standard Webhooks).
+    RempartApi {
+        /// Where Rempart posts its events (none: the platform only polls).
+        #[serde(default)]
+        webhook_url: Option<String>,
+        /// The name of the secret holding the webhook signing key (`whsec_…`).
+        #[serde(default)]
+        webhook_secret: Option<String>,
+    },
     /// Our notice JSON pushed to `url`, signed with the named secret (Standard Webhooks).
     HttpJson {
         /// The endpoint.
@@ -85,22 +94,22 @@ impl ChannelSpec {
     pub fn kind(&self) -> NoticeChannel {
         match self {
             ChannelSpec::Coop { .. } => NoticeChannel::Coop,
-            ChannelSpec::RempartApi {} => NoticeChannel::RempartApi,
+            ChannelSpec::RempartApi { .. } => NoticeChannel::RempartApi,
             ChannelSpec::HttpJson { .. } => NoticeChannel::HttpJson,
             ChannelSpec::Email { .. } => NoticeChannel::Email,
             ChannelSpec::Portal { .. } => NoticeChannel::Portal,
         }
     }
 
-    /// Where it goes: a URL or an e-mail address (empty for the partner API, where the
-    /// platform comes to us).
+    /// Where it goes: a URL or an e-mail address (for the partner API, where the platform
+    /// comes to us, its webhook's URL or nothing).
     pub fn address(&self) -> &str {
         match self {
             ChannelSpec::Coop { url, .. }
             | ChannelSpec::HttpJson { url, .. }
             | ChannelSpec::Portal { url } => url,
             ChannelSpec::Email { address } => address,
-            ChannelSpec::RempartApi {} => "",
+            ChannelSpec::RempartApi { webhook_url, .. } => webhook_url.as_deref().unwrap_or(""),
         }
     }
 
@@ -108,6 +117,7 @@ impl ChannelSpec {
     pub fn secret(&self) -> Option<&str> {
         match self {
             ChannelSpec::Coop { secret, .. } | ChannelSpec::HttpJson { secret, .. } => Some(secret),
+            ChannelSpec::RempartApi { webhook_secret, .. } => webhook_secret.as_deref(),
             _ => None,
         }
     }
@@ -390,7 +400,15 @@ fn validate_platforms(platforms: &[Platform]) -> Result<(), DirectoryError> {
 fn validate_channel(code: &str, c: &ChannelSpec) -> Result<(), DirectoryError> {
     let fits = match c {
         ChannelSpec::Email { address } => crate::notice::looks_like_email(address),
-        ChannelSpec::RempartApi {} => true,
+        // a webhook needs both its URL and its secret's name
+        ChannelSpec::RempartApi {
+            webhook_url,
+            webhook_secret,
+        } => match (webhook_url, webhook_secret) {
+            (None, None) => true,
+            (Some(url), Some(_)) => is_url(url),
+            _ => false,
+        },
         ChannelSpec::Coop { url, .. }
         | ChannelSpec::HttpJson { url, .. }
         | ChannelSpec::Portal { url } => is_url(url),
@@ -667,6 +685,42 @@ mod tests {
         ));
         let named = secret.replace("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "p_push");
         assert!(Directory::from_toml(&named, "").is_ok());
+        // a partner API webhook: its URL and its secret's name, both or neither
+        let partner = |extra: &str| {
+            P.replace(
+                "kind = \"email\"\naddress = \"a@b.invalid\"",
+                &format!("kind = \"rempart_api\"\n{extra}"),
+            )
+        };
+        let url = "webhook_url = \"https://p.invalid/hook\"\n";
+        let secret_name = "webhook_secret = \"p_hook\"\n";
+        assert!(Directory::from_toml(&partner(""), "").is_ok());
+        let both = Directory::from_toml(&partner(&format!("{url}{secret_name}")), "").unwrap();
+        let c = &both.platform("p").unwrap().channels[0];
+        assert_eq!(
+            (c.address(), c.secret()),
+            ("https://p.invalid/hook", Some("p_hook"))
+        );
+        for half in [
+            url.to_owned(),
+            secret_name.to_owned(),
+            format!("webhook_url = \"ftp://x\"\n{secret_name}"),
+        ] {
+            assert!(
+                matches!(
+                    Directory::from_toml(&partner(&half), ""),
+                    Err(DirectoryError::InvalidAddress(_))
+                ),
+                "{half}"
+            );
+        }
+        let leaked = partner(&format!(
+            "{url}webhook_secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n"
+        ));
+        assert!(matches!(
+            Directory::from_toml(&leaked, ""),
+            Err(DirectoryError::InvalidCode(_))
+        ));
         let lang = P.replace("expected_hours", "lang = \"de\"\nexpected_hours");
         assert!(matches!(
             Directory::from_toml(&lang, ""),

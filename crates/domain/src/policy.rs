@@ -141,6 +141,50 @@ pub struct ConversationAccess {
     pub required_role: Option<Role>,
 }
 
+/// A platform calling the partner API (`/partner/v1`) with its own key: never a staff
+/// member, it reaches nothing but its own notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerActor {
+    /// The platform's code in the directory.
+    pub platform: String,
+}
+
+/// What a platform may do through the partner API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerAction {
+    /// List its open notices and read one (the exact JSON prepared for it).
+    ReadNotice,
+    /// Post its acknowledgement or its decision on a notice.
+    AnswerNotice,
+}
+
+/// What the policy needs to know about a notice a platform asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartnerNoticeAccess<'a> {
+    /// The platform the notice is addressed to.
+    pub platform: &'a str,
+    /// The channel it went out on (the partner API, or another).
+    pub channel: Option<crate::directory::NoticeChannel>,
+    /// Whether it was sent (a draft or a ready notice is nobody's business outside).
+    pub sent: bool,
+}
+
+/// Decides whether a platform may do `action` on a notice: only on a notice sent to it on
+/// the partner API. Anything else is denied — and answered exactly as a notice that does
+/// not exist.
+pub fn partner_can(
+    actor: &PartnerActor,
+    action: PartnerAction,
+    n: &PartnerNoticeAccess<'_>,
+) -> bool {
+    let own = n.platform == actor.platform
+        && n.sent
+        && n.channel == Some(crate::directory::NoticeChannel::RempartApi);
+    match action {
+        PartnerAction::ReadNotice | PartnerAction::AnswerNotice => own,
+    }
+}
+
 /// Which cases an actor's lists may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseScope {
@@ -408,6 +452,37 @@ mod tests {
         assert!(!can(&adm, Action::AnswerChats, Resource::Global));
         assert!(can(&sup, Action::MonitorChats, Resource::Global));
         assert!(!can(&c, Action::MonitorChats, Resource::Global));
+    }
+
+    #[test]
+    fn a_platform_reaches_only_its_own_sent_notices() {
+        use crate::directory::NoticeChannel;
+        let tiktok = PartnerActor {
+            platform: "tiktok".into(),
+        };
+        let own = PartnerNoticeAccess {
+            platform: "tiktok",
+            channel: Some(NoticeChannel::RempartApi),
+            sent: true,
+        };
+        for a in [PartnerAction::ReadNotice, PartnerAction::AnswerNotice] {
+            assert!(partner_can(&tiktok, a, &own));
+            let other = PartnerNoticeAccess {
+                platform: "snapchat",
+                ..own
+            };
+            assert!(!partner_can(&tiktok, a, &other), "another platform's");
+            let unsent = PartnerNoticeAccess { sent: false, ..own };
+            assert!(!partner_can(&tiktok, a, &unsent), "not sent yet");
+            let by_mail = PartnerNoticeAccess {
+                channel: Some(NoticeChannel::Email),
+                ..own
+            };
+            assert!(
+                !partner_can(&tiktok, a, &by_mail),
+                "sent on another channel"
+            );
+        }
     }
 
     #[test]

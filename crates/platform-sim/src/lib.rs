@@ -7,6 +7,9 @@
 //!   (`POST /http-json/{code}/notices`).
 //! - Faults per platform (5xx, 429, timeouts, connection resets, slow bodies, taking a
 //!   notice and failing anyway), drawn from a seeded sequence so runs are reproducible.
+//! - A platform integrated with Rempart's partner API ([`partner`]): it polls
+//!   `/partner/v1` with its key (and takes Rempart's signed webhooks, refusing replays),
+//!   fetches, acknowledges and decides its notices.
 //! - Control endpoints under `/control` to read what was received and counted, set faults
 //!   and trigger decisions.
 //!
@@ -23,6 +26,7 @@ mod faults;
 mod http_json;
 mod http_util;
 mod keys;
+pub mod partner;
 mod records;
 mod server;
 mod state;

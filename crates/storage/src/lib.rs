@@ -19,6 +19,7 @@ mod messages;
 mod migrate;
 mod notice_list;
 mod notices;
+mod partner;
 mod pubsub;
 mod records;
 mod sql;
@@ -36,6 +37,7 @@ pub use notice_list::{
     NoticeCursor, NoticeFilter, NoticePage, NoticeSummary, NoticeTimes, OPEN_STATES,
 };
 pub use notices::{NewNotice, NoticeChange, NoticeRecord};
+pub use partner::{NewPartnerKey, PartnerKeyRecord, PartnerNoticePage};
 pub use pubsub::{Event, PubSub};
 pub use records::*;
 pub use staff::{Attempt, LockPolicy, SecondFactorAttempt};

@@ -63,6 +63,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0009_notices.sql"),
     ),
     (
+        10,
+        "partner_keys",
+        include_str!("../migrations/0010_partner_keys.sql"),
+        include_str!("../migrations/0010_partner_keys.sql"),
+    ),
+    (
         11,
         "notice_followup",
         include_str!("../migrations/0011_notice_followup.sql"),

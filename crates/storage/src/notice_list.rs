@@ -275,12 +275,15 @@ impl Store {
             .collect()
     }
 
-    /// Notices to escalate: waiting for the platform, taken by its channel, past their
-    /// due time and not escalated yet; oldest due first.
+    /// Notices to escalate: waiting for the platform past their due time, not escalated
+    /// yet, and taken by its channel (a push or a mail delivered; a partner's or a portal's
+    /// notice is the platform's from its sending); oldest due first.
     pub async fn notices_to_escalate(&self, now: i64, limit: i64) -> Result<Vec<NoticeId>> {
         let rows = sqlx::query(
             "SELECT id FROM notices WHERE state IN ('sent', 'acknowledged') AND due_at <= $1 \
-             AND escalated_at IS NULL AND delivered_at IS NOT NULL ORDER BY due_at, id LIMIT $2",
+             AND escalated_at IS NULL \
+             AND (delivered_at IS NOT NULL OR channel IN ('rempart_api', 'portal')) \
+             ORDER BY due_at, id LIMIT $2",
         )
         .bind(now)
         .bind(limit)

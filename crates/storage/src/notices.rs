@@ -184,7 +184,7 @@ pub struct NoticeChange {
     pub appeal_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, reference, case_id, platform, category, lang, state, explanation, \
+pub(crate) const COLUMNS: &str = "id, reference, case_id, platform, category, lang, state, explanation, \
     sexual_images_of_minor, needs_validation, prepared_by, validated_by, channel_index, channel, \
     payload, ticket, decision, decision_source, decision_note, last_error, attempts, expected_hours, \
     created_by, created_at, updated_at, sent_at, delivered_at, acknowledged_at, decided_at, \
@@ -409,7 +409,7 @@ impl Store {
         Ok(out)
     }
 
-    async fn with_items(&self, rows: Vec<AnyRow>) -> Result<Vec<NoticeRecord>> {
+    pub(crate) async fn with_items(&self, rows: Vec<AnyRow>) -> Result<Vec<NoticeRecord>> {
         let ids: Vec<String> = rows
             .iter()
             .map(|r| r.try_get::<String, _>("id"))

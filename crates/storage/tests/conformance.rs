@@ -17,7 +17,7 @@ async fn store() -> (Store, TestDb) {
     let s = Store::connect(&db.url, &rempart_storage::testing::options())
         .await
         .unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 10);
+    assert_eq!(s.migrate().await.unwrap(), 11);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }
@@ -710,4 +710,122 @@ async fn own_cases_follow_their_latest_change() {
         new.id,
         "a re-assignment counts as a change"
     );
+}
+
+#[tokio::test]
+async fn partner_keys_rotate_with_an_overlap_and_revoke_once() {
+    use rempart_domain::audit::event::AuditEvent;
+    let (s, _db) = store().await;
+    let admin = StaffId::new();
+    let audit = |at: i64| {
+        AuditEntry::new(
+            at,
+            Some(admin),
+            AuditEvent::PartnerKeyIssued {
+                platform: "tiktok".into(),
+                key: "rpk_x".into(),
+            },
+        )
+    };
+    let key = |id: &str, hash: &str, at: i64| NewPartnerKey {
+        id: id.into(),
+        platform: "tiktok".into(),
+        prefix: format!("rpk_{id}"),
+        key_hash: hash.into(),
+        created_by: Some(admin),
+        at,
+    };
+    s.issue_partner_key(&key("k1", "h1", 1_000), 1_000, &audit(1_000))
+        .await
+        .unwrap();
+    let k1 = s.partner_key_by_hash("h1").await.unwrap().unwrap();
+    assert_eq!(
+        (k1.id.as_str(), k1.expires_at, k1.revoked_at),
+        ("k1", None, None)
+    );
+    assert!(k1.is_live(5_000));
+    // a new key: the live one ends at the overlap's end, in the same transaction
+    s.issue_partner_key(&key("k2", "h2", 2_000), 9_000, &audit(2_000))
+        .await
+        .unwrap();
+    let k1 = s.partner_key_by_hash("h1").await.unwrap().unwrap();
+    assert_eq!(k1.expires_at, Some(9_000));
+    assert!(k1.is_live(8_999) && !k1.is_live(9_000));
+    // a third: an end already sooner is kept
+    s.issue_partner_key(&key("k3", "h3", 3_000), 20_000, &audit(3_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.partner_key_by_hash("h1")
+            .await
+            .unwrap()
+            .unwrap()
+            .expires_at,
+        Some(9_000)
+    );
+    assert_eq!(
+        s.partner_key_by_hash("h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .expires_at,
+        Some(20_000)
+    );
+    let ids: Vec<String> = s
+        .partner_keys("tiktok")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(ids, ["k3", "k2", "k1"], "newest first");
+    assert!(s.partner_keys("yubo").await.unwrap().is_empty());
+    // the same hash twice is refused, and nothing of it is written
+    assert!(matches!(
+        s.issue_partner_key(&key("k4", "h3", 4_000), 30_000, &audit(4_000))
+            .await,
+        Err(StorageError::Conflict)
+    ));
+    assert_eq!(
+        s.partner_key_by_hash("h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .expires_at,
+        Some(20_000)
+    );
+    // revoked at once, once; never through another platform
+    let revoke = AuditEntry::new(
+        5_000,
+        Some(admin),
+        AuditEvent::PartnerKeyRevoked {
+            platform: "tiktok".into(),
+            key: "rpk_k3".into(),
+        },
+    );
+    assert!(matches!(
+        s.revoke_partner_key("yubo", "k3", 5_000, admin, &revoke)
+            .await,
+        Err(StorageError::NotFound)
+    ));
+    s.revoke_partner_key("tiktok", "k3", 5_000, admin, &revoke)
+        .await
+        .unwrap();
+    let k3 = s.partner_key_by_hash("h3").await.unwrap().unwrap();
+    assert_eq!(k3.revoked_at, Some(5_000));
+    assert!(!k3.is_live(5_000));
+    assert!(matches!(
+        s.revoke_partner_key("tiktok", "k3", 6_000, admin, &revoke)
+            .await,
+        Err(StorageError::NotFound)
+    ));
+    assert_eq!(
+        s.partner_key_by_hash("h3")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(5_000)
+    );
+    assert!(s.partner_key_by_hash("nope").await.unwrap().is_none());
 }

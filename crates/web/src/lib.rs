@@ -10,6 +10,7 @@ pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
+pub mod partner;
 pub mod render;
 pub mod routes;
 pub mod server;

@@ -242,6 +242,8 @@ fn security(doc: &RouteDoc) -> Vec<SecurityRequirement> {
     let req = |name: &str| SecurityRequirement::new(name, Vec::<String>::new());
     if doc.chat_token {
         vec![req("chat_token")]
+    } else if matches!(doc.access, Access::Partner(_)) {
+        vec![req("partner_key")]
     } else if doc.access == Access::Public {
         vec![]
     } else if doc.path.starts_with("/api/") && doc.access == Access::Session {
@@ -261,6 +263,8 @@ fn tag(doc: &RouteDoc) -> &'static str {
         }
     } else if doc.path.starts_with("/widget/v1/") {
         "widget"
+    } else if doc.path.starts_with("/partner/v1/") {
+        "partner"
     } else if matches!(doc.path, "/healthz" | "/readyz" | "/metrics") {
         "operations"
     } else {
@@ -391,6 +395,19 @@ pub fn document() -> OpenApi {
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
                     "A visitor's chat token (`POST /widget/v1/sessions`), in `Authorization: Bearer`",
+                ))
+                .build(),
+        )),
+    );
+    components.security_schemes.insert(
+        "partner_key".into(),
+        RefOr::T(SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A platform's partner API key (`rpk_…`, issued by the helpline's \
+                     administrators), in `Authorization: Bearer`; a replaced key works 24 \
+                     hours more, a revoked one stops at once",
                 ))
                 .build(),
         )),

@@ -16,6 +16,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "platforms.html",
         include_str!("../templates/platforms.html"),
     ),
+    (
+        "partner_keys.html",
+        include_str!("../templates/partner_keys.html"),
+    ),
     ("totp.html", include_str!("../templates/totp.html")),
     ("notices.html", include_str!("../templates/notices.html")),
     ("platform.html", include_str!("../templates/platform.html")),

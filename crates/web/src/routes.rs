@@ -5,12 +5,13 @@
 
 mod api;
 mod console;
+mod partner;
 mod widget;
 
 use crate::AppState;
 use crate::openapi::{ParamsFn, SchemaFn, list, params, schema};
 use axum::routing::{MethodRouter, get};
-use rempart_domain::policy::Action;
+use rempart_domain::policy::{Action, PartnerAction};
 use std::marker::PhantomData;
 use utoipa::{IntoParams, ToSchema};
 
@@ -33,6 +34,8 @@ pub enum Access {
     /// A full session and [`Action::ApproveRoleGrant`] on the pending invitation or grant
     /// in the path.
     Grant,
+    /// A platform's partner API key (never a session) and this action on its notice.
+    Partner(PartnerAction),
 }
 
 /// What a request carries.
@@ -254,6 +257,7 @@ pub fn routes() -> Vec<(RouteDoc, MethodRouter<AppState>)> {
     all.extend(console::routes());
     all.extend(widget::routes());
     all.extend(api::routes());
+    all.extend(partner::routes());
     all.into_iter().map(|r| (r.doc, r.handler)).collect()
 }
 

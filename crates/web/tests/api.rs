@@ -564,6 +564,32 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
+    // a platform's partner API call with a key never issued, and with a revoked one
+    note(
+        t.get("/partner/v1/notices", Some("rpk_unknown"))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let admin = t.staff(Role::Admin, None).await;
+    let admin = rempart_domain::policy::Actor {
+        id: admin.id,
+        role: admin.role,
+        team: None,
+    };
+    let issued = t.app.issue_partner_key(&admin, "tiktok").await.unwrap();
+    t.app
+        .revoke_partner_key(&admin, "tiktok", &issued.record.id)
+        .await
+        .unwrap();
+    note(
+        t.get("/partner/v1/notices", Some(&issued.key))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

@@ -25,8 +25,10 @@ async fn sim() -> SimHandle {
         c.key = CoopKey::SharedPerProcess;
     }
     let push = SimPlatform::http_json("instagram", WHSEC);
+    // a partner's webhook receiver: any signed event is taken and kept
+    let hook = SimPlatform::http_json("partnerhub", WHSEC);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    rempart_platform_sim::spawn(SimConfig::with_platforms(vec![coop, push]), listener)
+    rempart_platform_sim::spawn(SimConfig::with_platforms(vec![coop, push, hook]), listener)
         .await
         .unwrap()
 }
@@ -69,9 +71,33 @@ id_hint_en = "link"
 kind = "http_json"
 url = "{push}"
 secret = "instagram_push"
+
+[[platform]]
+code = "partnerhub"
+name = "Partner Hub"
+expected_hours = 24
+id_hint_fr = "lien"
+id_hint_en = "link"
+
+[[platform.channel]]
+kind = "rempart_api"
+webhook_url = "{hook}"
+webhook_secret = "partnerhub_hook"
+
+[[platform]]
+code = "formsite"
+name = "Form Site"
+expected_hours = 24
+id_hint_fr = "lien"
+id_hint_en = "link"
+
+[[platform.channel]]
+kind = "portal"
+url = "https://formsite.example.invalid/report"
 "#,
             coop = sim.coop_base_url("snapchat"),
             push = sim.http_json_url("instagram"),
+            hook = sim.http_json_url("partnerhub"),
         ),
     )
     .unwrap();
@@ -88,6 +114,10 @@ secret = "instagram_push"
         );
         s.secrets.platforms.insert(
             "instagram_push".into(),
+            rempart_app::secret::Secret::new(WHSEC),
+        );
+        s.secrets.platforms.insert(
+            "partnerhub_hook".into(),
             rempart_app::secret::Secret::new(WHSEC),
         );
     })
@@ -405,5 +435,46 @@ async fn the_notices_list_filters_keeps_to_the_readers_cases_and_platform_figure
     let html = page(&t, &cookie, "/notices?platform=snapchat").await;
     assert!(html.contains(&format!("id=\"notice-{b}\"")));
     assert!(!html.contains(&format!("id=\"notice-{a}\"")));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_partners_late_notice_rings_its_webhook_again_and_a_portals_is_left_to_a_counsellor() {
+    let sim = sim().await;
+    let (t, dir) = app(&sim).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let (_, partner) = t.sent_notice(&tok, "partnerhub").await;
+    let (_, portal) = t.sent_notice(&tok, "formsite").await;
+    // the partner is told once at sending
+    until("the notice.available event", async || {
+        let got = sim.received("partnerhub").unwrap();
+        (got.len() == 1).then_some(())
+    })
+    .await;
+    t.clock.advance(25 * HOUR);
+    let tok = t.token(&c).await;
+    for id in [&partner, &portal] {
+        until("escalated", async || {
+            (notice(&t, &tok, id).await["state"] == "escalated").then_some(())
+        })
+        .await;
+    }
+    assert_eq!(notice(&t, &tok, &partner).await["reminders"], 1);
+    assert_eq!(
+        notice(&t, &tok, &portal).await["reminders"],
+        0,
+        "reminded by hand"
+    );
+    let got = until("the reminder event", async || {
+        let got = sim.received("partnerhub").unwrap();
+        (got.len() == 2).then_some(got)
+    })
+    .await;
+    assert_eq!(
+        got[1].webhook_id.as_deref(),
+        Some(format!("notice:{partner}:available:reminder-1").as_str())
+    );
+    assert_eq!(got[1].body["type"], "notice.available");
     let _ = std::fs::remove_dir_all(dir);
 }

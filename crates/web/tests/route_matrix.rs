@@ -92,6 +92,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /contacts", "CPLDS", "CPLDS"),
     ("GET /admin/staff", "A", "A"),
     ("GET /admin/platforms", "A", "A"),
+    ("GET /admin/platforms/{platform}/keys", "A", "A"),
+    ("POST /admin/platforms/{platform}/keys", "A", "A"),
+    ("POST /admin/platforms/{platform}/keys/revoke", "A", "A"),
     ("POST /admin/platforms/reload", "A", "A"),
     ("POST /admin/invitations", "A", "A"),
     ("POST /admin/invitations/{id}/revoke", "A", "A"),
@@ -158,6 +161,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /api/v1/chats/{id}/end", "CPLDS", ""),
     ("POST /api/v1/chats/{id}/transfer", "CPLDS", ""),
     ("GET /api/v1/ws", "CPLDSA", "CPLDSA"),
+    // the platforms' own API: a partner key, never a staff session (tests/partner.rs
+    // walks it with every kind of key)
+    ("GET /partner/v1/notices", "", ""),
+    ("GET /partner/v1/notices/{id}", "", ""),
+    ("POST /partner/v1/notices/{id}/acknowledgement", "", ""),
+    ("POST /partner/v1/notices/{id}/decision", "", ""),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -672,7 +681,10 @@ async fn every_route_every_role_every_ownership() {
                 .await;
                 let denied = status == 404
                     || (status == 303 && location.as_deref() == Some("/login"))
-                    || (status == 401 && body.contains("unauthenticated"));
+                    || (status == 401 && body.contains("unauthenticated"))
+                    || (status == 401
+                        && doc.path.starts_with("/partner/")
+                        && body.contains("invalid_api_key"));
                 checked += 1;
                 if denied == allowed || status == 403 || status >= 500 {
                     failures.push(format!(
@@ -743,7 +755,17 @@ async fn call(
     if path.ends_with("/ws") {
         req = req.header("origin", t.base.clone());
     }
-    if path.starts_with("/callbacks/") {
+    if path.starts_with("/partner/") {
+        // a staff member's token where a platform's key belongs
+        if who.staff.is_some() {
+            req = req
+                .bearer_auth(&token)
+                .header("cookie", format!("rempart_session={token}"));
+        }
+        if m == Method::POST {
+            req = req.json(&json!({"ticket": "T-1"}));
+        }
+    } else if path.starts_with("/callbacks/") {
         // a platform's signed call: JSON, no session (unsigned here: refused as such)
         req = req.json(&json!({}));
     } else if path.starts_with("/widget/v1") {

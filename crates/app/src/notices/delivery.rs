@@ -35,7 +35,9 @@ pub(crate) struct Delivery {
     pub(crate) deliverer: Deliverer,
     pub(crate) mailer: Option<rempart_mail::Mailer>,
     pub(crate) wake: tokio::sync::Notify,
-    node: String,
+    /// The bell of the partner webhooks' worker.
+    pub(crate) partner_wake: tokio::sync::Notify,
+    pub(crate) node: String,
     /// The helpline's late notices as last counted on this node (-1: not yet).
     pub(crate) late_all: std::sync::atomic::AtomicI64,
 }
@@ -58,6 +60,7 @@ impl Delivery {
             deliverer,
             mailer: None,
             wake: tokio::sync::Notify::new(),
+            partner_wake: tokio::sync::Notify::new(),
             node: uuid::Uuid::new_v4().simple().to_string(),
             late_all: std::sync::atomic::AtomicI64::new(-1),
         })
@@ -195,6 +198,33 @@ impl App {
     /// Tells this node's workers a job was just queued.
     pub(crate) fn wake_delivery(&self) {
         self.delivery.wake.notify_one();
+        self.delivery.partner_wake.notify_one();
+    }
+
+    /// The job a notice asks for when it goes out on its platform's channel `index` of
+    /// kind `channel`: its delivery when Rempart pushes it, the `notice.available` event
+    /// when the platform pulls it and has a webhook, nothing otherwise.
+    pub(crate) fn job_for_channel(
+        &self,
+        platform: &str,
+        channel: NoticeChannel,
+        id: NoticeId,
+        index: u32,
+        at: i64,
+    ) -> Option<NewJob> {
+        if is_pushed(channel) {
+            return Some(job_for(id, index, at));
+        }
+        let has_webhook = self.directory().platform(platform).is_some_and(|p| {
+            matches!(
+                p.channels.get(index as usize),
+                Some(ChannelSpec::RempartApi {
+                    webhook_url: Some(_),
+                    ..
+                })
+            )
+        });
+        has_webhook.then(|| super::partner_webhooks::job_for(id, "sent", at))
     }
 
     async fn deliver(&self, job: ClaimedJob) {
@@ -339,7 +369,7 @@ impl App {
                 },
             },
             // nothing to push: the platform pulls, or a counsellor submits by hand
-            ChannelSpec::RempartApi {} | ChannelSpec::Portal { .. } => Outcome::Delivered {
+            ChannelSpec::RempartApi { .. } | ChannelSpec::Portal { .. } => Outcome::Delivered {
                 status: 0,
                 receipt: None,
                 at_platform: rempart_delivery::AtPlatform::Taken,
@@ -389,7 +419,7 @@ impl App {
                     last_error: Some(Some(reason.to_owned())),
                     ..Default::default()
                 },
-                is_pushed(kind).then(|| job_for(n.id, next_index, now)),
+                self.job_for_channel(&n.platform, kind, n.id, next_index, now),
             ),
             None => (
                 NoticeChange {

@@ -88,8 +88,8 @@ fn figure(mut v: Vec<i64>) -> Figure {
 }
 
 /// The first channel from `from` on that can carry a reminder: a signed push
-/// (`http_json`), or an e-mail when this node sends mail. ROOST Coop's Report API has no
-/// reminder, a portal is reminded by hand.
+/// (`http_json`), an e-mail when this node sends mail, a partner's webhook. ROOST Coop's
+/// Report API has no reminder, a portal is reminded by hand.
 fn reminder_channel(
     channels: &[ChannelSpec],
     from: usize,
@@ -102,6 +102,10 @@ fn reminder_channel(
         .find(|(_, c)| match c {
             ChannelSpec::HttpJson { .. } => true,
             ChannelSpec::Email { .. } => mail,
+            ChannelSpec::RempartApi {
+                webhook_url: Some(_),
+                webhook_secret: Some(_),
+            } => true,
             _ => false,
         })
         .map(|(i, c)| (i, c.kind()))
@@ -275,6 +279,30 @@ impl App {
         })
     }
 
+    /// The job of reminder `number` about notice `n`, and its channel: on the first channel
+    /// from the one in use that carries reminders (a partner is told through its webhook).
+    fn reminder(&self, n: &NoticeRecord, number: u32, now: i64) -> Option<(NewJob, NoticeChannel)> {
+        let (index, channel) = self.directory().platform(&n.platform).and_then(|p| {
+            reminder_channel(
+                &p.channels,
+                n.channel_index as usize,
+                self.delivery.mailer.is_some(),
+            )
+        })?;
+        let job = if channel == NoticeChannel::RempartApi {
+            self.partner_reminder_job(
+                &n.platform,
+                u32::try_from(index).ok()?,
+                n.id,
+                &format!("reminder-{number}"),
+                now,
+            )?
+        } else {
+            reminder_job(n.id, number, index, now)
+        };
+        Some((job, channel))
+    }
+
     /// Contests a platform's refusal with the helpline's reason: the notice is escalated
     /// again and the reason goes to the platform as a reminder where its channels allow.
     pub async fn contest_notice(
@@ -295,17 +323,7 @@ impl App {
             .ok_or_else(|| AppError::field("reason", "required"))?;
         let now = self.now();
         let number = n.reminders + 1;
-        let job = self
-            .directory()
-            .platform(&n.platform)
-            .and_then(|p| {
-                reminder_channel(
-                    &p.channels,
-                    n.channel_index as usize,
-                    self.delivery.mailer.is_some(),
-                )
-            })
-            .map(|(i, _)| reminder_job(n.id, number, i, now));
+        let job = self.reminder(&n, number, now).map(|(job, _)| job);
         let change = NoticeChange {
             from: Some(n.state),
             to: Some(to),
@@ -444,14 +462,8 @@ impl App {
         };
         let now = self.now();
         let number = n.reminders + 1;
-        let reminder = self.directory().platform(&n.platform).and_then(|p| {
-            reminder_channel(
-                &p.channels,
-                n.channel_index as usize,
-                self.delivery.mailer.is_some(),
-            )
-        });
-        let job = reminder.map(|(i, _)| reminder_job(n.id, number, i, now));
+        let reminder = self.reminder(&n, number, now);
+        let job = reminder.as_ref().map(|(job, _)| job.clone());
         let change = NoticeChange {
             from: Some(n.state),
             to: Some(to),

@@ -7,6 +7,8 @@ pub mod callbacks;
 pub(crate) mod delivery;
 pub mod email;
 pub mod followup;
+pub mod partner;
+pub(crate) mod partner_webhooks;
 pub mod payload;
 
 use crate::{App, AppError, ErrorCode};
@@ -509,7 +511,7 @@ impl App {
             (Some(c), Some(p)) => (c, p),
             _ => self.payload_for(&n, &items, 0, now)?,
         };
-        let job = delivery::is_pushed(channel).then(|| delivery::job_for(n.id, 0, now));
+        let job = self.job_for_channel(&n.platform, channel, n.id, 0, now);
         let change = NoticeChange {
             from: Some(n.state),
             to: Some(to),
@@ -578,6 +580,25 @@ impl App {
         input: DecisionInput,
         source: &str,
     ) -> Result<(), AppError> {
+        let event = AuditEvent::NoticeDecided {
+            decision: input.decision,
+            source: source.to_owned(),
+        };
+        self.decide_with(actor, n, input, source, self.now(), event)
+            .await
+    }
+
+    /// Records a decision taken at `decided_at` (ms; the platform's own time when it says
+    /// when it decided), audited with `event`.
+    pub(crate) async fn decide_with(
+        &self,
+        actor: Option<&Actor>,
+        n: &NoticeRecord,
+        input: DecisionInput,
+        source: &str,
+        decided_at: i64,
+        event: AuditEvent,
+    ) -> Result<(), AppError> {
         let to = transition(n.state, NoticeEvent::Decide(input.decision.decision()))?;
         let now = self.now();
         let removed = to == NoticeState::Removed;
@@ -589,8 +610,8 @@ impl App {
             decision: Some(input.decision),
             decision_source: Some(source.to_owned()),
             decision_note: short(input.note, "note", 2000)?,
-            decided_at: Some(now),
-            removed_at: removed.then_some(now),
+            decided_at: Some(decided_at),
+            removed_at: removed.then_some(decided_at),
             delivered_at: n.delivered_at.or(Some(now)),
             ..Default::default()
         };
@@ -599,16 +620,9 @@ impl App {
                 n.id,
                 &change,
                 None,
-                &AuditEntry::new(
-                    now,
-                    actor.map(|a| a.id),
-                    AuditEvent::NoticeDecided {
-                        decision: input.decision,
-                        source: source.to_owned(),
-                    },
-                )
-                .object(n.id)
-                .case(n.case_id),
+                &AuditEntry::new(now, actor.map(|a| a.id), event)
+                    .object(n.id)
+                    .case(n.case_id),
             )
             .await?;
         Ok(())

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod followup;
 pub mod invite;
 pub mod notices;
+pub mod partner_keys;
 pub mod passkeys;
 pub mod platforms;
 

@@ -40,7 +40,11 @@ fn render(
                     serde_json::json!({"category": label, "hours": h})
                 })
                 .collect();
-            serde_json::json!({"code": p.code, "name": p.name, "lang": p.lang, "hours": p.expected_hours, "delays": delays, "channels": channels, "hint": p.id_hint(lang)})
+            let partner_api = p
+                .channels
+                .iter()
+                .any(|c| c.kind() == rempart_domain::directory::NoticeChannel::RempartApi);
+            serde_json::json!({"code": p.code, "name": p.name, "lang": p.lang, "hours": p.expected_hours, "delays": delays, "channels": channels, "hint": p.id_hint(lang), "partner_api": partner_api})
         })
         .collect();
     let l = &view.loaded;

@@ -7,8 +7,8 @@ use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::followup::NoticeListQuery;
 use crate::api::staff::AuditQuery;
 use crate::pages::{
-    account, admin, audit, auth, cases, chats, contacts, followup, invite, notices, passkeys,
-    platforms,
+    account, admin, audit, auth, cases, chats, contacts, followup, invite, notices, partner_keys,
+    passkeys, platforms,
 };
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
@@ -364,6 +364,35 @@ pub(super) fn routes() -> Vec<Route> {
         )
         .page()
         .errors(&[404]),
+        r(
+            "GET",
+            "/admin/platforms/{platform}/keys",
+            Staff(ManageDirectory),
+            "A platform's partner API keys: live, replaced (until the overlap ends), revoked",
+            get(partner_keys::page),
+        )
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/admin/platforms/{platform}/keys",
+            Staff(ManageDirectory),
+            "Issue a new partner API key to a platform (shown once; the earlier keys work 24 hours more)",
+            post(partner_keys::issue),
+        )
+        .form()
+        .page()
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/admin/platforms/{platform}/keys/revoke",
+            Staff(ManageDirectory),
+            "Revoke one of a platform's partner API keys at once",
+            post(partner_keys::revoke),
+        )
+        .form()
+        .page()
+        .errors(&[404, 409]),
         r(
             "POST",
             "/admin/platforms/reload",

@@ -191,6 +191,26 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "appeal against the platform's decision decided",
     ),
     (
+        "partner.key_issued",
+        "clé d'API partenaire émise",
+        "partner API key issued",
+    ),
+    (
+        "partner.key_revoked",
+        "clé d'API partenaire révoquée",
+        "partner API key revoked",
+    ),
+    (
+        "notice.partner_acknowledged",
+        "accusé de réception de la plateforme (API partenaire)",
+        "platform's acknowledgement (partner API)",
+    ),
+    (
+        "notice.partner_decided",
+        "décision de la plateforme (API partenaire)",
+        "platform's decision (partner API)",
+    ),
+    (
         "directory.reloaded",
         "annuaire des plateformes rechargé",
         "platform directory reloaded",

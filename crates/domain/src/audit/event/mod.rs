@@ -295,6 +295,34 @@ pub enum AuditEvent {
         /// The appeal was accepted.
         accepted: bool,
     },
+    /// A partner API key was issued to a platform (shown once; only its hash is kept).
+    PartnerKeyIssued {
+        /// The platform's code.
+        platform: String,
+        /// The key's public id (its first characters, never the key).
+        key: String,
+    },
+    /// A platform's partner API key was revoked.
+    PartnerKeyRevoked {
+        /// The platform's code.
+        platform: String,
+        /// The key's public id.
+        key: String,
+    },
+    /// A platform acknowledged a notice through the partner API (the platform is the
+    /// actor).
+    PartnerAcknowledged {
+        /// The platform's code.
+        platform: String,
+    },
+    /// A platform posted its decision on a notice through the partner API (the platform
+    /// is the actor).
+    PartnerDecided {
+        /// The platform's code.
+        platform: String,
+        /// The decision.
+        decision: DecisionKind,
+    },
     /// The platform directory was loaded again from its file.
     DirectoryReloaded {
         /// How many platforms it now has.
@@ -403,6 +431,10 @@ impl AuditEvent {
             NoticeEscalated { .. } => "notice.escalated",
             NoticeContested => "notice.contested",
             NoticeAppealDecided { .. } => "notice.appeal_decided",
+            PartnerKeyIssued { .. } => "partner.key_issued",
+            PartnerKeyRevoked { .. } => "partner.key_revoked",
+            PartnerAcknowledged { .. } => "notice.partner_acknowledged",
+            PartnerDecided { .. } => "notice.partner_decided",
         }
     }
 
@@ -418,6 +450,7 @@ impl AuditEvent {
             "audit" => "audit",
             "directory" => "directory",
             "notice" => "notice",
+            "partner" => "partner",
             _ => "staff",
         }
     }
@@ -525,6 +558,17 @@ impl AuditEvent {
             NoticeEscalated { reminder } => format!("reminder={}", token(reminder)),
             NoticeContested => String::new(),
             NoticeAppealDecided { accepted } => format!("accepted={}", b(*accepted)),
+            PartnerKeyIssued { platform, key } | PartnerKeyRevoked { platform, key } => {
+                format!("platform={} key={}", token(platform), token(key))
+            }
+            PartnerAcknowledged { platform } => format!("platform={}", token(platform)),
+            PartnerDecided { platform, decision } => {
+                format!(
+                    "platform={} decision={}",
+                    token(platform),
+                    decision.as_str()
+                )
+            }
             StaffInvited {
                 role,
                 pending_approval,
@@ -690,6 +734,21 @@ impl AuditEvent {
             "notice.contested" => NoticeContested,
             "notice.appeal_decided" => NoticeAppealDecided {
                 accepted: flag(d, "accepted")?,
+            },
+            "partner.key_issued" => PartnerKeyIssued {
+                platform: need(d, "platform")?.to_owned(),
+                key: need(d, "key")?.to_owned(),
+            },
+            "partner.key_revoked" => PartnerKeyRevoked {
+                platform: need(d, "platform")?.to_owned(),
+                key: need(d, "key")?.to_owned(),
+            },
+            "notice.partner_acknowledged" => PartnerAcknowledged {
+                platform: need(d, "platform")?.to_owned(),
+            },
+            "notice.partner_decided" => PartnerDecided {
+                platform: need(d, "platform")?.to_owned(),
+                decision: DecisionKind::parse(need(d, "decision")?).map_err(|_| UnknownCode)?,
             },
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,

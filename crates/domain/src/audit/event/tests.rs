@@ -124,6 +124,21 @@ fn all() -> Vec<AuditEvent> {
         },
         NoticeContested,
         NoticeAppealDecided { accepted: true },
+        PartnerKeyIssued {
+            platform: "tiktok".into(),
+            key: "rpk_0a1b2c3d".into(),
+        },
+        PartnerKeyRevoked {
+            platform: "tiktok".into(),
+            key: "rpk_0a1b2c3d".into(),
+        },
+        PartnerAcknowledged {
+            platform: "tiktok".into(),
+        },
+        PartnerDecided {
+            platform: "tiktok".into(),
+            decision: crate::notice::DecisionKind::AccountSuspended,
+        },
     ]
 }
 
