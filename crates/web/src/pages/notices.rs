@@ -116,7 +116,9 @@ fn mail_view(channel: Option<NoticeChannel>, payload: Option<&str>) -> Option<se
 
 pub fn duration(ms: i64) -> String {
     let min = ms / 60_000;
-    if min < 60 {
+    if ms < 60_000 {
+        format!("{} s", ms.max(0) / 1000)
+    } else if min < 60 {
         format!("{min} min")
     } else {
         format!("{} h {:02} min", min / 60, min % 60)
