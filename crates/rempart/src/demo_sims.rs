@@ -1,8 +1,9 @@
 //! The demo's platforms: the local simulators (`rempart-platform-sim`) stand in for every
 //! platform of the embedded directory that has an automatic channel — a ROOST Coop Report
 //! API that decides each report on its own after a short delay and sends its signed action
-//! callback back to the demo, and Standard Webhooks receivers — so that a newcomer sends a
-//! notice and sees the platform's decision come back. The directory the demo uses is the
+//! callback back to the demo, Standard Webhooks receivers, and for the platforms that use
+//! Rempart's partner API a partner that polls `/partner/v1` with its key, acknowledges and
+//! decides — so that a newcomer sends a notice and sees the platform's decision come back. The directory the demo uses is the
 //! embedded one with those channels pointed at the simulators (written to the data folder at
 //! each start: the simulators' port changes), their secrets made up for the demo.
 
@@ -144,4 +145,53 @@ pub async fn start(s: &mut Settings, data_dir: &Path) -> Result<SimHandle> {
             .or_insert_with(|| Secret::new(value));
     }
     Ok(sim)
+}
+
+/// Starts a partner for each platform of the directory that uses the partner API: a key
+/// issued to it as the operator, polling every second, deciding "removed" after the delay.
+pub async fn start_partners(
+    app: &rempart_app::App,
+) -> Result<Vec<rempart_platform_sim::partner::PartnerHandle>> {
+    use rempart_platform_sim::partner::{PartnerAutoDecide, PartnerConfig, spawn_partner};
+    let public = app
+        .settings()
+        .server
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let codes: Vec<String> = app
+        .directory()
+        .platforms()
+        .iter()
+        .filter(|p| {
+            p.channels
+                .iter()
+                .any(|c| c.kind() == rempart_domain::directory::NoticeChannel::RempartApi)
+        })
+        .map(|p| p.code.clone())
+        .collect();
+    let mut partners = Vec::new();
+    for code in codes {
+        let key = app
+            .issue_partner_key_by_operator(&code)
+            .await
+            .map_err(|e| anyhow::anyhow!("a partner key for {code}: {}", e.message))?;
+        let mut config = PartnerConfig::new(&code, &public, &key.key);
+        config.auto_decide = Some(PartnerAutoDecide {
+            delay: DECISION_DELAY,
+            decision: "content_removed".into(),
+            ground: Some("illegal_content".into()),
+            redress: Some("Recours interne : https://support.example.invalid/appeal".into()),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("a partner simulator's port")?;
+        partners.push(
+            spawn_partner(config, listener)
+                .await
+                .with_context(|| format!("starting the partner simulator of {code}"))?,
+        );
+    }
+    Ok(partners)
 }

@@ -258,6 +258,8 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     // the platforms' side: simulators that take notices and decide (they stop with the demo)
     let sims = demo_sims::start(&mut s, &data_dir).await?;
     let app = App::start(s, Arc::new(SystemClock)).await?;
+    // the platforms on the partner API poll it with a key issued at each start
+    let _partners = demo_sims::start_partners(&app).await?;
     let seeded = demo::seed(&app, 200)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo: {}", e.message))?;
@@ -269,7 +271,7 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     }
     say(&format!("Rempart demo: console at {public}/login"));
     say(&format!(
-        "Rempart demo: platform simulators at {} (ROOST Coop platforms decide a notice within {} s and call back)",
+        "Rempart demo: platform simulators at {} (ROOST Coop platforms and partner-API ones decide a notice within {} s)",
         sims.base_url(),
         demo_sims::DECISION_DELAY.as_secs()
     ));
