@@ -24,7 +24,7 @@ use rempart_storage::{AuditEntry, ClaimedJob, JobEnd, NewJob, NoticeChange, Noti
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Jobs one node claims at once.
+/// Deliveries one node runs at once (each slot takes the next due job when it is free).
 const BATCH: u32 = 16;
 /// The jobs the delivery workers run.
 const KINDS: &[&str] = &[DELIVERY_JOB, REMINDER_JOB];
@@ -142,28 +142,44 @@ impl App {
             let lease_ms = i64::try_from(app.settings.delivery.lease_seconds)
                 .unwrap_or(i64::MAX / 1000)
                 .saturating_mul(1000);
+            // each of the BATCH slots takes a new job as soon as its attempt ends: a slow
+            // platform holds its own slots only, never the others' deliveries
+            let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(BATCH as usize));
+            let freed = std::sync::Arc::new(tokio::sync::Notify::new());
             loop {
+                let free = slots.available_permits();
+                if free == 0 {
+                    freed.notified().await;
+                    continue;
+                }
                 let now = app.now();
                 let wait = match app.store.next_job_due(KINDS).await {
                     Ok(Some(at)) if at <= now => {
+                        let limit = u32::try_from(free).unwrap_or(BATCH);
                         match app
                             .store
-                            .claim_jobs(KINDS, &app.delivery.node, now, lease_ms, BATCH)
+                            .claim_jobs(KINDS, &app.delivery.node, now, lease_ms, limit)
                             .await
                         {
                             Ok(jobs) if !jobs.is_empty() => {
-                                let mut set = tokio::task::JoinSet::new();
                                 for job in jobs {
+                                    let Ok(permit) = slots.clone().try_acquire_owned() else {
+                                        // cannot happen (as many jobs as free slots); the
+                                        // lease gives the job back if it ever does
+                                        break;
+                                    };
                                     let app = app.clone();
-                                    set.spawn(async move {
+                                    let freed = freed.clone();
+                                    tokio::spawn(async move {
                                         if job.kind == REMINDER_JOB {
                                             app.remind(&job).await
                                         } else {
                                             app.deliver(job).await
                                         }
+                                        drop(permit);
+                                        freed.notify_one();
                                     });
                                 }
-                                while set.join_next().await.is_some() {}
                                 continue;
                             }
                             Ok(_) => poll,
@@ -185,6 +201,7 @@ impl App {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = app.delivery.wake.notified() => {}
+                    _ = freed.notified() => {}
                 }
             }
         });
