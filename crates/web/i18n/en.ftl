@@ -355,3 +355,7 @@ partner-keys-new-key = New key, to hand to the platform over a safe channel:
 partner-keys-shown-once = It will never be shown again: copy it now.
 partner-keys-revoked = Key revoked: it no longer works.
 platforms-partner-keys = Partner API keys
+notices-portal-title = To fill in on the platform's web form
+notices-portal-open = Open the form
+notices-portal-help = copy each element into its field, submit, then record below the ticket number the platform gives.
+notices-portal-reference = Reference to quote

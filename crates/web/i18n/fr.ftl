@@ -355,3 +355,7 @@ partner-keys-new-key = Nouvelle clé, à transmettre à la plateforme par un can
 partner-keys-shown-once = Elle ne sera plus jamais affichée : copiez-la maintenant.
 partner-keys-revoked = Clé révoquée : elle ne fonctionne plus.
 platforms-partner-keys = Clés d'API partenaire
+notices-portal-title = À remplir sur le formulaire de la plateforme
+notices-portal-open = Ouvrir le formulaire
+notices-portal-help = copiez chaque élément dans le champ correspondant, envoyez, puis enregistrez ci-dessous le numéro de ticket donné par la plateforme.
+notices-portal-reference = Référence à rappeler

@@ -466,6 +466,20 @@ async fn a_partners_late_notice_rings_its_webhook_again_and_a_portals_is_left_to
         0,
         "reminded by hand"
     );
+    // the portal's copy-ready view: the form's address and each element to paste
+    let (cookie, _) = t.console_login(&c).await;
+    let case = notice(&t, &tok, &portal).await["case_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let html = page(&t, &cookie, &format!("/cases/{case}")).await;
+    assert!(html.contains(&format!("id=\"portal-{portal}\"")));
+    assert!(
+        html.contains("formsite.example.invalid"),
+        "the form's address"
+    );
+    assert!(html.contains("class=\"copy\""));
+    assert!(html.contains("relancer la plateforme à la main"));
     let got = until("the reminder event", async || {
         let got = sim.received("partnerhub").unwrap();
         (got.len() == 2).then_some(got)

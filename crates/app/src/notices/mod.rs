@@ -44,6 +44,9 @@ pub struct NoticeView {
     pub channels: Vec<NoticeChannel>,
     /// Whether the reader may validate it (four eyes).
     pub may_validate: bool,
+    /// The platform's web form, when the channel in use is a portal (the counsellor fills
+    /// it from the notice's elements and records the ticket).
+    pub portal_url: Option<String>,
 }
 
 /// What the counsellor changes in a draft.
@@ -135,6 +138,12 @@ impl App {
                 .as_ref()
                 .map(|p| p.name.clone())
                 .unwrap_or_else(|| n.platform.clone()),
+            portal_url: platform.as_ref().and_then(|p| {
+                match p.channels.get(n.channel_index as usize) {
+                    Some(ChannelSpec::Portal { url }) => Some(url.clone()),
+                    _ => None,
+                }
+            }),
             channels: platform
                 .map(|p| p.channels.iter().map(ChannelSpec::kind).collect())
                 .unwrap_or_default(),

@@ -66,6 +66,7 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "reminders": n.reminders,
                 "contest_reason": n.contest_reason,
                 "appeal": n.appeal,
+                "portal_url": v.portal_url,
                 "appeal_at": n.appeal_at,
                 "may_contest": rempart_app::notices::followup::may_contest(v),
                 "lang": n.lang,
