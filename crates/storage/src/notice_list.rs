@@ -124,11 +124,11 @@ pub struct NoticeTimes {
     pub removed_at: Option<i64>,
 }
 
-const SUMMARY: &str = "n.id, n.reference, n.case_id, c.reference AS case_reference, n.platform, \
-    n.category, n.state, n.channel, n.attempts, n.last_error, n.decision, n.sent_at, n.due_at, \
-    n.escalated_at, n.updated_at";
+const SUMMARY: &str = "n.id, n.reference, n.case_id, n.platform, n.category, n.state, \
+    n.channel, n.attempts, n.last_error, n.decision, n.sent_at, n.due_at, n.escalated_at, \
+    n.updated_at";
 
-fn summary(r: &AnyRow) -> Result<NoticeSummary> {
+fn summary(r: &AnyRow, refs: &std::collections::HashMap<String, String>) -> Result<NoticeSummary> {
     let id: String = r.try_get("id")?;
     let case: String = r.try_get("case_id")?;
     let state: String = r.try_get("state")?;
@@ -138,7 +138,7 @@ fn summary(r: &AnyRow) -> Result<NoticeSummary> {
         id: NoticeId::parse(&id).map_err(|_| StorageError::Corrupt("notices.id"))?,
         reference: r.try_get("reference")?,
         case_id: CaseId::parse(&case).map_err(|_| StorageError::Corrupt("notices.case_id"))?,
-        case_reference: r.try_get("case_reference")?,
+        case_reference: refs.get(&case).cloned().unwrap_or_default(),
         platform: r.try_get("platform")?,
         category: r.try_get("category")?,
         state: NoticeState::parse(&state).map_err(|_| StorageError::Corrupt("notices.state"))?,
@@ -158,14 +158,15 @@ fn summary(r: &AnyRow) -> Result<NoticeSummary> {
     })
 }
 
-/// The scope as a condition on `n.case_id` (nothing for every case).
+/// The scope as a condition on `n.case_id` (nothing for every case): the cases assigned to
+/// the reader, or its team's, as one set the database builds once.
 fn push_scope(q: &mut Query, scope: &CaseScope) {
     if let CaseScope::TeamOrAssigned { staff, team } = scope {
-        q.push(" AND (n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
-            .bind_text(staff.to_string())
-            .push(")");
+        q.push(" AND n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
+            .bind_text(staff.to_string());
         if let Some(t) = team {
-            q.push(" OR c.team = ").bind_text(t.clone());
+            q.push(" UNION SELECT id FROM cases WHERE team = ")
+                .bind_text(t.clone());
         }
         q.push(")");
     }
@@ -182,9 +183,9 @@ impl Store {
             });
         }
         let limit = f.limit.clamp(1, 200);
-        let mut q = Query::new(format!(
-            "SELECT {SUMMARY} FROM notices n JOIN cases c ON c.id = n.case_id WHERE 1 = 1"
-        ));
+        // the notices alone (the index of the order gives the page), then their cases'
+        // references for the page's lines
+        let mut q = Query::new(format!("SELECT {SUMMARY} FROM notices n WHERE 1 = 1"));
         push_scope(&mut q, &f.scope);
         if let Some(p) = &f.platform {
             q.push(" AND n.platform = ").bind_text(p.clone());
@@ -220,7 +221,30 @@ impl Store {
         }
         q.bind_int(limit + 1);
         let rows = q.fetch_all(self.pool()).await?;
-        let mut notices: Vec<NoticeSummary> = rows.iter().map(summary).collect::<Result<_>>()?;
+        let mut case_ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("case_id"))
+            .collect::<std::result::Result<_, _>>()?;
+        case_ids.sort();
+        case_ids.dedup();
+        let mut refs = std::collections::HashMap::new();
+        if !case_ids.is_empty() {
+            let mut cq = Query::new("SELECT id, reference FROM cases WHERE id IN (");
+            for (i, id) in case_ids.into_iter().enumerate() {
+                if i > 0 {
+                    cq.push(", ");
+                }
+                cq.bind_text(id);
+            }
+            cq.push(")");
+            for r in cq.fetch_all(self.pool()).await? {
+                refs.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
+            }
+        }
+        let mut notices: Vec<NoticeSummary> = rows
+            .iter()
+            .map(|r| summary(r, &refs))
+            .collect::<Result<_>>()?;
         let next = if notices.len() as i64 > limit {
             notices.truncate(limit as usize);
             notices.last().map(|n| NoticeCursor {
@@ -243,8 +267,7 @@ impl Store {
             return Ok(0);
         }
         let mut q = Query::new(format!(
-            "SELECT COUNT(*) FROM notices n JOIN cases c ON c.id = n.case_id \
-             WHERE n.state IN {OPEN_SQL} AND n.due_at <= "
+            "SELECT COUNT(*) FROM notices n WHERE n.state IN {OPEN_SQL} AND n.due_at <= "
         ));
         q.bind_int(now);
         push_scope(&mut q, scope);
