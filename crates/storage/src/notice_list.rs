@@ -160,10 +160,16 @@ fn summary(r: &AnyRow, refs: &std::collections::HashMap<String, String>) -> Resu
 
 /// The scope as a condition on `n.case_id` (nothing for every case): the cases assigned to
 /// the reader, or its team's, as one set the database builds once.
-fn push_scope(q: &mut Query, scope: &CaseScope) {
+/// `ordered`: SQLite is told not to drive the query from that set (`+n.case_id`), so it
+/// walks the index of the page's order and stops at the page's end.
+fn push_scope(q: &mut Query, scope: &CaseScope, ordered: bool) {
     if let CaseScope::TeamOrAssigned { staff, team } = scope {
-        q.push(" AND n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = ")
-            .bind_text(staff.to_string());
+        q.push(if ordered {
+            " AND +n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = "
+        } else {
+            " AND n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = "
+        })
+        .bind_text(staff.to_string());
         if let Some(t) = team {
             q.push(" UNION SELECT id FROM cases WHERE team = ")
                 .bind_text(t.clone());
@@ -186,7 +192,7 @@ impl Store {
         // the notices alone (the index of the order gives the page), then their cases'
         // references for the page's lines
         let mut q = Query::new(format!("SELECT {SUMMARY} FROM notices n WHERE 1 = 1"));
-        push_scope(&mut q, &f.scope);
+        push_scope(&mut q, &f.scope, self.backend() == crate::Backend::Sqlite);
         if let Some(p) = &f.platform {
             q.push(" AND n.platform = ").bind_text(p.clone());
         }
@@ -261,16 +267,18 @@ impl Store {
         Ok(NoticePage { notices, next })
     }
 
-    /// How many notices the scope allows are late (for the console's menu).
-    pub async fn count_late_notices(&self, scope: &CaseScope, now: i64) -> Result<u64> {
+    /// How many notices the scope allows are late, counted up to `cap` (a view says "100+"
+    /// past it: counting every late notice of a team's cases would cost more than the page).
+    pub async fn count_late_notices(&self, scope: &CaseScope, now: i64, cap: i64) -> Result<u64> {
         if *scope == CaseScope::Nothing {
             return Ok(0);
         }
         let mut q = Query::new(format!(
-            "SELECT COUNT(*) FROM notices n WHERE n.state IN {OPEN_SQL} AND n.due_at <= "
+            "SELECT COUNT(*) FROM (SELECT 1 FROM notices n WHERE n.state IN {OPEN_SQL} AND n.due_at <= "
         ));
         q.bind_int(now);
-        push_scope(&mut q, scope);
+        push_scope(&mut q, scope, self.backend() == crate::Backend::Sqlite);
+        q.push(" LIMIT ").bind_int(cap.max(1)).push(") capped");
         let rows = q.fetch_all(self.pool()).await?;
         let n: i64 = rows.first().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
         Ok(u64::try_from(n).unwrap_or(0))

@@ -23,6 +23,8 @@ pub const ESCALATION_JOB: &str = "notice_escalation";
 /// The job that sends a reminder to a platform.
 pub const REMINDER_JOB: &str = "notice_reminder";
 const ESCALATION_KEY: &str = "notices:escalation";
+/// The late notices a view counts at most.
+pub const LATE_CAP: i64 = 100;
 /// The sweep's lease: one node at a time.
 const SWEEP_LEASE_MS: i64 = 60_000;
 /// Notices escalated in one sweep at most (the next sweep takes the rest).
@@ -229,14 +231,15 @@ impl App {
             .await?)
     }
 
-    /// How many of the notices the actor may see are late (the console's menu).
+    /// How many of the notices the actor may see are late, up to [`LATE_CAP`] (the views
+    /// say "100+" past it).
     pub async fn late_notices(&self, actor: &Actor) -> Result<u64, AppError> {
         if !can(actor, Action::ListCases, Resource::Global) {
             return Ok(0);
         }
         Ok(self
             .store
-            .count_late_notices(&case_scope(actor), self.now())
+            .count_late_notices(&case_scope(actor), self.now(), LATE_CAP)
             .await?)
     }
 
@@ -364,7 +367,11 @@ impl App {
             loop {
                 match app
                     .store
-                    .count_late_notices(&rempart_domain::policy::CaseScope::All, app.now())
+                    .count_late_notices(
+                        &rempart_domain::policy::CaseScope::All,
+                        app.now(),
+                        i64::MAX,
+                    )
                     .await
                 {
                     Ok(n) => app.delivery.late_all.store(

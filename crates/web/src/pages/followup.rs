@@ -103,7 +103,17 @@ pub async fn list(
         ("notices", rows(&st, lang, &page.notices, now)),
         ("next", Value::from(next)),
         ("late_view", Value::from(query.late)),
-        ("late_count", Value::from(late_count)),
+        ("late_any", Value::from(late_count > 0)),
+        (
+            "late_count",
+            Value::from(
+                if late_count >= rempart_app::notices::followup::LATE_CAP as u64 {
+                    format!("{late_count}+")
+                } else {
+                    late_count.to_string()
+                },
+            ),
+        ),
         ("platforms", Value::from_serialize(&platforms)),
         ("states", Value::from_serialize(&states)),
         ("categories", Value::from_serialize(&cats)),
