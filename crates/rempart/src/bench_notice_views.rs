@@ -197,7 +197,7 @@ pub async fn run(db: &str, n_notices: usize, requests: usize) -> Result<()> {
         .late_notices(&sup_actor)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    eprintln!("{late} late notices");
+    eprintln!("late notices (a view counts up to 100): {late}");
 
     let time = |path: String, token: String| {
         let router = router.clone();
