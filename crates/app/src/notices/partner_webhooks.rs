@@ -19,8 +19,6 @@ use std::time::Duration;
 pub const PARTNER_WEBHOOK_JOB: &str = "partner_webhook";
 /// The event a partner receives when a notice waits for it.
 pub const NOTICE_AVAILABLE: &str = "notice.available";
-/// A job's lease: longer than any attempt's timeout.
-const LEASE_MS: i64 = 120_000;
 /// Jobs one node claims at once.
 const BATCH: u32 = 16;
 
@@ -44,13 +42,6 @@ pub fn event_body(id: &str, reference: &str, at_ms: i64) -> String {
         "data": { "id": id, "reference": reference },
     })
     .to_string()
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 impl App {
@@ -87,6 +78,10 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             let poll = Duration::from_millis(app.settings.delivery.poll_ms);
+            // the delivery setting's lease: longer than any attempt's timeout
+            let lease_ms = i64::try_from(app.settings.delivery.lease_seconds)
+                .unwrap_or(i64::MAX / 1000)
+                .saturating_mul(1000);
             let kinds = [PARTNER_WEBHOOK_JOB];
             loop {
                 let now = app.now();
@@ -94,7 +89,7 @@ impl App {
                     Ok(Some(at)) if at <= now => {
                         match app
                             .store
-                            .claim_jobs(&kinds, &app.delivery.node, now, LEASE_MS, BATCH)
+                            .claim_jobs(&kinds, &app.delivery.node, now, lease_ms, BATCH)
                             .await
                         {
                             Ok(jobs) if !jobs.is_empty() => {
@@ -182,7 +177,7 @@ impl App {
                 secret.expose(),
                 &job.dedup_key,
                 body.as_bytes(),
-                unix_now(),
+                super::delivery::unix_now(),
             )
             .await;
         let max = self.settings.delivery.max_attempts;
