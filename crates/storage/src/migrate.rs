@@ -74,6 +74,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0011_notice_followup.sql"),
         include_str!("../migrations/0011_notice_followup.sql"),
     ),
+    (
+        12,
+        "notice_team",
+        include_str!("../migrations/0012_notice_team.sqlite.sql"),
+        include_str!("../migrations/0012_notice_team.postgres.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -158,23 +158,87 @@ fn summary(r: &AnyRow, refs: &std::collections::HashMap<String, String>) -> Resu
     })
 }
 
-/// The scope as a condition on `n.case_id` (nothing for every case): the cases assigned to
-/// the reader, or its team's, as one set the database builds once.
-/// `ordered`: SQLite is told not to drive the query from that set (`+n.case_id`), so it
-/// walks the index of the page's order and stops at the page's end.
-fn push_scope(q: &mut Query, scope: &CaseScope, ordered: bool) {
-    if let CaseScope::TeamOrAssigned { staff, team } = scope {
-        q.push(if ordered {
-            " AND +n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = "
-        } else {
-            " AND n.case_id IN (SELECT case_id FROM case_assignees WHERE staff_id = "
-        })
-        .bind_text(staff.to_string());
-        if let Some(t) = team {
-            q.push(" UNION SELECT id FROM cases WHERE team = ")
-                .bind_text(t.clone());
+/// The conditions of the filters (and the page's start) on notices aliased `n`.
+fn push_filters(q: &mut Query, f: &NoticeFilter) {
+    if let Some(p) = &f.platform {
+        q.push(" AND n.platform = ").bind_text(p.clone());
+    }
+    if let Some(s) = f.state {
+        q.push(" AND n.state = ").bind_text(s.as_str().to_owned());
+    }
+    if let Some(cat) = &f.category {
+        q.push(" AND n.category = ").bind_text(cat.clone());
+    }
+    let key = if f.late {
+        q.push(&format!(" AND n.state IN {OPEN_SQL} AND n.due_at <= "))
+            .bind_int(f.now);
+        "n.due_at"
+    } else {
+        "n.updated_at"
+    };
+    if let Some(c) = &f.cursor {
+        // late: ascending due time; the list: descending change time
+        let cmp = if f.late { ">" } else { "<" };
+        q.push(&format!(" AND ({key} {cmp} "))
+            .bind_int(c.key)
+            .push(&format!(" OR ({key} = "))
+            .bind_int(c.key)
+            .push(&format!(" AND n.id {cmp} "))
+            .bind_text(c.id.clone())
+            .push("))");
+    }
+}
+
+/// The page's order and its length.
+fn push_order(q: &mut Query, late: bool, limit: i64) {
+    q.push(if late {
+        " ORDER BY n.due_at ASC, n.id ASC LIMIT "
+    } else {
+        " ORDER BY n.updated_at DESC, n.id DESC LIMIT "
+    })
+    .bind_int(limit);
+}
+
+/// The notices of the scope that pass `conds`, each branch of the scope ordered and cut to
+/// `limit` on its own: the team's notices on the index of the team and the order (each
+/// notice carries its case's team), and the notices of the cases assigned to the reader
+/// outside that team (few: most of a counsellor's cases are its team's), merged by the
+/// caller. Every notice for `CaseScope::All`.
+fn push_scoped_ids(
+    q: &mut Query,
+    scope: &CaseScope,
+    conds: &dyn Fn(&mut Query),
+    late: bool,
+    limit: i64,
+) {
+    match scope {
+        CaseScope::TeamOrAssigned { staff, team } => {
+            if let Some(t) = team {
+                q.push("SELECT id FROM (SELECT n.id FROM notices n WHERE n.team = ")
+                    .bind_text(t.clone());
+                conds(q);
+                push_order(q, late, limit);
+                q.push(") team UNION ");
+            }
+            q.push("SELECT id FROM (SELECT n.id FROM notices n WHERE n.case_id IN \
+                 (SELECT a.case_id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
+                .bind_text(staff.to_string());
+            if let Some(t) = team {
+                q.push(" AND (c.team IS NULL OR c.team <> ")
+                    .bind_text(t.clone())
+                    .push(")");
+            }
+            q.push(")");
+            conds(q);
+            push_order(q, late, limit);
+            q.push(") mine");
         }
-        q.push(")");
+        _ => {
+            q.push("SELECT id FROM (SELECT n.id FROM notices n WHERE 1 = 1");
+            conds(q);
+            push_order(q, late, limit);
+            q.push(") everyone");
+        }
     }
 }
 
@@ -191,41 +255,16 @@ impl Store {
         let limit = f.limit.clamp(1, 200);
         // the notices alone (the index of the order gives the page), then their cases'
         // references for the page's lines
-        let mut q = Query::new(format!("SELECT {SUMMARY} FROM notices n WHERE 1 = 1"));
-        push_scope(&mut q, &f.scope, self.backend() == crate::Backend::Sqlite);
-        if let Some(p) = &f.platform {
-            q.push(" AND n.platform = ").bind_text(p.clone());
-        }
-        if let Some(s) = f.state {
-            q.push(" AND n.state = ").bind_text(s.as_str().to_owned());
-        }
-        if let Some(cat) = &f.category {
-            q.push(" AND n.category = ").bind_text(cat.clone());
-        }
-        let key = if f.late {
-            q.push(&format!(" AND n.state IN {OPEN_SQL} AND n.due_at <= "))
-                .bind_int(f.now);
-            "n.due_at"
+        let mut q = Query::new(format!("SELECT {SUMMARY} FROM notices n"));
+        if f.scope == CaseScope::All {
+            q.push(" WHERE 1 = 1");
+            push_filters(&mut q, f);
         } else {
-            "n.updated_at"
-        };
-        if let Some(c) = &f.cursor {
-            // late: ascending due time; the list: descending change time
-            let (cmp, eq) = if f.late { (">", ">") } else { ("<", "<") };
-            q.push(&format!(" AND ({key} {cmp} "))
-                .bind_int(c.key)
-                .push(&format!(" OR ({key} = "))
-                .bind_int(c.key)
-                .push(&format!(" AND n.id {eq} "))
-                .bind_text(c.id.clone())
-                .push("))");
+            q.push(" WHERE n.id IN (");
+            push_scoped_ids(&mut q, &f.scope, &|q| push_filters(q, f), f.late, limit + 1);
+            q.push(")");
         }
-        if f.late {
-            q.push(" ORDER BY n.due_at ASC, n.id ASC LIMIT ");
-        } else {
-            q.push(" ORDER BY n.updated_at DESC, n.id DESC LIMIT ");
-        }
-        q.bind_int(limit + 1);
+        push_order(&mut q, f.late, limit + 1);
         let rows = q.fetch_all(self.pool()).await?;
         let mut case_ids: Vec<String> = rows
             .iter()
@@ -273,15 +312,17 @@ impl Store {
         if *scope == CaseScope::Nothing {
             return Ok(0);
         }
-        let mut q = Query::new(format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM notices n WHERE n.state IN {OPEN_SQL} AND n.due_at <= "
-        ));
-        q.bind_int(now);
-        push_scope(&mut q, scope, self.backend() == crate::Backend::Sqlite);
-        q.push(" LIMIT ").bind_int(cap.max(1)).push(") capped");
+        let cap = cap.max(1);
+        let late = |q: &mut Query| {
+            q.push(&format!(" AND n.state IN {OPEN_SQL} AND n.due_at <= "))
+                .bind_int(now);
+        };
+        let mut q = Query::new("SELECT COUNT(*) FROM (");
+        push_scoped_ids(&mut q, scope, &late, true, cap);
+        q.push(") capped");
         let rows = q.fetch_all(self.pool()).await?;
         let n: i64 = rows.first().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(u64::try_from(n.min(cap)).unwrap_or(0))
     }
 
     /// The times of the notices sent to `platform` since `since` (ms), for its figures.

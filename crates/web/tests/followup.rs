@@ -391,6 +391,39 @@ async fn the_notices_list_filters_keeps_to_the_readers_cases_and_platform_figure
     assert_eq!(ids(&v), Vec::<String>::new());
     let (s, _) = list(&t, &adm_tok, "").await;
     assert_eq!(s, 404);
+    // a team-mate sees the team's notices; a case of another team assigned to the
+    // counsellor brings its notices to the counsellor (and to that team), not to the mate
+    let mate = t.staff(Role::Counsellor, Some("nord")).await;
+    let mate_tok = t.token(&mate).await;
+    let sup = t.staff(Role::Supervisor, None).await;
+    let sup_tok = t.token(&sup).await;
+    let (_, v) = list(&t, &mate_tok, "").await;
+    assert_eq!(ids(&v), vec![b.clone(), a.clone()]);
+    let (south_case, south) = t.sent_notice(&out_tok, "instagram").await;
+    let r = t
+        .put_json(
+            &format!("/api/v1/cases/{south_case}/assignees"),
+            Some(&sup_tok),
+            json!({"assignees": [outsider.id.to_string(), c.id.to_string()]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let (_, v) = list(&t, &tok, "").await;
+    assert_eq!(ids(&v), vec![south.clone(), b.clone(), a.clone()]);
+    let (_, v) = list(&t, &tok, "?platform=instagram&limit=1").await;
+    assert_eq!(ids(&v), vec![south.clone()]);
+    let cursor = v["next_cursor"].as_str().unwrap().to_owned();
+    let (_, v) = list(
+        &t,
+        &tok,
+        &format!("?platform=instagram&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(ids(&v), vec![a.clone()]);
+    let (_, v) = list(&t, &mate_tok, "").await;
+    assert_eq!(ids(&v), vec![b.clone(), a.clone()]);
+    let (_, v) = list(&t, &out_tok, "").await;
+    assert_eq!(ids(&v), vec![south.clone()]);
     for bad in [
         "?state=lost",
         "?late=2",
@@ -413,7 +446,7 @@ async fn the_notices_list_filters_keeps_to_the_readers_cases_and_platform_figure
         .json()
         .await
         .unwrap();
-    assert_eq!(f["sent"], 1);
+    assert_eq!(f["sent"], 2, "the two notices sent to Instagram");
     assert_eq!(f["to_removal"]["count"], 1);
     assert_eq!(f["to_removal"]["median_ms"], 2 * HOUR);
     assert_eq!(f["to_decision"]["p90_ms"], 2 * HOUR);
