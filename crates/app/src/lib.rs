@@ -68,6 +68,8 @@ pub struct App {
     pub(crate) webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Delivering notices: the HTTP client and this node's workers' bell.
     pub(crate) delivery: Arc<notices::delivery::Delivery>,
+    /// How many wait in the queue, as this node last counted.
+    pub(crate) queue_gauge: Arc<chat::QueueGauge>,
 }
 
 /// Start-up failed.
@@ -172,8 +174,10 @@ impl App {
             calendar,
             token_ids: chat::TokenIds::default(),
             pow_used: pow::UsedChallenges::default(),
+            queue_gauge: Arc::default(),
         };
         app.watch_directory();
+        app.watch_queue();
         app.count_late_notices();
         if app.settings.delivery.workers {
             app.start_delivery();

@@ -499,6 +499,16 @@ impl Store {
         )
         .await
     }
+
+    /// Every conversation being handled now, the longest first (at most 500).
+    pub async fn all_active_conversations(&self) -> Result<Vec<ConversationRecord>> {
+        self.conversations_where(
+            "status = 'active'",
+            None,
+            "ORDER BY created_at, id LIMIT 500",
+        )
+        .await
+    }
 }
 
 /// A counsellor's chat availability and load, for "take next" and the supervisors' view.
@@ -514,6 +524,8 @@ pub struct ChatLoad {
     pub capacity: i64,
     /// Conversations being handled now.
     pub active: i64,
+    /// A sound and a tab-title change when a conversation arrives or becomes urgent.
+    pub alerts: bool,
 }
 
 impl Store {
@@ -541,11 +553,32 @@ impl Store {
         Ok(())
     }
 
+    /// Turns a counsellor's queue alerts (sound, tab title) on or off.
+    pub async fn set_chat_alerts(
+        &self,
+        staff: StaffId,
+        on: bool,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query("UPDATE staff SET chat_alerts = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(staff.to_string())
+            .execute(w.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return w.refuse(StorageError::NotFound).await;
+        }
+        w.commit(audit).await?;
+        Ok(())
+    }
+
     /// Availability and load of every enabled account (one, or all when `staff` is None).
     pub async fn chat_loads(&self, staff: Option<StaffId>) -> Result<Vec<ChatLoad>> {
         let mut q = crate::sql::Query::new(
             "SELECT s.id, s.display_name, s.chat_available, s.chat_capacity, \
-             (SELECT COUNT(*) FROM conversations c WHERE c.assigned_to = s.id AND c.status = 'active') \
+             (SELECT COUNT(*) FROM conversations c WHERE c.assigned_to = s.id AND c.status = 'active'), s.chat_alerts \
              FROM staff s WHERE s.disabled = 0",
         );
         if let Some(s) = staff {
@@ -562,6 +595,7 @@ impl Store {
                     available: r.try_get::<i64, _>(2)? != 0,
                     capacity: r.try_get(3)?,
                     active: r.try_get(4)?,
+                    alerts: r.try_get::<i64, _>(5)? != 0,
                 })
             })
             .collect()

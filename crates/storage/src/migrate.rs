@@ -80,6 +80,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0012_notice_team.sqlite.sql"),
         include_str!("../migrations/0012_notice_team.postgres.sql"),
     ),
+    (
+        13,
+        "chat_alerts",
+        include_str!("../migrations/0013_chat_alerts.sql"),
+        include_str!("../migrations/0013_chat_alerts.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

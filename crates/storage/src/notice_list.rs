@@ -220,15 +220,17 @@ fn push_scoped_ids(
                 push_order(q, late, limit);
                 q.push(") team UNION ");
             }
-            q.push("SELECT id FROM (SELECT n.id FROM notices n WHERE n.case_id IN \
-                 (SELECT a.case_id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
+            // from the reader's assignments to their cases' notices (SQLite keeps the
+            // order of a CROSS JOIN: the assignments drive, not the notices)
+            q.push("SELECT id FROM (SELECT n.id FROM case_assignees a CROSS JOIN cases c CROSS JOIN notices n \
+                 WHERE a.staff_id = ")
                 .bind_text(staff.to_string());
+            q.push(" AND c.id = a.case_id AND n.case_id = a.case_id");
             if let Some(t) = team {
                 q.push(" AND (c.team IS NULL OR c.team <> ")
                     .bind_text(t.clone())
                     .push(")");
             }
-            q.push(")");
             conds(q);
             push_order(q, late, limit);
             q.push(") mine");

@@ -8,6 +8,22 @@ if (live) {
   let after = Number(live.dataset.after || "0");
   let socket = null;
   let backoff = 500;
+  const names = JSON.parse(live.dataset.names || "{}");
+  // times as the server writes them: dd/mm/yyyy hh:mm, the helpline's time zone
+  const parts = new Intl.DateTimeFormat("fr-FR", { timeZone: live.dataset.tz || "Europe/Paris", day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const when = (ms) => {
+    const p = Object.fromEntries(parts.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
+  };
+  // the newest message in view; a form sent back with a mistake says so first
+  const transcript = document.getElementById("transcript");
+  if (transcript) transcript.scrollTop = transcript.scrollHeight;
+  const endError = document.getElementById("end-error");
+  if (endError) endError.focus();
+  // a destructive form asks first
+  for (const f of document.querySelectorAll("form[data-confirm]")) {
+    f.addEventListener("submit", (ev) => { if (!confirm(f.dataset.confirm)) ev.preventDefault(); });
+  }
 
   const addMessage = (m) => {
     const list = document.getElementById("transcript");
@@ -17,34 +33,19 @@ if (live) {
     li.dataset.seq = String(m.seq);
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = (m.from === "visitor" ? live.dataset.them : live.dataset.you) + " · " + new Date(m.at).toLocaleTimeString();
+    const author = (m.author_id && names[m.author_id]) || (m.from === "system" ? "" : live.dataset.you);
+    const who = m.from === "visitor" ? live.dataset.them : (m.from === "note" ? live.dataset.note + " · " : "") + author;
+    const time = document.createElement("time");
+    time.dateTime = String(m.at);
+    time.textContent = when(m.at);
+    meta.append(who + " · ", time);
     const body = document.createElement("p");
     body.className = "body";
     body.textContent = m.body;
     li.append(meta, body);
     list.append(li);
-    li.scrollIntoView({ block: "end" });
+    list.scrollTop = list.scrollHeight;
     after = Math.max(after, m.seq);
-  };
-
-  const refreshQueue = async () => {
-    const r = await fetch("/api/v1/chats", { headers: { accept: "application/json" }, cache: "no-store" });
-    if (!r.ok) return;
-    const d = await r.json();
-    const count = document.getElementById("queue-count");
-    if (count) count.textContent = String(d.queue.length);
-    const body = document.querySelector("#queue tbody");
-    if (!body) return;
-    body.replaceChildren(...d.queue.map((c) => {
-      const tr = document.createElement("tr");
-      if (c.risks.includes("suicidal_thoughts")) tr.className = "urgent";
-      for (const v of [c.priority, c.risks.join(", ") || "—", c.caller_type || "—", c.age_band || "—", Math.floor((Date.now() - c.waiting_since) / 60000) + " min"]) {
-        const td = document.createElement("td");
-        td.textContent = String(v);
-        tr.append(td);
-      }
-      return tr;
-    }));
   };
 
   const connect = () => {
@@ -56,7 +57,7 @@ if (live) {
     };
     ws.onmessage = (e) => {
       const f = JSON.parse(e.data);
-      if (f.type === "queue" && live.dataset.page === "queue") refreshQueue();
+      if (f.type === "queue") window.dispatchEvent(new Event("rempart:queue"));
       if (f.type === "messages" && f.conversation === convId) {
         f.messages.forEach(addMessage);
         const st = document.getElementById("conv-status");

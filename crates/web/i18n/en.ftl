@@ -359,3 +359,40 @@ notices-portal-title = To fill in on the platform's web form
 notices-portal-open = Open the form
 notices-portal-help = copy each element into its field, submit, then record below the ticket number the platform gives.
 notices-portal-reference = Reference to quote
+# the shift: queue alerts, reasons, supervisors' watch
+nav-waiting-sr = waiting
+chats-title-alert = { $n ->
+    [one] (1) a conversation is waiting
+   *[other] ({ $n }) conversations are waiting
+}
+chats-alerts = Sound and tab title when a conversation arrives or becomes urgent
+chats-reserved = reserved: { $role }
+chats-overdue = long wait
+chats-wait-alert = { $n ->
+    [one] One conversation has been waiting for more than { $minutes } min.
+   *[other] { $n } conversations have been waiting for more than { $minutes } min.
+}
+chats-none-unavailable = Nothing was given to you: you are not available for chats. Tick "Available" and save.
+chats-none-capacity = Nothing was given to you: you already have as many conversations as your capacity.
+chats-none-reserved = Nothing was given to you: the waiting conversations are reserved for another role ({ $roles }).
+chats-notice-case = Case { $reference }
+chats-active = Conversations in progress
+chats-active-none = No conversation in progress.
+chats-with = Taken by
+chats-started = Started
+chats-duration = Duration
+chats-last-message = Last message
+chats-minutes-ago = { $n } min ago
+chats-watch = Watch
+chats-watch-link = Watch (read only)
+chats-left-all = Every message left unanswered
+chats-read-link = Read
+chat-note = Internal note
+chat-end-confirm = End this conversation? The young person will no longer be able to write in it.
+chat-end-error = The summary could not be saved: check the form.
+chat-end-error-case = No case has this reference (or you may not change it): correct the reference or leave it empty.
+chat-end-error-summary = The summary is required (4,000 characters at most).
+chat-end-error-category = A chosen category does not exist.
+chat-end-error-caller = Choose who contacted the line.
+chat-end-error-age = Choose an age band.
+chat-end-error-outcome = Choose how the conversation ended.

@@ -359,3 +359,40 @@ notices-portal-title = À remplir sur le formulaire de la plateforme
 notices-portal-open = Ouvrir le formulaire
 notices-portal-help = copiez chaque élément dans le champ correspondant, envoyez, puis enregistrez ci-dessous le numéro de ticket donné par la plateforme.
 notices-portal-reference = Référence à rappeler
+# the shift: queue alerts, reasons, supervisors' watch
+nav-waiting-sr = en attente
+chats-title-alert = { $n ->
+    [one] (1) une conversation attend
+   *[other] ({ $n }) conversations attendent
+}
+chats-alerts = Son et titre de l'onglet quand une conversation arrive ou devient urgente
+chats-reserved = réservée : { $role }
+chats-overdue = attente longue
+chats-wait-alert = { $n ->
+    [one] Une conversation attend depuis plus de { $minutes } min.
+   *[other] { $n } conversations attendent depuis plus de { $minutes } min.
+}
+chats-none-unavailable = Rien ne vous a été donné : vous n'êtes pas disponible pour les tchats. Cochez « Disponible » puis enregistrez.
+chats-none-capacity = Rien ne vous a été donné : vous avez déjà autant de conversations que votre capacité.
+chats-none-reserved = Rien ne vous a été donné : les conversations en attente sont réservées à un autre rôle ({ $roles }).
+chats-notice-case = Dossier { $reference }
+chats-active = Conversations en cours
+chats-active-none = Aucune conversation en cours.
+chats-with = Prise par
+chats-started = Début
+chats-duration = Durée
+chats-last-message = Dernier message
+chats-minutes-ago = il y a { $n } min
+chats-watch = Suivre
+chats-watch-link = Regarder (lecture seule)
+chats-left-all = Tous les messages laissés sans réponse
+chats-read-link = Lire
+chat-note = Note interne
+chat-end-confirm = Clore cette conversation ? Le jeune ne pourra plus écrire dedans.
+chat-end-error = La synthèse n'a pas pu être enregistrée : vérifiez le formulaire.
+chat-end-error-case = Aucun dossier avec cette référence (ou vous ne pouvez pas le modifier) : corrigez la référence ou laissez-la vide.
+chat-end-error-summary = La synthèse est obligatoire (4 000 caractères au plus).
+chat-end-error-category = Une catégorie choisie n'existe pas.
+chat-end-error-caller = Choisissez qui a contacté la ligne.
+chat-end-error-age = Choisissez une tranche d'âge.
+chat-end-error-outcome = Choisissez l'issue de la conversation.

@@ -37,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("staff.html", include_str!("../templates/staff.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("chats.html", include_str!("../templates/chats.html")),
+    (
+        "chats_live.html",
+        include_str!("../templates/chats_live.html"),
+    ),
     ("chat.html", include_str!("../templates/chat.html")),
     (
         "widget_frame.html",

@@ -135,6 +135,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /api/v1/categories", "CPLDSA", "CPLDSA"),
     ("GET /api/v1/platforms", "CPLDSA", "CPLDSA"),
     ("GET /chats", "CPLDS", "CPLDS"),
+    ("GET /chats/live", "CPLDS", "CPLDS"),
     ("POST /chats/availability", "CPLDS", "CPLDS"),
     ("PUT /api/v1/chats/availability", "CPLDS", "CPLDS"),
     ("POST /chats/take", "CPLDS", "CPLDS"),

@@ -428,7 +428,10 @@ impl App {
 }
 
 mod counsellor;
+mod shift;
 pub use counsellor::TransferTarget;
+pub(crate) use shift::QueueGauge;
+pub use shift::{NothingTaken, Watch};
 
 #[cfg(test)]
 mod tests {

@@ -127,6 +127,8 @@ pub struct HelplineSettings {
     pub platforms_file: Option<PathBuf>,
     /// Where quick exit sends the young person.
     pub quick_exit_url: HttpsUrl,
+    /// Supervisors are alerted when a conversation waits in the queue longer than this.
+    pub wait_alert_minutes: i64,
 }
 
 impl Default for HelplineSettings {
@@ -138,6 +140,7 @@ impl Default for HelplineSettings {
             opening_hours_file: None,
             platforms_file: None,
             quick_exit_url: HttpsUrl("https://www.google.com/search?q=meteo".into()),
+            wait_alert_minutes: 5,
         }
     }
 }
@@ -433,6 +436,9 @@ default_language = "fr"
 # platforms_file = "platforms.toml"
 # Where the quick-exit button sends the young person: a neutral https site.
 quick_exit_url = "https://www.google.com/search?q=meteo"
+# Supervisors are alerted (on the queue page, and by sound and tab title for those who
+# turned alerts on) when a conversation waits longer than this many minutes (1-240).
+wait_alert_minutes = 5
 
 [security]
 # Mark cookies Secure (HTTPS only). Keep true in production behind TLS.
@@ -663,6 +669,9 @@ impl Settings {
         }
         if !(1..=24 * 30).contains(&sec.invitation_hours) {
             return bad("invitation_hours must be between 1 and 720");
+        }
+        if !(1..=240).contains(&self.helpline.wait_alert_minutes) {
+            return bad("helpline.wait_alert_minutes must be between 1 and 240");
         }
         let d = &self.delivery;
         if d.timeout_seconds < 1

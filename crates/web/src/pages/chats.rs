@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::Value;
 use rempart_app::AppError;
-use rempart_app::chat::ChatSummary;
+use rempart_app::chat::{ChatSummary, NothingTaken};
 use rempart_app::records::ConversationRecord;
 use rempart_domain::chat::RiskKind;
 use rempart_domain::ids::CaseId;
@@ -19,7 +19,15 @@ use rempart_domain::policy::Role;
 use rempart_domain::values::{AgeBand, CallerType, ContactOutcome};
 
 fn row(c: &ConversationRecord, lang: &str, now: i64) -> serde_json::Value {
+    row_with(c, lang, now, i64::MAX)
+}
+
+/// A queue line; `alert_ms`: a wait past it is flagged.
+fn row_with(c: &ConversationRecord, lang: &str, now: i64, alert_ms: i64) -> serde_json::Value {
+    let waited = (now - c.waiting_since).max(0);
     serde_json::json!({
+        "reserved": c.required_role.map(|r| r.label(lang)),
+        "overdue": c.status == rempart_domain::chat::ConversationStatus::Waiting && waited > alert_ms,
         "id": c.id.to_string(), "status": c.status.label(lang), "priority": c.priority,
         "left_message": c.left_message, "waiting_left": c.status == rempart_domain::chat::ConversationStatus::LeftMessage,
         "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
@@ -34,25 +42,112 @@ fn row(c: &ConversationRecord, lang: &str, now: i64) -> serde_json::Value {
 #[derive(serde::Deserialize, Default)]
 pub struct Notice {
     ended: Option<String>,
+    case: Option<String>,
     transferred: Option<String>,
     empty: Option<String>,
+    none: Option<String>,
+    roles: Option<String>,
     access_ended: Option<String>,
 }
 
 impl Notice {
-    fn notice(&self) -> Option<&'static str> {
+    /// The message's key, and whether it warns.
+    fn notice(&self) -> Option<(&'static str, bool)> {
         if self.ended.is_some() {
-            Some("chats-notice-ended")
+            Some(("chats-notice-ended", false))
         } else if self.transferred.is_some() {
-            Some("chats-notice-transferred")
+            Some(("chats-notice-transferred", false))
         } else if self.empty.is_some() {
-            Some("chats-notice-empty")
+            Some(("chats-notice-empty", false))
+        } else if let Some(why) = &self.none {
+            Some(match why.as_str() {
+                "unavailable" => ("chats-none-unavailable", true),
+                "capacity" => ("chats-none-capacity", true),
+                "reserved" => ("chats-none-reserved", false),
+                _ => ("chats-notice-empty", false),
+            })
         } else if self.access_ended.is_some() {
-            Some("chats-notice-access-ended")
+            Some(("chats-notice-access-ended", false))
         } else {
             None
         }
     }
+}
+
+/// The live part of the queue page (`chats_live.html`): the same for the page and for
+/// its updates.
+async fn live_ctx(
+    st: &AppState,
+    actor: &rempart_domain::policy::Actor,
+    lang: &str,
+) -> Result<Vec<(&'static str, Value)>, PageError> {
+    let q = st.app.chat_queue(actor).await?;
+    let now = st.app.now();
+    let supervisor = rempart_domain::policy::can(
+        actor,
+        rempart_domain::policy::Action::MonitorChats,
+        rempart_domain::policy::Resource::Global,
+    );
+    let alert_ms = if supervisor {
+        st.app.wait_alert_ms()
+    } else {
+        i64::MAX
+    };
+    let queue: Vec<_> = q
+        .waiting
+        .iter()
+        .map(|c| row_with(c, lang, now, alert_ms))
+        .collect();
+    let overdue = queue.iter().filter(|r| r["overdue"] == true).count();
+    let mut out = vec![
+        ("queue", Value::from_serialize(&queue)),
+        (
+            "left",
+            Value::from_serialize(q.left.iter().map(|c| row(c, lang, now)).collect::<Vec<_>>()),
+        ),
+        ("line_open", Value::from(q.open)),
+        ("supervisor", Value::from(supervisor)),
+        ("overdue", Value::from(overdue)),
+        ("alert_minutes", Value::from(alert_ms / 60_000)),
+        ("alerts", Value::from(st.app.chat_alerts(actor).await?)),
+    ];
+    if supervisor {
+        let w = st.app.chat_watch(actor).await?;
+        let active: Vec<_> = w
+            .active
+            .iter()
+            .map(|(c, who)| {
+                serde_json::json!({
+                    "id": c.id.to_string(), "who": who,
+                    "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
+                    "urgent": c.risks.contains(&RiskKind::SuicidalThoughts),
+                    "started": c.created_at,
+                    "duration_min": (now - c.created_at).max(0) / 60_000,
+                    "quiet_min": (now - c.last_activity_at).max(0) / 60_000,
+                })
+            })
+            .collect();
+        out.push(("active", Value::from_serialize(&active)));
+        out.push((
+            "all_left",
+            Value::from_serialize(w.left.iter().map(|c| row(c, lang, now)).collect::<Vec<_>>()),
+        ));
+    }
+    Ok(out)
+}
+
+/// The live part of the queue page alone, for its updates and the menu's count.
+pub async fn live(
+    State(st): State<AppState>,
+    Lang(lang, here): Lang,
+    PageAuth(auth): PageAuth,
+) -> Result<Response, PageError> {
+    let actor = auth.actor();
+    let extra = live_ctx(&st, &actor, lang).await?;
+    Ok(st.templates.render(
+        "chats_live.html",
+        ctx(base(&st, lang, &here, Some(&auth)), extra),
+    )?)
 }
 
 /// The queue page.
@@ -64,7 +159,6 @@ pub async fn queue(
 ) -> Result<Response, PageError> {
     let notice = notice.map(|q| q.0).unwrap_or_default();
     let actor = auth.actor();
-    let q = st.app.chat_queue(&actor).await?;
     let mine = st.app.my_conversations(&actor).await?;
     let loads = st.app.chat_loads(&actor).await?;
     let me = loads.iter().find(|l| l.staff_id == actor.id).cloned();
@@ -73,38 +167,48 @@ pub async fn queue(
         .map(|l| serde_json::json!({"name": l.name, "available": l.available, "capacity": l.capacity, "active": l.active}))
         .collect();
     let now = st.app.now();
-    let rows = |v: &[ConversationRecord]| {
-        Value::from_serialize(v.iter().map(|c| row(c, lang, now)).collect::<Vec<_>>())
+    // the case a conversation just opened or joined, when the reader may see it
+    let ended_case = match notice.case.as_deref().map(CaseId::parse) {
+        Some(Ok(id)) => st
+            .app
+            .case_reference(&actor, id)
+            .await?
+            .map(|r| serde_json::json!({"id": id.to_string(), "reference": r})),
+        _ => None,
     };
+    let roles = notice
+        .roles
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|r| Role::parse(r).ok())
+        .map(|r| r.label(lang))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (key, warn) = notice.notice().unzip();
+    let mut extra = live_ctx(&st, &actor, lang).await?;
+    extra.extend([
+        (
+            "mine",
+            Value::from_serialize(mine.iter().map(|c| row(c, lang, now)).collect::<Vec<_>>()),
+        ),
+        (
+            "available",
+            Value::from(me.as_ref().is_some_and(|l| l.available)),
+        ),
+        (
+            "capacity",
+            Value::from(me.as_ref().map(|l| l.capacity).unwrap_or(3)),
+        ),
+        ("team", Value::from_serialize(&team)),
+        ("notice", Value::from(key)),
+        ("notice_warn", Value::from(warn.unwrap_or(false))),
+        ("notice_roles", Value::from(roles)),
+        ("ended_case", Value::from_serialize(&ended_case)),
+    ]);
     Ok(st.templates.render(
         "chats.html",
-        ctx(
-            base(&st, lang, &here, Some(&auth)),
-            vec![
-                ("queue", rows(&q.waiting)),
-                ("left", rows(&q.left)),
-                ("line_open", Value::from(q.open)),
-                ("mine", rows(&mine)),
-                (
-                    "available",
-                    Value::from(me.as_ref().is_some_and(|l| l.available)),
-                ),
-                (
-                    "capacity",
-                    Value::from(me.as_ref().map(|l| l.capacity).unwrap_or(3)),
-                ),
-                ("team", Value::from_serialize(&team)),
-                (
-                    "supervisor",
-                    Value::from(rempart_domain::policy::can(
-                        &actor,
-                        rempart_domain::policy::Action::MonitorChats,
-                        rempart_domain::policy::Resource::Global,
-                    )),
-                ),
-                ("notice", Value::from(notice.notice())),
-            ],
-        ),
+        ctx(base(&st, lang, &here, Some(&auth)), extra),
     )?)
 }
 
@@ -115,10 +219,27 @@ pub async fn take(
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     Fields::checked(form, &[], &auth)?;
-    match st.app.take_next_chat(&auth.actor()).await? {
-        Some(c) => Ok(redirect(&format!("/chats/{}", c.id))),
-        None => Ok(redirect("/chats?empty=1")),
+    let actor = auth.actor();
+    match st.app.take_next_chat(&actor).await {
+        Ok(Some(c)) => return Ok(redirect(&format!("/chats/{}", c.id))),
+        Ok(None) => {}
+        Err(e) if e.code == rempart_app::ErrorCode::Conflict => {}
+        Err(e) => return Err(e.into()),
     }
+    // say why nothing was given
+    Ok(redirect(&match st.app.nothing_to_take(&actor).await? {
+        NothingTaken::NotAvailable => "/chats?none=unavailable".to_owned(),
+        NothingTaken::AtCapacity => "/chats?none=capacity".to_owned(),
+        NothingTaken::Empty => "/chats?none=empty".to_owned(),
+        NothingTaken::Reserved(roles) => format!(
+            "/chats?none=reserved&roles={}",
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }))
 }
 
 /// Takes this message left while the line was closed and opens it.
@@ -143,8 +264,32 @@ pub async fn show(
     PageAuth(auth): PageAuth,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    render_chat(&st, lang, &here, &auth, conversation_id(&id)?, None).await
+}
+
+/// What was typed in the closing form, shown again with what is wrong.
+#[derive(serde::Serialize, Default)]
+struct EndForm {
+    error: &'static str,
+    field: &'static str,
+    caller_type: String,
+    age_band: String,
+    categories: Vec<String>,
+    summary: String,
+    outcome: String,
+    case_reference: String,
+    open_case: bool,
+}
+
+async fn render_chat(
+    st: &AppState,
+    lang: &'static str,
+    here: &crate::extract::Here,
+    auth: &rempart_app::auth::Authenticated,
+    cid: rempart_domain::ids::ConversationId,
+    end_form: Option<EndForm>,
+) -> Result<Response, PageError> {
     let actor = auth.actor();
-    let cid = conversation_id(&id)?;
     let view = st.app.conversation_view(&actor, cid).await?;
     let (conv, msgs, history) = (&view.conversation, &view.messages, &view.history);
     let colleagues: Vec<(String, String)> = st
@@ -167,19 +312,51 @@ pub async fn show(
         .iter()
         .map(|c| (c.code.clone(), c.label(lang).to_owned()))
         .collect();
-    let messages: Vec<_> = msgs
-        .iter()
-        .map(|m| serde_json::json!({"seq": m.seq, "from": m.sender.as_str(), "who": m.sender.label(lang), "body": m.body, "at": m.created_at}))
-        .collect();
     let past: Vec<_> = history
         .iter()
         .map(|k| serde_json::json!({"at": k.started_at, "channel": k.channel.label(lang), "summary": k.summary, "outcome": k.outcome.label(lang)}))
         .collect();
+    let names: std::collections::HashMap<String, String> = st
+        .app
+        .case_workers()
+        .await?
+        .into_iter()
+        .map(|w| (w.id.to_string(), w.display_name))
+        .collect();
+    let messages: Vec<_> = msgs
+        .iter()
+        .map(|m| {
+            let name = m.author_id.and_then(|a| names.get(&a.to_string()).cloned());
+            serde_json::json!({"seq": m.seq, "from": m.sender.as_str(), "who": m.sender.label(lang), "name": name, "body": m.body, "at": m.created_at})
+        })
+        .collect();
+    let end_failed = end_form.is_some();
+    let end_form = end_form.unwrap_or_else(|| EndForm {
+        caller_type: conv
+            .caller_type
+            .map(|c| c.as_str())
+            .unwrap_or("unknown")
+            .to_owned(),
+        age_band: conv
+            .age_band
+            .map(|c| c.as_str())
+            .unwrap_or("unknown")
+            .to_owned(),
+        ..EndForm::default()
+    });
     Ok(st.templates.render(
         "chat.html",
         ctx(
-            base(&st, lang, &here, Some(&auth)),
+            base(st, lang, here, Some(auth)),
             vec![
+                ("end", Value::from_serialize(&end_form)),
+                ("end_failed", Value::from(end_failed)),
+                ("you", Value::from(auth.staff.display_name.clone())),
+                (
+                    "names_json",
+                    Value::from(serde_json::to_string(&names).unwrap_or_default()),
+                ),
+                ("names", Value::from_serialize(&names)),
                 ("conv", Value::from_serialize(row(conv, lang, st.app.now()))),
                 ("open", Value::from(view.can_write)),
                 ("mine", Value::from(view.can_write)),
@@ -236,14 +413,6 @@ pub async fn show(
                         |r| r.label(lang),
                     ),
                 ),
-                (
-                    "pre_caller",
-                    Value::from(conv.caller_type.map(|c| c.as_str()).unwrap_or("unknown")),
-                ),
-                (
-                    "pre_age",
-                    Value::from(conv.age_band.map(|c| c.as_str()).unwrap_or("unknown")),
-                ),
             ],
         ),
     )?)
@@ -264,9 +433,11 @@ pub async fn reply(
     Ok(redirect(&format!("/chats/{id}")))
 }
 
-/// Ends the conversation with its summary.
+/// Ends the conversation with its summary. A mistake (an unknown case reference, a
+/// missing summary…) shows the conversation again with the form as it was typed.
 pub async fn end(
     State(st): State<AppState>,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
@@ -285,25 +456,87 @@ pub async fn end(
     )?;
     check_csrf(&auth, f.csrf())?;
     let cid = conversation_id(&id)?;
+    let typed = |error: &'static str, field: &'static str| EndForm {
+        error,
+        field,
+        caller_type: f.get("caller_type").to_owned(),
+        age_band: f.get("age_band").to_owned(),
+        categories: f.all("category"),
+        summary: f.get("summary").to_owned(),
+        outcome: f.get("outcome").to_owned(),
+        case_reference: f.get("case_reference").to_owned(),
+        open_case: f.get("open_case") == "1",
+    };
     // an unknown reference and a case the account may not change answer alike
     let case_id: Option<CaseId> = match f.opt("case_reference") {
         None => None,
-        Some(r) => Some(st.app.case_for_reference(&auth.actor(), &r).await?),
+        Some(r) => match st.app.case_for_reference(&auth.actor(), &r).await {
+            Ok(c) => Some(c),
+            Err(e)
+                if e.code == rempart_app::ErrorCode::NotFound
+                    || e.code == rempart_app::ErrorCode::InvalidField =>
+            {
+                let form = typed("chat-end-error-case", "case_reference");
+                return render_422(render_chat(&st, lang, &here, &auth, cid, Some(form)).await);
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
-    let s = ChatSummary {
-        caller_type: CallerType::parse(f.get("caller_type"))
-            .map_err(|_| AppError::field("caller_type", "unknown value"))?,
-        age_band: AgeBand::parse(f.get("age_band"))
-            .map_err(|_| AppError::field("age_band", "unknown value"))?,
-        categories: f.all("category"),
-        summary: f.get("summary").to_owned(),
-        outcome: ContactOutcome::parse(f.get("outcome"))
-            .map_err(|_| AppError::field("outcome", "unknown value"))?,
-        case_id,
-        open_case: f.get("open_case") == "1",
+    let parsed = (|| {
+        Ok::<_, (&'static str, &'static str)>(ChatSummary {
+            caller_type: CallerType::parse(f.get("caller_type"))
+                .map_err(|_| ("chat-end-error-caller", "caller_type"))?,
+            age_band: AgeBand::parse(f.get("age_band"))
+                .map_err(|_| ("chat-end-error-age", "age_band"))?,
+            categories: f.all("category"),
+            summary: f.get("summary").to_owned(),
+            outcome: ContactOutcome::parse(f.get("outcome"))
+                .map_err(|_| ("chat-end-error-outcome", "outcome"))?,
+            case_id,
+            open_case: f.get("open_case") == "1",
+        })
+    })();
+    let s = match parsed {
+        Ok(s) => s,
+        Err((key, field)) => {
+            return render_422(
+                render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field))).await,
+            );
+        }
     };
-    st.app.end_chat(&auth.actor(), cid, s).await?;
-    Ok(redirect("/chats?ended=1"))
+    match st.app.end_chat(&auth.actor(), cid, s).await {
+        Ok(contact) => Ok(redirect(&format!(
+            "/chats?ended=1{}",
+            contact
+                .case_id
+                .map(|c| format!("&case={c}"))
+                .unwrap_or_default()
+        ))),
+        Err(e) if e.code == rempart_app::ErrorCode::InvalidField => {
+            let field = match e.message.split(':').next().unwrap_or("") {
+                "summary" => "summary",
+                "category" | "categories" => "category",
+                "case_reference" => "case_reference",
+                _ => "",
+            };
+            let key = match field {
+                "summary" => "chat-end-error-summary",
+                "category" => "chat-end-error-category",
+                "case_reference" => "chat-end-error-case",
+                _ => "chat-end-error",
+            };
+            render_422(render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field))).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The page again, answered 422 (what was sent could not be recorded).
+fn render_422(r: Result<Response, PageError>) -> Result<Response, PageError> {
+    r.map(|mut resp| {
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        resp
+    })
 }
 
 /// Sets one's own availability and capacity from the queue page.
@@ -312,7 +545,7 @@ pub async fn availability(
     PageAuth(auth): PageAuth,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::checked(form, &["available", "capacity"], &auth)?;
+    let f = Fields::checked(form, &["available", "capacity", "alerts"], &auth)?;
     let capacity: i64 = f
         .get("capacity")
         .parse()
@@ -320,6 +553,10 @@ pub async fn availability(
     st.app
         .set_chat_availability(&auth.actor(), f.get("available") == "1", capacity)
         .await?;
+    let alerts = f.get("alerts") == "1";
+    if st.app.chat_alerts(&auth.actor()).await? != alerts {
+        st.app.set_chat_alerts(&auth.actor(), alerts).await?;
+    }
     Ok(redirect("/chats"))
 }
 

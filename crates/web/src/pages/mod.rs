@@ -138,6 +138,10 @@ pub fn base(
             Value::from(can(&actor, Action::ListCases, Resource::Global)),
         );
         m.insert(
+            "nav_waiting".into(),
+            Value::from(st.app.waiting_now(&actor)),
+        );
+        m.insert(
             "nav_late".into(),
             Value::from(st.app.late_notices_alert(&actor)),
         );
@@ -157,6 +161,7 @@ pub fn base(
         );
     } else {
         m.insert("logged_in".into(), Value::from(false));
+        m.insert("nav_chats".into(), Value::from(false));
         m.insert("csrf".into(), Value::from(""));
         m.insert("home".into(), Value::from("/login"));
     }

@@ -1,7 +1,7 @@
 //! The console: server-rendered pages and forms (a session cookie, a CSRF token in every
 //! form), and the JSON calls of the passkey ceremonies.
 
-use super::{Access, Route, r};
+use super::{Access, Answer, Route, r};
 use crate::api::cases::ListQuery;
 use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::followup::NoticeListQuery;
@@ -514,6 +514,15 @@ pub(super) fn routes() -> Vec<Route> {
         .page()
         .errors(&[404]),
         r(
+            "GET",
+            "/chats/live",
+            Staff(AnswerChats),
+            "The live part of the chat queue (for its updates and the menu's count)",
+            get(chats::live),
+        )
+        .page()
+        .errors(&[404]),
+        r(
             "POST",
             "/chats/availability",
             Staff(AnswerChats),
@@ -566,11 +575,11 @@ pub(super) fn routes() -> Vec<Route> {
             "POST",
             "/chats/{id}/end",
             Conversation(WriteConversation),
-            "End a conversation with its summary (its counsellor)",
+            "End a conversation with its summary (its counsellor); a mistake shows the form again",
             post(chats::end),
         )
         .form()
-        .redirects()
+        .answers(&[Answer::SeeOther, Answer::Html])
         .errors(&[409]),
         r(
             "POST",

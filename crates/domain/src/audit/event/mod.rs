@@ -169,6 +169,11 @@ pub enum AuditEvent {
         /// At most this many at once.
         capacity: i64,
     },
+    /// A counsellor turned the sound and tab-title alerts of the queue on or off.
+    ChatAlerts {
+        /// On.
+        on: bool,
+    },
     /// A session was opened with a password.
     Login,
     /// A login attempt failed.
@@ -395,6 +400,7 @@ impl AuditEvent {
             ConversationEnded { .. } => "conversation.ended",
             ConversationFollowedUp => "conversation.followed_up",
             ChatAvailability { .. } => "chat.availability",
+            ChatAlerts { .. } => "chat.alerts",
             Login => "auth.login",
             LoginFailed(_) => "auth.login_failed",
             LoginRefused => "auth.login_refused",
@@ -518,6 +524,7 @@ impl AuditEvent {
                 available,
                 capacity,
             } => format!("available={} capacity={capacity}", b(*available)),
+            ChatAlerts { on } => format!("on={}", b(*on)),
             LoginFailed(f) => match f {
                 LoginFailure::UnknownAccount => "why=unknown_account".into(),
                 LoginFailure::Disabled => "why=disabled".into(),
@@ -665,6 +672,7 @@ impl AuditEvent {
                 available: flag(d, "available")?,
                 capacity: num(d, "capacity")?,
             },
+            "chat.alerts" => ChatAlerts { on: flag(d, "on")? },
             "auth.login" => Login,
             "auth.login_failed" => LoginFailed(match need(d, "why")? {
                 "unknown_account" => LoginFailure::UnknownAccount,

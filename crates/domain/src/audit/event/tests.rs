@@ -57,6 +57,7 @@ fn all() -> Vec<AuditEvent> {
             available: true,
             capacity: 3,
         },
+        ChatAlerts { on: true },
         Login,
         LoginFailed(LoginFailure::UnknownAccount),
         LoginFailed(LoginFailure::Disabled),

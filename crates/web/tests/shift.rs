@@ -1,0 +1,349 @@
+//! A counsellor's shift in the console: the queue in words (one rendering for the page and
+//! its live updates), the number waiting in every page's menu, why "take next" gave
+//! nothing, the queue alerts each counsellor chooses, what a closing says and a closing
+//! form's mistakes shown in the form, and what supervisors watch.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use rempart_domain::policy::Role;
+use serde_json::{Value, json};
+use support::*;
+
+async fn html(t: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let r = t
+        .http
+        .get(t.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn form(
+    t: &TestApp,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let r = t
+        .http
+        .post(t.url(path))
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// The live part of a page (`<div id="shift" …>…</div>`, the last `</div>` of it).
+fn shift_part(page: &str) -> &str {
+    let a = page.find("<div id=\"shift\"").expect("the live part");
+    let rest = &page[a..];
+    let end = rest.find("\n</div>").expect("its end");
+    &rest[..end]
+}
+
+/// Waits until the menu of a page says `n` wait (the count follows the queue's events).
+async fn menu_says(t: &TestApp, cookie: &str, n: usize) {
+    for _ in 0..500 {
+        let (_, page) = html(t, cookie, "/cases").await;
+        let shown = if page.contains("id=\"nav-waiting\" hidden") {
+            Some(0)
+        } else {
+            page.split("id=\"nav-waiting\"><span class=\"n\">")
+                .nth(1)
+                .and_then(|r| r.split('<').next())
+                .and_then(|s| s.parse().ok())
+        };
+        if shown == Some(n) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the menu never said {n} waiting");
+}
+
+#[tokio::test]
+async fn the_queue_speaks_in_words_and_every_page_counts_who_waits() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let (cookie, csrf) = t.console_login(&c).await;
+    menu_says(&t, &cookie, 0).await;
+
+    let (v, _) = visitor(
+        &t,
+        json!({"caller_type": "parent", "age_band": "15_17", "lang": "fr"}),
+    )
+    .await;
+    assert_eq!(
+        say(&t, &v, "m1", "il va publier les photos ce soir")
+            .await
+            .status(),
+        201
+    );
+    menu_says(&t, &cookie, 1).await;
+
+    // the queue in words, the same rendering for the page and for its live updates
+    let (s, page) = html(&t, &cookie, "/chats").await;
+    assert_eq!(s, 200);
+    let (s, live) = html(&t, &cookie, "/chats/live").await;
+    assert_eq!(s, 200);
+    assert_eq!(shift_part(&page), shift_part(&live));
+    let part = shift_part(&live);
+    assert!(part.contains("publication imminente"), "{part}");
+    assert!(part.contains("parent"), "{part}");
+    assert!(!part.contains("imminent_publication") && !part.contains("15_17"));
+    assert!(
+        part.contains("data-alerts=\"0\""),
+        "alerts are off by default"
+    );
+
+    // alerts on: the live part says so, and the change is audited
+    let (s, location, _) = form(
+        &t,
+        &cookie,
+        "/chats/availability",
+        &[
+            ("_csrf", &csrf),
+            ("available", "1"),
+            ("capacity", "3"),
+            ("alerts", "1"),
+        ],
+    )
+    .await;
+    assert_eq!((s, location.as_str()), (303, "/chats"));
+    let (_, live) = html(&t, &cookie, "/chats/live").await;
+    assert!(shift_part(&live).contains("data-alerts=\"1\""));
+    let audit = t
+        .store
+        .audit_events(&rempart_storage::AuditFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "chat.alerts")
+        .count();
+    assert_eq!(audit, 1);
+    // a reader who does not answer chats has neither the count nor the live part
+    let adm = t.staff(Role::Admin, None).await;
+    let (acookie, _) = t.console_login(&adm).await;
+    let (s, _) = html(&t, &acookie, "/chats/live").await;
+    assert_eq!(s, 404);
+    let (_, page) = html(&t, &acookie, "/admin/staff").await;
+    assert!(!page.contains("nav-waiting"));
+}
+
+#[tokio::test]
+async fn take_next_says_why_nothing_was_given() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let lawyer = t.staff(Role::Lawyer, None).await;
+    let (cookie, csrf) = t.console_login(&c).await;
+
+    // nobody waits
+    let (s, location, _) = form(&t, &cookie, "/chats/take", &[("_csrf", &csrf)]).await;
+    assert_eq!((s, location.as_str()), (303, "/chats?none=empty"));
+    let (_, page) = html(&t, &cookie, &location).await;
+    assert!(page.contains("attend pour le moment."));
+
+    // not available
+    form(
+        &t,
+        &cookie,
+        "/chats/availability",
+        &[("_csrf", &csrf), ("capacity", "3")],
+    )
+    .await;
+    let (_, location, _) = form(&t, &cookie, "/chats/take", &[("_csrf", &csrf)]).await;
+    assert_eq!(location, "/chats?none=unavailable");
+    let (_, page) = html(&t, &cookie, &location).await;
+    assert!(page.contains("pas disponible pour les tchats"));
+    form(
+        &t,
+        &cookie,
+        "/chats/availability",
+        &[("_csrf", &csrf), ("available", "1"), ("capacity", "3")],
+    )
+    .await;
+
+    // a conversation handed over to the lawyers waits for them only
+    let (v, _) = visitor(&t, json!({})).await;
+    say(&t, &v, "m1", "bonjour").await;
+    let ctok = t.token(&c).await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    let (s, _, _) = form(
+        &t,
+        &cookie,
+        &format!("/chats/{id}/transfer"),
+        &[
+            ("_csrf", &csrf),
+            ("to", "role:lawyer"),
+            ("note", "pour un juriste"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, live) = html(&t, &cookie, "/chats/live").await;
+    assert!(shift_part(&live).contains("réservée : juriste"), "{live}");
+    let (_, location, _) = form(&t, &cookie, "/chats/take", &[("_csrf", &csrf)]).await;
+    assert_eq!(location, "/chats?none=reserved&roles=lawyer");
+    let (_, page) = html(&t, &cookie, &location).await;
+    assert!(
+        page.contains("réservées à un autre rôle (juriste)"),
+        "{page}"
+    );
+    // the lawyer gets it
+    let (lcookie, lcsrf) = t.console_login(&lawyer).await;
+    let (_, location, _) = form(&t, &lcookie, "/chats/take", &[("_csrf", &lcsrf)]).await;
+    assert_eq!(location, format!("/chats/{id}"));
+    // the transcript says who wrote each staff message; the handover note looks apart
+    let (_, page) = html(&t, &lcookie, &location).await;
+    assert!(
+        page.contains(&format!("Note interne · {}", c.display_name)),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn ending_says_which_case_and_a_mistake_stays_in_the_form() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let (cookie, csrf) = t.console_login(&c).await;
+    let (v, _) = visitor(&t, json!({"caller_type": "victim", "age_band": "15_17"})).await;
+    say(&t, &v, "m1", "bonjour").await;
+    let ctok = t.token(&c).await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    let end = |reference: &'static str, summary: &'static str| {
+        let (cookie, csrf, id) = (cookie.clone(), csrf.clone(), id.clone());
+        let t = &t;
+        async move {
+            form(
+                t,
+                &cookie,
+                &format!("/chats/{id}/end"),
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("caller_type", "victim"),
+                    ("age_band", "15_17"),
+                    ("category", "sextortion"),
+                    ("summary", summary),
+                    ("outcome", "case_opened"),
+                    ("case_reference", reference),
+                    ("open_case", if reference.is_empty() { "1" } else { "" }),
+                ],
+            )
+            .await
+        }
+    };
+    // an unknown case reference: the form again, as typed, with what is wrong; nothing ended
+    let (s, _, page) = end("D26-ZZZZZ", "Chantage à la webcam, conseils donnés").await;
+    assert_eq!(s, 422);
+    assert!(page.contains("id=\"end-error\""), "{page}");
+    assert!(page.contains("Aucun dossier avec cette référence"));
+    assert!(page.contains(">Chantage à la webcam, conseils donnés</textarea>"));
+    assert!(page.contains("value=\"D26-ZZZZZ\""));
+    assert!(page.contains("value=\"sextortion\" checked"));
+    let conv: Value = t
+        .get(&format!("/api/v1/chats/{id}/messages"), Some(&ctok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(conv["conversation"]["status"], "active", "{conv}");
+    // a blank summary: the same
+    let (s, _, page) = end("", "   ").await;
+    assert_eq!(s, 422);
+    assert!(page.contains("La synthèse est obligatoire"), "{page}");
+    // opening a case: the queue says which, with a link
+    let (s, location, _) = end("", "Chantage à la webcam, conseils donnés").await;
+    assert_eq!(s, 303);
+    assert!(location.starts_with("/chats?ended=1&case="), "{location}");
+    let (_, page) = html(&t, &cookie, &location).await;
+    let case_id = location.rsplit('=').next().unwrap();
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/cases/{case_id}\" id=\"ended-case\">Dossier D"
+        )),
+        "{page}"
+    );
+    // another counsellor is not told another's case reference
+    let other = t.staff(Role::Counsellor, Some("ailleurs")).await;
+    let (ocookie, _) = t.console_login(&other).await;
+    let (_, page) = html(&t, &ocookie, &location).await;
+    assert!(!page.contains("ended-case"));
+}
+
+#[tokio::test]
+async fn supervisors_watch_what_is_handled_and_long_waits() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let sup = t.staff(Role::Supervisor, None).await;
+    let (scookie, _) = t.console_login(&sup).await;
+    let (first, _) = visitor(&t, json!({})).await;
+    say(&t, &first, "m1", "bonjour").await;
+    let ctok = t.token(&c).await;
+    let taken: Value = t
+        .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    let (second, _) = visitor(&t, json!({})).await;
+    say(&t, &second, "m1", "allo").await;
+
+    let (_, live) = html(&t, &scookie, "/chats/live").await;
+    let part = shift_part(&live);
+    assert!(
+        part.contains(&format!("href=\"/chats/{id}\" class=\"watch\"")),
+        "{part}"
+    );
+    assert!(part.contains(&c.display_name));
+    assert!(!part.contains("id=\"wait-alert\""), "no long wait yet");
+    // past the threshold (5 min by default), the supervisors are alerted
+    t.clock.advance(6 * 60_000);
+    let (_, live) = html(&t, &scookie, "/chats/live").await;
+    let part = shift_part(&live);
+    assert!(
+        part.contains("Une conversation attend depuis plus de 5 min."),
+        "{part}"
+    );
+    assert!(part.contains("data-urgent=\"1\""));
+    // a counsellor sees the queue, not the supervisors' part
+    let (ccookie, _) = t.console_login(&c).await;
+    let (_, live) = html(&t, &ccookie, "/chats/live").await;
+    assert!(!live.contains("active-chats") && !live.contains("wait-alert"));
+    // watching is reading: the supervisor's view has no reply box
+    let (s, page) = html(&t, &scookie, &format!("/chats/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(!page.contains("id=\"reply-form\""));
+}
