@@ -206,6 +206,7 @@ fn push_order(q: &mut Query, late: bool, limit: i64) {
 /// caller. Every notice for `CaseScope::All`.
 fn push_scoped_ids(
     q: &mut Query,
+    backend: crate::Backend,
     scope: &CaseScope,
     conds: &dyn Fn(&mut Query),
     late: bool,
@@ -220,16 +221,43 @@ fn push_scoped_ids(
                 push_order(q, late, limit);
                 q.push(") team UNION ");
             }
-            // from the reader's assignments to their cases' notices (SQLite keeps the
-            // order of a CROSS JOIN: the assignments drive, not the notices)
-            q.push("SELECT id FROM (SELECT n.id FROM case_assignees a CROSS JOIN cases c CROSS JOIN notices n \
-                 WHERE a.staff_id = ")
-                .bind_text(staff.to_string());
-            q.push(" AND c.id = a.case_id AND n.case_id = a.case_id");
-            if let Some(t) = team {
-                q.push(" AND (c.team IS NULL OR c.team <> ")
-                    .bind_text(t.clone())
-                    .push(")");
+            // from the reader's assignments to their cases' notices: SQLite keeps the
+            // order of a CROSS JOIN (the assignments drive, not the notices); PostgreSQL
+            // takes the cases as one array first, then their notices on `notices_case`
+            match backend {
+                crate::Backend::Sqlite => {
+                    q.push("SELECT id FROM (SELECT n.id FROM case_assignees a");
+                    if team.is_some() {
+                        q.push(" CROSS JOIN cases c");
+                    }
+                    q.push(" CROSS JOIN notices n WHERE a.staff_id = ")
+                        .bind_text(staff.to_string())
+                        .push(" AND n.case_id = a.case_id");
+                    if let Some(t) = team {
+                        q.push(" AND c.id = a.case_id AND (c.team IS NULL OR c.team <> ")
+                            .bind_text(t.clone())
+                            .push(")");
+                    }
+                }
+                crate::Backend::Postgres => {
+                    q.push(
+                        "SELECT id FROM (SELECT n.id FROM notices n WHERE n.case_id = ANY(ARRAY(",
+                    );
+                    match team {
+                        Some(t) => {
+                            q.push("SELECT a.case_id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
+                                .bind_text(staff.to_string())
+                                .push(" AND (c.team IS NULL OR c.team <> ")
+                                .bind_text(t.clone())
+                                .push(")");
+                        }
+                        None => {
+                            q.push("SELECT case_id FROM case_assignees WHERE staff_id = ")
+                                .bind_text(staff.to_string());
+                        }
+                    }
+                    q.push("))");
+                }
             }
             conds(q);
             push_order(q, late, limit);
@@ -263,7 +291,14 @@ impl Store {
             push_filters(&mut q, f);
         } else {
             q.push(" WHERE n.id IN (");
-            push_scoped_ids(&mut q, &f.scope, &|q| push_filters(q, f), f.late, limit + 1);
+            push_scoped_ids(
+                &mut q,
+                self.backend(),
+                &f.scope,
+                &|q| push_filters(q, f),
+                f.late,
+                limit + 1,
+            );
             q.push(")");
         }
         push_order(&mut q, f.late, limit + 1);
@@ -320,7 +355,7 @@ impl Store {
                 .bind_int(now);
         };
         let mut q = Query::new("SELECT COUNT(*) FROM (");
-        push_scoped_ids(&mut q, scope, &late, true, cap);
+        push_scoped_ids(&mut q, self.backend(), scope, &late, true, cap);
         q.push(") capped");
         let rows = q.fetch_all(self.pool()).await?;
         let n: i64 = rows.first().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
