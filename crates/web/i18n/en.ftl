@@ -396,3 +396,6 @@ chat-end-error-category = A chosen category does not exist.
 chat-end-error-caller = Choose who contacted the line.
 chat-end-error-age = Choose an age band.
 chat-end-error-outcome = Choose how the conversation ended.
+case-status-error-outcome = To close the case, choose its outcome.
+case-status-error-status = Choose a status from the list.
+case-status-error-transition = This status change is not possible from the current status (an outcome is only given when closing).

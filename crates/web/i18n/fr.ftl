@@ -396,3 +396,6 @@ chat-end-error-category = Une catégorie choisie n'existe pas.
 chat-end-error-caller = Choisissez qui a contacté la ligne.
 chat-end-error-age = Choisissez une tranche d'âge.
 chat-end-error-outcome = Choisissez l'issue de la conversation.
+case-status-error-outcome = Pour clore le dossier, choisissez son issue.
+case-status-error-status = Choisissez un statut de la liste.
+case-status-error-transition = Ce changement de statut n'est pas possible depuis le statut actuel (une issue ne se donne qu'en clôturant).

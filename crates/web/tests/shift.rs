@@ -347,3 +347,68 @@ async fn supervisors_watch_what_is_handled_and_long_waits() {
     assert_eq!(s, 200);
     assert!(!page.contains("id=\"reply-form\""));
 }
+
+#[tokio::test]
+async fn closing_a_case_without_an_outcome_stays_in_the_form() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let id = t.new_case(&tok, "harcèlement en ligne").await;
+    let (cookie, csrf) = t.console_login(&c).await;
+    let (s, _, page) = form(
+        &t,
+        &cookie,
+        &format!("/cases/{id}/status"),
+        &[("_csrf", &csrf), ("status", "closed"), ("outcome", "")],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("id=\"status-error\""), "{page}");
+    assert!(page.contains("choisissez son issue"));
+    assert!(
+        page.contains("<option value=\"closed\" selected>"),
+        "what was typed is kept"
+    );
+    let case: Value = t
+        .get(&format!("/api/v1/cases/{id}"), Some(&tok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["status"], "new", "nothing changed");
+    // with its outcome, it closes
+    let (s, location, _) = form(
+        &t,
+        &cookie,
+        &format!("/cases/{id}/status"),
+        &[
+            ("_csrf", &csrf),
+            ("status", "closed"),
+            ("outcome", "advice_only"),
+        ],
+    )
+    .await;
+    assert_eq!((s, location), (303, format!("/cases/{id}?done=status")));
+}
+
+#[tokio::test]
+async fn every_asset_a_template_names_is_served() {
+    let t = TestApp::spawn().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut named = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for part in text.split("/assets/").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                .collect();
+            named.insert(name);
+        }
+    }
+    assert!(named.contains("console-live.js"), "{named:?}");
+    for name in named {
+        let r = t.get(&format!("/assets/{name}"), None).await;
+        assert_eq!(r.status(), 200, "/assets/{name}");
+    }
+}

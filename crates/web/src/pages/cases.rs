@@ -141,7 +141,32 @@ pub async fn show(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    let v = st.app.read_case(&auth.actor(), case_id(&id)?).await?;
+    render_case(&st, lang, &here, &auth, &id, done, None).await
+}
+
+/// A form of the case page sent back with what is wrong, as typed.
+#[derive(serde::Serialize, Default)]
+struct FormError {
+    /// Which form (`status`).
+    form: &'static str,
+    /// The message's key.
+    error: &'static str,
+    /// The field at fault.
+    field: &'static str,
+    /// What was typed, by field.
+    typed: HashMap<&'static str, String>,
+}
+
+async fn render_case(
+    st: &AppState,
+    lang: &'static str,
+    here: &crate::extract::Here,
+    auth: &rempart_app::auth::Authenticated,
+    id: &str,
+    done: Done,
+    form_error: Option<FormError>,
+) -> Result<Response, PageError> {
+    let v = st.app.read_case(&auth.actor(), case_id(id)?).await?;
     let notice_views = st.app.case_notices(&auth.actor(), v.case.id).await?;
     let unnoticed = v
         .items
@@ -212,158 +237,189 @@ pub async fn show(
             .contains(&d.as_str())
         })
         .map(|d| format!("done-{d}"));
-    Ok(st.templates.render(
-        "case.html",
-        ctx(
-            base(&st, lang, &here, Some(&auth)),
-            vec![
-                ("id", Value::from(c.id.to_string())),
-                ("reference", Value::from(c.reference.clone())),
-                ("title", Value::from(c.title.clone())),
-                ("status", Value::from(c.status.as_str())),
-                ("status_label", Value::from(c.status.label(lang))),
-                (
-                    "outcome_label",
-                    Value::from(c.outcome.map(|o| o.label(lang))),
-                ),
-                ("team", Value::from(c.team.clone())),
-                ("age_band", Value::from(c.age_band.label(lang))),
-                (
-                    "categories",
-                    Value::from_serialize(category_labels(&st, lang, &c.categories)),
-                ),
-                ("articles", Value::from_serialize(&c.legal.articles)),
-                (
-                    "dsa_category",
-                    Value::from(c.legal.dsa_category.as_deref().map(dsa_label)),
-                ),
-                (
-                    "consents",
-                    Value::from_serialize(
-                        c.consents
-                            .iter()
-                            .map(|k| (k.scope.label(lang), k.by_guardian, k.at_ms))
-                            .collect::<Vec<_>>(),
+    Ok(st
+        .templates
+        .render(
+            "case.html",
+            ctx(
+                base(&st, lang, &here, Some(&auth)),
+                vec![
+                    ("id", Value::from(c.id.to_string())),
+                    ("reference", Value::from(c.reference.clone())),
+                    ("title", Value::from(c.title.clone())),
+                    ("status", Value::from(c.status.as_str())),
+                    ("status_label", Value::from(c.status.label(lang))),
+                    (
+                        "outcome_label",
+                        Value::from(c.outcome.map(|o| o.label(lang))),
                     ),
-                ),
-                ("assignees", Value::from_serialize(&assignees)),
-                ("assigned_ids", Value::from_serialize(&assigned_ids)),
-                ("created_at", Value::from(c.created_at)),
-                ("updated_at", Value::from(c.updated_at)),
-                ("items", Value::from_serialize(&items)),
-                ("notices", super::notices::for_template(&notice_views, lang)),
-                ("unnoticed_items", Value::from(unnoticed)),
-                (
-                    // where sexual images of a minor are reported besides the platform
-                    "csam_services",
-                    Value::from_serialize(
-                        st.app
-                            .directory()
-                            .services()
-                            .iter()
-                            .filter(|s| {
-                                matches!(
-                                    s.kind,
-                                    rempart_domain::directory::ServiceKind::Pharos
-                                        | rempart_domain::directory::ServiceKind::Hotline
-                                )
-                            })
-                            .map(|s| {
-                                serde_json::json!({
-                                    "label": s.label(lang),
-                                    "contact": s.contact,
-                                    "url": s.contact.starts_with("https://"),
+                    ("team", Value::from(c.team.clone())),
+                    ("age_band", Value::from(c.age_band.label(lang))),
+                    (
+                        "categories",
+                        Value::from_serialize(category_labels(&st, lang, &c.categories)),
+                    ),
+                    ("articles", Value::from_serialize(&c.legal.articles)),
+                    (
+                        "dsa_category",
+                        Value::from(c.legal.dsa_category.as_deref().map(dsa_label)),
+                    ),
+                    (
+                        "consents",
+                        Value::from_serialize(
+                            c.consents
+                                .iter()
+                                .map(|k| (k.scope.label(lang), k.by_guardian, k.at_ms))
+                                .collect::<Vec<_>>(),
+                        ),
+                    ),
+                    ("assignees", Value::from_serialize(&assignees)),
+                    ("assigned_ids", Value::from_serialize(&assigned_ids)),
+                    ("created_at", Value::from(c.created_at)),
+                    ("updated_at", Value::from(c.updated_at)),
+                    ("items", Value::from_serialize(&items)),
+                    ("notices", super::notices::for_template(&notice_views, lang)),
+                    ("unnoticed_items", Value::from(unnoticed)),
+                    (
+                        // where sexual images of a minor are reported besides the platform
+                        "csam_services",
+                        Value::from_serialize(
+                            st.app
+                                .directory()
+                                .services()
+                                .iter()
+                                .filter(|s| {
+                                    matches!(
+                                        s.kind,
+                                        rempart_domain::directory::ServiceKind::Pharos
+                                            | rempart_domain::directory::ServiceKind::Hotline
+                                    )
                                 })
-                            })
-                            .collect::<Vec<_>>(),
+                                .map(|s| {
+                                    serde_json::json!({
+                                        "label": s.label(lang),
+                                        "contact": s.contact,
+                                        "url": s.contact.starts_with("https://"),
+                                    })
+                                })
+                                .collect::<Vec<_>>(),
+                        ),
                     ),
-                ),
-                (
-                    "decisions",
-                    options(
-                        rempart_domain::notice::DecisionKind::ALL.as_slice(),
-                        |d| d.as_str(),
-                        |d| d.label(lang),
+                    (
+                        "decisions",
+                        options(
+                            rempart_domain::notice::DecisionKind::ALL.as_slice(),
+                            |d| d.as_str(),
+                            |d| d.label(lang),
+                        ),
                     ),
-                ),
-                ("notes", Value::from_serialize(&notes)),
-                ("contacts", Value::from_serialize(&contacts)),
-                ("timeline", Value::from_serialize(&timeline)),
-                ("can_update", Value::from(v.can_update)),
-                (
-                    "writable_notes",
-                    options(&v.writable_notes, |n| n.as_str(), |n| n.label(lang)),
-                ),
-                (
-                    "statuses",
-                    options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),
-                ),
-                (
-                    "outcomes",
-                    options(CaseOutcome::ALL, |s| s.as_str(), |s| s.label(lang)),
-                ),
-                (
-                    "content_types",
-                    options(
-                        ContentType::ALL.as_slice(),
-                        |s| s.as_str(),
-                        |s| s.label(lang),
+                    ("notes", Value::from_serialize(&notes)),
+                    ("contacts", Value::from_serialize(&contacts)),
+                    ("timeline", Value::from_serialize(&timeline)),
+                    ("can_update", Value::from(v.can_update)),
+                    (
+                        "writable_notes",
+                        options(&v.writable_notes, |n| n.as_str(), |n| n.label(lang)),
                     ),
-                ),
-                (
-                    "platforms",
-                    Value::from_serialize(
-                        st.app
-                            .directory()
-                            .platforms()
-                            .iter()
-                            .map(|p| (p.code.clone(), p.name.clone()))
-                            .collect::<Vec<_>>(),
+                    (
+                        "statuses",
+                        options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),
                     ),
-                ),
-                (
-                    "workers",
-                    Value::from_serialize(
-                        workers
-                            .iter()
-                            .map(|w| (w.id.to_string(), w.display_name.clone(), w.role.label(lang)))
-                            .collect::<Vec<_>>(),
+                    (
+                        "outcomes",
+                        options(CaseOutcome::ALL, |s| s.as_str(), |s| s.label(lang)),
                     ),
-                ),
-                ("done", Value::from(done_key)),
-            ],
-        ),
-    )?)
+                    (
+                        "content_types",
+                        options(
+                            ContentType::ALL.as_slice(),
+                            |s| s.as_str(),
+                            |s| s.label(lang),
+                        ),
+                    ),
+                    (
+                        "platforms",
+                        Value::from_serialize(
+                            st.app
+                                .directory()
+                                .platforms()
+                                .iter()
+                                .map(|p| (p.code.clone(), p.name.clone()))
+                                .collect::<Vec<_>>(),
+                        ),
+                    ),
+                    (
+                        "workers",
+                        Value::from_serialize(
+                            workers
+                                .iter()
+                                .map(|w| {
+                                    (w.id.to_string(), w.display_name.clone(), w.role.label(lang))
+                                })
+                                .collect::<Vec<_>>(),
+                        ),
+                    ),
+                    ("done", Value::from(done_key)),
+                    ("form_error", Value::from_serialize(&form_error)),
+                ],
+            ),
+        )
+        .map(|mut r| {
+            if form_error.is_some() {
+                *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            r
+        })?)
 }
 
 fn back(id: &str, done: &str) -> Response {
     redirect(&format!("/cases/{id}?done={done}"))
 }
 
-/// Changes the status.
+/// Changes the status. A mistake (closing without an outcome…) shows the page again with
+/// the form as it was sent and what is wrong inside it.
 pub async fn status(
     State(st): State<AppState>,
+    Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     Path(id): Path<String>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = Fields::checked(form, &["status", "outcome"], &auth)?;
     let cid = case_id(&id)?;
-    let to = CaseStatus::parse(f.get("status"))
-        .map_err(|_| AppError::field("status", "unknown value"))?;
-    let outcome = f
-        .opt("outcome")
-        .map(|o| CaseOutcome::parse(&o).map_err(|_| AppError::field("outcome", "unknown value")))
-        .transpose()?;
-    let outcome = if to == CaseStatus::Closed {
-        outcome
-    } else {
-        None
+    let wrong = |error: &'static str, field: &'static str| FormError {
+        form: "status",
+        error,
+        field,
+        typed: HashMap::from([
+            ("status", f.get("status").to_owned()),
+            ("outcome", f.get("outcome").to_owned()),
+        ]),
     };
-    st.app
-        .change_status(&auth.actor(), cid, to, outcome)
-        .await?;
-    Ok(back(&id, "status"))
+    let Ok(to) = CaseStatus::parse(f.get("status")) else {
+        let e = wrong("case-status-error-status", "status");
+        return render_case(&st, lang, &here, &auth, &id, Done::default(), Some(e)).await;
+    };
+    let outcome = match f.opt("outcome").map(|o| CaseOutcome::parse(&o)).transpose() {
+        Ok(o) if to == CaseStatus::Closed => o,
+        Ok(_) => None,
+        Err(_) => {
+            let e = wrong("case-status-error-outcome", "outcome");
+            return render_case(&st, lang, &here, &auth, &id, Done::default(), Some(e)).await;
+        }
+    };
+    match st.app.change_status(&auth.actor(), cid, to, outcome).await {
+        Ok(_) => Ok(back(&id, "status")),
+        Err(e) if e.code == rempart_app::ErrorCode::InvalidTransition => {
+            let e = if to == CaseStatus::Closed && outcome.is_none() {
+                wrong("case-status-error-outcome", "outcome")
+            } else {
+                wrong("case-status-error-transition", "status")
+            };
+            render_case(&st, lang, &here, &auth, &id, Done::default(), Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Replaces the assignees.

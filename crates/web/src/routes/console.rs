@@ -181,11 +181,11 @@ pub(super) fn routes() -> Vec<Route> {
             "POST",
             "/cases/{id}/status",
             Case(ChangeCaseStatus),
-            "Change a case's status",
+            "Change a case's status; a mistake shows the form again",
             post(cases::status),
         )
         .form()
-        .redirects()
+        .answers(&[Answer::SeeOther, Answer::Html])
         .errors(&[409]),
         r(
             "POST",
