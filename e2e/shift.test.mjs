@@ -133,4 +133,20 @@ describe('A counsellor\'s shift in Chromium', () => {
     assert.equal(await page.locator('#reply-form').count(), 0, 'watching is reading');
     await assertAccessible(page, 'a conversation watched by a supervisor (1280 px)');
   }, () => supervisor?.page);
+
+  step('ending a conversation asks first, then says what happened', async () => {
+    const page = counsellor.page;
+    await page.fill('#summary', 'Menace de publication, conseils donnés.');
+    const asked = [];
+    page.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+    await page.click('#end-submit');
+    await page.waitForFunction(() => true);
+    assert.equal(asked.length, 1, 'a confirmation was asked');
+    assert.match(asked[0], /Clore cette conversation/);
+    assert.match(page.url(), /\/chats\/[0-9a-f-]{36}$/, 'refused: still on the conversation');
+    page.once('dialog', (d) => d.accept());
+    await Promise.all([page.waitForURL(/\/chats\?ended=1/), page.click('#end-submit')]);
+    assert.match(await textOf(page.locator('#chats-notice')), /synthèse enregistrée/);
+  });
 });
+

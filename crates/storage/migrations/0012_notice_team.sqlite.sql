@@ -13,3 +13,18 @@ END;
 CREATE TRIGGER notices_team_follow AFTER UPDATE OF team ON cases BEGIN
   UPDATE notices SET team = new.team WHERE case_id = new.id;
 END;
+
+-- Each assignment carries its case's team too: a counsellor's cases outside its team are
+-- read from the index of its assignments alone.
+ALTER TABLE case_assignees ADD COLUMN case_team TEXT;
+UPDATE case_assignees SET case_team = (SELECT team FROM cases WHERE cases.id = case_assignees.case_id);
+CREATE INDEX case_assignees_staff_team ON case_assignees(staff_id, case_team, case_id);
+
+CREATE TRIGGER case_assignees_team_fill AFTER INSERT ON case_assignees BEGIN
+  UPDATE case_assignees SET case_team = (SELECT team FROM cases WHERE id = new.case_id)
+    WHERE case_id = new.case_id AND staff_id = new.staff_id;
+END;
+
+CREATE TRIGGER case_assignees_team_follow AFTER UPDATE OF team ON cases BEGIN
+  UPDATE case_assignees SET case_team = new.team WHERE case_id = new.id;
+END;

@@ -189,14 +189,15 @@ fn push_filters(q: &mut Query, f: &NoticeFilter) {
     }
 }
 
-/// The page's order and its length.
+/// The page's order and its length (written out: a bound limit leaves PostgreSQL's
+/// generic plans guessing at it).
 fn push_order(q: &mut Query, late: bool, limit: i64) {
-    q.push(if late {
-        " ORDER BY n.due_at ASC, n.id ASC LIMIT "
+    let limit = limit.clamp(1, 1000);
+    q.push(&if late {
+        format!(" ORDER BY n.due_at ASC, n.id ASC LIMIT {limit}")
     } else {
-        " ORDER BY n.updated_at DESC, n.id DESC LIMIT "
-    })
-    .bind_int(limit);
+        format!(" ORDER BY n.updated_at DESC, n.id DESC LIMIT {limit}")
+    });
 }
 
 /// The notices of the scope that pass `conds`, each branch of the scope ordered and cut to
@@ -221,41 +222,30 @@ fn push_scoped_ids(
                 push_order(q, late, limit);
                 q.push(") team UNION ");
             }
-            // from the reader's assignments to their cases' notices: SQLite keeps the
-            // order of a CROSS JOIN (the assignments drive, not the notices); PostgreSQL
-            // takes the cases as one array first, then their notices on `notices_case`
+            // from the reader's assignments (each carries its case's team) to their
+            // cases' notices: SQLite keeps the order of a CROSS JOIN (the assignments
+            // drive, not the notices); PostgreSQL takes the cases as one array first
+            let outside = |q: &mut Query, col: &str| {
+                if let Some(t) = team {
+                    q.push(&format!(" AND ({col} IS NULL OR {col} <> "))
+                        .bind_text(t.clone())
+                        .push(")");
+                }
+            };
             match backend {
                 crate::Backend::Sqlite => {
-                    q.push("SELECT id FROM (SELECT n.id FROM case_assignees a");
-                    if team.is_some() {
-                        q.push(" CROSS JOIN cases c");
-                    }
-                    q.push(" CROSS JOIN notices n WHERE a.staff_id = ")
+                    q.push("SELECT id FROM (SELECT n.id FROM case_assignees a CROSS JOIN notices n WHERE a.staff_id = ")
                         .bind_text(staff.to_string())
                         .push(" AND n.case_id = a.case_id");
-                    if let Some(t) = team {
-                        q.push(" AND c.id = a.case_id AND (c.team IS NULL OR c.team <> ")
-                            .bind_text(t.clone())
-                            .push(")");
-                    }
+                    outside(q, "a.case_team");
                 }
                 crate::Backend::Postgres => {
                     q.push(
-                        "SELECT id FROM (SELECT n.id FROM notices n WHERE n.case_id = ANY(ARRAY(",
-                    );
-                    match team {
-                        Some(t) => {
-                            q.push("SELECT a.case_id FROM case_assignees a JOIN cases c ON c.id = a.case_id WHERE a.staff_id = ")
-                                .bind_text(staff.to_string())
-                                .push(" AND (c.team IS NULL OR c.team <> ")
-                                .bind_text(t.clone())
-                                .push(")");
-                        }
-                        None => {
-                            q.push("SELECT case_id FROM case_assignees WHERE staff_id = ")
-                                .bind_text(staff.to_string());
-                        }
-                    }
+                        "SELECT id FROM (SELECT n.id FROM notices n WHERE n.case_id = ANY(ARRAY(\
+                         SELECT a.case_id FROM case_assignees a WHERE a.staff_id = ",
+                    )
+                    .bind_text(staff.to_string());
+                    outside(q, "a.case_team");
                     q.push("))");
                 }
             }

@@ -20,10 +20,6 @@ if (live) {
   if (transcript) transcript.scrollTop = transcript.scrollHeight;
   const endError = document.getElementById("end-error");
   if (endError) endError.focus();
-  // a destructive form asks first
-  for (const f of document.querySelectorAll("form[data-confirm]")) {
-    f.addEventListener("submit", (ev) => { if (!confirm(f.dataset.confirm)) ev.preventDefault(); });
-  }
 
   const addMessage = (m) => {
     const list = document.getElementById("transcript");

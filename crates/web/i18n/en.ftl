@@ -399,3 +399,4 @@ chat-end-error-outcome = Choose how the conversation ended.
 case-status-error-outcome = To close the case, choose its outcome.
 case-status-error-status = Choose a status from the list.
 case-status-error-transition = This status change is not possible from the current status (an outcome is only given when closing).
+staff-disable-confirm = Disable { $name }'s account? Their sessions end at once.

@@ -399,3 +399,4 @@ chat-end-error-outcome = Choisissez l'issue de la conversation.
 case-status-error-outcome = Pour clore le dossier, choisissez son issue.
 case-status-error-status = Choisissez un statut de la liste.
 case-status-error-transition = Ce changement de statut n'est pas possible depuis le statut actuel (une issue ne se donne qu'en clôturant).
+staff-disable-confirm = Désactiver le compte de { $name } ? Ses sessions sont fermées à l'instant.

@@ -87,7 +87,7 @@ impl IntoResponse for PageError {
                 };
                 let html = format!(
                     "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-                     <title>{} – Rempart</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body><main class=\"narrow\">\
+                     <title>{} – Rempart</title><link rel=\"stylesheet\" href=\"/assets/app.css\"><link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"></head><body><main class=\"narrow\">\
                      <h1>{}</h1><p>{fr}</p><p lang=\"en\">{en}</p><p class=\"muted\"><code>{}</code> {detail}</p>\
                      <p><a href=\"/\">Retour à l'accueil / Back to the start page</a></p></main></body></html>",
                     st.as_u16(),

@@ -73,6 +73,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/console-chat.js"),
     ),
     (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/console.js"),
+    ),
+    (
         "console-live.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/console-live.js"),
