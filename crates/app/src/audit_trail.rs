@@ -15,6 +15,8 @@ pub struct AuditPage {
     pub events: Vec<AuditRecord>,
     /// Staff id → display name.
     pub names: HashMap<String, String>,
+    /// Case id → reference, for the cases the page mentions.
+    pub case_refs: HashMap<String, String>,
 }
 
 impl App {
@@ -42,6 +44,14 @@ impl App {
             .into_iter()
             .map(|s| (s.id.to_string(), s.display_name))
             .collect();
-        Ok(AuditPage { events, names })
+        let mut ids: Vec<String> = events.iter().filter_map(|e| e.case_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let case_refs = self.store.case_references(&ids).await?;
+        Ok(AuditPage {
+            events,
+            names,
+            case_refs,
+        })
     }
 }

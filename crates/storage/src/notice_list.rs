@@ -263,6 +263,28 @@ fn push_scoped_ids(
 }
 
 impl Store {
+    /// The references of these cases (id → reference; unknown ids are left out).
+    pub async fn case_references(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut refs = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut cq = Query::new("SELECT id, reference FROM cases WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    cq.push(", ");
+                }
+                cq.bind_text(id.clone());
+            }
+            cq.push(")");
+            for r in cq.fetch_all(self.pool()).await? {
+                refs.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
+            }
+        }
+        Ok(refs)
+    }
+
     /// A page of the notices the scope allows, most recently changed first; with `late`,
     /// those waiting for the platform past their due time, most overdue first.
     pub async fn list_notices(&self, f: &NoticeFilter) -> Result<NoticePage> {
@@ -299,20 +321,7 @@ impl Store {
             .collect::<std::result::Result<_, _>>()?;
         case_ids.sort();
         case_ids.dedup();
-        let mut refs = std::collections::HashMap::new();
-        if !case_ids.is_empty() {
-            let mut cq = Query::new("SELECT id, reference FROM cases WHERE id IN (");
-            for (i, id) in case_ids.into_iter().enumerate() {
-                if i > 0 {
-                    cq.push(", ");
-                }
-                cq.bind_text(id);
-            }
-            cq.push(")");
-            for r in cq.fetch_all(self.pool()).await? {
-                refs.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
-            }
-        }
+        let refs = self.case_references(&case_ids).await?;
         let mut notices: Vec<NoticeSummary> = rows
             .iter()
             .map(|r| summary(r, &refs))

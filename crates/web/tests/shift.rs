@@ -412,3 +412,56 @@ async fn every_asset_a_template_names_is_served() {
         assert_eq!(r.status(), 200, "/assets/{name}");
     }
 }
+
+#[tokio::test]
+async fn the_audit_trail_says_in_words_who_did_what_to_which_case() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let sup = t.staff(Role::Supervisor, None).await;
+    let tok = t.token(&c).await;
+    let id = t.new_case(&tok, "harcèlement en ligne").await;
+    let r = t
+        .post_json(
+            &format!("/api/v1/cases/{id}/status"),
+            Some(&tok),
+            json!({"status": "in_progress"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = t
+        .put_json(
+            &format!("/api/v1/cases/{id}/assignees"),
+            Some(&tok),
+            json!({"assignees": [c.id.to_string()]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let case: Value = t
+        .get(&format!("/api/v1/cases/{id}"), Some(&tok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reference = case["reference"].as_str().unwrap().to_owned();
+    let (cookie, _) = t.console_login(&sup).await;
+    let (s, page) = html(&t, &cookie, "/audit").await;
+    assert_eq!(s, 200);
+    assert!(page.contains(&format!("dossier {reference}</a>")), "{page}");
+    assert!(page.contains("Statut : nouveau → en cours"), "{page}");
+    assert!(
+        page.contains(&format!("Suivi par {}", c.display_name)),
+        "{page}"
+    );
+    for code in [
+        "case.status_changed",
+        "from=",
+        "to=",
+        "assignees=",
+        &c.id.to_string(),
+    ] {
+        assert!(!page.contains(code), "{code} shows on the audit page");
+    }
+    // the same words on the case's timeline
+    let (_, page) = html(&t, &cookie, &format!("/cases/{id}")).await;
+    assert!(page.contains(&format!("Suivi par {}", c.display_name)));
+}

@@ -22,15 +22,22 @@ pub async fn list(
     let mut filter = q.filter()?;
     filter.limit = filter.limit.min(100);
     let page = st.app.audit_trail(&actor, &filter).await?;
-    let (events, names) = (page.events, page.names);
+    let (events, names, refs) = (page.events, page.names, page.case_refs);
     let rows: Vec<_> = events
         .iter()
         .map(|e| {
+            // the object in words: its case's reference, or the account's name
+            let account = (e.object_type == "staff")
+                .then(|| e.object_id.as_ref().and_then(|o| names.get(o)))
+                .flatten()
+                .map(|n| st.i18n.t(lang, "audit-account", &[("name", n.clone().into())]));
             serde_json::json!({
-                "seq": e.seq, "at": e.at_ms, "action": e.action,
-                "label": rempart_domain::audit::event::action_label(&e.action, lang), "object_type": e.object_type,
-                "object_id": e.object_id, "case_id": e.case_id, "detail": e.detail,
-                "actor": e.actor_id.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_else(|| "—".into()),
+                "seq": e.seq, "at": e.at_ms,
+                "what": super::words::describe(&st, lang, &e.action, &e.detail, &names),
+                "case_id": e.case_id,
+                "case_ref": e.case_id.as_ref().and_then(|c| refs.get(c)),
+                "account": account,
+                "actor": e.actor_id.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| st.i18n.t(lang, "audit-someone", &[]))).unwrap_or_else(|| "—".into()),
             })
         })
         .collect();

@@ -207,7 +207,7 @@ async fn render_case(
             serde_json::json!({
                 "at": a.at_ms, "action": a.action,
                 "actor": a.actor_id.as_ref().and_then(|id| names.get(id).cloned()).unwrap_or_else(|| "—".into()),
-                "what": describe(&st, lang, &a.action, &a.detail),
+                "what": super::words::describe(st, lang, &a.action, &a.detail, &names),
             })
         })
         .collect();
@@ -493,59 +493,5 @@ fn dsa_label(code: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
-    }
-}
-
-/// A timeline line in words, from the audit event read back into its typed form.
-fn describe(st: &AppState, lang: &str, action: &str, detail: &str) -> String {
-    use fluent_bundle::FluentValue;
-    use rempart_domain::audit::event::{AuditEvent, action_label};
-    let t = |key: &str, args: &[(&str, FluentValue<'_>)]| st.i18n.t(lang, key, args);
-    match AuditEvent::decode(action, detail) {
-        Ok(AuditEvent::CaseCreated) => t("action-case-created", &[]),
-        Ok(AuditEvent::CaseStatusChanged { from, to, outcome }) => {
-            let mut out = t(
-                "action-status-changed",
-                &[
-                    ("from", from.label(lang).into()),
-                    ("to", to.label(lang).into()),
-                ],
-            );
-            if let Some(o) = outcome {
-                out.push_str(&format!(" ({})", o.label(lang)));
-            }
-            out
-        }
-        Ok(AuditEvent::CaseAssigned { assignees }) => t(
-            "action-assigned",
-            &[("count", (assignees.len() as i64).into())],
-        ),
-        Ok(AuditEvent::ItemAdded { platform }) => {
-            let p = st
-                .app
-                .directory()
-                .platform(&platform)
-                .map(|p| p.name.clone())
-                .unwrap_or(platform);
-            t("action-item-added", &[("platform", p.into())])
-        }
-        Ok(AuditEvent::NoteAdded { visibility }) => t(
-            "action-note-added",
-            &[("visibility", visibility.label(lang).into())],
-        ),
-        Ok(AuditEvent::ContactLogged { channel }) => t(
-            "action-contact-logged",
-            &[("channel", channel.label(lang).into())],
-        ),
-        Ok(AuditEvent::NoticeSent { channel }) => {
-            format!("{} ({})", action_label(action, lang), channel.label(lang))
-        }
-        Ok(AuditEvent::NoticeDecided { decision, .. }) => {
-            format!("{} : {}", action_label(action, lang), decision.label(lang))
-        }
-        Ok(AuditEvent::NoticeDeliveryFailed { reason, .. }) => {
-            format!("{} ({reason})", action_label(action, lang))
-        }
-        _ => action_label(action, lang).to_owned(),
     }
 }

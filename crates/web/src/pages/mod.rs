@@ -13,6 +13,7 @@ pub mod notices;
 pub mod partner_keys;
 pub mod passkeys;
 pub mod platforms;
+pub mod words;
 
 use crate::AppState;
 use crate::error::PageError;

@@ -1,0 +1,106 @@
+//! What an audit event says, in words, for the case timeline and the audit trail: the
+//! action's label and what it changed, with the names of the accounts it mentions (never
+//! their ids, never the codes of the event's detail).
+
+use crate::AppState;
+use fluent_bundle::FluentValue;
+use rempart_domain::audit::event::{AuditEvent, HandoverTarget, action_label};
+use std::collections::HashMap;
+
+/// The event in a sentence. `names`: account id → display name.
+pub fn describe(
+    st: &AppState,
+    lang: &str,
+    action: &str,
+    detail: &str,
+    names: &HashMap<String, String>,
+) -> String {
+    let t = |key: &str, args: &[(&str, FluentValue<'_>)]| st.i18n.t(lang, key, args);
+    let label = action_label(action, lang);
+    let name = |id: &str| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| t("audit-someone", &[]))
+    };
+    match AuditEvent::decode(action, detail) {
+        Ok(AuditEvent::CaseCreated) => t("action-case-created", &[]),
+        Ok(AuditEvent::CaseStatusChanged { from, to, outcome }) => {
+            let mut out = t(
+                "action-status-changed",
+                &[
+                    ("from", from.label(lang).into()),
+                    ("to", to.label(lang).into()),
+                ],
+            );
+            if let Some(o) = outcome {
+                out.push_str(&format!(" ({})", o.label(lang)));
+            }
+            out
+        }
+        Ok(AuditEvent::CaseAssigned { assignees }) => {
+            let who: Vec<String> = assignees.iter().map(|a| name(&a.to_string())).collect();
+            if who.is_empty() {
+                t("action-assigned-nobody", &[])
+            } else {
+                t("action-assigned-to", &[("who", who.join(", ").into())])
+            }
+        }
+        Ok(AuditEvent::ItemAdded { platform }) => {
+            let p = st
+                .app
+                .directory()
+                .platform(&platform)
+                .map(|p| p.name.clone())
+                .unwrap_or(platform);
+            t("action-item-added", &[("platform", p.into())])
+        }
+        Ok(AuditEvent::NoteAdded { visibility }) => t(
+            "action-note-added",
+            &[("visibility", visibility.label(lang).into())],
+        ),
+        Ok(AuditEvent::ContactLogged { channel }) => t(
+            "action-contact-logged",
+            &[("channel", channel.label(lang).into())],
+        ),
+        Ok(AuditEvent::ConversationTransferred { to }) => {
+            let to = match to {
+                HandoverTarget::Staff(s) => name(&s.to_string()),
+                HandoverTarget::Role(r) => r.label(lang).to_owned(),
+            };
+            format!("{label} → {to}")
+        }
+        Ok(AuditEvent::StaffRoleChanged { role }) | Ok(AuditEvent::StaffCreated { role }) => {
+            format!("{label} ({})", role.label(lang))
+        }
+        Ok(AuditEvent::ChatAvailability {
+            available,
+            capacity,
+        }) => t(
+            if available {
+                "action-available"
+            } else {
+                "action-unavailable"
+            },
+            &[("capacity", capacity.into())],
+        ),
+        Ok(AuditEvent::ChatAlerts { on }) => t(
+            if on {
+                "action-alerts-on"
+            } else {
+                "action-alerts-off"
+            },
+            &[],
+        ),
+        Ok(AuditEvent::NoticeSent { channel }) => {
+            format!("{label} ({})", channel.label(lang))
+        }
+        Ok(AuditEvent::NoticeDecided { decision, .. }) => {
+            format!("{label} : {}", decision.label(lang))
+        }
+        Ok(AuditEvent::NoticeDeliveryFailed { reason, .. }) => {
+            format!("{label} ({reason})")
+        }
+        _ => label.to_owned(),
+    }
+}
