@@ -242,7 +242,7 @@ async fn render_case(
         .render(
             "case.html",
             ctx(
-                base(&st, lang, &here, Some(&auth)),
+                base(st, lang, here, Some(auth)),
                 vec![
                     ("id", Value::from(c.id.to_string())),
                     ("reference", Value::from(c.reference.clone())),
@@ -257,7 +257,7 @@ async fn render_case(
                     ("age_band", Value::from(c.age_band.label(lang))),
                     (
                         "categories",
-                        Value::from_serialize(category_labels(&st, lang, &c.categories)),
+                        Value::from_serialize(category_labels(st, lang, &c.categories)),
                     ),
                     ("articles", Value::from_serialize(&c.legal.articles)),
                     (
