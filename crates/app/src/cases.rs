@@ -33,6 +33,10 @@ pub struct CaseQuery {
     pub text: Option<String>,
     /// Paging cursor.
     pub cursor: Option<CaseCursor>,
+    /// The page before the cursor rather than after it.
+    pub backward: bool,
+    /// Whether to count the cases found (the console's list shows the total).
+    pub with_total: bool,
     /// Page size.
     pub limit: Option<i64>,
 }
@@ -174,9 +178,14 @@ impl App {
             assignee: q.assignee,
             text: q.text.clone().map(|t| t.chars().take(200).collect()),
             cursor: q.cursor.clone(),
+            backward: q.backward && q.cursor.is_some(),
             limit: q.limit.unwrap_or(50),
         };
-        Ok(self.store.list_cases(&filter).await?)
+        let mut page = self.store.list_cases(&filter).await?;
+        if q.with_total {
+            page.total = Some(self.store.count_cases(&filter).await?);
+        }
+        Ok(page)
     }
 
     /// The keyed hash under which searched words are audited (normalised: trimmed, lower

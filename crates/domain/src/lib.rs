@@ -18,4 +18,5 @@ pub mod notice_content;
 pub mod policy;
 pub mod referral;
 pub mod taxonomy;
+pub mod text;
 pub mod values;

@@ -51,8 +51,10 @@ pub struct CaseFilter {
     pub assignee: Option<StaffId>,
     /// Reference or words of the title / summaries.
     pub text: Option<String>,
-    /// Start after.
+    /// Start after (or, with `backward`, end before).
     pub cursor: Option<CaseCursor>,
+    /// The page before `cursor` rather than after it (the "previous" link).
+    pub backward: bool,
     /// Page size (1–200).
     pub limit: i64,
 }
@@ -64,6 +66,10 @@ pub struct CasePage {
     pub cases: Vec<CaseSummary>,
     /// Cursor of the next page, if any.
     pub next: Option<CaseCursor>,
+    /// Cursor of the previous page (newer cases), if any: the page ends before it.
+    pub prev: Option<CaseCursor>,
+    /// How many cases the filter finds, up to `COUNT_CAP + 1`, when it was asked for.
+    pub total: Option<i64>,
 }
 
 /// How the words of a search are matched.
@@ -93,7 +99,7 @@ fn words(f: &CaseFilter) -> Words {
         None => Words::None,
         Some(t) => match CaseReference::parse(t) {
             Ok(r) => Words::Reference(r.as_str().to_owned()),
-            Err(_) => Words::Text(t.to_lowercase()),
+            Err(_) => Words::Text(rempart_domain::text::fold_for_search(t)),
         },
     }
 }
@@ -105,6 +111,8 @@ impl Store {
             return Ok(CasePage {
                 cases: vec![],
                 next: None,
+                prev: None,
+                total: None,
             });
         }
         let limit = f.limit.clamp(1, 200);
@@ -132,16 +140,74 @@ impl Store {
             .iter()
             .map(crate::cases::summary)
             .collect::<Result<_>>()?;
-        let next = if cases.len() as i64 > limit {
-            cases.truncate(limit as usize);
-            cases.last().map(|c| CaseCursor {
-                updated_at: c.updated_at,
-                id: c.id.to_string(),
-            })
-        } else {
-            None
+        let more = cases.len() as i64 > limit;
+        cases.truncate(limit as usize);
+        let at = |c: &CaseSummary| CaseCursor {
+            updated_at: c.updated_at,
+            id: c.id.to_string(),
         };
-        Ok(CasePage { cases, next })
+        let (next, prev) = if f.backward {
+            // read oldest first from the cursor up: shown newest first
+            cases.reverse();
+            (
+                cases.last().map(at),
+                if more { cases.first().map(at) } else { None },
+            )
+        } else {
+            (
+                if more { cases.last().map(at) } else { None },
+                if f.cursor.is_some() {
+                    cases.first().map(at)
+                } else {
+                    None
+                },
+            )
+        };
+        Ok(CasePage {
+            cases,
+            next,
+            prev,
+            total: None,
+        })
+    }
+}
+
+/// Counts stop here: the list says "1000+" past it (a count costs what it reads).
+pub const COUNT_CAP: i64 = 1000;
+
+impl Store {
+    /// How many cases the filter finds (the cursor aside), up to `COUNT_CAP + 1`.
+    pub async fn count_cases(&self, f: &CaseFilter) -> Result<i64> {
+        if f.scope == CaseScope::Nothing {
+            return Ok(0);
+        }
+        let f = CaseFilter {
+            cursor: None,
+            backward: false,
+            ..f.clone()
+        };
+        let plan = match (self.backend(), words(&f)) {
+            (Backend::Sqlite, Words::Text(_)) => TextPlan::Fts,
+            _ => TextPlan::Like,
+        };
+        let mut q = Query::new("SELECT COUNT(*) FROM (SELECT c.id FROM cases c WHERE 1=1");
+        if let CaseScope::TeamOrAssigned { staff, team } = &f.scope {
+            q.push(" AND (c.id IN (SELECT a.case_id FROM case_assignees a WHERE a.staff_id = ")
+                .bind_text(staff.to_string());
+            q.push(")");
+            if let Some(t) = team {
+                q.push(" OR c.team = ").bind_text(t.clone());
+            }
+            q.push(")");
+        }
+        filters(&mut q, &f, plan);
+        q.push(&format!(" LIMIT {}) n", COUNT_CAP + 1));
+        let rows = q.fetch_all(self.pool()).await?;
+        let n: i64 = match rows.first() {
+            Some(r) => sqlx::Row::try_get(r, 0)?,
+            None => 0,
+        };
+        Ok(n)
     }
 }
 
@@ -163,8 +229,11 @@ fn build(f: &CaseFilter, limit: i64, plan: TextPlan) -> Query {
                 },
             );
             // (staff_id, case_updated_at, case_id) is an index: read in order, stop early.
-            q.push(" ORDER BY a.case_updated_at DESC, a.case_id DESC LIMIT ")
-                .bind_int(limit + 1);
+            let o = order(f);
+            q.push(&format!(
+                " ORDER BY a.case_updated_at {o}, a.case_id {o} LIMIT "
+            ))
+            .bind_int(limit + 1);
             q.push(") mine");
             if let Some(t) = team {
                 q.push(" UNION SELECT id FROM (");
@@ -178,9 +247,26 @@ fn build(f: &CaseFilter, limit: i64, plan: TextPlan) -> Query {
             q.push(") everyone");
         }
     }
-    q.push(") ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+    let o = order(f);
+    q.push(&format!(") ORDER BY c.updated_at {o}, c.id {o} LIMIT "))
         .bind_int(limit + 1);
     q
+}
+
+/// The order a page is read in: newest first, or from the cursor up for the page before it.
+fn order(f: &CaseFilter) -> &'static str {
+    if f.backward { "ASC" } else { "DESC" }
+}
+
+/// Rows past the cursor in the page's reading order, on the table aliased `t`.
+fn past_cursor(q: &mut Query, f: &CaseFilter, t: &str) {
+    if let Some(c) = &f.cursor {
+        let cmp = if f.backward { ">" } else { "<" };
+        q.push(&format!(" AND ({t}.updated_at {cmp} ")).bind_int(c.updated_at);
+        q.push(&format!(" OR ({t}.updated_at = ")).bind_int(c.updated_at);
+        q.push(&format!(" AND {t}.id {cmp} ")).bind_text(c.id.clone());
+        q.push("))");
+    }
 }
 
 /// One branch over `cases`, optionally limited to a team; windowed when asked.
@@ -190,13 +276,9 @@ fn branch(q: &mut Query, f: &CaseFilter, limit: i64, plan: TextPlan, team: Optio
         if let Some(t) = team {
             q.push(" AND w.team = ").bind_text(t.clone());
         }
-        if let Some(c) = &f.cursor {
-            q.push(" AND (w.updated_at < ").bind_int(c.updated_at);
-            q.push(" OR (w.updated_at = ").bind_int(c.updated_at);
-            q.push(" AND w.id < ").bind_text(c.id.clone());
-            q.push("))");
-        }
-        q.push(" ORDER BY w.updated_at DESC, w.id DESC LIMIT ")
+        past_cursor(q, f, "w");
+        let o = order(f);
+        q.push(&format!(" ORDER BY w.updated_at {o}, w.id {o} LIMIT "))
             .bind_int(WINDOW);
         q.push(") c WHERE 1=1");
     } else {
@@ -206,7 +288,8 @@ fn branch(q: &mut Query, f: &CaseFilter, limit: i64, plan: TextPlan, team: Optio
         }
     }
     filters(q, f, plan);
-    q.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+    let o = order(f);
+    q.push(&format!(" ORDER BY c.updated_at {o}, c.id {o} LIMIT "))
         .bind_int(limit + 1);
 }
 
@@ -244,10 +327,5 @@ fn filters(q: &mut Query, f: &CaseFilter, plan: TextPlan) {
             q.push(" ESCAPE '\\'");
         }
     }
-    if let Some(c) = &f.cursor {
-        q.push(" AND (c.updated_at < ").bind_int(c.updated_at);
-        q.push(" OR (c.updated_at = ").bind_int(c.updated_at);
-        q.push(" AND c.id < ").bind_text(c.id.clone());
-        q.push("))");
-    }
+    past_cursor(q, f, "c");
 }

@@ -42,7 +42,7 @@ pub(crate) fn summary(r: &AnyRow) -> Result<CaseSummary> {
 }
 
 fn search_text(reference: &str, title: &str, extra: &str) -> String {
-    let mut s = format!("{reference} {title} {extra}").to_lowercase();
+    let mut s = rempart_domain::text::fold_for_search(&format!("{reference} {title} {extra}"));
     if s.len() > 8192 {
         let mut cut = 8192;
         while !s.is_char_boundary(cut) {

@@ -30,7 +30,7 @@ mod write;
 pub use accounts::{InvitationRecord, InvitationStatus, PasskeyRecord, RoleGrantRecord};
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use bulk::ReadyNotice;
-pub use case_list::{CaseCursor, CaseFilter, CasePage};
+pub use case_list::{COUNT_CAP, CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
 pub use notice_list::{

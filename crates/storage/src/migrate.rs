@@ -86,6 +86,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0013_chat_alerts.sql"),
         include_str!("../migrations/0013_chat_alerts.sql"),
     ),
+    (
+        16,
+        "search_fold",
+        include_str!("../migrations/0016_search_fold.sql"),
+        include_str!("../migrations/0016_search_fold.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -5,3 +5,11 @@ for (const form of document.querySelectorAll("form[data-confirm]")) {
     if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
   });
 }
+
+// A form shown again with its mistake: the message takes the focus, so it is read first and
+// the counsellor lands on the form (the field in question is marked aria-invalid).
+const mistake = document.querySelector("form .alert[role=alert][tabindex='-1']");
+if (mistake) {
+  mistake.scrollIntoView({ block: "center" });
+  mistake.focus();
+}

@@ -68,6 +68,18 @@ any = Any
 me = Me
 filter = Filter
 next-page = Next page
+prev-page = Previous page
+pages-label = Pages
+cases-total = { $n ->
+    [one] One case
+   *[other] { $n } cases
+}
+cases-total-found = { $n ->
+    [0] No case found
+    [one] One case found
+   *[other] { $n } cases found
+}
+cases-total-more = More than { $n } cases
 save = Save
 add = Add
 yes = yes
@@ -389,6 +401,10 @@ chats-left-all = Every message left unanswered
 chats-read-link = Read
 chat-note = Internal note
 chat-end-confirm = End this conversation? The young person will no longer be able to write in it.
+contact-error = The contact could not be recorded: check the form.
+contact-error-summary = The summary is required (4,000 characters at most).
+contact-error-duration = The duration is in minutes, from 0 to 1,440.
+contact-error-title = The case title is too long (200 characters at most).
 chat-end-error = The summary could not be saved: check the form.
 chat-end-error-case = No case has this reference (or you may not change it): correct the reference or leave it empty.
 chat-end-error-summary = The summary is required (4,000 characters at most).

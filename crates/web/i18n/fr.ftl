@@ -68,6 +68,18 @@ any = Tous
 me = Moi
 filter = Filtrer
 next-page = Page suivante
+prev-page = Page précédente
+pages-label = Pages
+cases-total = { $n ->
+    [one] Un dossier
+   *[other] { $n } dossiers
+}
+cases-total-found = { $n ->
+    [0] Aucun dossier trouvé
+    [one] Un dossier trouvé
+   *[other] { $n } dossiers trouvés
+}
+cases-total-more = Plus de { $n } dossiers
 save = Enregistrer
 add = Ajouter
 yes = oui
@@ -389,6 +401,10 @@ chats-left-all = Tous les messages laissés sans réponse
 chats-read-link = Lire
 chat-note = Note interne
 chat-end-confirm = Clore cette conversation ? Le jeune ne pourra plus écrire dedans.
+contact-error = La sollicitation n'a pas pu être enregistrée : vérifiez le formulaire.
+contact-error-summary = Le résumé est obligatoire (4 000 caractères au plus).
+contact-error-duration = La durée se compte en minutes, de 0 à 1 440.
+contact-error-title = Le titre du dossier est trop long (200 caractères au plus).
 chat-end-error = La synthèse n'a pas pu être enregistrée : vérifiez le formulaire.
 chat-end-error-case = Aucun dossier avec cette référence (ou vous ne pouvez pas le modifier) : corrigez la référence ou laissez-la vide.
 chat-end-error-summary = La synthèse est obligatoire (4 000 caractères au plus).

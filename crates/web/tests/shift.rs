@@ -1,7 +1,9 @@
 //! A counsellor's shift in the console: the queue in words (one rendering for the page and
 //! its live updates), the number waiting in every page's menu, why "take next" gave
 //! nothing, the queue alerts each counsellor chooses, what a closing says and a closing
-//! form's mistakes shown in the form, and what supervisors watch.
+//! form's mistakes shown in the form, and what supervisors watch; the case list's search
+//! (accents ignored, the total, pages both ways) and the contact form (what was not said is
+//! "not stated", its mistakes kept in it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -464,4 +466,154 @@ async fn the_audit_trail_says_in_words_who_did_what_to_which_case() {
     // the same words on the case's timeline
     let (_, page) = html(&t, &cookie, &format!("/cases/{id}")).await;
     assert!(page.contains(&format!("Suivi par {}", c.display_name)));
+}
+
+/// The rows of the case list page (their references, in order).
+fn listed(page: &str) -> Vec<String> {
+    page.split("class=\"ref\">")
+        .skip(1)
+        .filter_map(|r| r.split('<').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The `href` of the link with `id`.
+fn link(page: &str, id: &str) -> Option<String> {
+    let at = page.find(&format!("id=\"{id}\""))?;
+    let start = page[..at].rfind("href=\"")? + 6;
+    let end = start + page[start..].find('"')?;
+    Some(
+        page[start..end]
+            .replace("&#x2f;", "/")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[tokio::test]
+async fn case_search_ignores_accents_counts_and_pages_both_ways() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    for i in 0..5 {
+        t.new_case(&tok, &format!("Harcèlement au collège n{i}"))
+            .await;
+    }
+    t.new_case(&tok, "Vidéo volée").await;
+    let (cookie, _) = t.console_login(&c).await;
+
+    let (s, all) = html(&t, &cookie, "/cases").await;
+    assert_eq!(s, 200);
+    assert!(all.contains("6 dossiers"), "the total of the list");
+    for q in ["harcelement", "HARCÈLEMENT", "Harcelement au COLLEGE"] {
+        let (_, page) = html(&t, &cookie, &format!("/cases?q={q}")).await;
+        assert!(page.contains("5 dossiers trouvés"), "{q}: {page}");
+        assert_eq!(listed(&page).len(), 5, "{q}");
+    }
+    let (_, video) = html(&t, &cookie, "/cases?q=video").await;
+    assert!(video.contains("Un dossier trouvé"));
+    let (_, none) = html(&t, &cookie, "/cases?q=zzz").await;
+    assert!(none.contains("Aucun dossier ne correspond"));
+
+    // two at a time: next, next, then back
+    let (_, p1) = html(&t, &cookie, "/cases?q=harcelement&limit=2").await;
+    assert!(p1.contains("5 dossiers trouvés"));
+    assert_eq!(link(&p1, "prev-page"), None, "no previous page on the first");
+    let next = link(&p1, "next-page").expect("a next page");
+    assert!(next.contains("q=harcelement"), "the link keeps the search");
+    let (_, p2) = html(&t, &cookie, &next).await;
+    let (_, p3) = html(&t, &cookie, &link(&p2, "next-page").unwrap()).await;
+    assert_eq!(link(&p3, "next-page"), None, "the last page");
+    let mut seen = [listed(&p1), listed(&p2), listed(&p3)].concat();
+    assert_eq!(seen.len(), 5);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "each case once");
+    let (_, back2) = html(&t, &cookie, &link(&p3, "prev-page").unwrap()).await;
+    assert_eq!(listed(&back2), listed(&p2), "previous gives the page before");
+    let (_, back1) = html(&t, &cookie, &link(&back2, "prev-page").unwrap()).await;
+    assert_eq!(listed(&back1), listed(&p1));
+    assert_eq!(link(&back1, "prev-page"), None, "back on the first page");
+    // the API pages back the same way
+    let api: Value = t
+        .get("/api/v1/cases?q=harcelement&limit=2", Some(&tok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(api["prev_cursor"].is_null());
+    let before = api["next_cursor"].as_str().unwrap();
+    let r = t
+        .get(
+            &format!("/api/v1/cases?cursor={before}&before={before}"),
+            Some(&tok),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422, "cursor and before together");
+}
+
+#[tokio::test]
+async fn the_contact_form_records_truth_and_keeps_its_mistakes() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let (cookie, csrf) = t.console_login(&c).await;
+    let (_, page) = html(&t, &cookie, "/contacts/new").await;
+    for select in ["caller_type", "age_band"] {
+        let part = &page[page.find(&format!("id=\"{select}\"")).unwrap()..];
+        let part = &part[..part.find("</select>").unwrap()];
+        assert!(
+            part.contains("<option value=\"unknown\" selected>"),
+            "{select} defaults to not stated: {part}"
+        );
+        assert_eq!(part.matches(" selected").count(), 1);
+    }
+    let summary = "Elle reçoit des messages menaçants depuis lundi sur Snapchat et un compte se fait passer pour elle";
+    let (s, _, page) = form(
+        &t,
+        &cookie,
+        "/contacts",
+        &[
+            ("_csrf", &csrf),
+            ("channel", "phone"),
+            ("caller_type", "parent"),
+            ("age_band", "11_14"),
+            ("category", "cyber_harassment"),
+            ("summary", summary),
+            ("outcome", "listened"),
+            ("case_reference", "D26-ZZZZZ"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "an unknown case stays in the form");
+    assert!(page.contains("id=\"contact-error\""));
+    assert!(page.contains("Aucun dossier avec cette référence"));
+    assert!(page.contains(summary), "the summary typed is kept");
+    assert!(page.contains("value=\"D26-ZZZZZ\" aria-invalid=\"true\""));
+    assert!(page.contains("<option value=\"parent\" selected>"));
+    assert!(page.contains("value=\"cyber_harassment\" checked"));
+    let cases: Value = t.get("/api/v1/cases", Some(&tok)).await.json().await.unwrap();
+    assert_eq!(cases["cases"].as_array().unwrap().len(), 0, "nothing recorded");
+
+    // opened as a case without a title: the summary's first words, cut between two
+    let (s, location, _) = form(
+        &t,
+        &cookie,
+        "/contacts",
+        &[
+            ("_csrf", &csrf),
+            ("channel", "phone"),
+            ("caller_type", "unknown"),
+            ("age_band", "unknown"),
+            ("summary", summary),
+            ("outcome", "listened"),
+            ("open_case", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303, "{location}");
+    let cases: Value = t.get("/api/v1/cases", Some(&tok)).await.json().await.unwrap();
+    let title = cases["cases"][0]["title"].as_str().unwrap().to_owned();
+    assert!(title.ends_with('…') && title.chars().count() <= 80, "{title}");
+    let kept = title.trim_end_matches('…');
+    assert!(summary.starts_with(kept) && summary[kept.len()..].starts_with(' '), "cut between words: {title}");
 }

@@ -271,7 +271,7 @@ impl App {
             ));
         }
         let new_case = if s.open_case {
-            let title: String = summary.as_str().chars().take(80).collect();
+            let title = rempart_domain::text::short_title(summary.as_str(), 80);
             Some(self.new_case(
                 actor,
                 crate::cases::CaseInput {

@@ -36,6 +36,8 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// Paging cursor: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Paging cursor for the page before: a page's `prev_cursor` (not with `cursor`).
+    pub before: Option<String>,
     /// Page size.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -65,12 +67,22 @@ impl ListQuery {
                 }
                 q => q,
             },
-            cursor: empty(&self.cursor)
-                .map(|c| {
+            cursor: match (empty(&self.cursor), empty(&self.before)) {
+                (Some(_), Some(_)) => {
+                    return Err(AppError::field("before", "not with cursor"));
+                }
+                (Some(c), None) => Some(
                     CaseCursor::decode(&c)
-                        .ok_or_else(|| AppError::field("cursor", "invalid cursor"))
-                })
-                .transpose()?,
+                        .ok_or_else(|| AppError::field("cursor", "invalid cursor"))?,
+                ),
+                (None, Some(c)) => Some(
+                    CaseCursor::decode(&c)
+                        .ok_or_else(|| AppError::field("before", "invalid cursor"))?,
+                ),
+                (None, None) => None,
+            },
+            backward: empty(&self.before).is_some() && empty(&self.cursor).is_none(),
+            with_total: false,
             limit: match self.limit {
                 Some(l) if !(1..=200).contains(&l) => {
                     return Err(AppError::field("limit", "between 1 and 200"));
@@ -98,6 +110,7 @@ pub async fn list(
     Ok(Json(CaseList {
         cases: page.cases.iter().map(Into::into).collect(),
         next_cursor: page.next.map(|c| c.encode()),
+        prev_cursor: page.prev.map(|c| c.encode()),
     }))
 }
 

@@ -47,7 +47,8 @@ pub async fn list(
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(q) = q.map_err(|e| AppError::field("query", &e.body_text()))?;
-    let query = q.parse()?;
+    let mut query = q.parse()?;
+    query.with_total = true;
     let page = st.app.list_cases(&auth.actor(), &query).await?;
     let rows: Vec<Row> = page
         .cases
@@ -62,8 +63,9 @@ pub async fn list(
             updated_at: c.updated_at,
         })
         .collect();
-    let next = page.next.map(|c| {
-        let mut params = vec![("cursor", c.encode())];
+    // the links keep the filters; `cursor` pages on, `before` pages back
+    let link = |key: &'static str, c: &rempart_app::records::CaseCursor| {
+        let mut params = vec![(key, c.encode())];
         for (k, v) in [
             ("status", &q.status),
             ("category", &q.category),
@@ -74,11 +76,20 @@ pub async fn list(
                 params.push((k, v.clone()));
             }
         }
+        if let Some(l) = q.limit {
+            params.push(("limit", l.to_string()));
+        }
         format!(
             "/cases?{}",
             serde_urlencoded::to_string(&params).unwrap_or_default()
         )
-    });
+    };
+    let next = page.next.as_ref().map(|c| link("cursor", c));
+    let prev = page.prev.as_ref().map(|c| link("before", c));
+    let total = page.total.unwrap_or(0);
+    let searching = [&q.status, &q.category, &q.assignee, &q.q]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|v| !v.trim().is_empty()));
     let workers = st.app.case_workers().await?;
     let cats: Vec<(String, String)> = st
         .app
@@ -94,6 +105,10 @@ pub async fn list(
             vec![
                 ("cases", Value::from_serialize(&rows)),
                 ("next", Value::from(next)),
+                ("prev", Value::from(prev)),
+                ("total", Value::from(total.min(rempart_app::records::COUNT_CAP))),
+                ("total_more", Value::from(total > rempart_app::records::COUNT_CAP)),
+                ("searching", Value::from(searching)),
                 (
                     "statuses",
                     options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),

@@ -249,6 +249,9 @@ pub struct CaseList {
     /// The `cursor` of the next page; null on the last one.
     #[schema(required)]
     pub next_cursor: Option<String>,
+    /// The `before` of the previous page; null on the first one.
+    #[schema(required)]
+    pub prev_cursor: Option<String>,
 }
 
 /// A recorded consent.
