@@ -34,10 +34,10 @@ pub use error::{AppError, ErrorCode};
 /// (the web layer) see data, never the store itself.
 pub mod records {
     pub use rempart_storage::{
-        AuditFilter, COUNT_CAP, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad, ContactRecord,
-        ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord, NoteRecord,
-        NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES, PartnerKeyRecord, PartnerNoticePage,
-        PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
+        AuditFilter, COUNT_CAP, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad,
+        ContactRecord, ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord,
+        NoteRecord, NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES, PartnerKeyRecord,
+        PartnerNoticePage, PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
     };
 }
 

@@ -415,6 +415,44 @@ impl App {
             .collect())
     }
 
+    /// Corrects an account's name and login address (administrators). Another account's
+    /// address is a conflict; nothing changes then.
+    pub async fn edit_staff(
+        &self,
+        auth: &Authenticated,
+        id: StaffId,
+        display_name: &str,
+        email: &str,
+    ) -> Result<(), AppError> {
+        let actor = auth.actor();
+        manage(&actor)?;
+        let email =
+            Email::parse(email).map_err(|_| AppError::field("email", "invalid e-mail address"))?;
+        let name = Text::parse(display_name, 100)
+            .map_err(|e| AppError::field("display_name", &e.to_string()))?;
+        let target = self
+            .store
+            .staff_by_id(id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let event = AuditEvent::StaffEdited {
+            email_changed: target.email != email.as_str(),
+        };
+        self.store
+            .set_staff_identity(
+                id,
+                name.as_str(),
+                email.as_str(),
+                &AuditEntry::new(self.now(), Some(actor.id), event).object(id),
+            )
+            .await
+            .map_err(|e| conflict(e, "another account has this e-mail address"))?;
+        self.pubsub
+            .publish(rempart_storage::Event::Staff { id: id.to_string() })
+            .await?;
+        Ok(())
+    }
+
     /// Disables (ending all sessions at once) or re-enables an account.
     pub async fn set_staff_disabled(
         &self,

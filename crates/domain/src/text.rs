@@ -47,7 +47,9 @@ pub fn short_title(s: &str, max: usize) -> String {
     if out.is_empty() {
         out = whole.chars().take(budget).collect();
     }
-    let trimmed = out.trim_end_matches([',', ';', ':', '.', '-', ' ']).to_owned();
+    let trimmed = out
+        .trim_end_matches([',', ';', ':', '.', '-', ' '])
+        .to_owned();
     format!("{trimmed}…")
 }
 
@@ -73,7 +75,10 @@ mod tests {
             short_title("un deux  trois quatre cinq", 14),
             "un deux trois…"
         );
-        let t = short_title("Elle reçoit des messages menaçants depuis lundi, sur Snapchat", 30);
+        let t = short_title(
+            "Elle reçoit des messages menaçants depuis lundi, sur Snapchat",
+            30,
+        );
         assert!(t.chars().count() <= 30, "{t}");
         assert_eq!(t, "Elle reçoit des messages…");
         assert_eq!(short_title("anticonstitutionnellement", 10), "anticonst…");

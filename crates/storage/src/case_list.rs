@@ -262,9 +262,12 @@ fn order(f: &CaseFilter) -> &'static str {
 fn past_cursor(q: &mut Query, f: &CaseFilter, t: &str) {
     if let Some(c) = &f.cursor {
         let cmp = if f.backward { ">" } else { "<" };
-        q.push(&format!(" AND ({t}.updated_at {cmp} ")).bind_int(c.updated_at);
-        q.push(&format!(" OR ({t}.updated_at = ")).bind_int(c.updated_at);
-        q.push(&format!(" AND {t}.id {cmp} ")).bind_text(c.id.clone());
+        q.push(&format!(" AND ({t}.updated_at {cmp} "))
+            .bind_int(c.updated_at);
+        q.push(&format!(" OR ({t}.updated_at = "))
+            .bind_int(c.updated_at);
+        q.push(&format!(" AND {t}.id {cmp} "))
+            .bind_text(c.id.clone());
         q.push("))");
     }
 }

@@ -360,6 +360,36 @@ impl Store {
         Ok(())
     }
 
+    /// Corrects an account's name and login address (`Conflict` when another account has
+    /// the address).
+    pub async fn set_staff_identity(
+        &self,
+        id: StaffId,
+        display_name: &str,
+        email: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let n = match sqlx::query(
+            "UPDATE staff SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(display_name.to_owned())
+        .bind(email.to_owned())
+        .bind(audit.at)
+        .bind(id.to_string())
+        .execute(w.conn())
+        .await
+        {
+            Ok(r) => r.rows_affected(),
+            Err(e) => return w.refuse(crate::conflict_on_unique(e)).await,
+        };
+        if n == 0 {
+            return w.refuse(StorageError::NotFound).await;
+        }
+        w.commit(audit).await?;
+        Ok(())
+    }
+
     /// Changes an account's role and team.
     pub async fn set_staff_role(
         &self,

@@ -116,6 +116,9 @@ pub fn event(action: &str) -> rempart_domain::audit::event::AuditEvent {
             role: rempart_domain::policy::Role::Counsellor,
         },
         "staff.disabled" => StaffDisabled,
+        "staff.edited" => StaffEdited {
+            email_changed: false,
+        },
         "auth.totp_enrolled" => TotpEnrolled,
         "auth.recovery_code_used" => {
             SecondFactorPassed(rempart_domain::audit::event::Factor::RecoveryCode)

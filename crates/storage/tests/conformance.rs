@@ -683,13 +683,22 @@ async fn search_pages_equal_a_filtered_full_listing() {
                 let mut back = pages.len() - 1;
                 while let Some(before) = cursor {
                     back -= 1;
-                    let page = s.list_cases(&filter(Some(before), true, limit)).await.unwrap();
+                    let page = s
+                        .list_cases(&filter(Some(before), true, limit))
+                        .await
+                        .unwrap();
                     let ids: Vec<CaseId> = page.cases.iter().map(|c| c.id).collect();
-                    assert_eq!(ids, pages[back], "{scope:?} {word} limit {limit}: page {back} read backwards");
+                    assert_eq!(
+                        ids, pages[back],
+                        "{scope:?} {word} limit {limit}: page {back} read backwards"
+                    );
                     assert!(page.next.is_some(), "a page read backwards has a next page");
                     cursor = page.prev;
                 }
-                assert_eq!(back, 0, "{scope:?} {word} limit {limit}: back to the first page");
+                assert_eq!(
+                    back, 0,
+                    "{scope:?} {word} limit {limit}: back to the first page"
+                );
             }
         }
     }

@@ -103,6 +103,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /admin/staff/{id}/role", "A", "A"),
     ("POST /admin/grants/{id}/approve", "A", ""),
     ("POST /admin/grants/{id}/refuse", "A", ""),
+    ("POST /admin/staff/{id}/edit", "A", "A"),
     ("POST /admin/staff/{id}/disable", "A", "A"),
     ("POST /admin/staff/{id}/enable", "A", "A"),
     ("GET /audit", "SA", "SA"),
@@ -898,6 +899,10 @@ async fn call(
                 ("role", "lawyer".into()),
             ],
             "/admin/staff/{id}/role" => vec![("role", "lawyer".into())],
+            "/admin/staff/{id}/edit" => vec![
+                ("display_name", "Renamed".into()),
+                ("email", format!("r-{unique}@test.invalid")),
+            ],
             _ => vec![],
         };
         if m == Method::POST {

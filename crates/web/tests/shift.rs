@@ -366,6 +366,10 @@ async fn closing_a_case_without_an_outcome_stays_in_the_form() {
     .await;
     assert_eq!(s, 422);
     assert!(page.contains("id=\"status-error\""), "{page}");
+    assert!(
+        page.contains("Cyberviolence") && !page.contains("Cyber violence"),
+        "the DSA category in French"
+    );
     assert!(page.contains("choisissez son issue"));
     assert!(
         page.contains("<option value=\"closed\" selected>"),
@@ -517,7 +521,11 @@ async fn case_search_ignores_accents_counts_and_pages_both_ways() {
     // two at a time: next, next, then back
     let (_, p1) = html(&t, &cookie, "/cases?q=harcelement&limit=2").await;
     assert!(p1.contains("5 dossiers trouvés"));
-    assert_eq!(link(&p1, "prev-page"), None, "no previous page on the first");
+    assert_eq!(
+        link(&p1, "prev-page"),
+        None,
+        "no previous page on the first"
+    );
     let next = link(&p1, "next-page").expect("a next page");
     assert!(next.contains("q=harcelement"), "the link keeps the search");
     let (_, p2) = html(&t, &cookie, &next).await;
@@ -529,7 +537,11 @@ async fn case_search_ignores_accents_counts_and_pages_both_ways() {
     seen.dedup();
     assert_eq!(seen.len(), 5, "each case once");
     let (_, back2) = html(&t, &cookie, &link(&p3, "prev-page").unwrap()).await;
-    assert_eq!(listed(&back2), listed(&p2), "previous gives the page before");
+    assert_eq!(
+        listed(&back2),
+        listed(&p2),
+        "previous gives the page before"
+    );
     let (_, back1) = html(&t, &cookie, &link(&back2, "prev-page").unwrap()).await;
     assert_eq!(listed(&back1), listed(&p1));
     assert_eq!(link(&back1, "prev-page"), None, "back on the first page");
@@ -591,8 +603,17 @@ async fn the_contact_form_records_truth_and_keeps_its_mistakes() {
     assert!(page.contains("value=\"D26-ZZZZZ\" aria-invalid=\"true\""));
     assert!(page.contains("<option value=\"parent\" selected>"));
     assert!(page.contains("value=\"cyber_harassment\" checked"));
-    let cases: Value = t.get("/api/v1/cases", Some(&tok)).await.json().await.unwrap();
-    assert_eq!(cases["cases"].as_array().unwrap().len(), 0, "nothing recorded");
+    let cases: Value = t
+        .get("/api/v1/cases", Some(&tok))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        cases["cases"].as_array().unwrap().len(),
+        0,
+        "nothing recorded"
+    );
 
     // opened as a case without a title: the summary's first words, cut between two
     let (s, location, _) = form(
@@ -611,9 +632,95 @@ async fn the_contact_form_records_truth_and_keeps_its_mistakes() {
     )
     .await;
     assert_eq!(s, 303, "{location}");
-    let cases: Value = t.get("/api/v1/cases", Some(&tok)).await.json().await.unwrap();
+    let cases: Value = t
+        .get("/api/v1/cases", Some(&tok))
+        .await
+        .json()
+        .await
+        .unwrap();
     let title = cases["cases"][0]["title"].as_str().unwrap().to_owned();
-    assert!(title.ends_with('…') && title.chars().count() <= 80, "{title}");
+    assert!(
+        title.ends_with('…') && title.chars().count() <= 80,
+        "{title}"
+    );
     let kept = title.trim_end_matches('…');
-    assert!(summary.starts_with(kept) && summary[kept.len()..].starts_with(' '), "cut between words: {title}");
+    assert!(
+        summary.starts_with(kept) && summary[kept.len()..].starts_with(' '),
+        "cut between words: {title}"
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_corrects_an_account_and_a_taken_address_changes_nothing() {
+    let t = TestApp::spawn().await;
+    let admin = t.staff(Role::Admin, None).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let other = t.staff(Role::Counsellor, None).await;
+    let (cookie, csrf) = t.console_login(&admin).await;
+    let (s, _, page) = form(
+        &t,
+        &cookie,
+        &format!("/admin/staff/{}/edit", c.id),
+        &[
+            ("_csrf", &csrf),
+            ("display_name", "Camille Nouveau-Nom"),
+            ("email", &other.email),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "another account's address");
+    assert!(page.contains("id=\"edit-error\""));
+    assert!(page.contains("Un autre compte utilise déjà cette adresse"));
+    assert!(
+        page.contains("value=\"Camille Nouveau-Nom\""),
+        "what was typed is kept"
+    );
+    let (s, list) = html(&t, &cookie, "/admin/staff").await;
+    assert_eq!(s, 200);
+    assert!(!list.contains("Camille Nouveau-Nom"), "nothing changed");
+    let (s, _, _) = form(
+        &t,
+        &cookie,
+        &format!("/admin/staff/{}/edit", c.id),
+        &[
+            ("_csrf", &csrf),
+            ("display_name", "X"),
+            ("email", "pas-une-adresse"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    let (s, location, _) = form(
+        &t,
+        &cookie,
+        &format!("/admin/staff/{}/edit", c.id),
+        &[
+            ("_csrf", &csrf),
+            ("display_name", "Camille Nouveau-Nom"),
+            ("email", "camille.nouveau@test.invalid"),
+        ],
+    )
+    .await;
+    assert_eq!((s, location.as_str()), (303, "/admin/staff?done=edited"));
+    let (_, list) = html(&t, &cookie, &location).await;
+    assert!(list.contains("Compte corrigé."));
+    assert!(list.contains("Camille Nouveau-Nom") && list.contains("camille.nouveau@test.invalid"));
+    // the new address logs in; the audit trail says who corrected which account
+    let sup = t.staff(Role::Supervisor, None).await;
+    let (scookie, _) = t.console_login(&sup).await;
+    let (_, audit) = html(&t, &scookie, "/audit").await;
+    assert!(audit.contains("compte corrigé (nom ou adresse)"), "{audit}");
+    assert!(audit.contains("Camille Nouveau-Nom"));
+    let r = t
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "camille.nouveau@test.invalid", "password": support::PASSWORD}),
+        )
+        .await;
+    assert_ne!(
+        r.status().as_u16(),
+        401,
+        "the corrected address is the login"
+    );
 }

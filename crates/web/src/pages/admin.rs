@@ -58,6 +58,11 @@ async fn render(
         ),
         ("link", Value::from(None::<String>)),
         ("notice", Value::from(None::<&str>)),
+        // the account whose correction failed, with what was typed
+        ("edit_id", Value::from("")),
+        ("edit_error", Value::from("")),
+        ("edit_name", Value::from("")),
+        ("edit_email", Value::from("")),
     ];
     for (k, val) in extra {
         v.retain(|(x, _)| *x != k);
@@ -68,13 +73,74 @@ async fn render(
         .render("staff.html", ctx(base(st, lang, here, Some(auth)), v))?)
 }
 
-/// The accounts page.
+/// The accounts page; `?done=` says what the last action did.
 pub async fn list(
     State(st): State<AppState>,
     Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
+    done: axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    render(&st, lang, &here, &auth, vec![]).await
+    let notice = match done.get("done").map(String::as_str) {
+        Some("role") => Some("staff-done-role"),
+        Some("grant_pending") => Some("staff-done-grant-pending"),
+        Some("edited") => Some("staff-done-edited"),
+        Some("disabled") => Some("staff-done-disabled"),
+        Some("enabled") => Some("staff-done-enabled"),
+        _ => None,
+    };
+    render(
+        &st,
+        lang,
+        &here,
+        &auth,
+        vec![("notice", Value::from(notice))],
+    )
+    .await
+}
+
+/// Corrects an account's name and login address. A mistake (an address that is not one,
+/// or another account's) shows the page again with it, answered 422.
+pub async fn edit(
+    State(st): State<AppState>,
+    Lang(lang, _): Lang,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::checked(form, &["display_name", "email"], &auth)?;
+    let sid = StaffId::parse(&id).map_err(|_| AppError::not_found())?;
+    let mistake = match st
+        .app
+        .edit_staff(&auth, sid, f.get("display_name"), f.get("email"))
+        .await
+    {
+        Ok(()) => return Ok(redirect("/admin/staff?done=edited")),
+        Err(e) if e.code == rempart_app::ErrorCode::Conflict => "staff-edit-error-taken",
+        Err(e) if e.code == rempart_app::ErrorCode::InvalidField => {
+            if e.message.starts_with("email") {
+                "staff-edit-error-email"
+            } else {
+                "staff-edit-error-name"
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let here = crate::extract::Here("/admin/staff".into());
+    let mut r = render(
+        &st,
+        lang,
+        &here,
+        &auth,
+        vec![
+            ("edit_error", Value::from(mistake)),
+            ("edit_id", Value::from(id.clone())),
+            ("edit_name", Value::from(f.get("display_name").to_owned())),
+            ("edit_email", Value::from(f.get("email").to_owned())),
+        ],
+    )
+    .await?;
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }
 
 fn shown(inv: &Invitation) -> Vec<(&'static str, Value)> {
@@ -215,7 +281,11 @@ async fn set_disabled(
     check_csrf(&auth.0, f.csrf())?;
     let id = StaffId::parse(&id).map_err(|_| AppError::not_found())?;
     st.app.set_staff_disabled(&auth.0, id, disabled).await?;
-    Ok(redirect("/admin/staff"))
+    Ok(redirect(if disabled {
+        "/admin/staff?done=disabled"
+    } else {
+        "/admin/staff?done=enabled"
+    }))
 }
 
 /// Disables an account.

@@ -106,8 +106,14 @@ pub async fn list(
                 ("cases", Value::from_serialize(&rows)),
                 ("next", Value::from(next)),
                 ("prev", Value::from(prev)),
-                ("total", Value::from(total.min(rempart_app::records::COUNT_CAP))),
-                ("total_more", Value::from(total > rempart_app::records::COUNT_CAP)),
+                (
+                    "total",
+                    Value::from(total.min(rempart_app::records::COUNT_CAP)),
+                ),
+                (
+                    "total_more",
+                    Value::from(total > rempart_app::records::COUNT_CAP),
+                ),
                 ("searching", Value::from(searching)),
                 (
                     "statuses",
@@ -277,7 +283,12 @@ async fn render_case(
                     ("articles", Value::from_serialize(&c.legal.articles)),
                     (
                         "dsa_category",
-                        Value::from(c.legal.dsa_category.as_deref().map(dsa_label)),
+                        Value::from(
+                            c.legal
+                                .dsa_category
+                                .as_deref()
+                                .map(|d| dsa_label(st, lang, d)),
+                        ),
                     ),
                     (
                         "consents",
@@ -499,7 +510,18 @@ pub async fn add_note(
 
 /// A DSA statement category as words ("STATEMENT_CATEGORY_CYBER_VIOLENCE" → "Cyber violence");
 /// the DSA transparency database names them in English only.
-fn dsa_label(code: &str) -> String {
+/// The name of a DSA statement category in `lang` (the catalogue's `dsa-…` keys); a code
+/// the catalogue does not know yet is shown in words.
+fn dsa_label(st: &AppState, lang: &str, code: &str) -> String {
+    let key = format!(
+        "dsa-{}",
+        code.trim_start_matches("STATEMENT_CATEGORY_")
+            .to_lowercase()
+            .replace('_', "-")
+    );
+    if st.i18n.has(lang, &key) {
+        return st.i18n.t(lang, &key, &[]);
+    }
     let words = code
         .trim_start_matches("STATEMENT_CATEGORY_")
         .replace('_', " ")

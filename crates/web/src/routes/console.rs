@@ -475,6 +475,17 @@ pub(super) fn routes() -> Vec<Route> {
         .errors(&[409]),
         r(
             "POST",
+            "/admin/staff/{id}/edit",
+            Staff(ManageStaff),
+            "Correct an account's name and login address",
+            post(admin::edit),
+        )
+        .form()
+        .redirects()
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
             "/admin/staff/{id}/disable",
             Staff(ManageStaff),
             "Disable an account (ends its sessions)",

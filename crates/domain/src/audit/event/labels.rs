@@ -63,6 +63,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "follow-up code used",
     ),
     (
+        "chat.alerts",
+        "alertes de la file activées ou coupées",
+        "queue alerts turned on or off",
+    ),
+    (
         "chat.availability",
         "disponibilité tchat changée",
         "chat availability changed",
@@ -138,6 +143,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "staff.grant_refused",
         "attribution de rôle refusée",
         "role grant refused",
+    ),
+    (
+        "staff.edited",
+        "compte corrigé (nom ou adresse)",
+        "account corrected (name or address)",
     ),
     ("staff.disabled", "compte désactivé", "account disabled"),
     ("staff.enabled", "compte réactivé", "account enabled"),

@@ -237,6 +237,11 @@ pub enum AuditEvent {
         /// The role refused.
         role: Role,
     },
+    /// An account's name or e-mail address was corrected.
+    StaffEdited {
+        /// Whether the login address changed.
+        email_changed: bool,
+    },
     /// An account was disabled (its sessions ended).
     StaffDisabled,
     /// An account was enabled again.
@@ -421,6 +426,7 @@ impl AuditEvent {
             RoleGrantRequested { .. } => "staff.grant_requested",
             RoleGrantApproved { .. } => "staff.grant_approved",
             RoleGrantRefused { .. } => "staff.grant_refused",
+            StaffEdited { .. } => "staff.edited",
             StaffDisabled => "staff.disabled",
             StaffEnabled => "staff.enabled",
             StaffRoleChanged { .. } => "staff.role_changed",
@@ -525,6 +531,7 @@ impl AuditEvent {
                 capacity,
             } => format!("available={} capacity={capacity}", b(*available)),
             ChatAlerts { on } => format!("on={}", b(*on)),
+            StaffEdited { email_changed } => format!("email_changed={}", b(*email_changed)),
             LoginFailed(f) => match f {
                 LoginFailure::UnknownAccount => "why=unknown_account".into(),
                 LoginFailure::Disabled => "why=disabled".into(),
@@ -711,6 +718,9 @@ impl AuditEvent {
             "staff.grant_requested" => RoleGrantRequested { role: role()? },
             "staff.grant_approved" => RoleGrantApproved { role: role()? },
             "staff.grant_refused" => RoleGrantRefused { role: role()? },
+            "staff.edited" => StaffEdited {
+                email_changed: flag(d, "email_changed")?,
+            },
             "staff.disabled" => StaffDisabled,
             "staff.enabled" => StaffEnabled,
             "staff.role_changed" => StaffRoleChanged { role: role()? },

@@ -94,6 +94,9 @@ fn all() -> Vec<AuditEvent> {
             role: Role::Supervisor,
         },
         RoleGrantRefused { role: Role::Admin },
+        StaffEdited {
+            email_changed: true,
+        },
         StaffDisabled,
         StaffEnabled,
         StaffRoleChanged {
