@@ -108,8 +108,8 @@ describe('The console is accessible for each role', () => {
   });
 
   const pagesOf = {
-    counsellor: ['/cases', '/chats', '/notices', '/notices?late=1', '/contacts/new', '/account'],
-    supervisor: ['/cases', '/chats', '/notices', '/audit', '/account'],
+    counsellor: ['/cases', '/cases?q=harcelement', '/chats', '/chats/search?q=photos', '/notices', '/notices?late=1', '/contacts/new', '/account'],
+    supervisor: ['/cases', '/chats', '/chats/search?q=photos', '/notices', '/audit', '/account'],
     admin: ['/admin/staff', '/admin/platforms', '/audit', '/account'],
   };
 

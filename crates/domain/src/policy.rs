@@ -86,6 +86,8 @@ pub enum Action {
     AnswerChats,
     /// Watch every conversation and every counsellor's load (supervisors).
     MonitorChats,
+    /// Search the text of conversations (each hit still needs `ReadConversation`).
+    SearchTranscripts,
     /// Read a conversation and the earlier contacts of its person.
     ReadConversation,
     /// Reply in a conversation, hand it over, end it.
@@ -258,6 +260,7 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         (AnswerChats, Resource::Global) => role.works_cases(),
         (MonitorChats, Resource::Global) => role == Role::Supervisor,
+        (SearchTranscripts, Resource::Global) => role.works_cases(),
         (ReadConversation, Resource::Conversation(c)) => {
             (role.works_cases() && c.assigned_to == Some(actor.id)) || role == Role::Supervisor
         }
@@ -452,6 +455,12 @@ mod tests {
         assert!(!can(&adm, Action::AnswerChats, Resource::Global));
         assert!(can(&sup, Action::MonitorChats, Resource::Global));
         assert!(!can(&c, Action::MonitorChats, Resource::Global));
+        assert!(can(&c, Action::SearchTranscripts, Resource::Global));
+        assert!(!can(
+            &actor(Role::Admin, None),
+            Action::SearchTranscripts,
+            Resource::Global
+        ));
     }
 
     #[test]

@@ -327,7 +327,7 @@ async fn apply(tx: &mut sqlx::AnyConnection, job: &Pending) -> Result<Outcome> {
     let seq: i64 = row.try_get::<i64, _>(0)? - 1;
     let waiting = row.try_get::<String, _>(1)? == "waiting";
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO messages ({MSG_COLS}, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (conversation_id, sender, client_id) DO NOTHING"
     )))
     .bind(id.clone())
@@ -337,6 +337,7 @@ async fn apply(tx: &mut sqlx::AnyConnection, job: &Pending) -> Result<Outcome> {
     .bind(job.client_id.clone())
     .bind(job.body.clone())
     .bind(job.at)
+    .bind(rempart_domain::text::fold_for_search(&job.body))
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -659,7 +659,7 @@ impl Store {
                 .fetch_one(w.conn())
                 .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                "INSERT INTO messages ({MSG_COLS}, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             )))
             .bind(id.to_string())
             .bind(seq - 1)
@@ -668,6 +668,7 @@ impl Store {
             .bind(client_id.to_owned())
             .bind(body.to_owned())
             .bind(audit.at)
+            .bind(rempart_domain::text::fold_for_search(body))
             .execute(w.conn())
             .await
             .map_err(crate::conflict_on_unique)?;
@@ -696,5 +697,58 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         Ok(ahead + 1)
+    }
+}
+
+impl Store {
+    /// Messages whose text holds `words` (folded as `fold_for_search` folds), newest first,
+    /// at most `limit`, with their conversations; only conversations assigned to
+    /// `assigned_to` when given (the caller's policy decides what it may read).
+    pub async fn search_messages(
+        &self,
+        words: &str,
+        assigned_to: Option<StaffId>,
+        limit: i64,
+    ) -> Result<Vec<(MessageRecord, ConversationRecord)>> {
+        let cols = crate::messages::MSG_COLS
+            .split(", ")
+            .map(|c| format!("m.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = crate::sql::Query::new(format!(
+            "SELECT {cols} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.search_body LIKE "
+        ));
+        q.bind_text(format!(
+            "%{}%",
+            crate::sql::like_escape(&rempart_domain::text::fold_for_search(words))
+        ));
+        q.push(" ESCAPE '\\'");
+        if let Some(a) = assigned_to {
+            q.push(" AND c.assigned_to = ").bind_text(a.to_string());
+        }
+        q.push(&format!(
+            " ORDER BY m.created_at DESC, m.conversation_id DESC, m.seq DESC LIMIT {}",
+            limit.clamp(1, 500)
+        ));
+        let rows = q.fetch_all(self.pool()).await?;
+        let mut convs: std::collections::HashMap<ConversationId, ConversationRecord> =
+            std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let m = crate::messages::message(r)?;
+            let c = match convs.get(&m.conversation_id) {
+                Some(c) => c.clone(),
+                None => {
+                    let Some(c) = self.conversation(m.conversation_id).await? else {
+                        continue;
+                    };
+                    convs.insert(m.conversation_id, c.clone());
+                    c
+                }
+            };
+            out.push((m, c));
+        }
+        Ok(out)
     }
 }

@@ -92,6 +92,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0016_search_fold.sql"),
         include_str!("../migrations/0016_search_fold.sql"),
     ),
+    (
+        17,
+        "message_search",
+        include_str!("../migrations/0017_message_search.sql"),
+        include_str!("../migrations/0017_message_search.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -17,7 +17,7 @@ async fn store() -> (Store, TestDb) {
     let s = Store::connect(&db.url, &rempart_storage::testing::options())
         .await
         .unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 14);
+    assert_eq!(s.migrate().await.unwrap(), 15);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }

@@ -414,6 +414,19 @@ contact-error = The contact could not be recorded: check the form.
 contact-error-summary = The summary is required (4,000 characters at most).
 contact-error-duration = The duration is in minutes, from 0 to 1,440.
 contact-error-title = The case title is too long (200 characters at most).
+chat-search-title = Search conversations
+chat-search-help = In the conversations you may read; case and accents ignored. Each search is written to the audit trail (without the words searched).
+chat-search-words = Words
+chat-search-submit = Search
+chat-search-error = Search for at least 3 characters (200 at most).
+chat-search-open = Open the conversation
+chat-search-found = { $n ->
+    [0] No message found.
+    [one] One message found.
+   *[other] { $n } messages found.
+}
+chat-search-more = The { $n } most recent messages: narrow the search to see the others.
+chat-search-link = Search conversations
 chat-end-error = The summary could not be saved: check the form.
 chat-end-error-case = No case has this reference (or you may not change it): correct the reference or leave it empty.
 chat-end-error-summary = The summary is required (4,000 characters at most).

@@ -414,6 +414,19 @@ contact-error = La sollicitation n'a pas pu être enregistrée : vérifiez le fo
 contact-error-summary = Le résumé est obligatoire (4 000 caractères au plus).
 contact-error-duration = La durée se compte en minutes, de 0 à 1 440.
 contact-error-title = Le titre du dossier est trop long (200 caractères au plus).
+chat-search-title = Rechercher dans les conversations
+chat-search-help = Dans les conversations que vous pouvez lire ; majuscules et accents ignorés. Chaque recherche est inscrite au journal d'audit (sans les mots cherchés).
+chat-search-words = Mots cherchés
+chat-search-submit = Rechercher
+chat-search-error = Cherchez au moins 3 caractères (200 au plus).
+chat-search-open = Ouvrir la conversation
+chat-search-found = { $n ->
+    [0] Aucun message trouvé.
+    [one] Un message trouvé.
+   *[other] { $n } messages trouvés.
+}
+chat-search-more = Les { $n } messages les plus récents : précisez la recherche pour voir les autres.
+chat-search-link = Rechercher dans les conversations
 chat-end-error = La synthèse n'a pas pu être enregistrée : vérifiez le formulaire.
 chat-end-error-case = Aucun dossier avec cette référence (ou vous ne pouvez pas le modifier) : corrigez la référence ou laissez-la vide.
 chat-end-error-summary = La synthèse est obligatoire (4 000 caractères au plus).

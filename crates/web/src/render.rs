@@ -41,6 +41,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "chats_live.html",
         include_str!("../templates/chats_live.html"),
     ),
+    (
+        "chat_search.html",
+        include_str!("../templates/chat_search.html"),
+    ),
     ("chat.html", include_str!("../templates/chat.html")),
     (
         "widget_frame.html",

@@ -137,6 +137,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /api/v1/platforms", "CPLDSA", "CPLDSA"),
     ("GET /chats", "CPLDS", "CPLDS"),
     ("GET /chats/live", "CPLDS", "CPLDS"),
+    ("GET /chats/search", "CPLDS", "CPLDS"),
     ("POST /chats/availability", "CPLDS", "CPLDS"),
     ("PUT /api/v1/chats/availability", "CPLDS", "CPLDS"),
     ("POST /chats/take", "CPLDS", "CPLDS"),

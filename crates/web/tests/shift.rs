@@ -724,3 +724,80 @@ async fn an_administrator_corrects_an_account_and_a_taken_address_changes_nothin
         "the corrected address is the login"
     );
 }
+
+#[tokio::test]
+async fn transcripts_are_searched_within_what_one_may_read_and_audited_without_words() {
+    let t = TestApp::spawn().await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let other = t.staff(Role::Counsellor, None).await;
+    let sup = t.staff(Role::Supervisor, None).await;
+    let admin = t.staff(Role::Admin, None).await;
+    // one conversation each: the same words, one with accents
+    let mut ids = vec![];
+    for (who, text) in [
+        (&c, "C'est du harcèlement au collège"),
+        (&other, "harcelement sur snapchat"),
+    ] {
+        let tok = t.token(who).await;
+        t.put_json(
+            "/api/v1/chats/availability",
+            Some(&tok),
+            json!({"available": true, "capacity": 5}),
+        )
+        .await;
+        let (v, _) = visitor(&t, json!({})).await;
+        assert_eq!(say(&t, &v, "m1", text).await.status(), 201);
+        let taken: Value = t
+            .post_json("/api/v1/chats/take", Some(&tok), json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(taken["id"].as_str().unwrap().to_owned());
+    }
+    let (cookie, _) = t.console_login(&c).await;
+    let (s, page) = html(&t, &cookie, "/chats/search?q=HARCELEMENT").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Un message trouvé."), "{page}");
+    assert!(
+        page.contains(&format!("/chats/{}", ids[0])),
+        "one's own conversation"
+    );
+    assert!(!page.contains(&ids[1]), "never another counsellor's");
+    assert!(page.contains("harcèlement au collège"));
+
+    let (scookie, _) = t.console_login(&sup).await;
+    let (_, page) = html(&t, &scookie, "/chats/search?q=harc%C3%A8lement").await;
+    assert!(
+        page.contains("2 messages trouvés."),
+        "supervisors read every conversation"
+    );
+
+    let (s, page) = html(&t, &cookie, "/chats/search?q=ha").await;
+    assert_eq!(s, 422, "too short");
+    assert!(page.contains("id=\"search-error\""));
+    assert!(page.contains("value=\"ha\""), "what was typed is kept");
+
+    let (acookie, _) = t.console_login(&admin).await;
+    let (s, _) = html(&t, &acookie, "/chats/search?q=harcelement").await;
+    assert_eq!(s, 404, "administrators do not read conversations");
+
+    // the trail has both searches, with what they found and never the words
+    let events = t
+        .store
+        .audit_events(&rempart_storage::AuditFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let searches: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "conversation.searched")
+        .collect();
+    assert_eq!(searches.len(), 2);
+    for e in &searches {
+        assert!(!e.detail.contains("harc"), "{}", e.detail);
+        assert!(e.detail.contains("words=") && e.detail.contains("found="));
+    }
+}

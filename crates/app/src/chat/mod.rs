@@ -428,8 +428,10 @@ impl App {
 }
 
 mod counsellor;
+mod search;
 mod shift;
 pub use counsellor::TransferTarget;
+pub use search::{TRANSCRIPT_HITS, TranscriptHit};
 pub(crate) use shift::QueueGauge;
 pub use shift::{NothingTaken, Watch};
 

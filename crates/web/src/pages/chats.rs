@@ -150,6 +150,85 @@ pub async fn live(
     )?)
 }
 
+/// The words of a transcript search.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// The words.
+    q: Option<String>,
+}
+
+/// Searching the transcripts one may read. Too short words stay in the form, answered 422.
+pub async fn search(
+    State(st): State<AppState>,
+    Lang(lang, here): Lang,
+    PageAuth(auth): PageAuth,
+    q: Result<axum::extract::Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let axum::extract::Query(q) = q.map_err(|e| AppError::field("query", &e.body_text()))?;
+    let words = q.q.unwrap_or_default();
+    let actor = auth.actor();
+    let (hits, error) = if words.trim().is_empty() {
+        (None, None)
+    } else {
+        match st.app.search_transcripts(&actor, &words).await {
+            Ok(h) => (Some(h), None),
+            Err(e) if e.code == rempart_app::ErrorCode::InvalidField => {
+                (None, Some("chat-search-error"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let names: std::collections::HashMap<String, String> = st
+        .app
+        .case_workers()
+        .await?
+        .into_iter()
+        .map(|s| (s.id.to_string(), s.display_name))
+        .collect();
+    let rows: Vec<_> = hits
+        .iter()
+        .flatten()
+        .map(|h| {
+            let who = match h.message.author_id {
+                Some(a) => names
+                    .get(&a.to_string())
+                    .cloned()
+                    .unwrap_or_else(|| h.message.sender.label(lang).to_owned()),
+                None => h.message.sender.label(lang).to_owned(),
+            };
+            serde_json::json!({
+                "conversation": h.conversation.id.to_string(),
+                "status": h.conversation.status.label(lang),
+                "who": who,
+                "note": h.message.sender == rempart_domain::chat::Sender::Note,
+                "at": h.message.created_at,
+                "text": rempart_domain::text::short_title(&h.message.body, 400),
+            })
+        })
+        .collect();
+    let mut r = st.templates.render(
+        "chat_search.html",
+        ctx(
+            base(&st, lang, &here, Some(&auth)),
+            vec![
+                ("q", Value::from(words.clone())),
+                ("searched", Value::from(hits.is_some())),
+                ("hits", Value::from_serialize(&rows)),
+                (
+                    "more",
+                    Value::from(rows.len() as i64 >= rempart_app::chat::TRANSCRIPT_HITS),
+                ),
+                ("error", Value::from(error)),
+            ],
+        ),
+    )?;
+    if error.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
 /// The queue page.
 pub async fn queue(
     State(st): State<AppState>,

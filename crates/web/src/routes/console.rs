@@ -526,6 +526,15 @@ pub(super) fn routes() -> Vec<Route> {
         .errors(&[404]),
         r(
             "GET",
+            "/chats/search",
+            Staff(SearchTranscripts),
+            "Search the conversations one may read for words (audited, the words as a keyed hash)",
+            get(chats::search),
+        )
+        .page()
+        .errors(&[404]),
+        r(
+            "GET",
             "/chats/live",
             Staff(AnswerChats),
             "The live part of the chat queue (for its updates and the menu's count)",

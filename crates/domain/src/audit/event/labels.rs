@@ -145,6 +145,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "role grant refused",
     ),
     (
+        "conversation.searched",
+        "recherche dans les conversations",
+        "conversations searched",
+    ),
+    (
         "staff.edited",
         "compte corrigé (nom ou adresse)",
         "account corrected (name or address)",
@@ -246,6 +251,7 @@ pub fn is_read_action(action: &str) -> bool {
             | "conversation.read"
             | "conversation.access_denied"
             | "conversation.followed_up"
+            | "conversation.searched"
             | "audit.viewed"
     )
 }

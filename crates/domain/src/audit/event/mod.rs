@@ -237,6 +237,13 @@ pub enum AuditEvent {
         /// The role refused.
         role: Role,
     },
+    /// Conversation transcripts were searched (the words as a keyed hash, never the words).
+    TranscriptsSearched {
+        /// HMAC of the normalised search words, hex (first 32 digits).
+        words: String,
+        /// How many messages the reader was shown.
+        found: u32,
+    },
     /// An account's name or e-mail address was corrected.
     StaffEdited {
         /// Whether the login address changed.
@@ -427,6 +434,7 @@ impl AuditEvent {
             RoleGrantApproved { .. } => "staff.grant_approved",
             RoleGrantRefused { .. } => "staff.grant_refused",
             StaffEdited { .. } => "staff.edited",
+            TranscriptsSearched { .. } => "conversation.searched",
             StaffDisabled => "staff.disabled",
             StaffEnabled => "staff.enabled",
             StaffRoleChanged { .. } => "staff.role_changed",
@@ -532,6 +540,9 @@ impl AuditEvent {
             } => format!("available={} capacity={capacity}", b(*available)),
             ChatAlerts { on } => format!("on={}", b(*on)),
             StaffEdited { email_changed } => format!("email_changed={}", b(*email_changed)),
+            TranscriptsSearched { words, found } => {
+                format!("words={} found={found}", token(words))
+            }
             LoginFailed(f) => match f {
                 LoginFailure::UnknownAccount => "why=unknown_account".into(),
                 LoginFailure::Disabled => "why=disabled".into(),
@@ -718,6 +729,10 @@ impl AuditEvent {
             "staff.grant_requested" => RoleGrantRequested { role: role()? },
             "staff.grant_approved" => RoleGrantApproved { role: role()? },
             "staff.grant_refused" => RoleGrantRefused { role: role()? },
+            "conversation.searched" => TranscriptsSearched {
+                words: get(d, "words").ok_or(UnknownCode)?.to_owned(),
+                found: u32::try_from(num(d, "found")?).map_err(|_| UnknownCode)?,
+            },
             "staff.edited" => StaffEdited {
                 email_changed: flag(d, "email_changed")?,
             },

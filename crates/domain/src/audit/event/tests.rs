@@ -97,6 +97,10 @@ fn all() -> Vec<AuditEvent> {
         StaffEdited {
             email_changed: true,
         },
+        TranscriptsSearched {
+            words: "0123456789abcdef0123456789abcdef".into(),
+            found: 3,
+        },
         StaffDisabled,
         StaffEnabled,
         StaffRoleChanged {
