@@ -58,6 +58,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "conversation ended",
     ),
     (
+        "conversation.left",
+        "conversation quittée (sortie rapide)",
+        "conversation left (quick exit)",
+    ),
+    (
         "conversation.followed_up",
         "suivi consulté avec le code",
         "follow-up code used",
@@ -66,6 +71,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "chat.availability",
         "disponibilité tchat changée",
         "chat availability changed",
+    ),
+    (
+        "chat.alerts",
+        "alertes du tchat changées",
+        "chat alerts changed",
     ),
     ("auth.login", "connexion", "login"),
     ("auth.login_failed", "connexion échouée", "login failed"),
