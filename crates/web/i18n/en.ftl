@@ -408,3 +408,7 @@ action-unavailable = No longer available for chats
 action-alerts-on = Queue alerts turned on
 action-alerts-off = Queue alerts turned off
 audit-account = { $name }'s account
+chat-left-status = left (quick exit)
+chat-left-notice = The young person left by quick exit: they will not read any reply. You can end the conversation with its summary.
+widget-new-conversation = Start a new conversation
+widget-new-help = The conversation that ended disappears from this device.

@@ -408,3 +408,7 @@ action-unavailable = Plus disponible pour les tchats
 action-alerts-on = Alertes de la file activées
 action-alerts-off = Alertes de la file désactivées
 audit-account = compte de { $name }
+chat-left-status = parti·e (sortie rapide)
+chat-left-notice = La personne a quitté la conversation par la sortie rapide : elle ne lira plus de réponse. Vous pouvez clore la conversation avec sa synthèse.
+widget-new-conversation = Commencer une nouvelle conversation
+widget-new-help = La conversation terminée disparaît de cet appareil.
