@@ -412,3 +412,4 @@ chat-left-status = left (quick exit)
 chat-left-notice = The young person left by quick exit: they will not read any reply. You can end the conversation with its summary.
 widget-new-conversation = Start a new conversation
 widget-new-help = The conversation that ended disappears from this device.
+widget-send-hint = Enter sends, Shift + Enter makes a new line.
