@@ -206,6 +206,7 @@ describe('Rempart widget on a phone, in Chromium', () => {
       assert.deepEqual(await smallTargets(inner), [], 'every control is at least 44 × 44 px');
       const host = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       assert.ok(host[0] <= host[1], `the site does not scroll sideways with the frame open: ${host}`);
+      await shot(page, `${width}${zoom ? '-text200' : ''}`, '0-eight-messages');
       // leaving by quick exit takes this conversation out of the queue again
       await quickExit(page);
     });
