@@ -28,8 +28,7 @@ impl ConversationStatus {
 
 /// The system line a conversation's transcript gets when the young person leaves it by
 /// quick exit (in both languages: the counsellor reading it may use either).
-pub const LEFT_LINE: &str =
-    "Sortie rapide : la personne a quitté la conversation. — Quick exit: the young person left the conversation.";
+pub const LEFT_LINE: &str = "Sortie rapide : la personne a quitté la conversation. — Quick exit: the young person left the conversation.";
 
 impl ConversationStatus {
     /// Whether the young person may still leave it by quick exit (it is in the queue, being

@@ -177,7 +177,10 @@ async fn the_counsellor_sees_it_left_live_writes_no_reply_and_still_ends_it() {
         .unwrap();
     assert!(page.contains("sortie rapide"), "{page}");
     assert!(!page.contains("id=\"reply-form\""), "no reply form");
-    assert!(page.contains("id=\"end-form\""), "the summary is still to write");
+    assert!(
+        page.contains("id=\"end-form\""),
+        "the summary is still to write"
+    );
 
     // a reply is refused with a clear message; so is a handover
     let r = t
@@ -189,10 +192,7 @@ async fn the_counsellor_sees_it_left_live_writes_no_reply_and_still_ends_it() {
         .await;
     assert_eq!(r.status(), 409);
     let e: Value = r.json().await.unwrap();
-    assert!(
-        e["message"].as_str().unwrap().contains("left"),
-        "{e}"
-    );
+    assert!(e["message"].as_str().unwrap().contains("left"), "{e}");
     let r = t
         .post_json(
             &format!("/api/v1/chats/{id}/transfer"),

@@ -311,7 +311,11 @@ impl App {
         let hash = sha256_hex(token.as_bytes());
         let Some(conv) = self.store.conversation_by_token(&hash).await? else {
             // left already (a retried beacon): its tokens were set aside, nothing to change
-            return match self.store.conversation_by_token(&format!("left:{hash}")).await? {
+            return match self
+                .store
+                .conversation_by_token(&format!("left:{hash}"))
+                .await?
+            {
                 Some(_) => Ok(()),
                 None => Err(unauth()),
             };
@@ -319,11 +323,15 @@ impl App {
         if !conv.status.may_leave() {
             return Ok(());
         }
-        let audit =
-            AuditEntry::new(self.now(), None, AuditEvent::ConversationLeft).object(conv.id);
+        let audit = AuditEntry::new(self.now(), None, AuditEvent::ConversationLeft).object(conv.id);
         let Some(seq) = self
             .store
-            .leave_conversation(conv.id, rempart_domain::chat::LEFT_LINE, "quick-exit", &audit)
+            .leave_conversation(
+                conv.id,
+                rempart_domain::chat::LEFT_LINE,
+                "quick-exit",
+                &audit,
+            )
             .await?
         else {
             return Ok(());
