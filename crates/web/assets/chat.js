@@ -303,14 +303,16 @@ async function openSession() {
   try {
     const open = () => fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
     let r = await open();
+    // where "one moment" is said: the pre-chat form, or the ended conversation's status
+    const note = $("prechat").hidden ? $("status") : $("prechat-status");
     if (r.status === 428) {
       // many conversations are starting at once: the browser proves it is one person's
-      $("prechat-status").textContent = i18n.checking;
+      note.textContent = i18n.checking;
       const ch = await api("/widget/v1/challenge");
       body.pow = { challenge: ch.challenge, nonce: await solve(ch.challenge, ch.bits) };
       r = await open();
     }
-    $("prechat-status").textContent = "";
+    note.textContent = "";
     if (!r.ok) throw new Error("HTTP " + r.status);
     r = await r.json();
     state = { token: r.token, lastSeq: 0, pending: [], seen: [] };
