@@ -3,9 +3,9 @@
 // the one loader tag of Rempart (reached as http://localhost). A young person on a small
 // phone opens the widget and writes; a counsellor takes the conversation in the console and
 // replies; the young person sees the reply live, reloads and finds the whole conversation
-// once, then uses quick exit, after which the frame's storage is empty. On the phone the
-// frame covers the screen: "minimise" (or Escape) goes back to the site, the conversation kept. The counsellor then
-// hands the conversation over and lands on the queue. A site that is not among the allowed
+// once; the counsellor hands the conversation over and lands on the queue; the young person
+// uses quick exit, after which the frame's storage is empty. On the phone the frame covers
+// the screen: "minimise" (or Escape) goes back to the site, the conversation kept. A site that is not among the allowed
 // origins cannot frame the widget; the demo page (same origin) still embeds it, and under a
 // flood the widget proves its work by itself.
 import { describe, it, before, after } from 'node:test';
@@ -215,6 +215,21 @@ describe('Rempart live chat in Chromium, embedded from the helpline\'s own site'
     ]);
   });
 
+  step('the counsellor hands the conversation over and lands on the queue with a notice', async () => {
+    const page = counsellor.page;
+    await page.goto(chatUrl);
+    await page.selectOption('#to', 'role:psychologist');
+    await page.fill('#note', 'Chantage, publication annoncée ce soir.');
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => r.request().isNavigationRequest() && new URL(r.url()).pathname === '/chats'),
+      page.click('#transfer-submit'),
+    ]);
+    await page.waitForURL((u) => u.pathname === '/chats');
+    assert.equal(resp.status(), 200, 'the queue answers 200');
+    assert.match(await textOf(page.locator('#chats-notice')), /transférée/, 'a notice says the conversation left');
+    assert.equal(await page.locator(`a[href="${new URL(chatUrl).pathname}"]`).count(), 0, 'no longer among my conversations');
+  }, () => counsellor?.page);
+
   step('quick exit leaves for a neutral site and the frame\'s storage is wiped', async () => {
     const page = visitor.page;
     await Promise.all([
@@ -236,21 +251,6 @@ describe('Rempart live chat in Chromium, embedded from the helpline\'s own site'
     assert.equal(await frame().locator('#messages li').count(), 0, 'no message is shown');
     assert.ok(await frame().locator('#conversation').isHidden(), 'no conversation is resumed');
   });
-
-  step('the counsellor hands the conversation over and lands on the queue with a notice', async () => {
-    const page = counsellor.page;
-    await page.goto(chatUrl);
-    await page.selectOption('#to', 'role:psychologist');
-    await page.fill('#note', 'Chantage, publication annoncée ce soir.');
-    const [resp] = await Promise.all([
-      page.waitForResponse((r) => r.request().isNavigationRequest() && new URL(r.url()).pathname === '/chats'),
-      page.click('#transfer-submit'),
-    ]);
-    await page.waitForURL((u) => u.pathname === '/chats');
-    assert.equal(resp.status(), 200, 'the queue answers 200');
-    assert.match(await textOf(page.locator('#chats-notice')), /transférée/, 'a notice says the conversation left');
-    assert.equal(await page.locator(`a[href="${new URL(chatUrl).pathname}"]`).count(), 0, 'no longer among my conversations');
-  }, () => counsellor?.page);
 
   step('a site that is not an allowed origin cannot frame the widget', async () => {
     const page = await visitor.ctx.newPage();

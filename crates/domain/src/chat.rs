@@ -12,6 +12,7 @@ labelled_enum!(
         Active => "active", "en cours", "active";
         Ended => "ended", "terminée", "ended";
         LeftMessage => "left_message", "message laissé (hors horaires)", "message left (closed hours)";
+        Left => "left", "parti·e (sortie rapide)", "left (quick exit)";
     }
 );
 
@@ -21,6 +22,23 @@ impl ConversationStatus {
         matches!(
             self,
             ConversationStatus::Waiting | ConversationStatus::Active
+        )
+    }
+}
+
+/// The system line a conversation's transcript gets when the young person leaves it by
+/// quick exit (in both languages: the counsellor reading it may use either).
+pub const LEFT_LINE: &str = "Sortie rapide : la personne a quitté la conversation. — Quick exit: the young person left the conversation.";
+
+impl ConversationStatus {
+    /// Whether the young person may still leave it by quick exit (it is in the queue, being
+    /// answered, or a message left while closed).
+    pub fn may_leave(self) -> bool {
+        matches!(
+            self,
+            ConversationStatus::Waiting
+                | ConversationStatus::Active
+                | ConversationStatus::LeftMessage
         )
     }
 }

@@ -92,6 +92,9 @@ pub enum Action {
     ReadConversation,
     /// Reply in a conversation, hand it over, end it.
     WriteConversation,
+    /// End a conversation with its contact summary: its counsellor, while it is active or
+    /// once the young person left it by quick exit (the contact is still to be written).
+    EndConversation,
     /// Take this conversation (a message left while the line was closed).
     TakeConversation,
     /// Approve or refuse a grant of the supervisor or administrator role asked by another
@@ -269,6 +272,14 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 && c.assigned_to == Some(actor.id)
                 && c.status == ConversationStatus::Active
         }
+        (EndConversation, Resource::Conversation(c)) => {
+            role.works_cases()
+                && c.assigned_to == Some(actor.id)
+                && matches!(
+                    c.status,
+                    ConversationStatus::Active | ConversationStatus::Left
+                )
+        }
         (TakeConversation, Resource::Conversation(c)) => {
             role.works_cases()
                 && c.status == ConversationStatus::LeftMessage
@@ -419,6 +430,24 @@ mod tests {
         };
         let r = Resource::Conversation(&ended);
         assert!(can(&c, read, r) && !can(&c, write, r), "ended: read only");
+        let end = Action::EndConversation;
+        assert!(!can(&c, end, r), "ended once");
+        assert!(can(&c, end, Resource::Conversation(&mine)));
+        // left by quick exit: its counsellor writes no reply but still ends it (the contact)
+        let gone = ConversationAccess {
+            status: ConversationStatus::Left,
+            ..mine
+        };
+        let r = Resource::Conversation(&gone);
+        assert!(can(&c, read, r) && !can(&c, write, r) && can(&c, end, r));
+        assert!(!can(&other, read, r) && !can(&other, end, r));
+        assert!(can(&sup, read, r) && !can(&sup, end, r));
+        let gone_unanswered = ConversationAccess {
+            assigned_to: None,
+            ..gone
+        };
+        let r = Resource::Conversation(&gone_unanswered);
+        assert!(!can(&c, end, r) && !can(&c, Action::TakeConversation, r));
         // a message left while closed, not taken yet: nobody writes; workers may take it
         let left = ConversationAccess {
             assigned_to: None,

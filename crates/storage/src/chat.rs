@@ -446,7 +446,7 @@ impl Store {
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE conversations SET status = 'ended', ended_at = $1, case_id = $2 WHERE id = $3 AND status IN ('waiting', 'active', 'left_message')",
+            "UPDATE conversations SET status = 'ended', ended_at = $1, case_id = $2 WHERE id = $3 AND status IN ('waiting', 'active', 'left_message', 'left')",
         )
         .bind(audit.at)
         .bind(contact.case_id.map(|c| c.to_string()))
@@ -463,6 +463,50 @@ impl Store {
         crate::cases::insert_contact(w.conn(), contact).await?;
         w.commit(audit).await?;
         Ok(())
+    }
+
+    /// The young person left this conversation by quick exit: out of the queue (or of its
+    /// counsellor's hands: no more replies), with a system line in its transcript, in one
+    /// transaction with its audit event. Its tokens open nothing any more (their hashes are
+    /// kept prefixed with `left:`, so that a retried leave is still recognised: see
+    /// [`Store::conversation_by_token`] with that prefix). `Ok(None)` when it was no longer open (left
+    /// already, or ended): nothing is written. Else the line's sequence number.
+    pub async fn leave_conversation(
+        &self,
+        id: ConversationId,
+        line: &str,
+        client_id: &str,
+        audit: &AuditEntry,
+    ) -> Result<Option<i64>> {
+        let mut w = self.begin_write().await?;
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE conversations SET status = 'left', required_role = NULL, next_seq = next_seq + 1, last_activity_at = $1, \
+             token_hash = 'left:' || token_hash, follow_up_token_hash = 'left:' || follow_up_token_hash \
+             WHERE id = $2 AND status IN ('waiting', 'active', 'left_message') RETURNING next_seq",
+        )
+        .bind(audit.at)
+        .bind(id.to_string())
+        .fetch_optional(w.conn())
+        .await?;
+        let Some(next) = seq else {
+            w.abandon().await;
+            return Ok(None);
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )))
+        .bind(id.to_string())
+        .bind(next - 1)
+        .bind(Sender::System.as_str())
+        .bind(None::<String>)
+        .bind(client_id.to_owned())
+        .bind(line.to_owned())
+        .bind(audit.at)
+        .execute(w.conn())
+        .await
+        .map_err(crate::conflict_on_unique)?;
+        w.commit(audit).await?;
+        Ok(Some(next - 1))
     }
 
     /// Earlier conversations of the same person, newest first.
@@ -490,10 +534,11 @@ impl Store {
         .await
     }
 
-    /// Conversations a counsellor is handling now.
+    /// Conversations a counsellor is handling now, with those the young person left by
+    /// quick exit that the counsellor has still to end (their contact to write).
     pub async fn active_conversations(&self, staff: StaffId) -> Result<Vec<ConversationRecord>> {
         self.conversations_where(
-            "assigned_to = $1 AND status = 'active'",
+            "assigned_to = $1 AND status IN ('active', 'left')",
             Some(staff.to_string()),
             "ORDER BY last_activity_at DESC LIMIT 100",
         )

@@ -2,8 +2,10 @@
 // once the server has committed it; unsent messages keep their client id and are retried,
 // so a retry after a lost connection or a reload never duplicates. A random device key lets
 // the counsellor see this device's earlier conversations (the server keeps only a keyed
-// hash of it). Quick exit wipes this origin's storage, device key included, and leaves for a
-// neutral site.
+// hash of it). Quick exit first tells the server (a keepalive request that outlives the
+// page: the counsellor sees the young person left), then wipes this origin's storage, device
+// key included, and leaves for a neutral site without waiting. Once a conversation has
+// ended, "start a new conversation" drops its token here and opens a new one at once.
 const KEY = "rempart-chat";
 const DEVICE = "rempart-device";
 const root = document.getElementById("chat");
@@ -80,6 +82,8 @@ let state = empty();
 let socket = null;
 let backoff = 500;
 let typingSent = 0;
+// the pre-chat answers of this visit, for a new conversation after the end (never stored)
+let answers = {};
 
 function load() {
   try {
@@ -199,7 +203,9 @@ function render(m) {
   li.querySelector(".who").textContent = m.from === "visitor" ? i18n.you : i18n.them;
   li.querySelector(".body").textContent = m.body;
   li.querySelector(".meta").textContent = m.pending ? (m.failed ? i18n.failed : i18n.sending) : (m.from === "visitor" ? i18n.sent : "");
-  li.scrollIntoView({ block: "end" });
+  // only the transcript scrolls (scrollIntoView would move the frame's page too)
+  const list = $("messages");
+  list.scrollTop = list.scrollHeight;
 }
 
 function accept(m) {
@@ -216,7 +222,18 @@ function showState(c) {
     s.textContent = i18n.waiting.replace("{position}", c.position ?? "?").replace("{minutes}", mins ?? "?");
   } else if (c.status === "active") s.textContent = i18n.active;
   else if (c.status === "left_message") s.textContent = i18n.left;
-  else { s.textContent = i18n.ended; $("send-form").hidden = true; }
+  else {
+    // ended: the notice stays in the flow, and a new conversation is one tap away
+    s.textContent = i18n.ended;
+    const writing = document.activeElement === $("body");
+    $("send-form").hidden = true;
+    $("typing").hidden = true;
+    $("ended-box").hidden = false;
+    if (writing) $("new-conversation").focus();
+    return;
+  }
+  $("ended-box").hidden = true;
+  $("send-form").hidden = false;
 }
 
 async function flush() {
@@ -237,17 +254,19 @@ async function flush() {
 function connect() {
   if (!state.token || socket) return;
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/widget/v1/ws");
+  const token = state.token;
   socket = ws;
   ws.onopen = () => ws.send(JSON.stringify({ token: state.token, after: state.lastSeq }));
   ws.onmessage = (e) => {
+    if (state.token !== token) return; // a conversation this frame has left
     const f = JSON.parse(e.data);
     if (f.type === "message") accept(f.message);
     else if (f.type === "state") showState(f.conversation);
     else if (f.type === "typing") { $("typing").hidden = false; clearTimeout(connect.t); connect.t = setTimeout(() => ($("typing").hidden = true), 4000); }
   };
   ws.onclose = () => {
-    socket = null;
-    if (state.token) setTimeout(() => { connect(); flush(); }, Math.min((backoff *= 2), 15000));
+    if (socket === ws) socket = null;
+    if (state.token && state.token === token) setTimeout(() => { connect(); flush(); }, Math.min((backoff *= 2), 15000));
   };
 }
 
@@ -262,6 +281,7 @@ async function resume() {
 
 function enterConversation() {
   $("prechat").hidden = true;
+  root.classList.add("talking");
   $("conversation").hidden = false;
   connect();
   $("body").focus();
@@ -270,21 +290,29 @@ function enterConversation() {
 async function start(ev) {
   ev.preventDefault();
   const f = new FormData($("prechat-form"));
-  const body = { lang, device: deviceKey() };
-  if (f.get("caller_type")) body.caller_type = f.get("caller_type");
-  if (f.get("age_band")) body.age_band = f.get("age_band");
+  answers = {};
+  if (f.get("caller_type")) answers.caller_type = f.get("caller_type");
+  if (f.get("age_band")) answers.age_band = f.get("age_band");
   $("start").disabled = true;
+  if (!(await openSession())) $("start").disabled = false;
+}
+
+// Opens a conversation (with the pre-chat answers of this visit); false when it could not.
+async function openSession() {
+  const body = { lang, device: deviceKey(), ...answers };
   try {
     const open = () => fetch("/widget/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), cache: "no-store", credentials: "omit" });
     let r = await open();
+    // where "one moment" is said: the pre-chat form, or the ended conversation's status
+    const note = $("prechat").hidden ? $("status") : $("prechat-status");
     if (r.status === 428) {
       // many conversations are starting at once: the browser proves it is one person's
-      $("prechat-status").textContent = i18n.checking;
+      note.textContent = i18n.checking;
       const ch = await api("/widget/v1/challenge");
       body.pow = { challenge: ch.challenge, nonce: await solve(ch.challenge, ch.bits) };
       r = await open();
     }
-    $("prechat-status").textContent = "";
+    note.textContent = "";
     if (!r.ok) throw new Error("HTTP " + r.status);
     r = await r.json();
     state = { token: r.token, lastSeq: 0, pending: [], seen: [] };
@@ -296,8 +324,33 @@ async function start(ev) {
       $("code-box").hidden = false;
     }
     enterConversation();
+    return true;
   } catch (e) {
+    return false;
+  }
+}
+
+// After the end: the old conversation leaves this device (its token dropped, its lines
+// cleared) and a new one opens at once, on the same device key.
+async function newConversation() {
+  const old = socket;
+  forget();
+  socket = null;
+  if (old) old.close();
+  $("messages").replaceChildren();
+  $("code-box").hidden = true;
+  $("ended-box").hidden = true;
+  $("status").textContent = "";
+  $("new-conversation").disabled = true;
+  const ok = await openSession();
+  $("new-conversation").disabled = false;
+  if (!ok) {
+    // could not open one now (a limit, the network): back to the pre-chat form
+    $("conversation").hidden = true;
+    root.classList.remove("talking");
+    $("prechat").hidden = false;
     $("start").disabled = false;
+    $("start").focus();
   }
 }
 
@@ -340,6 +393,12 @@ function minimise() {
 }
 
 function quickExit() {
+  // the server first (the counsellor sees the young person left); nothing waits for it
+  if (state.token) {
+    try {
+      fetch("/widget/v1/leave", { method: "POST", headers: { authorization: "Bearer " + state.token }, keepalive: true, cache: "no-store", credentials: "omit" }).catch(() => {});
+    } catch (_) { /* leaving matters more than telling */ }
+  }
   store.clear();
   state = empty();
   if (socket) socket.close();
@@ -368,7 +427,9 @@ async function init() {
       socket.send(JSON.stringify({ type: "typing" }));
     }
   });
-  $("body").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); });
+  // Enter sends, Shift+Enter makes a new line (not while an input method composes)
+  $("body").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) send(e); });
+  $("new-conversation").addEventListener("click", newConversation);
   await restoreFromHost();
   state = load();
   try {

@@ -58,6 +58,16 @@ if (live) {
         f.messages.forEach(addMessage);
         const st = document.getElementById("conv-status");
         if (f.status === "ended" && st) st.textContent = live.dataset.ended;
+        if (f.status === "left") {
+          // the young person left by quick exit: no reply reaches them; the summary remains
+          if (st) st.textContent = live.dataset.left;
+          const n = document.getElementById("left-notice");
+          if (n) n.hidden = false;
+          for (const id of ["reply-form", "transfer-form"]) {
+            const el = document.getElementById(id);
+            if (el) el.hidden = true;
+          }
+        }
       }
       if (f.type === "typing") {
         const t = document.getElementById("visitor-typing");
@@ -85,6 +95,13 @@ if (live) {
       if (socket && socket.readyState === 1 && Date.now() - typingAt > 3000) {
         typingAt = Date.now();
         socket.send(JSON.stringify({ type: "typing", conversation: convId }));
+      }
+    });
+    // Enter sends, Shift+Enter makes a new line (as in the widget)
+    text.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        form.requestSubmit();
       }
     });
     form.addEventListener("submit", async (ev) => {

@@ -1,6 +1,8 @@
 // Rempart chat widget loader: one <script src=".../assets/widget.js" data-rempart> tag.
-// It adds a button that opens the chat in a frame served by Rempart itself, and obeys
-// the frame's quick-exit request (only from that frame's origin). When the browser refuses
+// It adds a button that opens the chat in a frame served by Rempart itself (the button says
+// whether it is open, `aria-expanded`, and closes it again), and obeys the frame's requests
+// — minimise (the conversation kept, the focus back on the button), quick exit — only from
+// that frame's origin. Escape on the site closes the open frame too. When the browser refuses
 // the frame its own storage (third-party storage blocked), the loader keeps the frame's chat
 // token and device key for it in this site's session storage — never a message's text —
 // and forgets them at quick exit.
@@ -34,8 +36,26 @@
   button.textContent = label;
   button.setAttribute("aria-haspopup", "dialog");
   button.setAttribute("aria-expanded", "false");
+  button.setAttribute("aria-controls", "rempart-chat");
   button.style.cssText = "position:fixed;right:12px;bottom:12px;z-index:2147483646;padding:12px 16px;border:0;border-radius:24px;" +
-    "background:#2b4c7e;color:#fff;font:600 16px system-ui,sans-serif;cursor:pointer;min-height:44px;box-shadow:0 2px 8px rgba(0,0,0,.3)";
+    "background:#2b4c7e;color:#fff;font:600 16px system-ui,sans-serif;cursor:pointer;min-height:44px;min-width:44px;box-shadow:0 2px 8px rgba(0,0,0,.3)";
+  // a focus ring whatever the site's styles: dark inside, white outside (≥ 3:1 on any page)
+  button.addEventListener("focus", function () {
+    var ring = true;
+    try { ring = button.matches(":focus-visible"); } catch (_) { /* old browser: always */ }
+    if (ring) { button.style.outline = "3px solid #1b1f24"; button.style.outlineOffset = "2px"; button.style.boxShadow = "0 0 0 7px #fff"; }
+  });
+  button.addEventListener("blur", function () {
+    button.style.outline = ""; button.style.outlineOffset = ""; button.style.boxShadow = "0 2px 8px rgba(0,0,0,.3)";
+  });
+  function isOpen() { return !!frame && !frame.hidden; }
+  // back to the site, the conversation kept in the hidden frame
+  function close() {
+    if (!frame) return;
+    frame.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
   function open() {
     if (!frame) {
       frame = document.createElement("iframe");
@@ -45,7 +65,8 @@
       frame.style.cssText = "position:fixed;right:12px;bottom:72px;z-index:2147483647;width:380px;height:600px;max-width:calc(100vw - 24px);" +
         "max-height:calc(100vh - 84px);border:1px solid #8a949e;border-radius:12px;background:#fff;box-shadow:0 4px 16px rgba(0,0,0,.3)";
       if (window.matchMedia("(max-width: 480px)").matches) {
-        frame.style.cssText += ";right:0;bottom:0;width:100vw;height:100vh;max-width:100vw;max-height:100vh;border-radius:0";
+        // the whole screen, the visible part of it where the browser knows it (dvh)
+        frame.style.cssText += ";right:0;bottom:0;width:100vw;height:100vh;height:100dvh;max-width:100vw;max-height:100vh;max-height:100dvh;border:0;border-radius:0";
       }
       document.body.appendChild(frame);
     }
@@ -53,7 +74,10 @@
     button.setAttribute("aria-expanded", "true");
     frame.focus();
   }
-  button.addEventListener("click", open);
+  button.addEventListener("click", function () { if (isOpen()) close(); else open(); });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && !e.shiftKey && isOpen()) close();
+  });
   window.addEventListener("message", function (e) {
     if (e.origin !== origin || !frame || e.source !== frame.contentWindow) return; // only our frame
     var d = e.data || {};
@@ -63,9 +87,7 @@
     } else if (d.type === "rempart-keep") {
       keep(d);
     } else if (d.type === "rempart-minimise") {
-      frame.hidden = true;
-      button.setAttribute("aria-expanded", "false");
-      button.focus();
+      close();
     } else if (d.type === "rempart-quick-exit") {
       var to = typeof d.to === "string" && /^https:\/\//.test(d.to) ? d.to : "https://www.google.com/search?q=meteo";
       forget();

@@ -468,3 +468,9 @@ dsa-self-harm = Self-harm
 dsa-unsafe-and-illegal-products = Unsafe and illegal products
 dsa-unsafe-and-prohibited-products = Unsafe and prohibited products
 dsa-violence = Violence
+
+chat-left-status = left (quick exit)
+chat-left-notice = The young person left by quick exit: they will not read any reply. You can end the conversation with its summary.
+widget-new-conversation = Start a new conversation
+widget-new-help = The conversation that ended disappears from this device.
+widget-send-hint = Enter sends, Shift + Enter makes a new line.

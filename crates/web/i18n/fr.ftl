@@ -468,3 +468,9 @@ dsa-self-harm = Automutilation
 dsa-unsafe-and-illegal-products = Produits dangereux et illicites
 dsa-unsafe-and-prohibited-products = Produits dangereux et interdits
 dsa-violence = Violence
+
+chat-left-status = parti·e (sortie rapide)
+chat-left-notice = La personne a quitté la conversation par la sortie rapide : elle ne lira plus de réponse. Vous pouvez clore la conversation avec sa synthèse.
+widget-new-conversation = Commencer une nouvelle conversation
+widget-new-help = La conversation terminée disparaît de cet appareil.
+widget-send-hint = Entrée envoie, Maj + Entrée va à la ligne.

@@ -547,6 +547,21 @@ async fn real_answers_are_what_the_document_says() {
     check(&doc, "GET", "/widget/v1/messages", r, 200).await;
     let r = t.get("/widget/v1/messages", None).await;
     check(&doc, "GET", "/widget/v1/messages", r, 401).await;
+    let (gone, _) = visitor(&t, json!({})).await;
+    for _ in 0..2 {
+        let r = t
+            .req(reqwest::Method::POST, "/widget/v1/leave", Some(&gone))
+            .send()
+            .await
+            .unwrap();
+        check(&doc, "POST", "/widget/v1/leave", r, 204).await;
+    }
+    let r = t
+        .req(reqwest::Method::POST, "/widget/v1/leave", None)
+        .send()
+        .await
+        .unwrap();
+    check(&doc, "POST", "/widget/v1/leave", r, 401).await;
     let r = t.get("/widget/v1/ws", None).await;
     check(&doc, "GET", "/widget/v1/ws", r, 403).await;
     let r = t

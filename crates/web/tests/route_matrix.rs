@@ -155,6 +155,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/messages", "*CPLDSA", "*CPLDSA"),
     ("POST /widget/v1/typing", "*CPLDSA", "*CPLDSA"),
+    ("POST /widget/v1/leave", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/v1/ws", "*CPLDSA", "*CPLDSA"),
     ("GET /api/v1/chats", "CPLDS", "CPLDS"),
     ("POST /api/v1/chats/take", "CPLDS", "CPLDS"),
@@ -771,6 +772,15 @@ async fn call(
     } else if path.starts_with("/callbacks/") {
         // a platform's signed call: JSON, no session (unsigned here: refused as such)
         req = req.json(&json!({}));
+    } else if path == "/widget/v1/leave" {
+        // a visitor of its own: leaving ends the session the other widget routes share
+        let own = t
+            .app
+            .start_chat(rempart_app::chat::ChatStart::default())
+            .await
+            .unwrap()
+            .token;
+        req = req.bearer_auth(own);
     } else if path.starts_with("/widget/v1") {
         req = req.bearer_auth(widget);
         let body = match path {

@@ -120,13 +120,16 @@ impl App {
         if can(actor, action, Resource::Conversation(&access)) {
             return Ok(conv);
         }
-        let own_and_over = action == Action::WriteConversation
+        let own_and_over = matches!(action, Action::WriteConversation | Action::EndConversation)
             && can(
                 actor,
                 Action::ReadConversation,
                 Resource::Conversation(&access),
             )
             && conv.assigned_to == Some(actor.id);
+        if own_and_over && conv.status == ConversationStatus::Left {
+            return Err(gone());
+        }
         if own_and_over {
             return Err(ended());
         }
@@ -141,6 +144,16 @@ impl App {
             )
             .await?;
         Err(AppError::not_found())
+    }
+
+    /// Why a conversation refused a reply: the young person left it, or it ended.
+    async fn why_closed(&self, id: ConversationId) -> Option<AppError> {
+        let c = self.store.conversation(id).await.ok()??;
+        Some(if c.status == ConversationStatus::Left {
+            gone()
+        } else {
+            ended()
+        })
     }
 
     /// The transcript after `after`. The read is audited, except the pushes of a live view
@@ -199,12 +212,18 @@ impl App {
             Action::TakeConversation,
             Resource::Conversation(&access),
         );
+        let can_end = can(
+            actor,
+            Action::EndConversation,
+            Resource::Conversation(&access),
+        );
         Ok(ConversationView {
             conversation,
             messages,
             history,
             can_write,
             can_take,
+            can_end,
         })
     }
 
@@ -234,7 +253,12 @@ impl App {
             .map_err(|e| match e {
                 rempart_storage::StorageError::Conflict => ended(),
                 other => other.into(),
-            })?;
+            });
+        let appended = match appended {
+            Ok(a) => a,
+            // the young person may have left between the check and the append
+            Err(e) => return Err(self.why_closed(conv.id).await.unwrap_or(e)),
+        };
         self.published(conv.id, appended, &text).await
     }
 
@@ -245,7 +269,7 @@ impl App {
         id: ConversationId,
         s: ChatSummary,
     ) -> Result<ContactRecord, AppError> {
-        let conv = self.chat_for(actor, id, Action::WriteConversation).await?;
+        let conv = self.chat_for(actor, id, Action::EndConversation).await?;
         if let Some(c) = s.case_id {
             let case = self
                 .store

@@ -126,6 +126,8 @@ pub struct ConversationView {
     pub can_write: bool,
     /// The reader may take it (a message left while the line was closed).
     pub can_take: bool,
+    /// The reader may end it with its summary (active, or left by quick exit).
+    pub can_end: bool,
 }
 
 fn check_client_id(c: &str) -> Result<(), AppError> {
@@ -151,6 +153,13 @@ fn body(text: &str) -> Result<String, AppError> {
 
 fn ended() -> AppError {
     AppError::new(ErrorCode::Conflict, "this conversation has ended")
+}
+
+fn gone() -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        "the young person left this conversation (quick exit): a reply would reach nobody; end it with its summary",
+    )
 }
 
 /// Follow-up codes: 80 random bits as 16 base32 letters and digits, shown in groups of 4.
@@ -271,6 +280,10 @@ impl App {
             .conversation_by_token(&sha256_hex(token.as_bytes()))
             .await?
             .ok_or_else(unauth)?;
+        // Left by quick exit: whoever picks the device up next finds nothing.
+        if conv.status == ConversationStatus::Left {
+            return Err(unauth());
+        }
         // After the end, the young person may still read the conversation for the resume
         // window (a reload, a lost connection, or since they opened it with their follow-up
         // code); after that the token opens nothing, so a shared or lost device shows
@@ -283,6 +296,59 @@ impl App {
             return Err(unauth());
         }
         Ok(conv)
+    }
+
+    /// The young person leaves by quick exit: the conversation is marked left (out of the
+    /// queue; its counsellor, if any, sees it and may only end it), with a system line in the
+    /// transcript and an audit event, and the token opens nothing any more (nor reads it
+    /// after its end). A second call (a retried beacon) or a call after the end changes
+    /// nothing and succeeds.
+    pub async fn visitor_leave(&self, token: &str) -> Result<(), AppError> {
+        let unauth = || AppError::new(ErrorCode::Unauthenticated, "unknown or ended chat session");
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(unauth());
+        }
+        let hash = sha256_hex(token.as_bytes());
+        let Some(conv) = self.store.conversation_by_token(&hash).await? else {
+            // left already (a retried beacon): its tokens were set aside, nothing to change
+            return match self
+                .store
+                .conversation_by_token(&format!("left:{hash}"))
+                .await?
+            {
+                Some(_) => Ok(()),
+                None => Err(unauth()),
+            };
+        };
+        if !conv.status.may_leave() {
+            return Ok(());
+        }
+        let audit = AuditEntry::new(self.now(), None, AuditEvent::ConversationLeft).object(conv.id);
+        let Some(seq) = self
+            .store
+            .leave_conversation(
+                conv.id,
+                rempart_domain::chat::LEFT_LINE,
+                "quick-exit",
+                &audit,
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        self.pubsub
+            .publish(Event::Message {
+                conversation: conv.id.to_string(),
+                seq,
+            })
+            .await?;
+        self.pubsub
+            .publish(Event::Conversation {
+                conversation: conv.id.to_string(),
+            })
+            .await?;
+        self.pubsub.publish(Event::Queue).await?;
+        Ok(())
     }
 
     /// Opens a conversation again with its follow-up code: a new token for it (the young

@@ -30,6 +30,7 @@ fn row_with(c: &ConversationRecord, lang: &str, now: i64, alert_ms: i64) -> serd
         "overdue": c.status == rempart_domain::chat::ConversationStatus::Waiting && waited > alert_ms,
         "id": c.id.to_string(), "status": c.status.label(lang), "priority": c.priority,
         "left_message": c.left_message, "waiting_left": c.status == rempart_domain::chat::ConversationStatus::LeftMessage,
+        "gone": c.status == rempart_domain::chat::ConversationStatus::Left,
         "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
         "urgent": c.risks.contains(&RiskKind::SuicidalThoughts),
         "caller": c.caller_type.map(|x| x.label(lang)).unwrap_or("—"),
@@ -440,6 +441,11 @@ async fn render_chat(
                 ("open", Value::from(view.can_write)),
                 ("mine", Value::from(view.can_write)),
                 ("can_take", Value::from(view.can_take)),
+                ("can_end", Value::from(view.can_end)),
+                (
+                    "gone",
+                    Value::from(conv.status == rempart_domain::chat::ConversationStatus::Left),
+                ),
                 ("messages", Value::from_serialize(&messages)),
                 (
                     "last_seq",

@@ -482,7 +482,7 @@ pub(super) fn routes() -> Vec<Route> {
         r(
             "POST",
             "/api/v1/chats/{id}/end",
-            Conversation(WriteConversation),
+            Conversation(EndConversation),
             "End with the contact summary",
             post(chat::end),
         )

@@ -594,7 +594,7 @@ pub(super) fn routes() -> Vec<Route> {
         r(
             "POST",
             "/chats/{id}/end",
-            Conversation(WriteConversation),
+            Conversation(EndConversation),
             "End a conversation with its summary (its counsellor); a mistake shows the form again",
             post(chats::end),
         )

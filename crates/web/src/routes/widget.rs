@@ -101,6 +101,17 @@ pub(super) fn routes() -> Vec<Route> {
         .no_content()
         .errors(&[409, 429]),
         r(
+            "POST",
+            "/widget/v1/leave",
+            Public,
+            "The young person left by quick exit (chat token; keepalive): out of the queue, \
+             replies refused; again: nothing changes",
+            post(api::leave),
+        )
+        .chat_token()
+        .no_content()
+        .errors(&[429]),
+        r(
             "GET",
             "/widget/v1/ws",
             Public,

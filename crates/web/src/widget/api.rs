@@ -276,3 +276,14 @@ pub async fn typing(
     st.app.typing(conv.id, Typist::Visitor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The young person left by quick exit (the widget's keepalive request, sent before it
+/// navigates away): the conversation leaves the queue and its counsellor sees it left.
+/// A second call (a retry) answers the same and changes nothing; an unknown token is 401.
+pub async fn leave(State(st): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = chat_token(&headers)?;
+    let key = format!("leave:{}", rempart_app::sha256_hex(token.as_bytes()));
+    st.limit(&key, 5, 1000)?;
+    st.app.visitor_leave(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

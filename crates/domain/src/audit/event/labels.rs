@@ -58,6 +58,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "conversation ended",
     ),
     (
+        "conversation.left",
+        "conversation quittée (sortie rapide)",
+        "conversation left (quick exit)",
+    ),
+    (
         "conversation.followed_up",
         "suivi consulté avec le code",
         "follow-up code used",

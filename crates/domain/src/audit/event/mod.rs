@@ -160,6 +160,9 @@ pub enum AuditEvent {
         /// A case was opened from it.
         case_opened: bool,
     },
+    /// The young person left the conversation by quick exit (out of the queue, replies
+    /// refused).
+    ConversationLeft,
     /// A young person's follow-up code was read (the conversation seen again later).
     ConversationFollowedUp,
     /// A counsellor changed their chat availability.
@@ -411,6 +414,7 @@ impl AuditEvent {
             ConversationTransferred { .. } => "conversation.transferred",
             ConversationEnded { .. } => "conversation.ended",
             ConversationFollowedUp => "conversation.followed_up",
+            ConversationLeft => "conversation.left",
             ChatAvailability { .. } => "chat.availability",
             ChatAlerts { .. } => "chat.alerts",
             Login => "auth.login",
@@ -607,6 +611,7 @@ impl AuditEvent {
             | ConversationAccessDenied
             | ConversationTaken
             | ConversationFollowedUp
+            | ConversationLeft
             | Login
             | LoginRefused
             | Logout
@@ -686,6 +691,7 @@ impl AuditEvent {
                 case_opened: flag(d, "case_opened")?,
             },
             "conversation.followed_up" => ConversationFollowedUp,
+            "conversation.left" => ConversationLeft,
             "chat.availability" => ChatAvailability {
                 available: flag(d, "available")?,
                 capacity: num(d, "capacity")?,

@@ -53,6 +53,7 @@ fn all() -> Vec<AuditEvent> {
         },
         ConversationEnded { case_opened: false },
         ConversationFollowedUp,
+        ConversationLeft,
         ChatAvailability {
             available: true,
             capacity: 3,
