@@ -14,6 +14,7 @@ mod bulk_notices;
 mod case_list;
 mod cases;
 mod chat;
+mod guidance;
 mod jobs;
 mod messages;
 mod migrate;
@@ -31,6 +32,7 @@ pub use accounts::{InvitationRecord, InvitationStatus, PasskeyRecord, RoleGrantR
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use bulk::ReadyNotice;
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
+pub use guidance::{PlaybookTick, PlaybookVersion};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
 pub use notice_list::{

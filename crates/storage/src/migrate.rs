@@ -86,6 +86,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0013_chat_alerts.sql"),
         include_str!("../migrations/0013_chat_alerts.sql"),
     ),
+    (
+        14,
+        "guidance",
+        include_str!("../migrations/0014_guidance.sql"),
+        include_str!("../migrations/0014_guidance.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies
