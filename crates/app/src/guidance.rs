@@ -170,7 +170,10 @@ impl App {
                             problem: None,
                         },
                         Err(e) => {
-                            tracing::warn!(version = v.version, "stored playbooks do not load: the defaults are used");
+                            tracing::warn!(
+                                version = v.version,
+                                "stored playbooks do not load: the defaults are used"
+                            );
                             LoadedPlaybooks {
                                 problem: Some(e.to_string()),
                                 document: text,
@@ -196,7 +199,11 @@ impl App {
     /// steps of the platforms of its items, and each step's last tick.
     pub async fn case_guidance(&self, actor: &Actor, id: CaseId) -> Result<CaseGuidance, AppError> {
         let case = self.case_for(actor, id, Action::ReadCase).await?;
-        let can_tick = can(actor, Action::FollowPlaybook, Resource::Case(&case.access()));
+        let can_tick = can(
+            actor,
+            Action::FollowPlaybook,
+            Resource::Case(&case.access()),
+        );
         let loaded = self.playbooks().await?;
         let (items, ticks) = tokio::try_join!(self.store.items(id), self.store.playbook_ticks(id))?;
         let platforms: Vec<String> = items.iter().map(|i| i.platform.clone()).collect();
@@ -332,7 +339,10 @@ impl App {
     }
 
     /// The playbooks as the editor shows them (supervisors and administrators).
-    pub async fn playbooks_for_edit(&self, actor: &Actor) -> Result<Arc<LoadedPlaybooks>, AppError> {
+    pub async fn playbooks_for_edit(
+        &self,
+        actor: &Actor,
+    ) -> Result<Arc<LoadedPlaybooks>, AppError> {
         if !can(actor, Action::EditPlaybooks, Resource::Global) {
             return Err(AppError::not_found());
         }
@@ -421,7 +431,10 @@ impl App {
         if let Some(r) = region
             && directory.region(r).is_none()
         {
-            return Err(AppError::new(ErrorCode::InvalidField, "region: unknown value"));
+            return Err(AppError::new(
+                ErrorCode::InvalidField,
+                "region: unknown value",
+            ));
         }
         Ok(directory
             .search_services(query, kind, region)

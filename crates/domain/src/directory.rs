@@ -570,8 +570,7 @@ fn validate_services(file: &ServicesFile) -> Result<(), DirectoryError> {
         if !file.region.iter().any(|r| r.code == s.region) {
             return Err(DirectoryError::UnknownRegion(s.code.clone()));
         }
-        if s
-            .phone
+        if s.phone
             .as_deref()
             .is_some_and(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit() || c == ' '))
         {
@@ -580,8 +579,7 @@ fn validate_services(file: &ServicesFile) -> Result<(), DirectoryError> {
         if s.website.as_deref().is_some_and(|w| !is_url(w)) {
             return Err(DirectoryError::InvalidAddress(s.code.clone()));
         }
-        if s
-            .languages
+        if s.languages
             .iter()
             .any(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()))
         {
@@ -949,10 +947,17 @@ mod tests {
         assert!(idf.contains(&"lawyer_paris_minors".to_owned()));
         assert!(idf.contains(&"lawyer".to_owned()));
         assert!(!idf.contains(&"lawyer_lyon_minors".to_owned()));
-        assert_eq!(codes("ile de france avocat", None, None), ["lawyer_paris_minors"]);
+        assert_eq!(
+            codes("ile de france avocat", None, None),
+            ["lawyer_paris_minors"]
+        );
         for s in d.services() {
             assert!(d.region(&s.region).is_some(), "{}", s.code);
-            assert!(!s.hours_fr.is_empty() && !s.hours_en.is_empty(), "{}", s.code);
+            assert!(
+                !s.hours_fr.is_empty() && !s.hours_en.is_empty(),
+                "{}",
+                s.code
+            );
             assert!(!s.languages.is_empty(), "{}", s.code);
         }
         let bad_region = "[[service]]\ncode = \"s\"\nkind = \"lawyer\"\nfr = \"a\"\nen = \"b\"\n\

@@ -314,7 +314,10 @@ mod tests {
     use super::*;
 
     fn refs() -> (Taxonomy, Directory) {
-        (Taxonomy::defaults().unwrap(), Directory::defaults().unwrap())
+        (
+            Taxonomy::defaults().unwrap(),
+            Directory::defaults().unwrap(),
+        )
     }
 
     #[test]

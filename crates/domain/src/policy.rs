@@ -253,9 +253,7 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (
             ReadCase | UpdateCase | ChangeCaseStatus | AssignCase | FollowPlaybook,
             Resource::Case(c),
-        ) => {
-            role.works_cases() && sees_case(actor, c)
-        }
+        ) => role.works_cases() && sees_case(actor, c),
         (ReadNotes(v) | AddNote(v), Resource::Case(c)) => {
             reads_visibility(role, v) && sees_case(actor, c)
         }

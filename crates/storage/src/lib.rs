@@ -32,8 +32,8 @@ pub use accounts::{InvitationRecord, InvitationStatus, PasskeyRecord, RoleGrantR
 pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use bulk::ReadyNotice;
 pub use case_list::{CaseCursor, CaseFilter, CasePage};
-pub use guidance::{PlaybookTick, PlaybookVersion};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
+pub use guidance::{PlaybookTick, PlaybookVersion};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
 pub use notice_list::{
     NoticeCursor, NoticeFilter, NoticePage, NoticeSummary, NoticeTimes, OPEN_STATES,

@@ -22,12 +22,7 @@ async fn page(t: &TestApp, path: &str, cookie: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn form(
-    t: &TestApp,
-    cookie: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
+async fn form(t: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     t.http
         .post(t.url(path))
         .header("cookie", cookie)
@@ -62,7 +57,12 @@ async fn case_with(t: &TestApp, token: &str, categories: &[&str], platform: &str
     id
 }
 
-fn tick_fields<'a>(csrf: &'a str, playbook: &'a str, step: &'a str, done: &'a str) -> Vec<(&'a str, &'a str)> {
+fn tick_fields<'a>(
+    csrf: &'a str,
+    playbook: &'a str,
+    step: &'a str,
+    done: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("_csrf", csrf),
         ("playbook", playbook),
@@ -87,7 +87,9 @@ async fn a_tick_shows_in_the_timeline_in_words_and_can_be_undone() {
     // the case's platform's step is in the list, another platform's apart
     let other = html.find("class=\"other-platforms\"").unwrap();
     let snap = html.find("id=\"step-sextortion-snapchat_report\"").unwrap();
-    let insta = html.find("id=\"step-sextortion-instagram_private\"").unwrap();
+    let insta = html
+        .find("id=\"step-sextortion-instagram_private\"")
+        .unwrap();
     assert!(snap < other && insta > other, "{snap} {other} {insta}");
     // the services a step suggests, linked to the directory
     assert!(html.contains("href=\"/services#service-take_it_down\""));
@@ -149,7 +151,10 @@ async fn a_tick_shows_in_the_timeline_in_words_and_can_be_undone() {
             "unknown step",
         ),
         (tick_fields(&csrf, "sextortion", "do_not_pay", "2"), "done"),
-        (tick_fields("wrong", "sextortion", "do_not_pay", "1"), "csrf"),
+        (
+            tick_fields("wrong", "sextortion", "do_not_pay", "1"),
+            "csrf",
+        ),
     ] {
         let r = form(&t, &cookie, &format!("/cases/{case}/playbook"), &fields).await;
         let s = r.status().as_u16();
@@ -195,7 +200,10 @@ async fn a_tick_shows_in_the_timeline_in_words_and_can_be_undone() {
     )
     .await;
     assert!(html.contains("What to do · Sextortion"), "english card");
-    assert!(html.contains("Step set back to do: \"Advise not to pay") || html.contains("Step set back to do: &quot;Advise not to pay"));
+    assert!(
+        html.contains("Step set back to do: \"Advise not to pay")
+            || html.contains("Step set back to do: &quot;Advise not to pay")
+    );
 }
 
 #[tokio::test]
@@ -257,7 +265,10 @@ async fn supervisors_edit_the_playbooks_with_mistakes_shown_in_the_form() {
     let (status, html) = page(&t, "/playbooks", &cookie).await;
     assert_eq!(status, 200);
     assert!(html.contains("Textes par défaut de Rempart"));
-    assert!(html.contains("category = &quot;sextortion&quot;") || html.contains("category = \"sextortion\""));
+    assert!(
+        html.contains("category = &quot;sextortion&quot;")
+            || html.contains("category = \"sextortion\"")
+    );
 
     // a syntax error: 422, the text as typed, the error inside the form
     let broken = "[[playbook]\ncategory = \"sextortion\" <b>typed</b>";
@@ -290,7 +301,11 @@ async fn supervisors_edit_the_playbooks_with_mistakes_shown_in_the_form() {
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("plateforme inconnue « myspace »"));
-    assert_eq!(t.store.playbooks_version().await.unwrap(), 0, "nothing saved");
+    assert_eq!(
+        t.store.playbooks_version().await.unwrap(),
+        0,
+        "nothing saved"
+    );
 
     // a valid document: saved, in use at once
     let mine = "[[playbook]]\ncategory = \"sextortion\"\nfr = \"Chantage (notre version)\"\nen = \"Blackmail (ours)\"\n\
@@ -321,7 +336,11 @@ async fn supervisors_edit_the_playbooks_with_mistakes_shown_in_the_form() {
         &t,
         &cookie,
         "/playbooks",
-        &[("_csrf", &csrf), ("based_on", "0"), ("document", "# stale edit\n")],
+        &[
+            ("_csrf", &csrf),
+            ("based_on", "0"),
+            ("document", "# stale edit\n"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 409);
@@ -406,7 +425,10 @@ async fn services_are_found_with_or_without_accents() {
         "colour=red".to_owned(),
     ] {
         let (status, _) = page(&t, &format!("/services?{q}"), &cookie).await;
-        assert!((400..500).contains(&status) && status != 404, "{q}: {status}");
+        assert!(
+            (400..500).contains(&status) && status != 404,
+            "{q}: {status}"
+        );
     }
     // reachable from the menu, the case page and the chat
     let (_, html) = page(&t, "/cases", &cookie).await;
@@ -423,7 +445,12 @@ async fn one_click_advice_sends_a_staff_message_in_the_conversation() {
     let other = t.staff(Role::Counsellor, None).await;
     let ctok = t.token(&c).await;
     let (visitor_token, _) = visitor(&t, json!({"lang": "fr", "age_band": "15_17"})).await;
-    assert_eq!(say(&t, &visitor_token, "v1", "on me fait du chantage").await.status(), 201);
+    assert_eq!(
+        say(&t, &visitor_token, "v1", "on me fait du chantage")
+            .await
+            .status(),
+        201
+    );
     let taken: Value = t
         .req(reqwest::Method::POST, "/api/v1/chats/take", Some(&ctok))
         .send()
@@ -560,5 +587,10 @@ async fn one_click_advice_sends_a_staff_message_in_the_conversation() {
         .await
         .unwrap();
     let last = all["messages"].as_array().unwrap().last().unwrap().clone();
-    assert!(last["body"].as_str().unwrap().starts_with("Stop answering this person"));
+    assert!(
+        last["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Stop answering this person")
+    );
 }

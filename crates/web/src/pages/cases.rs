@@ -364,10 +364,7 @@ async fn render_case(
                         ),
                     ),
                     ("done", Value::from(done_key)),
-                    (
-                        "guidance",
-                        super::guidance::case_cards(st, lang, &guidance),
-                    ),
+                    ("guidance", super::guidance::case_cards(st, lang, &guidance)),
                     ("can_tick", Value::from(guidance.can_tick)),
                     ("form_error", Value::from_serialize(&form_error)),
                 ],

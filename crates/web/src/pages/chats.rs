@@ -490,7 +490,9 @@ pub async fn end(
                     || e.code == rempart_app::ErrorCode::InvalidField =>
             {
                 let form = typed("chat-end-error-case", "case_reference");
-                return render_422(render_chat(&st, lang, &here, &auth, cid, Some(form), false).await);
+                return render_422(
+                    render_chat(&st, lang, &here, &auth, cid, Some(form), false).await,
+                );
             }
             Err(e) => return Err(e.into()),
         },
@@ -538,7 +540,9 @@ pub async fn end(
                 "case_reference" => "chat-end-error-case",
                 _ => "chat-end-error",
             };
-            render_422(render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field)), false).await)
+            render_422(
+                render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field)), false).await,
+            )
         }
         Err(e) => Err(e.into()),
     }

@@ -222,7 +222,12 @@ pub async fn services(
     q: Result<Query<ServicesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(q) = q.map_err(|e| AppError::field("query", &e.body_text()))?;
-    let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let blank = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     let (words, kind, region) = (blank(&q.q), blank(&q.kind), blank(&q.region));
     let found = st.app.search_services(
         &auth.actor(),
@@ -273,16 +278,22 @@ fn problem(e: &EditError) -> (&'static str, Vec<(&'static str, String)>) {
     match e {
         EditError::TooLarge => (
             "playbooks-error-too-large",
-            vec![("kb", (rempart_app::guidance::MAX_DOCUMENT_BYTES / 1024).to_string())],
+            vec![(
+                "kb",
+                (rempart_app::guidance::MAX_DOCUMENT_BYTES / 1024).to_string(),
+            )],
         ),
         EditError::Stale => ("playbooks-error-stale", vec![]),
         EditError::App(_) => ("playbooks-error-stale", vec![]),
         EditError::Invalid(p) => match p {
-            PlaybookError::Syntax(detail) => ("playbooks-error-syntax", vec![("detail", detail.clone())]),
-            PlaybookError::InvalidCode(c) => ("playbooks-error-code", vec![("code", c.clone())]),
-            PlaybookError::DuplicatePlaybook(c) => {
-                ("playbooks-error-duplicate-playbook", vec![("code", c.clone())])
+            PlaybookError::Syntax(detail) => {
+                ("playbooks-error-syntax", vec![("detail", detail.clone())])
             }
+            PlaybookError::InvalidCode(c) => ("playbooks-error-code", vec![("code", c.clone())]),
+            PlaybookError::DuplicatePlaybook(c) => (
+                "playbooks-error-duplicate-playbook",
+                vec![("code", c.clone())],
+            ),
             PlaybookError::DuplicateStep { playbook, step } => (
                 "playbooks-error-duplicate-step",
                 vec![("code", step.clone()), ("playbook", playbook.clone())],
@@ -291,14 +302,17 @@ fn problem(e: &EditError) -> (&'static str, Vec<(&'static str, String)>) {
                 "playbooks-error-blank",
                 vec![("code", code.clone()), ("field", (*field).to_owned())],
             ),
-            PlaybookError::AdviceHalf(c) => ("playbooks-error-advice-half", vec![("code", c.clone())]),
+            PlaybookError::AdviceHalf(c) => {
+                ("playbooks-error-advice-half", vec![("code", c.clone())])
+            }
             PlaybookError::TooLong(c) => ("playbooks-error-too-long", vec![("code", c.clone())]),
             PlaybookError::TooManySteps(c) => {
                 ("playbooks-error-too-many-steps", vec![("code", c.clone())])
             }
-            PlaybookError::UnknownCategory(c) => {
-                ("playbooks-error-unknown-category", vec![("code", c.clone())])
-            }
+            PlaybookError::UnknownCategory(c) => (
+                "playbooks-error-unknown-category",
+                vec![("code", c.clone())],
+            ),
             PlaybookError::UnknownPlatform { step, platform } => (
                 "playbooks-error-unknown-platform",
                 vec![("code", step.clone()), ("platform", platform.clone())],
@@ -348,7 +362,11 @@ async fn render_editor(
             vec![
                 (
                     "document",
-                    Value::from(typed.map(|(d, _, _)| d.to_owned()).unwrap_or_else(|| loaded.document.clone())),
+                    Value::from(
+                        typed
+                            .map(|(d, _, _)| d.to_owned())
+                            .unwrap_or_else(|| loaded.document.clone()),
+                    ),
                 ),
                 // a stale edit is sent again on top of the version now in use
                 (
@@ -360,8 +378,14 @@ async fn render_editor(
                 ),
                 ("version", Value::from(loaded.version.max(0))),
                 ("defaults", Value::from(loaded.defaults)),
-                ("edited_by", Value::from(loaded.edited.as_ref().map(|e| e.0.clone()))),
-                ("edited_at", Value::from(loaded.edited.as_ref().map(|e| e.1))),
+                (
+                    "edited_by",
+                    Value::from(loaded.edited.as_ref().map(|e| e.0.clone())),
+                ),
+                (
+                    "edited_at",
+                    Value::from(loaded.edited.as_ref().map(|e| e.1)),
+                ),
                 ("problem", Value::from(loaded.problem.clone())),
                 ("error", Value::from(error)),
                 ("done", Value::from(done)),
@@ -441,9 +465,7 @@ pub async fn save(
     let f = Fields::checked(form, &["document", "based_on"], &auth)?;
     let v = based_on(&f)?;
     // the document as typed (not trimmed: its lines are its own)
-    let document = f
-        .raw("document")
-        .replace("\r\n", "\n");
+    let document = f.raw("document").replace("\r\n", "\n");
     match st.app.edit_playbooks(&auth.actor(), v, &document).await {
         Ok(_) => Ok(redirect("/playbooks?done=saved")),
         Err(EditError::App(e)) => Err(e.into()),
@@ -465,7 +487,15 @@ pub async fn restore(
         Err(EditError::App(e)) => Err(e.into()),
         Err(e) => {
             let loaded = st.app.playbooks_for_edit(&auth.actor()).await?;
-            render_editor(&st, lang, &here, &auth, None, Some((&loaded.document, v, &e))).await
+            render_editor(
+                &st,
+                lang,
+                &here,
+                &auth,
+                None,
+                Some((&loaded.document, v, &e)),
+            )
+            .await
         }
     }
 }

@@ -114,7 +114,12 @@ pub fn describe(
                 .unwrap_or(step);
             let title = book
                 .map(|b| b.title(lang).to_owned())
-                .or_else(|| st.app.taxonomy().get(&playbook).map(|c| c.label(lang).to_owned()))
+                .or_else(|| {
+                    st.app
+                        .taxonomy()
+                        .get(&playbook)
+                        .map(|c| c.label(lang).to_owned())
+                })
                 .unwrap_or(playbook);
             t(
                 if done {

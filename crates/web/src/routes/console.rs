@@ -8,8 +8,7 @@ use crate::api::followup::NoticeListQuery;
 use crate::api::staff::AuditQuery;
 use crate::pages::{
     account, admin, audit, auth, cases, chats, contacts, followup, guidance, invite, notices,
-    partner_keys,
-    passkeys, platforms,
+    partner_keys, passkeys, platforms,
 };
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
