@@ -298,7 +298,8 @@ async fn render_chat(
     let actor = auth.actor();
     let view = st.app.conversation_view(&actor, cid).await?;
     let advice = if view.can_write {
-        super::guidance::chat_advice(st, auth, cid).await?
+        let last = view.messages.last().map(|m| m.seq).unwrap_or(0);
+        super::guidance::chat_advice(st, auth, cid, last).await?
     } else {
         Value::from(())
     };

@@ -116,15 +116,16 @@ pub async fn tick(
 }
 
 /// The chat page's advice list: each playbook's advice in the conversation's language,
-/// with a form that sends it (one `client_id` per form and page, so a double click sends
-/// once).
+/// with a form that sends it. Its `client_id` names the advice (a hash of its step and
+/// text) and the last message seen (`after`): a double click, or the same page sent again,
+/// sends once; after a new message the same advice can be sent again.
 pub async fn chat_advice(
     st: &AppState,
     auth: &Authenticated,
     id: rempart_domain::ids::ConversationId,
+    after: i64,
 ) -> Result<Value, PageError> {
     let (lang, groups) = st.app.chat_advice(&auth.actor(), id).await?;
-    let page = rempart_app::random_hex(8)?;
     let mut n = 0;
     let groups: Vec<_> = groups
         .iter()
@@ -134,10 +135,14 @@ pub async fn chat_advice(
                 .iter()
                 .map(|s| {
                     n += 1;
+                    let advice = s.advice(&lang).unwrap_or("");
+                    let what = rempart_app::sha256_hex(
+                        format!("{}/{}/{advice}", g.playbook.category, s.code).as_bytes(),
+                    );
                     serde_json::json!({
                         "code": s.code,
-                        "advice": s.advice(&lang),
-                        "client_id": format!("adv-{page}-{n}"),
+                        "advice": advice,
+                        "client_id": format!("adv-{after}-{}", &what[..16]),
                         "n": n,
                     })
                 })
