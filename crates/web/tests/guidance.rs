@@ -367,6 +367,29 @@ async fn supervisors_edit_the_playbooks_with_mistakes_shown_in_the_form() {
     let (_, audit) = page(&t, "/audit", &cookie).await;
     assert!(audit.contains("Conduites à tenir modifiées (version 1)"));
     assert!(audit.contains("Conduites à tenir remises par défaut (version 2)"));
+    // a version saved by another node is followed at the next page
+    let other_node = "[[playbook]]\ncategory = \"sextortion\"\nfr = \"Version d'un autre nœud\"\nen = \"Another node's\"\n";
+    t.store
+        .save_playbooks(
+            2,
+            Some(other_node),
+            sup.id,
+            &rempart_storage::AuditEntry::new(
+                t.app.now(),
+                Some(sup.id),
+                rempart_domain::audit::event::AuditEvent::PlaybooksEdited {
+                    version: 3,
+                    defaults: false,
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    let (_, html) = page(&t, &format!("/cases/{case}"), &cookie).await;
+    assert!(
+        html.contains("Version d&#x27;un autre nœud"),
+        "followed at once"
+    );
     // a bad version number is a clear 4xx
     let r = form(
         &t,
