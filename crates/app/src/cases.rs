@@ -220,7 +220,7 @@ impl App {
     }
 
     /// Loads a case the actor may perform `action` on.
-    async fn case_for(
+    pub(crate) async fn case_for(
         &self,
         actor: &Actor,
         id: CaseId,

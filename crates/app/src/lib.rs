@@ -10,6 +10,7 @@ pub mod clock;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod guidance;
 pub mod keys;
 pub mod live;
 pub mod notices;
@@ -37,7 +38,7 @@ pub mod records {
         AuditFilter, COUNT_CAP, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad,
         ContactRecord, ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord,
         NoteRecord, NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES, PartnerKeyRecord,
-        PartnerNoticePage, PasskeyRecord, RoleGrantRecord, SessionRecord, StaffRecord,
+        PartnerNoticePage, PasskeyRecord, PlaybookTick, RoleGrantRecord, SessionRecord, StaffRecord,
     };
 }
 
@@ -70,6 +71,8 @@ pub struct App {
     pub(crate) delivery: Arc<notices::delivery::Delivery>,
     /// How many wait in the queue, as this node last counted.
     pub(crate) queue_gauge: Arc<chat::QueueGauge>,
+    /// The playbooks this node read last.
+    pub(crate) playbooks: Arc<guidance::PlaybookCell>,
 }
 
 /// Start-up failed.
@@ -175,6 +178,7 @@ impl App {
             token_ids: chat::TokenIds::default(),
             pow_used: pow::UsedChallenges::default(),
             queue_gauge: Arc::default(),
+            playbooks: Arc::new(guidance::PlaybookCell::new()),
         };
         app.watch_directory();
         app.watch_queue();

@@ -206,6 +206,14 @@ vocab!(
         VictimSupport => "victim_support", "aide aux victimes", "victim support";
         /// A hotline for child sexual abuse material (URLs only).
         Hotline => "hotline", "hotline de signalement", "reporting hotline";
+        /// A listening and advice line (the 3018, the 3020).
+        Helpline => "helpline", "ligne d'écoute", "helpline";
+        /// Suicide prevention (the 3114).
+        SuicidePrevention => "suicide_prevention", "prévention du suicide", "suicide prevention";
+        /// The data protection authority (the CNIL).
+        DataProtection => "data_protection", "protection des données", "data protection";
+        /// Technical help for victims of hacking and online scams.
+        CyberAssistance => "cyber_assistance", "assistance cyber", "cyber assistance";
     }
 );
 
@@ -225,6 +233,57 @@ pub struct Service {
     pub contact: String,
     /// Whether a referral needs the victim's or guardian's recorded consent.
     pub requires_consent: bool,
+    /// Where it works: a region code of the directory (`national` for the whole country).
+    #[serde(default = "national")]
+    pub region: String,
+    /// What it does, in French (searched too).
+    #[serde(default)]
+    pub about_fr: String,
+    /// What it does, in English.
+    #[serde(default)]
+    pub about_en: String,
+    /// Its hours, in French.
+    #[serde(default)]
+    pub hours_fr: String,
+    /// Its hours, in English.
+    #[serde(default)]
+    pub hours_en: String,
+    /// The number the public calls (digits and spaces), if any.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Its public site, if any.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// The languages it answers in (ISO 639-1 codes).
+    #[serde(default)]
+    pub languages: Vec<String>,
+}
+
+fn national() -> String {
+    "national".into()
+}
+
+/// A region services are attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Stable snake_case code.
+    pub code: String,
+    /// French name.
+    pub fr: String,
+    /// English name.
+    pub en: String,
+}
+
+impl Region {
+    /// The name in `lang`.
+    pub fn label(&self, lang: &str) -> &str {
+        if crate::notice::is_en(lang) {
+            &self.en
+        } else {
+            &self.fr
+        }
+    }
 }
 
 impl Service {
@@ -235,6 +294,51 @@ impl Service {
         } else {
             &self.fr
         }
+    }
+
+    /// What it does, in `lang`.
+    pub fn about(&self, lang: &str) -> &str {
+        if crate::notice::is_en(lang) {
+            &self.about_en
+        } else {
+            &self.about_fr
+        }
+    }
+
+    /// Its hours, in `lang`.
+    pub fn hours(&self, lang: &str) -> &str {
+        if crate::notice::is_en(lang) {
+            &self.hours_en
+        } else {
+            &self.hours_fr
+        }
+    }
+
+    /// Whether every word of `query` is found in its names, description, kind, region,
+    /// hours or number, ignoring case and accents ("harcelement" finds "Harcèlement").
+    pub fn matches(&self, query: &str, region_names: &[&str]) -> bool {
+        let words = crate::chat::normalize(query);
+        let words: Vec<&str> = words.split_whitespace().collect();
+        if words.is_empty() {
+            return true;
+        }
+        let hay = crate::chat::normalize(&format!(
+            "{} {} {} {} {} {} {} {} {} {} {} {} {}",
+            self.code.replace('_', " "),
+            self.fr,
+            self.en,
+            self.about_fr,
+            self.about_en,
+            self.kind.label("fr"),
+            self.kind.label("en"),
+            self.region.replace('_', " "),
+            region_names.join(" "),
+            self.hours_fr,
+            self.hours_en,
+            self.phone.as_deref().unwrap_or(""),
+            self.phone.as_deref().unwrap_or("").replace(' ', ""),
+        ));
+        words.iter().all(|w| hay.contains(&format!(" {w}")))
     }
 }
 
@@ -299,9 +403,13 @@ pub enum DirectoryError {
     /// A zero expected delay.
     #[error("directory: {0:?} has a zero expected delay")]
     ZeroDelay(String),
-    /// An emergency number with characters other than digits.
+    /// An emergency number with characters other than digits (or a service's number
+    /// with other than digits and spaces).
     #[error("directory: invalid emergency number {0:?}")]
     InvalidNumber(String),
+    /// A service in a region the file does not list.
+    #[error("directory: {0:?} is in an unknown region")]
+    UnknownRegion(String),
 }
 
 /// The platforms file's shape.
@@ -320,6 +428,8 @@ struct ServicesFile {
     service: Vec<Service>,
     #[serde(default)]
     emergency: Vec<EmergencyNumber>,
+    #[serde(default)]
+    region: Vec<Region>,
 }
 
 /// The validated directories of platforms, services and emergency numbers.
@@ -328,6 +438,7 @@ pub struct Directory {
     platforms: Vec<Platform>,
     services: Vec<Service>,
     emergency: Vec<EmergencyNumber>,
+    regions: Vec<Region>,
 }
 
 fn is_url(s: &str) -> bool {
@@ -449,7 +560,31 @@ fn validate_channel(code: &str, c: &ChannelSpec) -> Result<(), DirectoryError> {
 }
 
 fn validate_services(file: &ServicesFile) -> Result<(), DirectoryError> {
+    for (i, r) in file.region.iter().enumerate() {
+        check_code(&r.code, file.region[..i].iter().map(|o| o.code.as_str()))?;
+        if r.fr.trim().is_empty() || r.en.trim().is_empty() {
+            return Err(blank(&r.code, "region name"));
+        }
+    }
     for (i, s) in file.service.iter().enumerate() {
+        if !file.region.iter().any(|r| r.code == s.region) {
+            return Err(DirectoryError::UnknownRegion(s.code.clone()));
+        }
+        if s.phone
+            .as_deref()
+            .is_some_and(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit() || c == ' '))
+        {
+            return Err(DirectoryError::InvalidNumber(s.code.clone()));
+        }
+        if s.website.as_deref().is_some_and(|w| !is_url(w)) {
+            return Err(DirectoryError::InvalidAddress(s.code.clone()));
+        }
+        if s.languages
+            .iter()
+            .any(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()))
+        {
+            return Err(DirectoryError::InvalidLanguage(s.code.clone()));
+        }
         check_code(&s.code, file.service[..i].iter().map(|o| o.code.as_str()))?;
         for (value, field) in [(&s.fr, "fr"), (&s.en, "en"), (&s.contact, "contact")] {
             if value.trim().is_empty() {
@@ -486,6 +621,7 @@ impl Directory {
             platforms: p.platform,
             services: base.services.clone(),
             emergency: base.emergency.clone(),
+            regions: base.regions.clone(),
         })
     }
 
@@ -508,6 +644,7 @@ impl Directory {
             platforms: p.platform,
             services: s.service,
             emergency: s.emergency,
+            regions: s.region,
         })
     }
 
@@ -539,6 +676,38 @@ impl Directory {
     /// The emergency numbers, in display order.
     pub fn emergency_numbers(&self) -> &[EmergencyNumber] {
         &self.emergency
+    }
+
+    /// The regions services are attached to, in display order.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// The region with this code.
+    pub fn region(&self, code: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.code == code)
+    }
+
+    /// The services matching every word of `query` (accents and case ignored), of `kind`
+    /// and in `region` when given; a region's search includes the national services.
+    pub fn search_services(
+        &self,
+        query: &str,
+        kind: Option<ServiceKind>,
+        region: Option<&str>,
+    ) -> Vec<&Service> {
+        self.services
+            .iter()
+            .filter(|s| kind.is_none_or(|k| s.kind == k))
+            .filter(|s| region.is_none_or(|r| s.region == r || s.region == "national"))
+            .filter(|s| {
+                let names: Vec<&str> = self
+                    .region(&s.region)
+                    .map(|r| vec![r.fr.as_str(), r.en.as_str()])
+                    .unwrap_or_default();
+                s.matches(query, &names)
+            })
+            .collect()
     }
 }
 
@@ -751,6 +920,51 @@ mod tests {
         assert!(matches!(
             Directory::from_toml(P, bad_kind),
             Err(DirectoryError::ServicesToml(_))
+        ));
+    }
+
+    #[test]
+    fn services_are_searched_without_accents_or_case() {
+        let d = Directory::defaults().unwrap();
+        let codes = |q: &str, k: Option<ServiceKind>, r: Option<&str>| -> Vec<String> {
+            d.search_services(q, k, r)
+                .iter()
+                .map(|s| s.code.clone())
+                .collect()
+        };
+        for q in ["harcelement", "Harcèlement", "HARCÈLEMENT scolaire"] {
+            assert!(
+                codes(q, None, None).contains(&"non_au_harcelement_3020".to_owned()),
+                "{q}"
+            );
+        }
+        assert_eq!(codes("116006", None, None), ["france_victimes_116006"]);
+        assert_eq!(codes("116 006", None, None), ["france_victimes_116006"]);
+        assert!(codes("zzzz", None, None).is_empty());
+        assert_eq!(codes("", None, None).len(), d.services().len());
+        // a region: its own services and the national ones, never another region's
+        let idf = codes("", Some(ServiceKind::Lawyer), Some("ile_de_france"));
+        assert!(idf.contains(&"lawyer_paris_minors".to_owned()));
+        assert!(idf.contains(&"lawyer".to_owned()));
+        assert!(!idf.contains(&"lawyer_lyon_minors".to_owned()));
+        assert_eq!(
+            codes("ile de france avocat", None, None),
+            ["lawyer_paris_minors"]
+        );
+        for s in d.services() {
+            assert!(d.region(&s.region).is_some(), "{}", s.code);
+            assert!(
+                !s.hours_fr.is_empty() && !s.hours_en.is_empty(),
+                "{}",
+                s.code
+            );
+            assert!(!s.languages.is_empty(), "{}", s.code);
+        }
+        let bad_region = "[[service]]\ncode = \"s\"\nkind = \"lawyer\"\nfr = \"a\"\nen = \"b\"\n\
+            contact = \"a@b.invalid\"\nrequires_consent = true\nregion = \"atlantis\"\n";
+        assert!(matches!(
+            Directory::from_toml(P, bad_region),
+            Err(DirectoryError::UnknownRegion(_))
         ));
     }
 

@@ -15,6 +15,7 @@ pub mod directory;
 pub mod ids;
 pub mod notice;
 pub mod notice_content;
+pub mod playbook;
 pub mod policy;
 pub mod referral;
 pub mod taxonomy;

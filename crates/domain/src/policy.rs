@@ -106,6 +106,12 @@ pub enum Action {
     PrepareNotice,
     /// Validate a notice another counsellor marked ready (four eyes).
     ValidateNotice,
+    /// Tick or untick a step of a case's playbook (those who may change the case).
+    FollowPlaybook,
+    /// Read the playbooks and the services directory.
+    ReadGuidance,
+    /// Edit the helpline's playbooks, or set them back to the defaults.
+    EditPlaybooks,
 }
 
 /// What the action is on.
@@ -247,9 +253,12 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (ManageStaff | ManageDirectory, Resource::Global) => role == Role::Admin,
         (ReadAudit, Resource::Global) => matches!(role, Role::Admin | Role::Supervisor),
         (ListCases | CreateCase | LogContact, Resource::Global) => role.works_cases(),
-        (ReadCase | UpdateCase | ChangeCaseStatus | AssignCase, Resource::Case(c)) => {
-            role.works_cases() && sees_case(actor, c)
-        }
+        (ReadGuidance, Resource::Global) => true,
+        (EditPlaybooks, Resource::Global) => matches!(role, Role::Supervisor | Role::Admin),
+        (
+            ReadCase | UpdateCase | ChangeCaseStatus | AssignCase | FollowPlaybook,
+            Resource::Case(c),
+        ) => role.works_cases() && sees_case(actor, c),
         (ReadNotes(v) | AddNote(v), Resource::Case(c)) => {
             reads_visibility(role, v) && sees_case(actor, c)
         }
@@ -521,6 +530,31 @@ mod tests {
                 "sent on another channel"
             );
         }
+    }
+
+    #[test]
+    fn playbooks_are_ticked_by_those_who_change_the_case_and_edited_by_supervisors() {
+        let c = actor(Role::Counsellor, Some("nord"));
+        let outsider = actor(Role::Counsellor, Some("sud"));
+        let sup = actor(Role::Supervisor, None);
+        let adm = actor(Role::Admin, None);
+        let case = CaseAccess {
+            case_id: None,
+            assignees: vec![c.id],
+            team: Some("nord".into()),
+        };
+        let r = Resource::Case(&case);
+        assert!(can(&c, Action::FollowPlaybook, r));
+        assert!(can(&sup, Action::FollowPlaybook, r));
+        assert!(!can(&outsider, Action::FollowPlaybook, r));
+        assert!(!can(&adm, Action::FollowPlaybook, r));
+        for who in [&c, &outsider, &sup, &adm] {
+            assert!(can(who, Action::ReadGuidance, Resource::Global));
+        }
+        assert!(can(&sup, Action::EditPlaybooks, Resource::Global));
+        assert!(can(&adm, Action::EditPlaybooks, Resource::Global));
+        assert!(!can(&c, Action::EditPlaybooks, Resource::Global));
+        assert!(!can(&sup, Action::EditPlaybooks, r), "global only");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod bulk_notices;
 mod case_list;
 mod cases;
 mod chat;
+mod guidance;
 mod jobs;
 mod messages;
 mod migrate;
@@ -32,6 +33,7 @@ pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use bulk::ReadyNotice;
 pub use case_list::{COUNT_CAP, CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
+pub use guidance::{PlaybookTick, PlaybookVersion};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
 pub use notice_list::{
     NoticeCursor, NoticeFilter, NoticePage, NoticeSummary, NoticeTimes, OPEN_STATES,

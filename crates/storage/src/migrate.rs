@@ -87,6 +87,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0013_chat_alerts.sql"),
     ),
     (
+        14,
+        "guidance",
+        include_str!("../migrations/0014_guidance.sql"),
+        include_str!("../migrations/0014_guidance.sql"),
+    ),
+    (
         16,
         "search_fold",
         include_str!("../migrations/0016_search_fold.sql"),

@@ -17,7 +17,7 @@ async fn store() -> (Store, TestDb) {
     let s = Store::connect(&db.url, &rempart_storage::testing::options())
         .await
         .unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 15);
+    assert_eq!(s.migrate().await.unwrap(), 16);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }
@@ -879,4 +879,126 @@ async fn partner_keys_rotate_with_an_overlap_and_revoke_once() {
         Some(5_000)
     );
     assert!(s.partner_key_by_hash("nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn playbook_ticks_and_versions() {
+    use rempart_domain::audit::event::AuditEvent;
+    let (s, _db) = store().await;
+    let me = staff("guide@example.org", Role::Counsellor, None);
+    s.create_staff(&me, &audit(1, me.id, "staff.created"))
+        .await
+        .unwrap();
+    let c = new_case(me.id, "D26-GUID1", "t", 10, None);
+    s.create_case(&c, None, &audit(10, me.id, "case.created").case(c.id))
+        .await
+        .unwrap();
+    let tick = |at: i64, done: bool| {
+        AuditEntry::new(
+            at,
+            Some(me.id),
+            AuditEvent::PlaybookStepTicked {
+                playbook: "cyber_harassment".into(),
+                step: "keep_proof".into(),
+                done,
+            },
+        )
+        .case(c.id)
+    };
+    s.set_playbook_tick(
+        c.id,
+        "cyber_harassment",
+        "keep_proof",
+        true,
+        me.id,
+        &tick(20, true),
+    )
+    .await
+    .unwrap();
+    let t = s.playbook_ticks(c.id).await.unwrap();
+    assert_eq!(t.len(), 1);
+    assert!(t[0].done);
+    assert_eq!(
+        (t[0].changed_at, t[0].changed_by_name.as_str()),
+        (20, "Agent guide@example.org")
+    );
+    // unticked: the same row, the last state
+    s.set_playbook_tick(
+        c.id,
+        "cyber_harassment",
+        "keep_proof",
+        false,
+        me.id,
+        &tick(30, false),
+    )
+    .await
+    .unwrap();
+    let t = s.playbook_ticks(c.id).await.unwrap();
+    assert_eq!(t.len(), 1);
+    assert!(!t[0].done);
+    assert_eq!(t[0].changed_at, 30);
+    assert_eq!(s.case_by_id(c.id).await.unwrap().unwrap().updated_at, 30);
+    // both changes are in the case's timeline, in order
+    let timeline = s
+        .audit_events(&AuditFilter {
+            case_id: Some(c.id),
+            changes_only: true,
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let steps: Vec<&str> = timeline
+        .iter()
+        .filter(|e| e.action == "case.playbook_step")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(steps.iter().any(|d| d.contains("done=1")));
+    assert!(steps.iter().any(|d| d.contains("done=0")));
+    // no case: refused, nothing written
+    let before = s.audit_verify(vec![]).await.unwrap().checked;
+    assert!(matches!(
+        s.set_playbook_tick(CaseId::new(), "x", "y", true, me.id, &tick(40, true))
+            .await,
+        Err(StorageError::NotFound)
+    ));
+    assert_eq!(s.audit_verify(vec![]).await.unwrap().checked, before);
+
+    // versions: none, then 1, 2 (the defaults again); a stale editor loses
+    assert_eq!(s.playbooks_version().await.unwrap(), 0);
+    assert!(s.latest_playbooks().await.unwrap().is_none());
+    let edited = |at: i64, version: i64, defaults: bool| {
+        AuditEntry::new(
+            at,
+            Some(me.id),
+            AuditEvent::PlaybooksEdited { version, defaults },
+        )
+    };
+    assert_eq!(
+        s.save_playbooks(0, Some("# v1"), me.id, &edited(50, 1, false))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        s.save_playbooks(0, Some("# stale"), me.id, &edited(51, 1, false))
+            .await,
+        Err(StorageError::Conflict)
+    ));
+    let v = s.latest_playbooks().await.unwrap().unwrap();
+    assert_eq!(
+        (v.version, v.document.as_deref(), v.edited_at),
+        (1, Some("# v1"), 50)
+    );
+    assert_eq!(
+        s.save_playbooks(1, None, me.id, &edited(60, 2, true))
+            .await
+            .unwrap(),
+        2
+    );
+    let v = s.latest_playbooks().await.unwrap().unwrap();
+    assert_eq!((v.version, v.document), (2, None));
+    assert_eq!(v.edited_by, me.id);
+    assert_eq!(s.playbooks_version().await.unwrap(), 2);
 }

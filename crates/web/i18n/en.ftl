@@ -474,3 +474,81 @@ chat-left-notice = The young person left by quick exit: they will not read any r
 widget-new-conversation = Start a new conversation
 widget-new-help = The conversation that ended disappears from this device.
 widget-send-hint = Enter sends, Shift + Enter makes a new line.
+## guidance: playbooks and the services directory
+nav-services = Services
+nav-playbooks = Playbooks
+guide-title = What to do
+guide-progress = { $done } of { $total } step(s) done
+guide-tick = Mark as done
+guide-untick = Mark as to do
+guide-done-sr = Done:
+guide-ticked-by = Done by { $who }
+guide-unticked-by = Set back to do by { $who }
+guide-services = Services:
+guide-advice-text = Advice to send
+guide-other-platforms = { $n ->
+    [one] One step for other platforms
+   *[other] { $n } steps for other platforms
+}
+guide-find-service = Find a service
+done-ticked = Step marked as done.
+done-unticked = Step set back to do.
+services-title = Services directory
+services-intro = Police and gendarmerie, Pharos, 119, 3114, 3020, victim-support associations, lawyers, the CNIL… Accents and capitals do not matter.
+services-search-label = Find a service
+services-search-placeholder = harassment, complaint, lawyer…
+services-search = Search
+services-kind = Kind
+services-region = Region
+services-count = { $n ->
+    [0] No service found.
+    [one] One service found.
+   *[other] { $n } services found.
+}
+services-languages = Languages:
+services-hours = Hours
+services-phone = Phone
+services-website = Website
+services-referral = Referral
+services-consent-needed = with the consent of the victim or their guardian
+services-consent-not-needed = without prior consent (a child in danger, public illegal content)
+services-none = No service matches: try other words, or remove a filter.
+services-emergency = Emergency numbers
+chat-advice = Advice
+chat-advice-sent = Advice sent.
+chat-advice-help = One click sends the advice as it is to the person, in their language.
+chat-advice-send = Send this advice
+playbooks-title = Playbooks
+playbooks-in-use = In use
+playbooks-defaults = Rempart's default texts
+playbooks-edited = The helpline's texts
+playbooks-version = version { $n }
+playbooks-edited-by = saved by { $who } on
+playbooks-problem = The saved version no longer loads; the default texts are used meanwhile:
+playbooks-counts = { $steps } step(s), { $advice } advice text(s)
+playbooks-edit = Edit
+playbooks-document = Document (TOML)
+playbooks-help = One [[playbook]] per category, its [[playbook.step]] with a stable code, the fr and en texts, and where needed platforms, advice_fr and advice_en, services. The document is checked before it is saved.
+playbooks-codes = Codes available
+playbooks-restore = Back to the default texts
+playbooks-restore-help = A new version takes the default texts again; the cases' ticks are kept.
+playbooks-restore-confirm = Go back to Rempart's default texts?
+playbooks-saved = Playbooks saved.
+playbooks-restored = Default texts restored.
+playbooks-error-too-large = The document is larger than { $kb } KiB.
+playbooks-error-stale = Another version was saved meanwhile: your changes are below, check them and save again.
+playbooks-error-syntax = The document is not valid TOML or has an unknown field: { $detail }
+playbooks-error-code = Invalid code "{ $code }": lower-case letters, digits and _ only.
+playbooks-error-duplicate-playbook = Two playbooks for the category "{ $code }".
+playbooks-error-duplicate-step = Two steps "{ $code }" in the playbook "{ $playbook }".
+playbooks-error-blank = "{ $code }" has a blank { $field } field.
+playbooks-error-advice-half = Step "{ $code }" has advice in one language only: it needs advice_fr and advice_en.
+playbooks-error-too-long = Step "{ $code }" has a text that is too long.
+playbooks-error-too-many-steps = Playbook "{ $code }" has too many steps.
+playbooks-error-unknown-category = Unknown category "{ $code }".
+playbooks-error-unknown-platform = Step "{ $code }" names an unknown platform "{ $platform }".
+playbooks-error-unknown-service = Step "{ $code }" names an unknown service "{ $service }".
+action-playbook-ticked = Step done: "{ $step }" ({ $playbook })
+action-playbook-unticked = Step set back to do: "{ $step }" ({ $playbook })
+action-playbooks-edited = Playbooks edited (version { $version })
+action-playbooks-restored = Playbooks set back to the defaults (version { $version })

@@ -474,3 +474,81 @@ chat-left-notice = La personne a quitté la conversation par la sortie rapide : 
 widget-new-conversation = Commencer une nouvelle conversation
 widget-new-help = La conversation terminée disparaît de cet appareil.
 widget-send-hint = Entrée envoie, Maj + Entrée va à la ligne.
+## guidance: playbooks and the services directory
+nav-services = Services
+nav-playbooks = Conduites à tenir
+guide-title = Conduite à tenir
+guide-progress = { $done } étape(s) faite(s) sur { $total }
+guide-tick = Marquer comme faite
+guide-untick = Marquer comme à faire
+guide-done-sr = Faite :
+guide-ticked-by = Faite par { $who }
+guide-unticked-by = Remise à faire par { $who }
+guide-services = Services :
+guide-advice-text = Conseil à envoyer
+guide-other-platforms = { $n ->
+    [one] Une étape pour d'autres plateformes
+   *[other] { $n } étapes pour d'autres plateformes
+}
+guide-find-service = Trouver un service
+done-ticked = Étape marquée comme faite.
+done-unticked = Étape remise à faire.
+services-title = Annuaire des services
+services-intro = Police et gendarmerie, Pharos, 119, 3114, 3020, associations d'aide aux victimes, avocats, CNIL… Les accents et les majuscules ne comptent pas.
+services-search-label = Chercher un service
+services-search-placeholder = harcèlement, plainte, avocat…
+services-search = Chercher
+services-kind = Type
+services-region = Région
+services-count = { $n ->
+    [0] Aucun service trouvé.
+    [one] Un service trouvé.
+   *[other] { $n } services trouvés.
+}
+services-languages = Langues :
+services-hours = Horaires
+services-phone = Téléphone
+services-website = Site
+services-referral = Orientation
+services-consent-needed = avec l'accord de la victime ou de son représentant
+services-consent-not-needed = sans accord préalable (enfant en danger, contenu public illicite)
+services-none = Aucun service ne correspond : essayez d'autres mots, ou retirez un filtre.
+services-emergency = Numéros d'urgence
+chat-advice = Conseils
+chat-advice-sent = Conseil envoyé.
+chat-advice-help = Un clic envoie le conseil tel quel à la personne, dans sa langue.
+chat-advice-send = Envoyer ce conseil
+playbooks-title = Conduites à tenir
+playbooks-in-use = En service
+playbooks-defaults = Textes par défaut de Rempart
+playbooks-edited = Textes de la ligne
+playbooks-version = version { $n }
+playbooks-edited-by = enregistrée par { $who } le
+playbooks-problem = La version enregistrée ne se charge plus ; les textes par défaut sont utilisés en attendant :
+playbooks-counts = { $steps } étape(s), { $advice } conseil(s)
+playbooks-edit = Modifier
+playbooks-document = Document (TOML)
+playbooks-help = Un [[playbook]] par catégorie, ses [[playbook.step]] avec un code stable, les textes fr et en, et au besoin platforms, advice_fr et advice_en, services. Le document est vérifié avant d'être enregistré.
+playbooks-codes = Codes disponibles
+playbooks-restore = Revenir aux textes par défaut
+playbooks-restore-help = Une nouvelle version reprend les textes par défaut ; les coches des dossiers sont gardées.
+playbooks-restore-confirm = Revenir aux textes par défaut de Rempart ?
+playbooks-saved = Conduites à tenir enregistrées.
+playbooks-restored = Textes par défaut rétablis.
+playbooks-error-too-large = Le document dépasse { $kb } Kio.
+playbooks-error-stale = Une autre version a été enregistrée entre-temps : vos modifications sont ci-dessous, vérifiez-les et enregistrez à nouveau.
+playbooks-error-syntax = Le document n'est pas du TOML valide ou a un champ inconnu : { $detail }
+playbooks-error-code = Code invalide « { $code } » : lettres minuscules, chiffres et _ seulement.
+playbooks-error-duplicate-playbook = Deux conduites à tenir pour la catégorie « { $code } ».
+playbooks-error-duplicate-step = Deux étapes « { $code } » dans la conduite « { $playbook } ».
+playbooks-error-blank = « { $code } » a un champ { $field } vide.
+playbooks-error-advice-half = L'étape « { $code } » a un conseil dans une seule langue : il faut advice_fr et advice_en.
+playbooks-error-too-long = L'étape « { $code } » a un texte trop long.
+playbooks-error-too-many-steps = La conduite « { $code } » a trop d'étapes.
+playbooks-error-unknown-category = Catégorie inconnue « { $code } ».
+playbooks-error-unknown-platform = L'étape « { $code } » cite une plateforme inconnue « { $platform } ».
+playbooks-error-unknown-service = L'étape « { $code } » cite un service inconnu « { $service } ».
+action-playbook-ticked = Étape faite : « { $step } » ({ $playbook })
+action-playbook-unticked = Étape remise à faire : « { $step } » ({ $playbook })
+action-playbooks-edited = Conduites à tenir modifiées (version { $version })
+action-playbooks-restored = Conduites à tenir remises par défaut (version { $version })

@@ -52,6 +52,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("demo.html", include_str!("../templates/demo.html")),
     ("invite.html", include_str!("../templates/invite.html")),
+    ("services.html", include_str!("../templates/services.html")),
+    (
+        "playbooks.html",
+        include_str!("../templates/playbooks.html"),
+    ),
 ];
 
 /// The template environment.

@@ -59,6 +59,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /cases/{id}/items", "CPLDS", "S"),
     ("POST /cases/{id}/notes", "CPLDS", "S"),
     ("POST /cases/{id}/notices", "CPLDS", "S"),
+    ("POST /cases/{id}/playbook", "CPLDS", "S"),
+    ("GET /services", "CPLDSA", "CPLDSA"),
+    ("GET /playbooks", "SA", "SA"),
+    ("POST /playbooks", "SA", "SA"),
+    ("POST /playbooks/restore", "SA", "SA"),
     ("POST /notices/{id}/edit", "CPLDS", "S"),
     ("POST /notices/{id}/ready", "CPLDS", "S"),
     ("POST /notices/{id}/unready", "CPLDS", "S"),
@@ -145,6 +150,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /chats/{id}/take", "CPLDS", ""),
     ("POST /chats/{id}/messages", "CPLDS", ""),
     ("POST /chats/{id}/end", "CPLDS", ""),
+    ("POST /chats/{id}/advice", "CPLDS", ""),
     ("POST /chats/{id}/transfer", "CPLDS", ""),
     ("GET /demo", "*CPLDSA", "*CPLDSA"),
     ("GET /widget/frame", "*CPLDSA", "*CPLDSA"),
@@ -856,6 +862,7 @@ async fn call(
         } else {
             req = req.header("cookie", "rempart_login_csrf=lc");
         }
+        let playbooks_version = t.store.playbooks_version().await.unwrap();
         let fields: Vec<(&str, String)> = match path {
             "/login" => vec![
                 (
@@ -882,6 +889,24 @@ async fn call(
                 ("native_id", "@matrix".into()),
             ],
             "/cases/{id}/notes" => vec![("visibility", "team".into()), ("body", "matrix".into())],
+            "/cases/{id}/playbook" => vec![
+                ("playbook", "cyber_harassment".into()),
+                ("step", "keep_proof".into()),
+                ("done", "1".into()),
+            ],
+            "/playbooks" => vec![
+                ("based_on", playbooks_version.to_string()),
+                (
+                    "document",
+                    "[[playbook]]\ncategory = \"other\"\nfr = \"A\"\nen = \"A\"\n".into(),
+                ),
+            ],
+            "/playbooks/restore" => vec![("based_on", playbooks_version.to_string())],
+            "/chats/{id}/advice" => vec![
+                ("client_id", unique.clone()),
+                ("playbook", "sextortion".into()),
+                ("step", "do_not_pay".into()),
+            ],
             "/notices/{id}/edit" => vec![("explanation", "matrix".into())],
             "/notices/{id}/acknowledge" => vec![("ticket", "T-1".into())],
             "/notices/{id}/decision" => vec![("decision", "content_removed".into())],

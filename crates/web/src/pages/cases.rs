@@ -188,6 +188,8 @@ async fn render_case(
     form_error: Option<FormError>,
 ) -> Result<Response, PageError> {
     let v = st.app.read_case(&auth.actor(), case_id(id)?).await?;
+    // read before the timeline's words, which name the playbooks' steps
+    let guidance = st.app.case_guidance(&auth.actor(), v.case.id).await?;
     let notice_views = st.app.case_notices(&auth.actor(), v.case.id).await?;
     let unnoticed = v
         .items
@@ -254,6 +256,8 @@ async fn render_case(
                 "created",
                 "notice",
                 "notices",
+                "ticked",
+                "unticked",
             ]
             .contains(&d.as_str())
         })
@@ -386,6 +390,8 @@ async fn render_case(
                         ),
                     ),
                     ("done", Value::from(done_key)),
+                    ("guidance", super::guidance::case_cards(st, lang, &guidance)),
+                    ("can_tick", Value::from(guidance.can_tick)),
                     ("form_error", Value::from_serialize(&form_error)),
                 ],
             ),

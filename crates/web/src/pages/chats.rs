@@ -343,8 +343,13 @@ pub async fn show(
     Lang(lang, here): Lang,
     PageAuth(auth): PageAuth,
     Path(id): Path<String>,
+    q: Result<
+        axum::extract::Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> Result<Response, PageError> {
-    render_chat(&st, lang, &here, &auth, conversation_id(&id)?, None).await
+    let sent = q.is_ok_and(|q| q.get("advice").is_some_and(|v| v == "sent"));
+    render_chat(&st, lang, &here, &auth, conversation_id(&id)?, None, sent).await
 }
 
 /// What was typed in the closing form, shown again with what is wrong.
@@ -368,9 +373,16 @@ async fn render_chat(
     auth: &rempart_app::auth::Authenticated,
     cid: rempart_domain::ids::ConversationId,
     end_form: Option<EndForm>,
+    advice_sent: bool,
 ) -> Result<Response, PageError> {
     let actor = auth.actor();
     let view = st.app.conversation_view(&actor, cid).await?;
+    let advice = if view.can_write {
+        let last = view.messages.last().map(|m| m.seq).unwrap_or(0);
+        super::guidance::chat_advice(st, auth, cid, last).await?
+    } else {
+        Value::from(())
+    };
     let (conv, msgs, history) = (&view.conversation, &view.messages, &view.history);
     let colleagues: Vec<(String, String)> = st
         .app
@@ -431,6 +443,8 @@ async fn render_chat(
             vec![
                 ("end", Value::from_serialize(&end_form)),
                 ("end_failed", Value::from(end_failed)),
+                ("advice", advice),
+                ("advice_sent", Value::from(advice_sent)),
                 ("you", Value::from(auth.staff.display_name.clone())),
                 (
                     "names_json",
@@ -562,7 +576,9 @@ pub async fn end(
                     || e.code == rempart_app::ErrorCode::InvalidField =>
             {
                 let form = typed("chat-end-error-case", "case_reference");
-                return render_422(render_chat(&st, lang, &here, &auth, cid, Some(form)).await);
+                return render_422(
+                    render_chat(&st, lang, &here, &auth, cid, Some(form), false).await,
+                );
             }
             Err(e) => return Err(e.into()),
         },
@@ -585,7 +601,7 @@ pub async fn end(
         Ok(s) => s,
         Err((key, field)) => {
             return render_422(
-                render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field))).await,
+                render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field)), false).await,
             );
         }
     };
@@ -610,7 +626,9 @@ pub async fn end(
                 "case_reference" => "chat-end-error-case",
                 _ => "chat-end-error",
             };
-            render_422(render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field))).await)
+            render_422(
+                render_chat(&st, lang, &here, &auth, cid, Some(typed(key, field)), false).await,
+            )
         }
         Err(e) => Err(e.into()),
     }

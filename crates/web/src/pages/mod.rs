@@ -8,6 +8,7 @@ pub mod cases;
 pub mod chats;
 pub mod contacts;
 pub mod followup;
+pub mod guidance;
 pub mod invite;
 pub mod notices;
 pub mod partner_keys;
@@ -65,6 +66,14 @@ impl Fields {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+    /// The first value of `name` as sent, untrimmed ("" when absent).
+    pub fn raw(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
             .unwrap_or("")
     }
     /// The value of `name`, None when absent or blank.
@@ -149,6 +158,14 @@ pub fn base(
         m.insert(
             "nav_admin".into(),
             Value::from(can(&actor, Action::ManageStaff, Resource::Global)),
+        );
+        m.insert(
+            "nav_services".into(),
+            Value::from(can(&actor, Action::ReadGuidance, Resource::Global)),
+        );
+        m.insert(
+            "nav_playbooks".into(),
+            Value::from(can(&actor, Action::EditPlaybooks, Resource::Global)),
         );
         m.insert(
             "nav_audit".into(),

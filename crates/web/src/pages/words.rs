@@ -101,6 +101,43 @@ pub fn describe(
         Ok(AuditEvent::NoticeDeliveryFailed { reason, .. }) => {
             format!("{label} ({reason})")
         }
+        Ok(AuditEvent::PlaybookStepTicked {
+            playbook,
+            step,
+            done,
+        }) => {
+            let books = st.app.playbooks_cached();
+            let book = books.for_category(&playbook);
+            let step = book
+                .and_then(|b| b.step(&step))
+                .map(|s| s.text(lang).to_owned())
+                .unwrap_or(step);
+            let title = book
+                .map(|b| b.title(lang).to_owned())
+                .or_else(|| {
+                    st.app
+                        .taxonomy()
+                        .get(&playbook)
+                        .map(|c| c.label(lang).to_owned())
+                })
+                .unwrap_or(playbook);
+            t(
+                if done {
+                    "action-playbook-ticked"
+                } else {
+                    "action-playbook-unticked"
+                },
+                &[("step", step.into()), ("playbook", title.into())],
+            )
+        }
+        Ok(AuditEvent::PlaybooksEdited { version, defaults }) => t(
+            if defaults {
+                "action-playbooks-restored"
+            } else {
+                "action-playbooks-edited"
+            },
+            &[("version", version.into())],
+        ),
         _ => label.to_owned(),
     }
 }

@@ -7,8 +7,8 @@ use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::followup::NoticeListQuery;
 use crate::api::staff::AuditQuery;
 use crate::pages::{
-    account, admin, audit, auth, cases, chats, contacts, followup, invite, notices, partner_keys,
-    passkeys, platforms,
+    account, admin, audit, auth, cases, chats, contacts, followup, guidance, invite, notices,
+    partner_keys, passkeys, platforms,
 };
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
@@ -217,6 +217,55 @@ pub(super) fn routes() -> Vec<Route> {
         .form()
         .redirects()
         .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/playbook",
+            Case(FollowPlaybook),
+            "Tick or untick a step of the playbook of one of the case's categories",
+            post(guidance::tick),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "GET",
+            "/services",
+            Staff(ReadGuidance),
+            "The services directory: search by words (accents ignored), kind and region",
+            get(guidance::services),
+        )
+        .query::<guidance::ServicesQuery>()
+        .page(),
+        r(
+            "GET",
+            "/playbooks",
+            Staff(EditPlaybooks),
+            "The playbooks editor (supervisors, administrators)",
+            get(guidance::editor),
+        )
+        .query::<guidance::EditorQuery>()
+        .page()
+        .errors(&[404]),
+        r(
+            "POST",
+            "/playbooks",
+            Staff(EditPlaybooks),
+            "Save the playbooks document; a mistake shows it again as typed",
+            post(guidance::save),
+        )
+        .form()
+        .answers(&[Answer::SeeOther, Answer::Html])
+        .errors(&[404, 409]),
+        r(
+            "POST",
+            "/playbooks/restore",
+            Staff(EditPlaybooks),
+            "Set the playbooks back to the embedded defaults",
+            post(guidance::restore),
+        )
+        .form()
+        .answers(&[Answer::SeeOther, Answer::Html])
+        .errors(&[404, 409]),
         r(
             "POST",
             "/cases/{id}/notices",
@@ -587,6 +636,16 @@ pub(super) fn routes() -> Vec<Route> {
             Conversation(WriteConversation),
             "Reply in a conversation (its counsellor)",
             post(chats::reply),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/chats/{id}/advice",
+            Conversation(WriteConversation),
+            "Send a playbook step's advice in a conversation (its counsellor), in one click",
+            post(guidance::send_advice),
         )
         .form()
         .redirects()

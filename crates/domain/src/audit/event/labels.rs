@@ -77,6 +77,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "disponibilité tchat changée",
         "chat availability changed",
     ),
+    (
+        "chat.alerts",
+        "alertes du tchat changées",
+        "chat alerts changed",
+    ),
     ("auth.login", "connexion", "login"),
     ("auth.login_failed", "connexion échouée", "login failed"),
     (
@@ -229,6 +234,16 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "notice.partner_decided",
         "décision de la plateforme (API partenaire)",
         "platform's decision (partner API)",
+    ),
+    (
+        "case.playbook_step",
+        "étape de la conduite à tenir",
+        "playbook step",
+    ),
+    (
+        "guidance.playbooks_edited",
+        "conduites à tenir modifiées",
+        "playbooks edited",
     ),
     (
         "directory.reloaded",

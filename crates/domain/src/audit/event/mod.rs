@@ -343,6 +343,22 @@ pub enum AuditEvent {
         /// The decision.
         decision: DecisionKind,
     },
+    /// A step of a case's playbook was ticked (done) or unticked.
+    PlaybookStepTicked {
+        /// The playbook's category code.
+        playbook: String,
+        /// The step's code.
+        step: String,
+        /// Ticked (true) or unticked.
+        done: bool,
+    },
+    /// The helpline's playbooks were edited (a new version), or set back to the defaults.
+    PlaybooksEdited {
+        /// The new version's number.
+        version: i64,
+        /// Set back to the embedded defaults.
+        defaults: bool,
+    },
     /// The platform directory was loaded again from its file.
     DirectoryReloaded {
         /// How many platforms it now has.
@@ -444,6 +460,8 @@ impl AuditEvent {
             StaffRoleChanged { .. } => "staff.role_changed",
             AuditViewed => "audit.viewed",
             DirectoryReloaded { .. } => "directory.reloaded",
+            PlaybookStepTicked { .. } => "case.playbook_step",
+            PlaybooksEdited { .. } => "guidance.playbooks_edited",
             NoticesDrafted { .. } => "notice.drafted",
             NoticeEdited => "notice.edited",
             NoticeReady => "notice.ready",
@@ -473,6 +491,7 @@ impl AuditEvent {
             "conversation" => "conversation",
             "audit" => "audit",
             "directory" => "directory",
+            "guidance" => "guidance",
             "notice" => "notice",
             "partner" => "partner",
             _ => "staff",
@@ -572,6 +591,19 @@ impl AuditEvent {
             | RoleGrantRefused { role }
             | StaffRoleChanged { role } => format!("role={}", role.as_str()),
             DirectoryReloaded { platforms } => format!("platforms={platforms}"),
+            PlaybookStepTicked {
+                playbook,
+                step,
+                done,
+            } => format!(
+                "playbook={} step={} done={}",
+                token(playbook),
+                token(step),
+                b(*done)
+            ),
+            PlaybooksEdited { version, defaults } => {
+                format!("version={version} defaults={}", b(*defaults))
+            }
             NoticesDrafted { count } => format!("count={count}"),
             NoticeEdited | NoticeReady | NoticeValidated => String::new(),
             NoticeSent { channel } => format!("channel={}", channel.as_str()),
@@ -788,6 +820,15 @@ impl AuditEvent {
             "notice.partner_decided" => PartnerDecided {
                 platform: need(d, "platform")?.to_owned(),
                 decision: DecisionKind::parse(need(d, "decision")?).map_err(|_| UnknownCode)?,
+            },
+            "case.playbook_step" => PlaybookStepTicked {
+                playbook: need(d, "playbook")?.to_owned(),
+                step: need(d, "step")?.to_owned(),
+                done: flag(d, "done")?,
+            },
+            "guidance.playbooks_edited" => PlaybooksEdited {
+                version: num(d, "version")?,
+                defaults: flag(d, "defaults")?,
             },
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,

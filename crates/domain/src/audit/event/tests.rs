@@ -109,6 +109,24 @@ fn all() -> Vec<AuditEvent> {
         },
         AuditViewed,
         DirectoryReloaded { platforms: 21 },
+        PlaybookStepTicked {
+            playbook: "sextortion".into(),
+            step: "do_not_pay".into(),
+            done: true,
+        },
+        PlaybookStepTicked {
+            playbook: "grooming".into(),
+            step: "danger_now".into(),
+            done: false,
+        },
+        PlaybooksEdited {
+            version: 3,
+            defaults: false,
+        },
+        PlaybooksEdited {
+            version: 4,
+            defaults: true,
+        },
         NoticesDrafted { count: 2 },
         NoticeEdited,
         NoticeReady,
