@@ -77,11 +77,6 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "disponibilité tchat changée",
         "chat availability changed",
     ),
-    (
-        "chat.alerts",
-        "alertes du tchat changées",
-        "chat alerts changed",
-    ),
     ("auth.login", "connexion", "login"),
     ("auth.login_failed", "connexion échouée", "login failed"),
     (
