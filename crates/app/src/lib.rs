@@ -38,7 +38,8 @@ pub mod records {
         AuditFilter, COUNT_CAP, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad,
         ContactRecord, ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord,
         NoteRecord, NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES, PartnerKeyRecord,
-        PartnerNoticePage, PasskeyRecord, PlaybookTick, RoleGrantRecord, SessionRecord, StaffRecord,
+        PartnerNoticePage, PasskeyRecord, PlaybookTick, RoleGrantRecord, SessionRecord,
+        StaffRecord,
     };
 }
 

@@ -161,7 +161,7 @@ impl Store {
             q.push(" AND action NOT IN (");
             let reads: Vec<&str> = rempart_domain::audit::event::ACTIONS
                 .iter()
-                .map(|(c, _, _)| *c)
+                .copied()
                 .filter(|c| rempart_domain::audit::event::is_read_action(c))
                 .collect();
             for (i, r) in reads.iter().enumerate() {

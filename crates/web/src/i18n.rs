@@ -117,6 +117,11 @@ mod tests {
             assert!(i.has("fr", k), "missing in fr: {k}");
         }
         assert_eq!(i.t("fr", "nav-cases", &[]), "Dossiers");
+        // every audit action has its words in both languages
+        for a in rempart_domain::audit::event::ACTIONS {
+            let k = rempart_domain::audit::event::action_key(a);
+            assert!(i.has("fr", &k) && i.has("en", &k), "no words for {a}");
+        }
         assert_eq!(i.t("en", "nav-cases", &[]), "Cases");
         assert_eq!(I18n::lang("en-GB"), "en");
         assert_eq!(I18n::lang("de"), "fr");

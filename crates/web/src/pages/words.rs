@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use fluent_bundle::FluentValue;
-use rempart_domain::audit::event::{AuditEvent, HandoverTarget, action_label};
+use rempart_domain::audit::event::{AuditEvent, HandoverTarget, action_key};
 use std::collections::HashMap;
 
 /// The event in a sentence. `names`: account id → display name.
@@ -16,7 +16,12 @@ pub fn describe(
     names: &HashMap<String, String>,
 ) -> String {
     let t = |key: &str, args: &[(&str, FluentValue<'_>)]| st.i18n.t(lang, key, args);
-    let label = action_label(action, lang);
+    let key = action_key(action);
+    let label = if st.i18n.has(crate::i18n::I18n::lang(lang), &key) {
+        t(&key, &[])
+    } else {
+        action.to_owned()
+    };
     let name = |id: &str| {
         names
             .get(id)

@@ -839,7 +839,7 @@ impl AuditEvent {
 }
 
 mod labels;
-pub use labels::{ACTIONS, action_label, is_read_action};
+pub use labels::{ACTIONS, action_key, is_read_action};
 
 #[cfg(test)]
 mod tests;
