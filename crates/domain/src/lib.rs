@@ -17,5 +17,6 @@ pub mod notice;
 pub mod notice_content;
 pub mod policy;
 pub mod referral;
+pub mod risk;
 pub mod taxonomy;
 pub mod values;
