@@ -924,7 +924,7 @@ mod tests {
         );
         assert_eq!(l.normalize("jvx pa, mé foto"), "je veux pas mes photo");
         assert_eq!(l.normalize("ima kms tmrw"), "i am going to kms tomorow");
-        assert_eq!(l.normalize("50€ ou $20"), "50 euros ou dollars 20");
+        assert_eq!(l.normalize("50€ ou $20"), "50 euros ou dolars 20");
         // digits keep their repeats
         assert_eq!(l.normalize("100 euros"), "100 euros");
     }
