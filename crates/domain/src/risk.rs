@@ -21,7 +21,32 @@
 
 use crate::chat::RiskKind;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap as StdHashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: the words looked up are short, and SipHash's start-up cost dominated.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// The risk lexicon could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +128,22 @@ enum Elem {
 #[derive(Debug, Clone)]
 struct Pattern {
     elems: Vec<Elem>,
+}
+
+impl Pattern {
+    /// Whether every slot that is not optional has one of its words in the message: most
+    /// patterns are ruled out here, without walking the words.
+    fn possible(&self, present: &[bool]) -> bool {
+        self.elems.iter().all(|e| match e {
+            Elem::Slot {
+                ids,
+                optional: false,
+            } => ids
+                .iter()
+                .any(|id| present.get(*id as usize).copied().unwrap_or(false)),
+            _ => true,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -276,10 +317,10 @@ impl RiskLexicon {
     pub fn from_toml(src: &str) -> Result<RiskLexicon, RiskError> {
         let raw: RawLexicon = toml::from_str(src).map_err(|e| bad(e.to_string()))?;
         let mut lex = RiskLexicon {
-            spelling_raw: HashMap::new(),
-            spelling: HashMap::new(),
-            exact: HashMap::new(),
-            prefixes: HashMap::new(),
+            spelling_raw: HashMap::default(),
+            spelling: HashMap::default(),
+            exact: HashMap::default(),
+            prefixes: HashMap::default(),
             max_prefix: 0,
             num_id: 0,
             masks: Vec::new(),
@@ -303,7 +344,7 @@ impl RiskLexicon {
             }
         }
         // classes: each member's vocabulary id
-        let mut classes: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut classes: HashMap<String, Vec<u32>> = HashMap::default();
         for (name, members) in &raw.classes {
             let mut ids = Vec::new();
             for m in members {
@@ -649,9 +690,20 @@ impl RiskLexicon {
             }
             spans.push((start, ids.len() as u32));
         }
+        let vocab = self.exact.len() + self.prefixes.len();
+        let mut present = vec![false; vocab];
+        for id in &ids {
+            if let Some(p) = present.get_mut(*id as usize) {
+                *p = true;
+            }
+        }
         let mut toks = Tokens { ids, spans };
-        // masks hide idioms and negations
+        // masks hide idioms and negations (a word a mask hides stays `present`: that only
+        // makes a rule try, never match)
         for m in &self.masks {
+            if !m.possible(&present) {
+                continue;
+            }
             let mut from = 0;
             while let Some((s, e)) = m.find(&toks, from) {
                 for t in s..e {
@@ -663,7 +715,10 @@ impl RiskLexicon {
         let mut facts = 0u64;
         for r in &self.rules {
             let bit = 1u64 << r.fact.min(63);
-            if facts & bit == 0 && r.pattern.find(&toks, 0).is_some() {
+            if facts & bit == 0
+                && r.pattern.possible(&present)
+                && r.pattern.find(&toks, 0).is_some()
+            {
                 facts |= bit;
             }
         }
@@ -744,8 +799,8 @@ pub struct Labelled {
 }
 
 /// Reads an evaluation set: `MESSAGE<TAB>code,code` per line (nothing after the tab: no
-/// danger); `#` starts a comment line; a comment line containing `held-out` marks the lines
-/// after it as held out.
+/// danger); `#` starts a comment line; a comment line starting `# held-out` (or
+/// `# --- held-out`) marks the lines after it as held out.
 pub fn parse_eval_set(src: &str) -> Result<Vec<Labelled>, RiskError> {
     let mut out = Vec::new();
     let mut held_out = false;
@@ -754,7 +809,8 @@ pub fn parse_eval_set(src: &str) -> Result<Vec<Labelled>, RiskError> {
             continue;
         }
         if line.starts_with('#') {
-            if line.to_lowercase().contains("held-out") && !line.contains('"') {
+            let heading = line.trim_start_matches(['#', '-', ' ']);
+            if heading.to_lowercase().starts_with("held-out") {
                 held_out = true;
             }
             continue;
