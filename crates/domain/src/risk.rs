@@ -554,7 +554,9 @@ impl RiskLexicon {
             .get(word)
             .or_else(|| self.spelling.get(&k));
         if let Some(ws) = found {
-            let n = if ws.len() > 1 && next.is_some_and(|n| ws.last().is_some_and(|l| l == n)) {
+            // the next word's key, only for a replacement of several words (rare)
+            let n = if ws.len() > 1 && next.is_some_and(|n| ws.last().is_some_and(|l| *l == key(n)))
+            {
                 ws.len() - 1
             } else {
                 ws.len()
@@ -632,8 +634,8 @@ impl RiskLexicon {
                     }
                 }
             }
-            let next = words.get(i + 1).map(|n| key(&n.text));
-            self.push_spelled_before(&w.text, next.as_deref(), out);
+            let next = words.get(i + 1).map(|n| n.text.as_str());
+            self.push_spelled_before(&w.text, next, out);
             i += 1;
         }
     }
