@@ -438,14 +438,14 @@ impl RiskLexicon {
         }
         // a rule naming a signal is enough, with or without a [[signal]] table
         for k in RiskKind::ALL {
-            if let Some(fact) = facts.iter().position(|f| f == k.as_str()) {
-                if !lex.signals.iter().any(|s| s.kind == *k) {
-                    lex.signals.push(SignalDef {
-                        kind: *k,
-                        fact,
-                        when: Vec::new(),
-                    });
-                }
+            if let Some(fact) = facts.iter().position(|f| f == k.as_str())
+                && !lex.signals.iter().any(|s| s.kind == *k)
+            {
+                lex.signals.push(SignalDef {
+                    kind: *k,
+                    fact,
+                    when: Vec::new(),
+                });
             }
         }
         if facts.len() > 64 {
@@ -768,10 +768,11 @@ fn match_at(elems: &[Elem], toks: &Tokens, pos: usize) -> Option<usize> {
     };
     match first {
         Elem::Slot { ids, optional } => {
-            if pos < toks.spans.len() && toks.matches(pos, ids) {
-                if let Some(end) = match_at(rest, toks, pos + 1) {
-                    return Some(end);
-                }
+            if pos < toks.spans.len()
+                && toks.matches(pos, ids)
+                && let Some(end) = match_at(rest, toks, pos + 1)
+            {
+                return Some(end);
             }
             if *optional {
                 return match_at(rest, toks, pos);
