@@ -1084,6 +1084,30 @@ fr = ["envie d'en finir"]
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_assessed_without_panic_each_signal_once_in_order(
+            text in "(\\PC|['’ ]|je|veux|mourir|si|pas|il|va|publier|photos|..|\\.){0,120}"
+        ) {
+            let l = lex();
+            let found = l.assess(&text);
+            let mut sorted = found.clone();
+            sorted.sort();
+            sorted.dedup();
+            proptest::prop_assert_eq!(found, sorted);
+        }
+    }
+
+    #[test]
+    fn long_and_repetitive_messages_stay_cheap() {
+        let l = lex();
+        let text = "si je pas il va veut menace de ".repeat(300);
+        let start = std::time::Instant::now();
+        let _ = l.assess(&text);
+        // about a millisecond in a debug build; a walk that went exponential would take seconds
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    }
+
     #[test]
     fn eval_sets_are_read_strictly() {
         let set = parse_eval_set("# c\nhello\t\nje veux mourir\tsuicidal_thoughts\n# held-out\nx\tblackmail_deadline,imminent_publication\n").unwrap();
