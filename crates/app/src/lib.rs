@@ -82,7 +82,7 @@ pub enum StartError {
     /// The database.
     #[error("database: {0}")]
     Storage(#[from] rempart_storage::StorageError),
-    /// Embedded reference data (a build defect) or the opening-hours file.
+    /// Embedded reference data (a build defect), the opening-hours or risk lexicon file.
     #[error("reference data: {0}")]
     Data(String),
     /// The master secret.
@@ -98,6 +98,16 @@ fn calendar(s: &Settings) -> Result<OpeningCalendar, StartError> {
         .map_err(|e| StartError::Data(format!("{}: {e}", file.display())))?;
     OpeningCalendar::from_toml(&text)
         .map_err(|e| StartError::Data(format!("{}: {e}", file.display())))
+}
+
+/// The chat's risk lexicon: the helpline's own file, or the embedded defaults.
+fn risk_lexicon(s: &Settings) -> Result<RiskLexicon, StartError> {
+    let Some(file) = &s.helpline.risk_lexicon_file else {
+        return RiskLexicon::defaults().map_err(|e| StartError::Data(e.to_string()));
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| StartError::Data(format!("{}: {e}", file.display())))?;
+    RiskLexicon::from_toml(&text).map_err(|e| StartError::Data(format!("{}: {e}", file.display())))
 }
 
 /// The storage options the settings and keys give.
@@ -166,7 +176,7 @@ impl App {
                 rempart_domain::chat::default_canned_replies()
                     .map_err(|e| StartError::Data(e.to_string()))?,
             ),
-            risk: Arc::new(RiskLexicon::defaults().map_err(|e| StartError::Data(e.to_string()))?),
+            risk: Arc::new(risk_lexicon(&settings)?),
             store,
             clock,
             settings: Arc::new(settings),

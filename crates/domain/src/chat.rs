@@ -73,114 +73,7 @@ impl RiskKind {
     }
 }
 
-/// The risk lexicon could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum RiskError {
-    /// Not valid TOML or not the expected shape.
-    #[error("risk lexicon: {0}")]
-    Parse(String),
-    /// Unknown kind.
-    #[error("risk lexicon: unknown kind {0}")]
-    UnknownKind(String),
-}
-
-#[derive(Deserialize)]
-struct RawSignal {
-    kind: String,
-    #[serde(default)]
-    fr: Vec<String>,
-    #[serde(default)]
-    en: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct RawLexicon {
-    signal: Vec<RawSignal>,
-}
-
-/// Phrases that signal danger, French and English (data: `data/risk.toml`).
-#[derive(Debug, Clone)]
-pub struct RiskLexicon {
-    phrases: Vec<(RiskKind, String)>,
-}
-
-/// Lower case, accents removed, every run of non-alphanumerics one space, padded with
-/// spaces so phrases match on word boundaries.
-pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(' ');
-    let mut space = true;
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let folded: &str = match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' => "a",
-            'é' | 'è' | 'ê' | 'ë' => "e",
-            'î' | 'ï' | 'í' | 'ì' => "i",
-            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => "o",
-            'ù' | 'û' | 'ü' | 'ú' => "u",
-            'ç' => "c",
-            'œ' => "oe",
-            'æ' => "ae",
-            'ÿ' => "y",
-            'ñ' => "n",
-            _ => "",
-        };
-        if !folded.is_empty() {
-            out.push_str(folded);
-            space = false;
-        } else if c.is_alphanumeric() {
-            out.push(c);
-            space = false;
-        } else if !space {
-            out.push(' ');
-            space = true;
-        }
-    }
-    if !space {
-        out.push(' ');
-    }
-    out
-}
-
-impl RiskLexicon {
-    /// The embedded defaults.
-    pub fn defaults() -> Result<RiskLexicon, RiskError> {
-        RiskLexicon::from_toml(include_str!("../data/risk.toml"))
-    }
-
-    /// Parses a lexicon.
-    pub fn from_toml(src: &str) -> Result<RiskLexicon, RiskError> {
-        let raw: RawLexicon = toml::from_str(src).map_err(|e| RiskError::Parse(e.to_string()))?;
-        let mut phrases = Vec::new();
-        for s in raw.signal {
-            let kind =
-                RiskKind::parse(&s.kind).map_err(|_| RiskError::UnknownKind(s.kind.clone()))?;
-            for p in s.fr.iter().chain(s.en.iter()) {
-                let n = normalize(p);
-                if n.trim().is_empty() {
-                    return Err(RiskError::Parse(format!("empty phrase for {}", s.kind)));
-                }
-                phrases.push((kind, n));
-            }
-        }
-        Ok(RiskLexicon { phrases })
-    }
-
-    /// The kinds of danger `text` signals (each once, in `RiskKind` order).
-    pub fn assess(&self, text: &str) -> Vec<RiskKind> {
-        let n = normalize(text);
-        let mut found: Vec<RiskKind> = RiskKind::ALL
-            .iter()
-            .copied()
-            .filter(|k| {
-                self.phrases
-                    .iter()
-                    .any(|(pk, p)| pk == k && n.contains(p.as_str()))
-            })
-            .collect();
-        found.dedup();
-        found
-    }
-}
+pub use crate::risk::{RiskError, RiskLexicon};
 
 /// The queue priority of a waiting conversation: risk first (the sum of the signals'
 /// weights), then the youngest; ties are served in order of waiting time.
@@ -200,36 +93,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signals_are_found_whatever_the_accents_and_case() {
-        let l = RiskLexicon::defaults().unwrap();
-        assert_eq!(
-            l.assess("J'ai ENVIE de MOURIR..."),
-            vec![RiskKind::SuicidalThoughts]
-        );
-        assert_eq!(
-            l.assess("il dit qu'il va publier la vidéo ce soir sinon il publie"),
-            vec![RiskKind::BlackmailDeadline, RiskKind::ImminentPublication]
-        );
-        assert_eq!(
-            l.assess("he says he's going to post it, I want to die"),
-            vec![RiskKind::SuicidalThoughts, RiskKind::ImminentPublication]
-        );
-        assert!(
-            l.assess("bonjour, j'ai une question sur mon compte")
-                .is_empty()
-        );
-        // whole words only: "mourir" inside another word does not count
-        assert!(l.assess("chantages").is_empty());
-        assert!(l.assess("").is_empty());
-    }
-
-    #[test]
-    fn normalisation() {
-        assert_eq!(normalize("  Ça, c'est   ÉNORME!! "), " ca c est enorme ");
-        assert_eq!(normalize("<script>"), " script ");
-    }
-
-    #[test]
     fn risk_comes_first() {
         let calm = priority(&[], Some(CallerType::Victim), Some(AgeBand::Under11));
         let danger = priority(&[RiskKind::ImminentPublication], None, None);
@@ -238,16 +101,6 @@ mod tests {
             priority(&[RiskKind::SuicidalThoughts], None, None)
                 > priority(&[RiskKind::BlackmailDeadline], None, None)
         );
-    }
-
-    #[test]
-    fn bad_lexicons_are_refused() {
-        assert!(RiskLexicon::from_toml("[[signal]]\nkind = \"nope\"\nfr = [\"x\"]\n").is_err());
-        assert!(
-            RiskLexicon::from_toml("[[signal]]\nkind = \"suicidal_thoughts\"\nfr = [\"!!\"]\n")
-                .is_err()
-        );
-        assert!(RiskLexicon::from_toml("not toml").is_err());
     }
 }
 

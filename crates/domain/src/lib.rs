@@ -18,6 +18,7 @@ pub mod notice_content;
 pub mod playbook;
 pub mod policy;
 pub mod referral;
+pub mod risk;
 pub mod taxonomy;
 pub mod text;
 pub mod values;

@@ -48,6 +48,9 @@ pub enum Cmd {
     /// PDQ perceptual hashes: hash image files, match hashes against a bank.
     #[command(subcommand)]
     Pdq(crate::cmd_pdq::PdqCmd),
+    /// The chat's risk detector: check messages, evaluate it on a labelled set.
+    #[command(subcommand)]
+    Risk(crate::cmd_risk::RiskCmd),
 }
 
 #[derive(Subcommand)]

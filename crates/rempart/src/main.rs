@@ -7,6 +7,7 @@ mod bench_notice_views;
 mod bench_notices;
 mod cli;
 mod cmd_pdq;
+mod cmd_risk;
 mod demo_sims;
 
 use anyhow::{Context, Result, bail};
@@ -233,6 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Bench(b) => bench::run(b).await,
         Cmd::Pdq(cmd) => cmd_pdq::run(cmd),
+        Cmd::Risk(cmd) => cmd_risk::run(cmd),
     }
 }
 

@@ -125,6 +125,8 @@ pub struct HelplineSettings {
     /// The platform directory (None: the embedded defaults). Watched: a change is loaded
     /// without a restart.
     pub platforms_file: Option<PathBuf>,
+    /// The chat's risk lexicon (None: the embedded defaults, crates/domain/data/risk.toml).
+    pub risk_lexicon_file: Option<PathBuf>,
     /// Where quick exit sends the young person.
     pub quick_exit_url: HttpsUrl,
     /// Supervisors are alerted when a conversation waits in the queue longer than this.
@@ -139,6 +141,7 @@ impl Default for HelplineSettings {
             default_language: Language::Fr,
             opening_hours_file: None,
             platforms_file: None,
+            risk_lexicon_file: None,
             quick_exit_url: HttpsUrl("https://www.google.com/search?q=meteo".into()),
             wait_alert_minutes: 5,
         }
@@ -434,6 +437,11 @@ default_language = "fr"
 # The file is watched: an edit is loaded without a restart (a file that does not load is
 # reported on the directory page and the previous directory stays).
 # platforms_file = "platforms.toml"
+# The words and patterns that put a conversation first in the queue (suicidal thoughts,
+# blackmail with a deadline, imminent publication), as a TOML file (absent: the embedded
+# defaults, crates/domain/data/risk.toml, which documents the format; check a file with
+# `rempart risk eval --lexicon FILE`). Read at start.
+# risk_lexicon_file = "risk.toml"
 # Where the quick-exit button sends the young person: a neutral https site.
 quick_exit_url = "https://www.google.com/search?q=meteo"
 # Supervisors are alerted (on the queue page, and by sound and tab title for those who
@@ -635,7 +643,11 @@ impl Settings {
             // keys that are commented out in the example are strings
             let optional = matches!(
                 key,
-                "opening_hours_file" | "master_key_file" | "platforms_file" | "extra_root_pem_file"
+                "opening_hours_file"
+                    | "master_key_file"
+                    | "platforms_file"
+                    | "risk_lexicon_file"
+                    | "extra_root_pem_file"
             );
             if model.get(key).is_none() && !optional {
                 continue;

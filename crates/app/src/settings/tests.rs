@@ -38,6 +38,10 @@ fn env_overrides_file() {
             "/h.toml".into(),
         ),
         (
+            "REMPART_HELPLINE_RISK_LEXICON_FILE".into(),
+            "/risk.toml".into(),
+        ),
+        (
             "REMPART_SERVER_TRUSTED_PROXIES".into(),
             "10.0.0.1, ::1".into(),
         ),
@@ -54,6 +58,10 @@ fn env_overrides_file() {
     assert_eq!(
         s.helpline.opening_hours_file,
         Some(PathBuf::from("/h.toml"))
+    );
+    assert_eq!(
+        s.helpline.risk_lexicon_file,
+        Some(PathBuf::from("/risk.toml"))
     );
     assert_eq!(
         s.server.trusted_proxies,
@@ -211,5 +219,36 @@ fn smtp_settings_from_the_file_and_the_environment() {
             "refused: {bad}"
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_helpline_risk_lexicon_is_loaded_from_its_file_or_the_start_fails() {
+    use rempart_domain::chat::RiskKind;
+    let dir = std::env::temp_dir().join(format!("rempart-risk-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut s = Settings::default();
+    let defaults = crate::risk_lexicon(&s).unwrap();
+    assert_eq!(
+        defaults.assess("je veux mourir"),
+        vec![RiskKind::SuicidalThoughts]
+    );
+    let f = dir.join("risk.toml");
+    std::fs::write(
+        &f,
+        "[[signal]]\nkind = \"imminent_publication\"\nfr = [\"compte fisha\"]\n",
+    )
+    .unwrap();
+    s.helpline.risk_lexicon_file = Some(f.clone());
+    let own = crate::risk_lexicon(&s).unwrap();
+    assert_eq!(
+        own.assess("un compte fisha"),
+        vec![RiskKind::ImminentPublication]
+    );
+    std::fs::write(&f, "[[signal]]\nkind = \"nope\"\n").unwrap();
+    let err = crate::risk_lexicon(&s).unwrap_err().to_string();
+    assert!(err.contains("risk.toml") && err.contains("nope"), "{err}");
+    s.helpline.risk_lexicon_file = Some(dir.join("missing.toml"));
+    assert!(crate::risk_lexicon(&s).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

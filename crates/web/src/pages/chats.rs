@@ -169,6 +169,13 @@ pub async fn search(
     let axum::extract::Query(q) = q.map_err(|e| AppError::field("query", &e.body_text()))?;
     let words = q.q.unwrap_or_default();
     let actor = auth.actor();
+    if !rempart_domain::policy::can(
+        &actor,
+        rempart_domain::policy::Action::SearchTranscripts,
+        rempart_domain::policy::Resource::Global,
+    ) {
+        return Err(AppError::not_found().into());
+    }
     let (hits, error) = if words.trim().is_empty() {
         (None, None)
     } else {
