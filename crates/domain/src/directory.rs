@@ -317,12 +317,12 @@ impl Service {
     /// Whether every word of `query` is found in its names, description, kind, region,
     /// hours or number, ignoring case and accents ("harcelement" finds "Harcèlement").
     pub fn matches(&self, query: &str, region_names: &[&str]) -> bool {
-        let words = crate::chat::normalize(query);
+        let words = search_words(query);
         let words: Vec<&str> = words.split_whitespace().collect();
         if words.is_empty() {
             return true;
         }
-        let hay = crate::chat::normalize(&format!(
+        let hay = search_words(&format!(
             "{} {} {} {} {} {} {} {} {} {} {} {} {}",
             self.code.replace('_', " "),
             self.fr,
@@ -340,6 +340,18 @@ impl Service {
         ));
         words.iter().all(|w| hay.contains(&format!(" {w}")))
     }
+}
+
+/// `s` folded for search (case and accents ignored), its punctuation made spaces, with a
+/// leading space so that a word's start is found as " word".
+fn search_words(s: &str) -> String {
+    let folded = crate::text::fold_for_search(s);
+    let mut out = String::with_capacity(folded.len() + 1);
+    out.push(' ');
+    for c in folded.chars() {
+        out.push(if c.is_alphanumeric() { c } else { ' ' });
+    }
+    out
 }
 
 /// A number to call in an emergency, shown when the line is closed.
