@@ -7,25 +7,25 @@ use crate::values::{AgeBand, Channel};
 
 labelled_enum!(
     /// Where a case stands.
-    CaseStatus {
-        New => "new", "nouveau", "new";
-        InProgress => "in_progress", "en cours", "in progress";
-        WaitingPlatform => "waiting_platform", "en attente de la plateforme", "waiting for the platform";
-        WaitingVictim => "waiting_victim", "en attente de la victime", "waiting for the victim";
-        Closed => "closed", "clos", "closed";
+    CaseStatus "case-status" {
+        New => "new";
+        InProgress => "in_progress";
+        WaitingPlatform => "waiting_platform";
+        WaitingVictim => "waiting_victim";
+        Closed => "closed";
     }
 );
 
 labelled_enum!(
     /// How a case ended.
-    CaseOutcome {
-        ContentRemoved => "content_removed", "contenu retiré", "content removed";
-        PartiallyRemoved => "partially_removed", "retrait partiel", "partly removed";
-        Refused => "refused", "refus de la plateforme", "refused by the platform";
-        Referred => "referred", "orienté vers un partenaire", "referred to a partner";
-        AdviceOnly => "advice_only", "conseils uniquement", "advice only";
-        LostContact => "lost_contact", "contact perdu", "contact lost";
-        Withdrawn => "withdrawn", "abandon à la demande de la victime", "withdrawn by the victim";
+    CaseOutcome "case-outcome" {
+        ContentRemoved => "content_removed";
+        PartiallyRemoved => "partially_removed";
+        Refused => "refused";
+        Referred => "referred";
+        AdviceOnly => "advice_only";
+        LostContact => "lost_contact";
+        Withdrawn => "withdrawn";
     }
 );
 
@@ -71,22 +71,22 @@ impl CaseStatus {
 labelled_enum!(
     /// Who may read a note. Team notes are read by everyone working the case;
     /// psychologists' notes by psychologists only; legal notes by lawyers only.
-    NoteVisibility {
-        Team => "team", "équipe", "team";
-        Psychologists => "psychologists", "psychologues uniquement", "psychologists only";
-        Lawyers => "lawyers", "juristes uniquement", "lawyers only";
+    NoteVisibility "note-visibility" {
+        Team => "team";
+        Psychologists => "psychologists";
+        Lawyers => "lawyers";
     }
 );
 
 labelled_enum!(
     /// What a victim consented to (each transmission is consented to separately).
-    ConsentScope {
-        NoticeToPlatform => "notice_to_platform", "signalement aux plateformes", "notices to platforms";
-        ReferralPolice => "referral_police", "transmission à la police / gendarmerie", "referral to the police";
-        ReferralPharos => "referral_pharos", "signalement à Pharos", "report to Pharos";
-        ReferralSchool => "referral_school", "transmission à l'établissement scolaire", "referral to the school";
-        ReferralSupport => "referral_support", "orientation vers une association", "referral to a support association";
-        ContactBack => "contact_back", "être recontacté", "being contacted back";
+    ConsentScope "consent-scope" {
+        NoticeToPlatform => "notice_to_platform";
+        ReferralPolice => "referral_police";
+        ReferralPharos => "referral_pharos";
+        ReferralSchool => "referral_school";
+        ReferralSupport => "referral_support";
+        ContactBack => "contact_back";
     }
 );
 
@@ -130,12 +130,12 @@ pub struct LegalQualification {
 
 labelled_enum!(
     /// The kind of evidence.
-    EvidenceKind {
-        Screenshot => "screenshot", "capture d'écran", "screenshot";
-        Link => "link", "lien", "link";
-        MessageExport => "message_export", "export de messages", "message export";
-        HashOnly => "hash_only", "empreintes seules (image intime)", "hashes only (intimate image)";
-        Document => "document", "document", "document";
+    EvidenceKind "evidence-kind" {
+        Screenshot => "screenshot";
+        Link => "link";
+        MessageExport => "message_export";
+        HashOnly => "hash_only";
+        Document => "document";
     }
 );
 

@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 labelled_enum!(
     /// Where a conversation stands.
-    ConversationStatus {
-        Waiting => "waiting", "en attente", "waiting";
-        Active => "active", "en cours", "active";
-        Ended => "ended", "terminée", "ended";
-        LeftMessage => "left_message", "message laissé (hors horaires)", "message left (closed hours)";
-        Left => "left", "parti·e (sortie rapide)", "left (quick exit)";
+    ConversationStatus "conversation-status" {
+        Waiting => "waiting";
+        Active => "active";
+        Ended => "ended";
+        LeftMessage => "left_message";
+        Left => "left";
     }
 );
 
@@ -45,20 +45,20 @@ impl ConversationStatus {
 
 labelled_enum!(
     /// Who wrote a message.
-    Sender {
-        Visitor => "visitor", "jeune / parent", "young person / parent";
-        Counsellor => "counsellor", "écoutant·e", "counsellor";
-        System => "system", "système", "system";
-        Note => "note", "note interne (invisible pour le jeune)", "internal note (never shown to the young person)";
+    Sender "sender" {
+        Visitor => "visitor";
+        Counsellor => "counsellor";
+        System => "system";
+        Note => "note";
     }
 );
 
 labelled_enum!(
     /// A danger signalled in a message.
-    RiskKind {
-        SuicidalThoughts => "suicidal_thoughts", "idées suicidaires", "suicidal thoughts";
-        BlackmailDeadline => "blackmail_deadline", "chantage avec échéance", "blackmail with a deadline";
-        ImminentPublication => "imminent_publication", "publication imminente", "imminent publication";
+    RiskKind "risk-kind" {
+        SuicidalThoughts => "suicidal_thoughts";
+        BlackmailDeadline => "blackmail_deadline";
+        ImminentPublication => "imminent_publication";
     }
 );
 

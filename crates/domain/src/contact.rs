@@ -74,12 +74,12 @@ impl ItemLocation {
 
 labelled_enum!(
     /// Where an item stands with its platform.
-    ItemStatus {
-        Online => "online", "en ligne", "online";
-        Notified => "notified", "signalé", "notified";
-        Removed => "removed", "retiré", "removed";
-        Restricted => "restricted", "restreint", "restricted";
-        Kept => "kept", "maintenu", "kept online";
+    ItemStatus "item-status" {
+        Online => "online";
+        Notified => "notified";
+        Removed => "removed";
+        Restricted => "restricted";
+        Kept => "kept";
     }
 );
 

@@ -16,20 +16,20 @@ const DEFAULT_SERVICES: &str = include_str!("../data/services.toml");
 
 vocab!(
     /// How a notice reaches a platform.
-    NoticeChannel {
+    NoticeChannel "notice-channel" {
         /// A platform running ROOST Coop: its Report API; decisions come back as signed
         /// action callbacks.
-        Coop => "coop", "ROOST Coop (API)", "ROOST Coop (API)";
+        Coop => "coop";
         /// A platform that integrates with Rempart's partner API: it pulls its notices and
         /// posts its decisions.
-        RempartApi => "rempart_api", "API partenaire Rempart", "Rempart partner API";
+        RempartApi => "rempart_api";
         /// Rempart's notice JSON pushed to the platform's endpoint, signed as Standard
         /// Webhooks.
-        HttpJson => "http_json", "envoi JSON signé", "signed JSON push";
+        HttpJson => "http_json";
         /// An e-mail to the platform's trust & safety address.
-        Email => "email", "e-mail", "e-mail";
+        Email => "email";
         /// A web portal: the counsellor submits by hand and records the ticket number.
-        Portal => "portal", "formulaire web", "web portal";
+        Portal => "portal";
     }
 );
 
@@ -189,31 +189,31 @@ impl Platform {
 
 vocab!(
     /// What kind of authority or service a referral goes to.
-    ServiceKind {
+    ServiceKind "service-kind" {
         /// Police (help filing a complaint).
-        Police => "police", "police", "police";
+        Police => "police";
         /// Gendarmerie (help filing a complaint).
-        Gendarmerie => "gendarmerie", "gendarmerie", "gendarmerie";
+        Gendarmerie => "gendarmerie";
         /// The national platform for reporting public illegal content.
-        Pharos => "pharos", "Pharos", "Pharos";
+        Pharos => "pharos";
         /// Child-protection line (the 119 in France).
-        ChildProtection => "child_protection", "protection de l'enfance", "child protection";
+        ChildProtection => "child_protection";
         /// The school's harassment referent.
-        SchoolReferent => "school_referent", "référent scolaire", "school referent";
+        SchoolReferent => "school_referent";
         /// A lawyer.
-        Lawyer => "lawyer", "avocat", "lawyer";
+        Lawyer => "lawyer";
         /// A victim-support association.
-        VictimSupport => "victim_support", "aide aux victimes", "victim support";
+        VictimSupport => "victim_support";
         /// A hotline for child sexual abuse material (URLs only).
-        Hotline => "hotline", "hotline de signalement", "reporting hotline";
+        Hotline => "hotline";
         /// A listening and advice line (the 3018, the 3020).
-        Helpline => "helpline", "ligne d'écoute", "helpline";
+        Helpline => "helpline";
         /// Suicide prevention (the 3114).
-        SuicidePrevention => "suicide_prevention", "prévention du suicide", "suicide prevention";
+        SuicidePrevention => "suicide_prevention";
         /// The data protection authority (the CNIL).
-        DataProtection => "data_protection", "protection des données", "data protection";
+        DataProtection => "data_protection";
         /// Technical help for victims of hacking and online scams.
-        CyberAssistance => "cyber_assistance", "assistance cyber", "cyber assistance";
+        CyberAssistance => "cyber_assistance";
     }
 );
 
@@ -329,8 +329,8 @@ impl Service {
             self.en,
             self.about_fr,
             self.about_en,
-            self.kind.label("fr"),
-            self.kind.label("en"),
+            self.kind.as_str().replace('_', " "),
+            "",
             self.region.replace('_', " "),
             region_names.join(" "),
             self.hours_fr,
@@ -987,8 +987,8 @@ mod tests {
         }
         for k in ServiceKind::ALL {
             assert_eq!(ServiceKind::parse(k.as_str()).unwrap(), k);
-            assert!(!k.label("fr").is_empty());
+            assert_eq!(k.key(), format!("service-kind-{}", k.as_str()));
         }
-        assert_eq!(NoticeChannel::Portal.label("en"), "web portal");
+        assert_eq!(NoticeChannel::Portal.key(), "notice-channel-portal");
     }
 }

@@ -44,11 +44,12 @@ pub(crate) fn is_en(lang: &str) -> bool {
     lang.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("en"))
 }
 
-/// Declares a closed vocabulary with a stable snake_case code and French/English
-/// labels: `ALL`, `as_str`, `parse`, `label`, `Display`, `FromStr` and serde by code.
+/// Declares a closed vocabulary with a stable snake_case code (its words are in the
+/// console's catalogues under `key()`): `ALL`, `as_str`, `parse`, `key`, `Display`,
+/// `FromStr` and serde by code.
 macro_rules! vocab {
-    ($(#[$doc:meta])* $name:ident {
-        $($(#[$vdoc:meta])* $variant:ident => $code:literal, $fr:literal, $en:literal;)+
+    ($(#[$doc:meta])* $name:ident $kind:literal {
+        $($(#[$vdoc:meta])* $variant:ident => $code:literal;)+
     }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -73,13 +74,18 @@ macro_rules! vocab {
                 }
             }
 
-            /// The label in `lang` (`"en"`, otherwise French).
-            pub fn label(self, lang: &str) -> &'static str {
-                if $crate::notice::is_en(lang) {
-                    match self { $($name::$variant => $en,)+ }
-                } else {
-                    match self { $($name::$variant => $fr,)+ }
-                }
+            /// The vocabulary's name in the catalogues.
+            pub const KIND: &'static str = $kind;
+
+            /// The key of this value's words in the catalogues.
+            pub fn key(self) -> &'static str {
+                match self { $($name::$variant => concat!($kind, "-", $code),)+ }
+            }
+        }
+
+        impl $crate::labelled::Vocabulary for $name {
+            fn key(self) -> &'static str {
+                $name::key(self)
             }
         }
 
@@ -101,27 +107,27 @@ pub(crate) use vocab;
 
 vocab!(
     /// Where a notice stands.
-    NoticeState {
+    NoticeState "notice-state" {
         /// Being written; not yet complete.
-        Draft => "draft", "brouillon", "draft";
+        Draft => "draft";
         /// Complete under DSA Art. 16, waiting to be sent.
-        Ready => "ready", "prêt à l'envoi", "ready to send";
+        Ready => "ready";
         /// Delivered to the platform's priority channel.
-        Sent => "sent", "envoyé", "sent";
+        Sent => "sent";
         /// The platform confirmed receipt (ticket id).
-        Acknowledged => "acknowledged", "accusé de réception", "acknowledged";
+        Acknowledged => "acknowledged";
         /// The content or account was removed.
-        Removed => "removed", "retiré", "removed";
+        Removed => "removed";
         /// The content was restricted (hidden, age-gated, demoted…).
-        Restricted => "restricted", "restreint", "restricted";
+        Restricted => "restricted";
         /// The platform refused to act.
-        Refused => "refused", "refusé", "refused";
+        Refused => "refused";
         /// The platform never answered.
-        NoAnswer => "no_answer", "sans réponse", "no answer";
+        NoAnswer => "no_answer";
         /// Delivery failed; will be retried.
-        Failed => "failed", "échec d'envoi", "delivery failed";
+        Failed => "failed";
         /// Past its delay or appealed: escalated.
-        Escalated => "escalated", "relancé", "escalated";
+        Escalated => "escalated";
     }
 );
 
@@ -192,15 +198,15 @@ impl NoticeState {
 
 vocab!(
     /// The platform's decision on a notice.
-    Decision {
+    Decision "decision" {
         /// Content or account removed.
-        Removed => "removed", "retiré", "removed";
+        Removed => "removed";
         /// Visibility restricted.
-        Restricted => "restricted", "restreint", "restricted";
+        Restricted => "restricted";
         /// No action taken.
-        Refused => "refused", "refusé", "refused";
+        Refused => "refused";
         /// No answer within the delays, even after escalation.
-        NoAnswer => "no_answer", "sans réponse", "no answer";
+        NoAnswer => "no_answer";
     }
 );
 
@@ -220,27 +226,27 @@ vocab!(
     /// What a platform decided, in the detail of the DSA Transparency Database's statements
     /// of reasons (so the helpline's yearly report lines up with what platforms publish),
     /// plus "refused" and "no answer".
-    DecisionKind {
+    DecisionKind "decision-kind" {
         /// The content was removed.
-        ContentRemoved => "content_removed", "contenu retiré", "content removed";
+        ContentRemoved => "content_removed";
         /// Access to the content was disabled.
-        ContentDisabled => "content_disabled", "contenu rendu inaccessible", "content disabled";
+        ContentDisabled => "content_disabled";
         /// The content was demoted.
-        ContentDemoted => "content_demoted", "contenu moins diffusé", "content demoted";
+        ContentDemoted => "content_demoted";
         /// The content was restricted to adults.
-        ContentAgeRestricted => "content_age_restricted", "contenu réservé aux adultes", "content age-restricted";
+        ContentAgeRestricted => "content_age_restricted";
         /// Interactions with the content were restricted.
-        ContentInteractionRestricted => "content_interaction_restricted", "interactions restreintes", "interactions restricted";
+        ContentInteractionRestricted => "content_interaction_restricted";
         /// The content was labelled.
-        ContentLabelled => "content_labelled", "contenu signalé par un avertissement", "content labelled";
+        ContentLabelled => "content_labelled";
         /// The account was suspended.
-        AccountSuspended => "account_suspended", "compte suspendu", "account suspended";
+        AccountSuspended => "account_suspended";
         /// The account was terminated.
-        AccountTerminated => "account_terminated", "compte supprimé", "account terminated";
+        AccountTerminated => "account_terminated";
         /// The platform took no action.
-        Refused => "refused", "refusé", "refused";
+        Refused => "refused";
         /// Nothing came back within the delays.
-        NoAnswer => "no_answer", "sans réponse", "no answer";
+        NoAnswer => "no_answer";
     }
 );
 
@@ -373,15 +379,15 @@ pub struct TransitionError {
 
 vocab!(
     /// An element that DSA Article 16(2) requires and a notice lacks.
-    MissingElement {
+    MissingElement "missing-element" {
         /// (a) a sufficiently substantiated explanation of why the content is illegal.
-        Explanation => "explanation", "explication motivée de l'illégalité", "substantiated explanation of illegality";
+        Explanation => "explanation";
         /// (b) the exact electronic location: URLs or platform-native ids.
-        Location => "location", "localisation exacte (URL ou identifiant)", "exact location (URL or id)";
+        Location => "location";
         /// (c) the notifier's name and e-mail address (the helpline's, never the child's).
-        NotifierIdentity => "notifier_identity", "nom et e-mail du notifiant", "notifier's name and e-mail";
+        NotifierIdentity => "notifier_identity";
         /// (d) a statement of good faith.
-        GoodFaithStatement => "good_faith_statement", "déclaration de bonne foi", "good-faith statement";
+        GoodFaithStatement => "good_faith_statement";
     }
 );
 
@@ -571,12 +577,10 @@ mod tests {
     fn codes_round_trip_and_labels() {
         for s in NoticeState::ALL {
             assert_eq!(NoticeState::parse(s.as_str()).unwrap(), s);
-            assert_ne!(s.label("fr"), "");
-            assert_ne!(s.label("en"), "");
+            assert_eq!(s.key(), format!("notice-state-{}", s.as_str()));
         }
         assert_eq!(NoticeState::NoAnswer.as_str(), "no_answer");
-        assert_eq!(NoticeState::Sent.label("en-GB"), "sent");
-        assert_eq!(NoticeState::Sent.label("fr"), "envoyé");
+        assert_eq!(NoticeState::Sent.key(), "notice-state-sent");
         assert!(NoticeState::parse("Sent").is_err());
         for d in Decision::ALL {
             assert_eq!(Decision::parse(d.as_str()).unwrap(), d);

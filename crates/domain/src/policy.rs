@@ -25,13 +25,13 @@ use crate::labelled_enum;
 
 labelled_enum!(
     /// Staff roles.
-    Role {
-        Counsellor => "counsellor", "écoutant·e", "counsellor";
-        Psychologist => "psychologist", "psychologue", "psychologist";
-        Lawyer => "lawyer", "juriste", "lawyer";
-        DigitalSpecialist => "digital_specialist", "spécialiste numérique", "digital specialist";
-        Supervisor => "supervisor", "superviseur·e", "supervisor";
-        Admin => "admin", "administrateur·rice", "administrator";
+    Role "role" {
+        Counsellor => "counsellor";
+        Psychologist => "psychologist";
+        Lawyer => "lawyer";
+        DigitalSpecialist => "digital_specialist";
+        Supervisor => "supervisor";
+        Admin => "admin";
     }
 );
 

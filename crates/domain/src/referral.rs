@@ -31,21 +31,21 @@ use std::fmt;
 
 vocab!(
     /// Where a referral stands.
-    ReferralState {
+    ReferralState "referral-state" {
         /// Suggested by the counsellor, not yet agreed.
-        Proposed => "proposed", "proposée", "proposed";
+        Proposed => "proposed";
         /// Consent (or another lawful basis) recorded: may be sent.
-        ConsentRecorded => "consent_recorded", "consentement recueilli", "consent recorded";
+        ConsentRecorded => "consent_recorded";
         /// Transmitted to the service.
-        Sent => "sent", "transmise", "sent";
+        Sent => "sent";
         /// The service confirmed receipt.
-        Acknowledged => "acknowledged", "prise en charge", "acknowledged";
+        Acknowledged => "acknowledged";
         /// Done, with its outcome recorded.
-        Closed => "closed", "clôturée", "closed";
+        Closed => "closed";
         /// The victim or guardian refused.
-        Declined => "declined", "refusée par la personne", "declined";
+        Declined => "declined";
         /// Abandoned by the helpline.
-        Cancelled => "cancelled", "annulée", "cancelled";
+        Cancelled => "cancelled";
     }
 );
 
@@ -104,15 +104,15 @@ impl ReferralState {
 
 vocab!(
     /// The lawful basis on which a case is transmitted.
-    ConsentBasis {
+    ConsentBasis "consent-basis" {
         /// The young person agreed.
-        Victim => "victim", "consentement de la victime", "victim's consent";
+        Victim => "victim";
         /// A parent or legal guardian agreed.
-        Guardian => "guardian", "consentement du représentant légal", "guardian's consent";
+        Guardian => "guardian";
         /// The law requires the transmission (e.g. a child in danger, to the 119).
-        LegalObligation => "legal_obligation", "obligation légale", "legal obligation";
+        LegalObligation => "legal_obligation";
         /// Someone's life or safety is at stake.
-        VitalInterest => "vital_interest", "intérêt vital", "vital interest";
+        VitalInterest => "vital_interest";
     }
 );
 
@@ -238,7 +238,7 @@ mod tests {
     fn codes_and_labels() {
         for s in ReferralState::ALL {
             assert_eq!(ReferralState::parse(s.as_str()).unwrap(), s);
-            assert_ne!(s.label("en"), s.label("fr"));
+            assert_eq!(s.key(), format!("referral-state-{}", s.as_str()));
         }
         for b in ConsentBasis::ALL {
             assert_eq!(ConsentBasis::parse(b.as_str()).unwrap(), b);

@@ -190,27 +190,27 @@ impl Taxonomy {
 
 vocab!(
     /// What kind of object a reported item is on its platform.
-    ContentType {
+    ContentType "content-type" {
         /// A public post or publication.
-        Post => "post", "publication", "post";
+        Post => "post";
         /// A comment under a post.
-        Comment => "comment", "commentaire", "comment";
+        Comment => "comment";
         /// A whole account or profile.
-        Account => "account", "compte", "account";
+        Account => "account";
         /// A private or group message.
-        Message => "message", "message privé", "private message";
+        Message => "message";
         /// A picture.
-        Image => "image", "image", "image";
+        Image => "image";
         /// A video.
-        Video => "video", "vidéo", "video";
+        Video => "video";
         /// An ephemeral story.
-        Story => "story", "story", "story";
+        Story => "story";
         /// A live stream.
-        Live => "live", "live (direct)", "live stream";
+        Live => "live";
         /// A group, server, channel or community.
-        Group => "group", "groupe, serveur ou canal", "group, server or channel";
+        Group => "group";
         /// Anything else.
-        Other => "other", "autre", "other";
+        Other => "other";
     }
 );
 
@@ -304,9 +304,9 @@ mod tests {
         assert_eq!(ContentType::ALL.len(), 10);
         for c in ContentType::ALL {
             assert_eq!(ContentType::parse(c.as_str()).unwrap(), c);
-            assert!(!c.label("fr").is_empty() && !c.label("en").is_empty());
+            assert_eq!(c.key(), format!("content-type-{}", c.as_str()));
         }
-        assert_eq!(ContentType::Live.label("en"), "live stream");
+        assert_eq!(ContentType::Live.key(), "content-type-live");
         assert!(ContentType::parse("reel").is_err());
     }
 }

@@ -5,37 +5,37 @@ use std::fmt;
 
 labelled_enum!(
     /// How a contact reached the helpline.
-    Channel {
-        WebChat => "web_chat", "tchat", "web chat";
-        WhatsApp => "whatsapp", "WhatsApp", "WhatsApp";
-        Messenger => "messenger", "Messenger", "Messenger";
-        Phone => "phone", "téléphone", "phone";
-        Email => "email", "e-mail", "e-mail";
-        Letter => "letter", "courrier", "letter";
-        WalkIn => "walk_in", "accueil physique", "walk-in";
+    Channel "channel" {
+        WebChat => "web_chat";
+        WhatsApp => "whatsapp";
+        Messenger => "messenger";
+        Phone => "phone";
+        Email => "email";
+        Letter => "letter";
+        WalkIn => "walk_in";
     }
 );
 
 labelled_enum!(
     /// Who is calling.
-    CallerType {
-        Victim => "victim", "victime", "victim";
-        Parent => "parent", "parent", "parent";
-        Relative => "relative", "proche", "relative or friend";
-        Professional => "professional", "professionnel", "professional";
-        Other => "other", "autre", "other";
-        Unknown => "unknown", "non précisé", "not stated";
+    CallerType "caller-type" {
+        Victim => "victim";
+        Parent => "parent";
+        Relative => "relative";
+        Professional => "professional";
+        Other => "other";
+        Unknown => "unknown";
     }
 );
 
 labelled_enum!(
     /// The victim's age band (never a date of birth).
-    AgeBand {
-        Under11 => "under_11", "moins de 11 ans", "under 11";
-        From11To14 => "11_14", "11–14 ans", "11–14";
-        From15To17 => "15_17", "15–17 ans", "15–17";
-        Adult => "adult", "18 ans et plus", "18 and over";
-        Unknown => "unknown", "non précisé", "not stated";
+    AgeBand "age-band" {
+        Under11 => "under_11";
+        From11To14 => "11_14";
+        From15To17 => "15_17";
+        Adult => "adult";
+        Unknown => "unknown";
     }
 );
 
@@ -48,13 +48,13 @@ impl AgeBand {
 
 labelled_enum!(
     /// How a contact ended.
-    ContactOutcome {
-        Listened => "listened", "écoute et conseils", "listened and advised";
-        CaseOpened => "case_opened", "dossier ouvert", "case opened";
-        Referred => "referred", "orientation", "referred";
-        Information => "information", "information", "information";
-        Silent => "silent", "appel muet", "silent contact";
-        Hoax => "hoax", "appel malveillant", "hoax";
+    ContactOutcome "contact-outcome" {
+        Listened => "listened";
+        CaseOpened => "case_opened";
+        Referred => "referred";
+        Information => "information";
+        Silent => "silent";
+        Hoax => "hoax";
     }
 );
 

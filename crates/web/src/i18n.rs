@@ -10,7 +10,47 @@ pub const LANGS: &[&str] = &["fr", "en"];
 const SOURCES: &[(&str, &str)] = &[
     ("fr", include_str!("../i18n/fr.ftl")),
     ("en", include_str!("../i18n/en.ftl")),
+    ("fr", include_str!("../i18n/vocab.fr.ftl")),
+    ("en", include_str!("../i18n/vocab.en.ftl")),
 ];
+
+/// The words of the domain's closed vocabularies (`vocab.*.ftl`: plain `key = words` lines),
+/// looked up without a bundle so that a value's words are `&'static`.
+fn vocab_words() -> &'static HashMap<(&'static str, &'static str), &'static str> {
+    static WORDS: std::sync::OnceLock<HashMap<(&'static str, &'static str), &'static str>> =
+        std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut m = HashMap::new();
+        for (lang, src) in [
+            ("fr", include_str!("../i18n/vocab.fr.ftl")),
+            ("en", include_str!("../i18n/vocab.en.ftl")),
+        ] {
+            for line in src.lines().filter(|l| !l.starts_with('#')) {
+                if let Some((k, v)) = line.split_once(" = ") {
+                    m.insert((lang, k.trim()), v.trim());
+                }
+            }
+        }
+        m
+    })
+}
+
+/// A vocabulary value's words in `lang` (French by default); its key when the catalogue
+/// lacks it (a test makes sure none does).
+pub trait Said {
+    /// The words.
+    fn said(self, lang: &str) -> &'static str;
+}
+
+impl<V: rempart_domain::labelled::Vocabulary> Said for V {
+    fn said(self, lang: &str) -> &'static str {
+        let key = self.key();
+        vocab_words()
+            .get(&(I18n::lang(lang), key))
+            .copied()
+            .unwrap_or(key)
+    }
+}
 
 /// The loaded catalogues.
 pub struct I18n {
@@ -25,18 +65,23 @@ pub struct I18nError(pub &'static str, pub String);
 impl I18n {
     /// Loads the embedded catalogues.
     pub fn load() -> Result<I18n, I18nError> {
-        let mut bundles = HashMap::new();
+        let mut bundles: HashMap<&'static str, FluentBundle<FluentResource>> = HashMap::new();
         for (lang, src) in SOURCES {
             let res = FluentResource::try_new((*src).to_owned())
                 .map_err(|(_, errs)| I18nError(lang, format!("{errs:?}")))?;
-            let id: unic_langid::LanguageIdentifier = lang
-                .parse()
-                .map_err(|_| I18nError(lang, "bad language id".into()))?;
-            let mut b = FluentBundle::new_concurrent(vec![id]);
-            b.set_use_isolating(false);
+            let b = match bundles.entry(*lang) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let id: unic_langid::LanguageIdentifier = lang
+                        .parse()
+                        .map_err(|_| I18nError(lang, "bad language id".into()))?;
+                    let mut b = FluentBundle::new_concurrent(vec![id]);
+                    b.set_use_isolating(false);
+                    e.insert(b)
+                }
+            };
             b.add_resource(res)
                 .map_err(|errs| I18nError(lang, format!("{errs:?}")))?;
-            bundles.insert(*lang, b);
         }
         Ok(I18n { bundles })
     }
@@ -93,7 +138,8 @@ impl I18n {
                 (!k.is_empty()
                     && !l.starts_with(' ')
                     && !l.starts_with('#')
-                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
                 .then(|| k.to_owned())
             })
             .collect()
@@ -117,6 +163,50 @@ mod tests {
             assert!(i.has("fr", k), "missing in fr: {k}");
         }
         assert_eq!(i.t("fr", "nav-cases", &[]), "Dossiers");
+        // every value of every closed vocabulary has its words in both languages, and they
+        // are not its code
+        macro_rules! said {
+            ($($t:ty),+) => {$(
+                for v in <$t>::ALL {
+                    for lang in ["fr", "en"] {
+                        let w = v.said(lang);
+                        assert!(w != v.key() && !w.is_empty(), "no {lang} words for {}", v.key());
+                        assert!(i.has(lang, v.key()), "{} not in the {lang} catalogue", v.key());
+                    }
+                }
+            )+};
+        }
+        use rempart_domain::{
+            case::*, chat::*, contact::*, directory::*, notice::*, policy::*, referral::*,
+            taxonomy::*, values::*,
+        };
+        said!(
+            CaseStatus,
+            CaseOutcome,
+            NoteVisibility,
+            ConsentScope,
+            EvidenceKind,
+            ConversationStatus,
+            Sender,
+            RiskKind,
+            ItemStatus,
+            Role,
+            Channel,
+            CallerType,
+            AgeBand,
+            ContactOutcome,
+            NoticeChannel,
+            ServiceKind,
+            NoticeState,
+            Decision,
+            DecisionKind,
+            MissingElement,
+            ReferralState,
+            ConsentBasis,
+            ContentType
+        );
+        assert_eq!(CaseStatus::InProgress.said("fr"), "en cours");
+        assert_eq!(CaseStatus::InProgress.said("en-GB"), "in progress");
         // every audit action has its words in both languages
         for a in rempart_domain::audit::event::ACTIONS {
             let k = rempart_domain::audit::event::action_key(a);

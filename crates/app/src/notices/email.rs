@@ -313,7 +313,7 @@ fn text(reference: &str, c: &NoticeContent, category: Option<&Category>) -> Stri
             item_line(format!("{id_word} {id}"));
         }
         let kind = rempart_domain::taxonomy::ContentType::parse(&i.content_type)
-            .map(|k| k.label(&c.lang))
+            .map(|k| content_word(k, en))
             .unwrap_or(&i.content_type);
         item_line(format!("{type_word} {kind}"));
     }
@@ -455,6 +455,32 @@ pub(crate) async fn send(mailer: &Mailer, stored: &str) -> Outcome {
                 },
             }
         }
+    }
+}
+
+/// What a content type is called in a notice mail, in the platform's language (the mail's
+/// own words, like the rest of its text).
+fn content_word(k: rempart_domain::taxonomy::ContentType, en: bool) -> &'static str {
+    use rempart_domain::taxonomy::ContentType as C;
+    match (k, en) {
+        (C::Post, false) => "publication",
+        (C::Post, true) => "post",
+        (C::Comment, false) => "commentaire",
+        (C::Comment, true) => "comment",
+        (C::Account, false) => "compte",
+        (C::Account, true) => "account",
+        (C::Message, false) => "message privé",
+        (C::Message, true) => "private message",
+        (C::Image, _) => "image",
+        (C::Video, false) => "vidéo",
+        (C::Video, true) => "video",
+        (C::Story, _) => "story",
+        (C::Live, false) => "live (direct)",
+        (C::Live, true) => "live stream",
+        (C::Group, false) => "groupe, serveur ou canal",
+        (C::Group, true) => "group, server or channel",
+        (C::Other, false) => "autre",
+        (C::Other, true) => "other",
     }
 }
 

@@ -6,6 +6,7 @@ use super::{Fields, base, ctx, options};
 use crate::AppState;
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, Lang, PageAuth, check_csrf};
+use crate::i18n::Said;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -32,21 +33,21 @@ async fn render(
     let name = |id: &StaffId| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let rows: Vec<_> = staff
         .iter()
-        .map(|s| serde_json::json!({"id": s.id.to_string(), "name": s.display_name, "email": s.email, "role": s.role.label(lang), "role_code": s.role.as_str(), "team": s.team, "second_factor": s.has_second_factor(), "disabled": s.disabled, "me": s.id == auth.staff.id}))
+        .map(|s| serde_json::json!({"id": s.id.to_string(), "name": s.display_name, "email": s.email, "role": s.role.said(lang), "role_code": s.role.as_str(), "team": s.team, "second_factor": s.has_second_factor(), "disabled": s.disabled, "me": s.id == auth.staff.id}))
         .collect();
     let invitations: Vec<_> = st
         .app
         .open_invitations(&actor)
         .await?
         .iter()
-        .map(|i| serde_json::json!({"id": i.id, "name": i.display_name, "email": i.email, "role": i.role.label(lang), "pending": i.token_hash.is_none(), "by": name(&i.invited_by), "mine": i.invited_by == actor.id, "expires_at": i.expires_at}))
+        .map(|i| serde_json::json!({"id": i.id, "name": i.display_name, "email": i.email, "role": i.role.said(lang), "pending": i.token_hash.is_none(), "by": name(&i.invited_by), "mine": i.invited_by == actor.id, "expires_at": i.expires_at}))
         .collect();
     let grants: Vec<_> = st
         .app
         .pending_role_grants(&actor)
         .await?
         .iter()
-        .map(|g| serde_json::json!({"id": g.id, "who": name(&g.staff_id), "role": g.role.label(lang), "by": name(&g.requested_by), "mine": g.requested_by == actor.id}))
+        .map(|g| serde_json::json!({"id": g.id, "who": name(&g.staff_id), "role": g.role.said(lang), "by": name(&g.requested_by), "mine": g.requested_by == actor.id}))
         .collect();
     let mut v = vec![
         ("staff", Value::from_serialize(&rows)),
@@ -54,7 +55,7 @@ async fn render(
         ("grants", Value::from_serialize(&grants)),
         (
             "roles",
-            options(Role::ALL, |r| r.as_str(), |r| r.label(lang)),
+            options(Role::ALL, |r| r.as_str(), |r| r.said(lang)),
         ),
         ("link", Value::from(None::<String>)),
         ("notice", Value::from(None::<&str>)),

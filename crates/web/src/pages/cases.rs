@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::api::cases::{ListQuery, case_id};
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, Lang, PageAuth};
+use crate::i18n::Said;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -58,7 +59,7 @@ pub async fn list(
             reference: c.reference.clone(),
             title: c.title.clone(),
             status: c.status.as_str(),
-            status_label: c.status.label(lang),
+            status_label: c.status.said(lang),
             categories: category_labels(&st, lang, &c.categories),
             updated_at: c.updated_at,
         })
@@ -117,7 +118,7 @@ pub async fn list(
                 ("searching", Value::from(searching)),
                 (
                     "statuses",
-                    options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),
+                    options(CaseStatus::ALL, |s| s.as_str(), |s| s.said(lang)),
                 ),
                 ("categories", Value::from_serialize(&cats)),
                 (
@@ -208,20 +209,20 @@ async fn render_case(
         .map(|i| {
             serde_json::json!({
                 "platform": st.app.directory().platform(&i.platform).map(|p| p.name.clone()).unwrap_or_else(|| i.platform.clone()),
-                "content_type": ContentType::parse(&i.content_type).map(|t| t.label(lang)).unwrap_or("?"),
-                "url": i.url, "native_id": i.native_id, "status": i.status.label(lang), "created_at": i.created_at,
+                "content_type": ContentType::parse(&i.content_type).map(|t| t.said(lang)).unwrap_or("?"),
+                "url": i.url, "native_id": i.native_id, "status": i.status.said(lang), "created_at": i.created_at,
             })
         })
         .collect();
     let notes: Vec<_> = v
         .notes
         .iter()
-        .map(|n| serde_json::json!({"visibility": n.visibility.as_str(), "visibility_label": n.visibility.label(lang), "body": n.body, "author": n.author_name, "created_at": n.created_at}))
+        .map(|n| serde_json::json!({"visibility": n.visibility.as_str(), "visibility_label": n.visibility.said(lang), "body": n.body, "author": n.author_name, "created_at": n.created_at}))
         .collect();
     let contacts: Vec<_> = v
         .contacts
         .iter()
-        .map(|k| serde_json::json!({"channel": k.channel.label(lang), "caller": k.caller_type.label(lang), "summary": k.summary, "started_at": k.started_at, "outcome": k.outcome.label(lang)}))
+        .map(|k| serde_json::json!({"channel": k.channel.said(lang), "caller": k.caller_type.said(lang), "summary": k.summary, "started_at": k.started_at, "outcome": k.outcome.said(lang)}))
         .collect();
     let timeline: Vec<_> = v
         .timeline
@@ -273,13 +274,13 @@ async fn render_case(
                     ("reference", Value::from(c.reference.clone())),
                     ("title", Value::from(c.title.clone())),
                     ("status", Value::from(c.status.as_str())),
-                    ("status_label", Value::from(c.status.label(lang))),
+                    ("status_label", Value::from(c.status.said(lang))),
                     (
                         "outcome_label",
-                        Value::from(c.outcome.map(|o| o.label(lang))),
+                        Value::from(c.outcome.map(|o| o.said(lang))),
                     ),
                     ("team", Value::from(c.team.clone())),
-                    ("age_band", Value::from(c.age_band.label(lang))),
+                    ("age_band", Value::from(c.age_band.said(lang))),
                     (
                         "categories",
                         Value::from_serialize(category_labels(st, lang, &c.categories)),
@@ -299,7 +300,7 @@ async fn render_case(
                         Value::from_serialize(
                             c.consents
                                 .iter()
-                                .map(|k| (k.scope.label(lang), k.by_guardian, k.at_ms))
+                                .map(|k| (k.scope.said(lang), k.by_guardian, k.at_ms))
                                 .collect::<Vec<_>>(),
                         ),
                     ),
@@ -340,7 +341,7 @@ async fn render_case(
                         options(
                             rempart_domain::notice::DecisionKind::ALL.as_slice(),
                             |d| d.as_str(),
-                            |d| d.label(lang),
+                            |d| d.said(lang),
                         ),
                     ),
                     ("notes", Value::from_serialize(&notes)),
@@ -349,22 +350,22 @@ async fn render_case(
                     ("can_update", Value::from(v.can_update)),
                     (
                         "writable_notes",
-                        options(&v.writable_notes, |n| n.as_str(), |n| n.label(lang)),
+                        options(&v.writable_notes, |n| n.as_str(), |n| n.said(lang)),
                     ),
                     (
                         "statuses",
-                        options(CaseStatus::ALL, |s| s.as_str(), |s| s.label(lang)),
+                        options(CaseStatus::ALL, |s| s.as_str(), |s| s.said(lang)),
                     ),
                     (
                         "outcomes",
-                        options(CaseOutcome::ALL, |s| s.as_str(), |s| s.label(lang)),
+                        options(CaseOutcome::ALL, |s| s.as_str(), |s| s.said(lang)),
                     ),
                     (
                         "content_types",
                         options(
                             ContentType::ALL.as_slice(),
                             |s| s.as_str(),
-                            |s| s.label(lang),
+                            |s| s.said(lang),
                         ),
                     ),
                     (
@@ -384,7 +385,7 @@ async fn render_case(
                             workers
                                 .iter()
                                 .map(|w| {
-                                    (w.id.to_string(), w.display_name.clone(), w.role.label(lang))
+                                    (w.id.to_string(), w.display_name.clone(), w.role.said(lang))
                                 })
                                 .collect::<Vec<_>>(),
                         ),

@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::api::chat::conversation_id;
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, Lang, PageAuth, check_csrf};
+use crate::i18n::Said;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -26,15 +27,15 @@ fn row(c: &ConversationRecord, lang: &str, now: i64) -> serde_json::Value {
 fn row_with(c: &ConversationRecord, lang: &str, now: i64, alert_ms: i64) -> serde_json::Value {
     let waited = (now - c.waiting_since).max(0);
     serde_json::json!({
-        "reserved": c.required_role.map(|r| r.label(lang)),
+        "reserved": c.required_role.map(|r| r.said(lang)),
         "overdue": c.status == rempart_domain::chat::ConversationStatus::Waiting && waited > alert_ms,
-        "id": c.id.to_string(), "status": c.status.label(lang), "priority": c.priority,
+        "id": c.id.to_string(), "status": c.status.said(lang), "priority": c.priority,
         "left_message": c.left_message, "waiting_left": c.status == rempart_domain::chat::ConversationStatus::LeftMessage,
         "gone": c.status == rempart_domain::chat::ConversationStatus::Left,
-        "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
+        "risks": c.risks.iter().map(|r| r.said(lang)).collect::<Vec<_>>(),
         "urgent": c.risks.contains(&RiskKind::SuicidalThoughts),
-        "caller": c.caller_type.map(|x| x.label(lang)).unwrap_or("—"),
-        "age": c.age_band.map(|x| x.label(lang)).unwrap_or("—"),
+        "caller": c.caller_type.map(|x| x.said(lang)).unwrap_or("—"),
+        "age": c.age_band.map(|x| x.said(lang)).unwrap_or("—"),
         "wait_min": (now - c.waiting_since).max(0) / 60_000, "since": c.waiting_since,
     })
 }
@@ -120,7 +121,7 @@ async fn live_ctx(
             .map(|(c, who)| {
                 serde_json::json!({
                     "id": c.id.to_string(), "who": who,
-                    "risks": c.risks.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
+                    "risks": c.risks.iter().map(|r| r.said(lang)).collect::<Vec<_>>(),
                     "urgent": c.risks.contains(&RiskKind::SuicidalThoughts),
                     "started": c.created_at,
                     "duration_min": (now - c.created_at).max(0) / 60_000,
@@ -202,12 +203,12 @@ pub async fn search(
                 Some(a) => names
                     .get(&a.to_string())
                     .cloned()
-                    .unwrap_or_else(|| h.message.sender.label(lang).to_owned()),
-                None => h.message.sender.label(lang).to_owned(),
+                    .unwrap_or_else(|| h.message.sender.said(lang).to_owned()),
+                None => h.message.sender.said(lang).to_owned(),
             };
             serde_json::json!({
                 "conversation": h.conversation.id.to_string(),
-                "status": h.conversation.status.label(lang),
+                "status": h.conversation.status.said(lang),
                 "who": who,
                 "note": h.message.sender == rempart_domain::chat::Sender::Note,
                 "at": h.message.created_at,
@@ -269,7 +270,7 @@ pub async fn queue(
         .unwrap_or("")
         .split(',')
         .filter_map(|r| Role::parse(r).ok())
-        .map(|r| r.label(lang))
+        .map(|r| r.said(lang))
         .collect::<Vec<_>>()
         .join(", ");
     let (key, warn) = notice.notice().unzip();
@@ -400,7 +401,7 @@ async fn render_chat(
         .map(|w| {
             (
                 w.id.to_string(),
-                format!("{} ({})", w.display_name, w.role.label(lang)),
+                format!("{} ({})", w.display_name, w.role.said(lang)),
             )
         })
         .collect();
@@ -413,7 +414,7 @@ async fn render_chat(
         .collect();
     let past: Vec<_> = history
         .iter()
-        .map(|k| serde_json::json!({"at": k.started_at, "channel": k.channel.label(lang), "summary": k.summary, "outcome": k.outcome.label(lang)}))
+        .map(|k| serde_json::json!({"at": k.started_at, "channel": k.channel.said(lang), "summary": k.summary, "outcome": k.outcome.said(lang)}))
         .collect();
     let names: std::collections::HashMap<String, String> = st
         .app
@@ -426,7 +427,7 @@ async fn render_chat(
         .iter()
         .map(|m| {
             let name = m.author_id.and_then(|a| names.get(&a.to_string()).cloned());
-            serde_json::json!({"seq": m.seq, "from": m.sender.as_str(), "who": m.sender.label(lang), "name": name, "body": m.body, "at": m.created_at})
+            serde_json::json!({"seq": m.seq, "from": m.sender.as_str(), "who": m.sender.said(lang), "name": name, "body": m.body, "at": m.created_at})
         })
         .collect();
     let end_failed = end_form.is_some();
@@ -475,15 +476,15 @@ async fn render_chat(
                 ("history", Value::from_serialize(&past)),
                 (
                     "callers",
-                    options(CallerType::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(CallerType::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 (
                     "ages",
-                    options(AgeBand::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(AgeBand::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 (
                     "outcomes",
-                    options(ContactOutcome::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(ContactOutcome::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 ("categories", Value::from_serialize(&cats)),
                 ("colleagues", Value::from_serialize(&colleagues)),
@@ -516,7 +517,7 @@ async fn render_chat(
                             Role::Counsellor,
                         ],
                         |r| r.as_str(),
-                        |r| r.label(lang),
+                        |r| r.said(lang),
                     ),
                 ),
             ],

@@ -5,6 +5,7 @@ use super::{Fields, base, ctx, options};
 use crate::AppState;
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, Lang, PageAuth, check_csrf};
+use crate::i18n::Said;
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::Value;
@@ -96,23 +97,23 @@ fn render_form(
             vec![
                 (
                     "channels",
-                    options(HAND_CHANNELS, |c| c.as_str(), |c| c.label(lang)),
+                    options(HAND_CHANNELS, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 (
                     "callers",
-                    options(CallerType::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(CallerType::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 (
                     "ages",
-                    options(AgeBand::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(AgeBand::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 (
                     "outcomes",
-                    options(ContactOutcome::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(ContactOutcome::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 (
                     "consents",
-                    options(ConsentScope::ALL, |c| c.as_str(), |c| c.label(lang)),
+                    options(ConsentScope::ALL, |c| c.as_str(), |c| c.said(lang)),
                 ),
                 ("categories", Value::from_serialize(&cats)),
                 ("v", Value::from_serialize(&v)),
@@ -226,12 +227,12 @@ async fn record(
         ),
     };
     let mut contact = ContactInput {
-        channel: code(&f, "channel", Channel::parse)?,
-        caller_type: code(&f, "caller_type", CallerType::parse)?,
-        age_band: code(&f, "age_band", AgeBand::parse)?,
+        channel: code(f, "channel", Channel::parse)?,
+        caller_type: code(f, "caller_type", CallerType::parse)?,
+        age_band: code(f, "age_band", AgeBand::parse)?,
         categories: f.all("category"),
         summary: f.get("summary").to_owned(),
-        outcome: code(&f, "outcome", ContactOutcome::parse)?,
+        outcome: code(f, "outcome", ContactOutcome::parse)?,
         started_at: None,
         duration_s,
         case_id: None,
@@ -248,7 +249,7 @@ async fn record(
             .collect::<Result<Vec<_>, _>>()?;
         let title = f
             .opt("title")
-            .unwrap_or_else(|| rempart_domain::text::short_title(&f.get("summary"), 80));
+            .unwrap_or_else(|| rempart_domain::text::short_title(f.get("summary"), 80));
         contact.outcome = ContactOutcome::CaseOpened;
         let input = CaseInput {
             title,

@@ -9,6 +9,7 @@ use crate::api::notices::notice_id;
 use crate::api::path::PathId;
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, Lang, PageAuth};
+use crate::i18n::Said;
 use crate::pages::notices::duration;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -34,12 +35,12 @@ fn rows(st: &AppState, lang: &str, notices: &[NoticeSummary], now: i64) -> Value
                 "platform_name": dir.platform(&n.platform).map(|p| p.name.clone()).unwrap_or_else(|| n.platform.clone()),
                 "category": st.app.taxonomy().get(&n.category).map(|c| c.label(lang).to_owned()).unwrap_or_else(|| n.category.clone()),
                 "state": n.state.as_str(),
-                "state_label": n.state.label(lang),
+                "state_label": n.state.said(lang),
                 "sending": n.state == NoticeState::Sent && n.channel.is_some() && n.attempts == 0,
-                "channel": n.channel.map(|c| c.label(lang)),
+                "channel": n.channel.map(|c| c.said(lang)),
                 "attempts": n.attempts,
                 "last_error": n.last_error,
-                "decision": n.decision.map(|d| d.label(lang)),
+                "decision": n.decision.map(|d| d.said(lang)),
                 "sent_at": n.sent_at,
                 "due_at": n.due_at,
                 "late": late,
@@ -90,7 +91,7 @@ pub async fn list(
         .collect();
     let states: Vec<(&str, &str)> = NoticeState::ALL
         .iter()
-        .map(|s| (s.as_str(), s.label(lang)))
+        .map(|s| (s.as_str(), s.said(lang)))
         .collect();
     let cats: Vec<(String, String)> = st
         .app
@@ -165,7 +166,7 @@ pub async fn platform(
     let channels: Vec<_> = p
         .channels
         .iter()
-        .map(|c| c.kind().label(lang).to_owned())
+        .map(|c| c.kind().said(lang).to_owned())
         .collect();
     let delays: Vec<_> = p
         .delays

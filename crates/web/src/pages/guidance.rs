@@ -8,6 +8,7 @@ use crate::api::cases::case_id;
 use crate::api::chat::conversation_id;
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, Lang, PageAuth};
+use crate::i18n::Said;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -184,7 +185,7 @@ fn service_json(st: &AppState, lang: &str, s: &Service) -> serde_json::Value {
     serde_json::json!({
         "code": s.code,
         "label": s.label(lang),
-        "kind": s.kind.label(lang),
+        "kind": s.kind.said(lang),
         "region": directory.region(&s.region).map(|r| r.label(lang).to_owned()).unwrap_or_else(|| s.region.clone()),
         "about": s.about(lang),
         "hours": s.hours(lang),
@@ -245,7 +246,7 @@ pub async fn services(
     let kinds: Vec<(&str, &str)> = ServiceKind::ALL
         .iter()
         .filter(|k| directory.services_of(**k).next().is_some())
-        .map(|k| (k.as_str(), k.label(lang)))
+        .map(|k| (k.as_str(), k.said(lang)))
         .collect();
     let regions: Vec<(String, String)> = directory
         .regions()

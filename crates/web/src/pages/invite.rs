@@ -6,6 +6,7 @@ use super::{Fields, base, ctx};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{FormBody, Lang};
+use crate::i18n::Said;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -27,7 +28,7 @@ async fn render(
                 ("token", Value::from(token)),
                 ("name", Value::from(inv.display_name)),
                 ("email", Value::from(inv.email)),
-                ("role", Value::from(inv.role.label(lang))),
+                ("role", Value::from(inv.role.said(lang))),
                 ("error", Value::from(error)),
             ],
         ),

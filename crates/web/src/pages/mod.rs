@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 
 /// A page context under construction.
 pub type ValueMap = BTreeMap<String, Value>;
+use crate::i18n::Said;
 use rempart_app::auth::Authenticated;
 use rempart_app::{AppError, ErrorCode};
 use rempart_domain::policy::{Action, Resource, can};
@@ -141,7 +142,7 @@ pub fn base(
             "user_name".into(),
             Value::from(a.staff.display_name.clone()),
         );
-        m.insert("user_role".into(), Value::from(a.staff.role.label(lang)));
+        m.insert("user_role".into(), Value::from(a.staff.role.said(lang)));
         m.insert("csrf".into(), Value::from(a.session.csrf_token.clone()));
         m.insert(
             "nav_cases".into(),

@@ -9,6 +9,7 @@ use crate::api::cases::case_id;
 use crate::api::notices::notice_id;
 use crate::error::{PageError, redirect};
 use crate::extract::{FormBody, PageAuth};
+use crate::i18n::Said;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::Value;
@@ -34,7 +35,7 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "reference": n.reference,
                 "platform": v.platform_name,
                 "state": n.state.as_str(),
-                "state_label": n.state.label(lang),
+                "state_label": n.state.said(lang),
                 "sending": n.state == NoticeState::Sent && n.delivered_at.is_none(),
                 "draft": n.state == NoticeState::Draft,
                 "ready": n.state == NoticeState::Ready,
@@ -49,9 +50,9 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "items": v.content.items.iter().map(|i| i.location().unwrap_or("").to_owned()).collect::<Vec<_>>(),
                 "notifier": format!("{} <{}>", v.content.notifier_name, v.content.notifier_email),
                 "good_faith": good_faith_statement(&n.lang),
-                "missing": v.missing.iter().map(|m| m.label(lang)).collect::<Vec<_>>(),
-                "channels": v.channels.iter().map(|c| c.label(lang)).collect::<Vec<_>>(),
-                "channel": n.channel.map(|c| c.label(lang)),
+                "missing": v.missing.iter().map(|m| m.said(lang)).collect::<Vec<_>>(),
+                "channels": v.channels.iter().map(|c| c.said(lang)).collect::<Vec<_>>(),
+                "channel": n.channel.map(|c| c.said(lang)),
                 "payload": n.payload,
                 "mail": mail_view(n.channel, n.payload.as_deref()),
                 "ticket": n.ticket,
@@ -59,7 +60,7 @@ pub fn for_template(views: &[NoticeView], lang: &str) -> Value {
                 "last_error": n.last_error,
                 "sent_at": n.sent_at,
                 "due_at": n.due_at,
-                "decision": n.decision.map(|d| d.label(lang)),
+                "decision": n.decision.map(|d| d.said(lang)),
                 "decided_at": n.decided_at,
                 "time_to_removal": time_to_removal,
                 "escalated_at": n.escalated_at,

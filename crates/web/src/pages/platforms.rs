@@ -6,6 +6,7 @@ use super::{Fields, base, ctx};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{FormBody, Lang, PageAuth};
+use crate::i18n::Said;
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::Value;
@@ -25,7 +26,7 @@ fn render(
         .map(|(p, channels)| {
             let channels: Vec<_> = channels
                 .iter()
-                .map(|c| serde_json::json!({"kind": c.kind.label(lang), "code": c.kind.as_str(), "address": c.address, "secret": c.secret, "secret_configured": c.secret_configured, "callback_key": c.callback_key}))
+                .map(|c| serde_json::json!({"kind": c.kind.said(lang), "code": c.kind.as_str(), "address": c.address, "secret": c.secret, "secret_configured": c.secret_configured, "callback_key": c.callback_key}))
                 .collect();
             let delays: Vec<_> = p
                 .delays

@@ -3,6 +3,7 @@
 //! their ids, never the codes of the event's detail).
 
 use crate::AppState;
+use crate::i18n::Said;
 use fluent_bundle::FluentValue;
 use rempart_domain::audit::event::{AuditEvent, HandoverTarget, action_key};
 use std::collections::HashMap;
@@ -34,12 +35,12 @@ pub fn describe(
             let mut out = t(
                 "action-status-changed",
                 &[
-                    ("from", from.label(lang).into()),
-                    ("to", to.label(lang).into()),
+                    ("from", from.said(lang).into()),
+                    ("to", to.said(lang).into()),
                 ],
             );
             if let Some(o) = outcome {
-                out.push_str(&format!(" ({})", o.label(lang)));
+                out.push_str(&format!(" ({})", o.said(lang)));
             }
             out
         }
@@ -62,21 +63,21 @@ pub fn describe(
         }
         Ok(AuditEvent::NoteAdded { visibility }) => t(
             "action-note-added",
-            &[("visibility", visibility.label(lang).into())],
+            &[("visibility", visibility.said(lang).into())],
         ),
         Ok(AuditEvent::ContactLogged { channel }) => t(
             "action-contact-logged",
-            &[("channel", channel.label(lang).into())],
+            &[("channel", channel.said(lang).into())],
         ),
         Ok(AuditEvent::ConversationTransferred { to }) => {
             let to = match to {
                 HandoverTarget::Staff(s) => name(&s.to_string()),
-                HandoverTarget::Role(r) => r.label(lang).to_owned(),
+                HandoverTarget::Role(r) => r.said(lang).to_owned(),
             };
             format!("{label} → {to}")
         }
         Ok(AuditEvent::StaffRoleChanged { role }) | Ok(AuditEvent::StaffCreated { role }) => {
-            format!("{label} ({})", role.label(lang))
+            format!("{label} ({})", role.said(lang))
         }
         Ok(AuditEvent::ChatAvailability {
             available,
@@ -98,10 +99,10 @@ pub fn describe(
             &[],
         ),
         Ok(AuditEvent::NoticeSent { channel }) => {
-            format!("{label} ({})", channel.label(lang))
+            format!("{label} ({})", channel.said(lang))
         }
         Ok(AuditEvent::NoticeDecided { decision, .. }) => {
-            format!("{label} : {}", decision.label(lang))
+            format!("{label} : {}", decision.said(lang))
         }
         Ok(AuditEvent::NoticeDeliveryFailed { reason, .. }) => {
             format!("{label} ({reason})")
