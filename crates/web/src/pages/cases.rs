@@ -92,13 +92,7 @@ pub async fn list(
         .iter()
         .any(|v| v.as_ref().is_some_and(|v| !v.trim().is_empty()));
     let workers = st.app.case_workers().await?;
-    let cats: Vec<(String, String)> = st
-        .app
-        .taxonomy()
-        .categories()
-        .iter()
-        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
-        .collect();
+    let cats: Vec<(String, String)> = super::category_options(&st, lang);
     Ok(st.templates.render(
         "cases.html",
         ctx(

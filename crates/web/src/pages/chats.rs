@@ -405,13 +405,7 @@ async fn render_chat(
             )
         })
         .collect();
-    let cats: Vec<(String, String)> = st
-        .app
-        .taxonomy()
-        .categories()
-        .iter()
-        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
-        .collect();
+    let cats: Vec<(String, String)> = super::category_options(st, lang);
     let past: Vec<_> = history
         .iter()
         .map(|k| serde_json::json!({"at": k.started_at, "channel": k.channel.said(lang), "summary": k.summary, "outcome": k.outcome.said(lang)}))

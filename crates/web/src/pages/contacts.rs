@@ -83,13 +83,7 @@ fn render_form(
     v: ContactForm,
 ) -> Result<Response, PageError> {
     let failed = !v.error.is_empty();
-    let cats: Vec<(String, String)> = st
-        .app
-        .taxonomy()
-        .categories()
-        .iter()
-        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
-        .collect();
+    let cats: Vec<(String, String)> = super::category_options(st, lang);
     let mut r = st.templates.render(
         "contact_new.html",
         ctx(

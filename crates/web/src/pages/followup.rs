@@ -93,13 +93,7 @@ pub async fn list(
         .iter()
         .map(|s| (s.as_str(), s.said(lang)))
         .collect();
-    let cats: Vec<(String, String)> = st
-        .app
-        .taxonomy()
-        .categories()
-        .iter()
-        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
-        .collect();
+    let cats: Vec<(String, String)> = super::category_options(&st, lang);
     let v = vec![
         ("notices", rows(&st, lang, &page.notices, now)),
         ("next", Value::from(next)),

@@ -347,13 +347,7 @@ async fn render_editor(
         st.i18n.t(lang, key, &args)
     });
     let stale = typed.is_some_and(|(_, _, e)| matches!(e, EditError::Stale | EditError::App(_)));
-    let categories: Vec<(String, String)> = st
-        .app
-        .taxonomy()
-        .categories()
-        .iter()
-        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
-        .collect();
+    let categories: Vec<(String, String)> = super::category_options(st, lang);
     let directory = st.app.directory();
     let summary: Vec<_> = loaded
         .playbooks

@@ -207,3 +207,13 @@ pub fn options<T: Copy>(
             .collect::<Vec<_>>(),
     )
 }
+
+/// The taxonomy's categories as (code, words in `lang`), for a form's choices.
+pub fn category_options(st: &AppState, lang: &str) -> Vec<(String, String)> {
+    st.app
+        .taxonomy()
+        .categories()
+        .iter()
+        .map(|c| (c.code.clone(), c.label(lang).to_owned()))
+        .collect()
+}
