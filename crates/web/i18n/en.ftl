@@ -445,6 +445,9 @@ action-available = Available for chats ({ $capacity } at once)
 action-unavailable = No longer available for chats
 action-alerts-on = Queue alerts turned on
 action-alerts-off = Queue alerts turned off
+factor-totp = authenticator app
+factor-recovery-code = recovery code
+factor-passkey = passkey
 audit-account = { $name }'s account
 
 # the DSA's statement categories (the transparency database's vocabulary)

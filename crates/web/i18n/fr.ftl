@@ -445,6 +445,9 @@ action-available = Disponible pour les tchats ({ $capacity } à la fois)
 action-unavailable = Plus disponible pour les tchats
 action-alerts-on = Alertes de la file activées
 action-alerts-off = Alertes de la file désactivées
+factor-totp = application d'authentification
+factor-recovery-code = code de secours
+factor-passkey = clé d'accès
 audit-account = compte de { $name }
 
 # the DSA's statement categories (the transparency database's vocabulary)

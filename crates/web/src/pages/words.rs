@@ -90,6 +90,14 @@ pub fn describe(
             },
             &[("capacity", capacity.into())],
         ),
+        Ok(AuditEvent::SecondFactorPassed(factor)) => {
+            let how = match factor {
+                rempart_domain::audit::event::Factor::Totp => "factor-totp",
+                rempart_domain::audit::event::Factor::RecoveryCode => "factor-recovery-code",
+                rempart_domain::audit::event::Factor::Passkey => "factor-passkey",
+            };
+            format!("{label} ({})", t(how, &[]))
+        }
         Ok(AuditEvent::ChatAlerts { on }) => t(
             if on {
                 "action-alerts-on"
