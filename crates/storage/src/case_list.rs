@@ -172,8 +172,19 @@ impl Store {
     }
 }
 
-/// Counts stop here: the list says "1000+" past it (a count costs what it reads).
-pub const COUNT_CAP: i64 = 1000;
+/// One branch of a count.
+#[derive(Clone, Copy)]
+enum Branch<'a> {
+    /// Every case.
+    All,
+    /// A team's cases.
+    Team(&'a str),
+    /// The cases assigned to someone, outside its team when it has one.
+    Assigned(StaffId, Option<&'a str>),
+}
+
+/// Counts stop here: the list says "more than 200" past it (a count costs what it reads).
+pub const COUNT_CAP: i64 = 200;
 
 impl Store {
     /// How many cases the filter finds (the cursor aside), up to `COUNT_CAP + 1`.
@@ -186,21 +197,76 @@ impl Store {
             backward: false,
             ..f.clone()
         };
-        let plan = match (self.backend(), words(&f)) {
-            (Backend::Sqlite, Words::Text(_)) => TextPlan::Fts,
-            _ => TextPlan::Like,
-        };
-        let mut q = Query::new("SELECT COUNT(*) FROM (SELECT c.id FROM cases c WHERE 1=1");
-        if let CaseScope::TeamOrAssigned { staff, team } = &f.scope {
-            q.push(" AND (c.id IN (SELECT a.case_id FROM case_assignees a WHERE a.staff_id = ")
-                .bind_text(staff.to_string());
-            q.push(")");
-            if let Some(t) = team {
-                q.push(" OR c.team = ").bind_text(t.clone());
+        // SQLite first counts in the newest rows (a common word reaches the cap there), then,
+        // when it did not, with the trigram index (cheap precisely when matches are rare) —
+        // the list's own two plans
+        if self.backend() == Backend::Sqlite && matches!(words(&f), Words::Text(_)) {
+            let n = self.count_with(&f, TextPlan::Window).await?;
+            if n > COUNT_CAP {
+                return Ok(n);
             }
-            q.push(")");
+            return self.count_with(&f, TextPlan::Fts).await;
         }
-        filters(&mut q, &f, plan);
+        self.count_with(&f, TextPlan::Like).await
+    }
+
+    /// The count under one plan: the scope's branches counted apart, each on its own index
+    /// and stopping at the cap (a counsellor's team, and its assigned cases outside it).
+    async fn count_with(&self, f: &CaseFilter, plan: TextPlan) -> Result<i64> {
+        match &f.scope {
+            CaseScope::TeamOrAssigned { staff, team } => {
+                let mine = self
+                    .count_branch(f, plan, Branch::Assigned(*staff, team.as_deref()))
+                    .await?;
+                let theirs = match team {
+                    Some(t) => self.count_branch(f, plan, Branch::Team(t)).await?,
+                    None => 0,
+                };
+                Ok((mine + theirs).min(COUNT_CAP + 1))
+            }
+            _ => self.count_branch(f, plan, Branch::All).await,
+        }
+    }
+
+    async fn count_branch(&self, f: &CaseFilter, plan: TextPlan, b: Branch<'_>) -> Result<i64> {
+        // the window is the branch's newest rows, read on the branch's own index
+        let window = plan == TextPlan::Window;
+        let t = if window { "w" } else { "c" };
+        let mut q = Query::new(if window {
+            "SELECT COUNT(*) FROM (SELECT c.id FROM (SELECT * FROM cases w WHERE 1=1"
+        } else {
+            "SELECT COUNT(*) FROM (SELECT c.id FROM cases c WHERE 1=1"
+        });
+        match b {
+            Branch::All => {}
+            Branch::Team(team) => {
+                q.push(&format!(" AND {t}.team = "))
+                    .bind_text(team.to_owned());
+            }
+            Branch::Assigned(staff, outside) => {
+                q.push(&format!(
+                    " AND {t}.id IN (SELECT a.case_id FROM case_assignees a WHERE a.staff_id = "
+                ))
+                .bind_text(staff.to_string());
+                if let Some(team) = outside {
+                    q.push(" AND (a.case_team IS NULL OR a.case_team <> ")
+                        .bind_text(team.to_owned());
+                    q.push(")");
+                }
+                q.push(")");
+            }
+        }
+        if window {
+            q.push(&format!(
+                " ORDER BY w.updated_at DESC, w.id DESC LIMIT {WINDOW}) c WHERE 1=1"
+            ));
+        }
+        let plan = if plan == TextPlan::Window {
+            TextPlan::Like
+        } else {
+            plan
+        };
+        filters(&mut q, f, plan);
         q.push(&format!(" LIMIT {}) n", COUNT_CAP + 1));
         let rows = q.fetch_all(self.pool()).await?;
         let n: i64 = match rows.first() {
