@@ -12,24 +12,11 @@ use serde_json::{Value, json};
 use support::*;
 
 async fn page(t: &TestApp, path: &str, cookie: &str) -> (u16, String) {
-    let r = t
-        .http
-        .get(t.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    t.page(cookie, path).await
 }
 
 async fn form(t: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    t.http
-        .post(t.url(path))
-        .header("cookie", cookie)
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
+    t.post_form(cookie, path, fields).await
 }
 
 /// A case of `categories` with an item on `platform`; returns its id.

@@ -312,13 +312,7 @@ async fn form(
     path: String,
     fields: Vec<(&'static str, String)>,
 ) -> reqwest::Response {
-    t.http
-        .post(t.url(&path))
-        .header("cookie", cookie)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
+    t.post_form(cookie, &path, &fields).await
 }
 
 /// The console's forms, as a counsellor and a second counsellor use them on the case page.

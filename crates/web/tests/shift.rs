@@ -13,30 +13,17 @@ use serde_json::{Value, json};
 use support::*;
 
 async fn html(t: &TestApp, cookie: &str, path: &str) -> (u16, String) {
-    let r = t
-        .http
-        .get(t.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    t.page(cookie, path).await
 }
 
+/// A form posted: its status, where it sends, its text.
 async fn form(
     t: &TestApp,
     cookie: &str,
     path: &str,
     fields: &[(&str, &str)],
 ) -> (u16, String, String) {
-    let r = t
-        .http
-        .post(t.url(path))
-        .header("cookie", cookie)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
+    let r = t.post_form(cookie, path, fields).await;
     let status = r.status().as_u16();
     let location = r
         .headers()

@@ -123,6 +123,34 @@ impl TestApp {
         v["token"].as_str().unwrap().to_owned()
     }
 
+    /// A console page with a session cookie: its status and text.
+    pub async fn page(&self, cookie: &str, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// A console form posted with a session cookie (redirects are not followed).
+    pub async fn post_form<F: serde::Serialize + ?Sized>(
+        &self,
+        cookie: &str,
+        path: &str,
+        fields: &F,
+    ) -> Response {
+        self.http
+            .post(self.url(path))
+            .header("cookie", cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
