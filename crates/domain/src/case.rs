@@ -131,11 +131,22 @@ pub struct LegalQualification {
 labelled_enum!(
     /// The kind of evidence.
     EvidenceKind "evidence-kind" {
+        /// A screenshot.
         Screenshot => "screenshot";
-        Link => "link";
-        MessageExport => "message_export";
-        HashOnly => "hash_only";
+        /// A photo.
+        Photo => "photo";
+        /// A short video.
+        Video => "video";
+        /// A document (PDF).
         Document => "document";
+        /// An exported conversation (text).
+        MessageExport => "message_export";
+        /// A link (the URL only).
+        Link => "link";
+        /// A text excerpt copied by hand.
+        Excerpt => "excerpt";
+        /// Fingerprints only (a sexual image of a minor: the file never reaches the server).
+        HashOnly => "hash_only";
     }
 );
 

@@ -12,6 +12,8 @@ pub mod case;
 pub mod chat;
 pub mod contact;
 pub mod directory;
+pub mod evidence;
+pub mod followup;
 pub mod ids;
 pub mod notice;
 pub mod notice_content;

@@ -112,6 +112,23 @@ pub enum Action {
     ReadGuidance,
     /// Edit the helpline's playbooks, or set them back to the defaults.
     EditPlaybooks,
+    /// Add evidence to a case (a file, a link, an excerpt, fingerprints).
+    AddEvidence,
+    /// See a case's evidence: its metadata and display copies (intimate images blurred).
+    ReadEvidence,
+    /// Reveal an intimate image (an explicit, audited click).
+    RevealEvidence,
+    /// Download the original or the clean copy of a file (lawyers, digital specialists,
+    /// supervisors: the people who hand evidence to the police or a court).
+    DownloadEvidence,
+    /// Export a case's evidence with its signed manifest (the same roles).
+    ExportEvidence,
+    /// Produce a case's complaint document for the family or the police.
+    ExportComplaint,
+    /// Give, withdraw and answer a case's follow-up page.
+    ManageFollowUp,
+    /// Propose, record consent for, send and follow a referral to a service.
+    PrepareReferral,
 }
 
 /// What the action is on.
@@ -259,6 +276,17 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             ReadCase | UpdateCase | ChangeCaseStatus | AssignCase | FollowPlaybook,
             Resource::Case(c),
         ) => role.works_cases() && sees_case(actor, c),
+        (
+            AddEvidence | ReadEvidence | RevealEvidence | ExportComplaint | ManageFollowUp
+            | PrepareReferral,
+            Resource::Case(c),
+        ) => role.works_cases() && sees_case(actor, c),
+        (DownloadEvidence | ExportEvidence, Resource::Case(c)) => {
+            matches!(
+                role,
+                Role::Lawyer | Role::DigitalSpecialist | Role::Supervisor
+            ) && sees_case(actor, c)
+        }
         (ReadNotes(v) | AddNote(v), Resource::Case(c)) => {
             reads_visibility(role, v) && sees_case(actor, c)
         }
@@ -338,6 +366,51 @@ mod tests {
         let b = actor(Role::Counsellor, None);
         let noteam = CaseAccess::default();
         assert!(!can(&b, Action::ReadCase, Resource::Case(&noteam)));
+    }
+
+    #[test]
+    fn evidence_originals_only_for_those_who_hand_them_over() {
+        for role in Role::ALL.iter().copied() {
+            let a = actor(role, Some("nord"));
+            let case = CaseAccess {
+                case_id: None,
+                assignees: vec![],
+                team: Some("nord".into()),
+            };
+            let other = CaseAccess {
+                case_id: None,
+                assignees: vec![],
+                team: Some("sud".into()),
+            };
+            let sees = role.works_cases();
+            for act in [
+                Action::AddEvidence,
+                Action::ReadEvidence,
+                Action::RevealEvidence,
+                Action::ExportComplaint,
+                Action::ManageFollowUp,
+                Action::PrepareReferral,
+            ] {
+                assert_eq!(
+                    can(&a, act, Resource::Case(&case)),
+                    sees,
+                    "{role:?} {act:?}"
+                );
+                assert_eq!(
+                    can(&a, act, Resource::Case(&other)),
+                    role == Role::Supervisor,
+                    "{role:?} {act:?} on another team's case"
+                );
+            }
+            let hands_over = matches!(
+                role,
+                Role::Lawyer | Role::DigitalSpecialist | Role::Supervisor
+            );
+            for act in [Action::DownloadEvidence, Action::ExportEvidence] {
+                assert_eq!(can(&a, act, Resource::Case(&case)), hands_over, "{role:?}");
+                assert!(!can(&a, act, Resource::Global));
+            }
+        }
     }
 
     #[test]

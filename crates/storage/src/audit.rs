@@ -121,7 +121,7 @@ pub struct VerifyReport {
     pub problems: Vec<ChainProblem>,
 }
 
-fn record(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
+pub(crate) fn record(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         seq: r.try_get("seq")?,
         at_ms: r.try_get("at")?,

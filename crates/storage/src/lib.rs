@@ -14,6 +14,8 @@ mod bulk_notices;
 mod case_list;
 mod cases;
 mod chat;
+mod evidence;
+mod followup;
 mod guidance;
 mod jobs;
 mod messages;
@@ -33,6 +35,8 @@ pub use audit::{AuditEntry, AuditFilter, VerifyReport};
 pub use bulk::ReadyNotice;
 pub use case_list::{COUNT_CAP, CaseCursor, CaseFilter, CasePage};
 pub use chat::{Appended, ChatLoad, ConversationRecord, Handover, MessageRecord, NewConversation};
+pub use evidence::{EvidenceRecord, StoredFingerprint};
+pub use followup::{FollowUpAccess, FollowUpLogin, FollowUpMessage};
 pub use guidance::{PlaybookTick, PlaybookVersion};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobState, NewJob};
 pub use notice_list::{

@@ -104,6 +104,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0017_message_search.sql"),
         include_str!("../migrations/0017_message_search.sql"),
     ),
+    (
+        18,
+        "evidence",
+        include_str!("../migrations/0018_evidence.sql"),
+        include_str!("../migrations/0018_evidence.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

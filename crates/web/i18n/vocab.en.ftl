@@ -67,10 +67,24 @@ consent-scope-contact_back = being contacted back
 
 # evidence-kind
 evidence-kind-screenshot = screenshot
-evidence-kind-link = link
-evidence-kind-message_export = message export
-evidence-kind-hash_only = hashes only (intimate image)
+evidence-kind-photo = photo
+evidence-kind-video = video
 evidence-kind-document = document
+evidence-kind-message_export = conversation export
+evidence-kind-link = link
+evidence-kind-excerpt = text excerpt
+evidence-kind-hash_only = fingerprints only (the file was never sent)
+
+# evidence-source
+evidence-source-counsellor = added by a counsellor
+evidence-source-young_person = sent by the young person on their follow-up page
+evidence-source-channel = received on a messaging channel
+
+# evidence-copy
+evidence-copy-display = display copy
+evidence-copy-revealed = image revealed
+evidence-copy-clean = clean copy
+evidence-copy-original = original
 
 # channel
 channel-web_chat = web chat

@@ -67,10 +67,24 @@ consent-scope-contact_back = être recontacté
 
 # evidence-kind
 evidence-kind-screenshot = capture d'écran
-evidence-kind-link = lien
-evidence-kind-message_export = export de messages
-evidence-kind-hash_only = empreintes seules (image intime)
+evidence-kind-photo = photo
+evidence-kind-video = vidéo
 evidence-kind-document = document
+evidence-kind-message_export = export de conversation
+evidence-kind-link = lien
+evidence-kind-excerpt = extrait de texte
+evidence-kind-hash_only = empreintes seules (le fichier n'a jamais été transmis)
+
+# evidence-source
+evidence-source-counsellor = ajoutée par un écoutant
+evidence-source-young_person = envoyée par le jeune sur sa page de suivi
+evidence-source-channel = reçue sur une messagerie
+
+# evidence-copy
+evidence-copy-display = copie d'affichage
+evidence-copy-revealed = image dévoilée
+evidence-copy-clean = copie nettoyée
+evidence-copy-original = original
 
 # channel
 channel-web_chat = tchat

@@ -66,6 +66,20 @@ pub const ACTIONS: &[&str] = &[
     "case.playbook_step",
     "guidance.playbooks_edited",
     "directory.reloaded",
+    "evidence.added",
+    "evidence.viewed",
+    "evidence.downloaded",
+    "evidence.exported",
+    "evidence.transmitted",
+    "case.complaint_exported",
+    "followup.issued",
+    "followup.revoked",
+    "followup.opened",
+    "followup.failed",
+    "followup.message",
+    "referral.proposed",
+    "referral.consent_recorded",
+    "referral.changed",
 ];
 
 /// The key of an action code's words in the console's catalogues (`audit-action-…`).
@@ -85,5 +99,8 @@ pub fn is_read_action(action: &str) -> bool {
             | "conversation.followed_up"
             | "conversation.searched"
             | "audit.viewed"
+            | "evidence.viewed"
+            | "evidence.downloaded"
+            | "followup.opened"
     )
 }

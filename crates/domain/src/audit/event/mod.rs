@@ -3,12 +3,14 @@
 //! `key=value` pairs made of codes, ids and numbers only — never content — and is read back
 //! into the same typed value for display, so no screen re-parses strings of its own.
 
-use crate::case::{CaseOutcome, CaseStatus, NoteVisibility};
+use crate::case::{CaseOutcome, CaseStatus, EvidenceKind, NoteVisibility};
 use crate::directory::NoticeChannel;
+use crate::evidence::{EvidenceCopy, EvidenceSource};
 use crate::ids::StaffId;
 use crate::labelled::UnknownCode;
 use crate::notice::DecisionKind;
 use crate::policy::Role;
+use crate::referral::{ConsentBasis, ReferralState};
 use crate::values::Channel;
 
 /// Why a login attempt failed (never which part of the credentials was wrong).
@@ -364,6 +366,76 @@ pub enum AuditEvent {
         /// How many platforms it now has.
         platforms: u32,
     },
+    /// A piece of evidence was recorded: its chain of custody starts (the SHA-256 of a
+    /// file is in its row, written in the same transaction).
+    EvidenceAdded {
+        /// Its kind.
+        kind: EvidenceKind,
+        /// Who brought it in.
+        source: EvidenceSource,
+        /// Whether a file was stored (never for fingerprints only).
+        file: bool,
+    },
+    /// A copy of a piece of evidence was shown in the console.
+    EvidenceViewed {
+        /// Which copy.
+        copy: EvidenceCopy,
+    },
+    /// A copy of a piece of evidence was downloaded.
+    EvidenceDownloaded {
+        /// Which copy.
+        copy: EvidenceCopy,
+    },
+    /// A piece of evidence went into a signed evidence export.
+    EvidenceExported {
+        /// The export's id (named in its manifest).
+        export: String,
+    },
+    /// A piece of evidence was transmitted outside the helpline (with a referral).
+    EvidenceTransmitted {
+        /// The referral's id.
+        referral: String,
+    },
+    /// A case's complaint document ("aide au dépôt de plainte") was produced.
+    ComplaintExported {
+        /// `family` or `police`.
+        audience: String,
+        /// The document's language.
+        lang: String,
+    },
+    /// A follow-up code and secret were given for a case (any earlier one stops working).
+    FollowUpIssued,
+    /// A case's follow-up code was withdrawn.
+    FollowUpRevoked,
+    /// The young person opened their follow-up page with the code and the secret.
+    FollowUpOpened,
+    /// A wrong secret was typed for a follow-up code.
+    FollowUpFailed {
+        /// Consecutive failures of this code.
+        failures: i64,
+        /// The code is locked for a while now.
+        locked: bool,
+    },
+    /// A message was written on the follow-up page.
+    FollowUpMessage {
+        /// By the young person (else by the helpline).
+        from_young_person: bool,
+    },
+    /// A referral to a service or an authority was proposed.
+    ReferralProposed {
+        /// The service's code in the directory.
+        service: String,
+    },
+    /// The consent (or another lawful basis) for a referral was recorded.
+    ReferralConsentRecorded {
+        /// The basis.
+        basis: ConsentBasis,
+    },
+    /// A referral moved to another state.
+    ReferralChanged {
+        /// The new state.
+        state: ReferralState,
+    },
 }
 
 fn pairs(detail: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -460,6 +532,20 @@ impl AuditEvent {
             StaffRoleChanged { .. } => "staff.role_changed",
             AuditViewed => "audit.viewed",
             DirectoryReloaded { .. } => "directory.reloaded",
+            EvidenceAdded { .. } => "evidence.added",
+            EvidenceViewed { .. } => "evidence.viewed",
+            EvidenceDownloaded { .. } => "evidence.downloaded",
+            EvidenceExported { .. } => "evidence.exported",
+            EvidenceTransmitted { .. } => "evidence.transmitted",
+            ComplaintExported { .. } => "case.complaint_exported",
+            FollowUpIssued => "followup.issued",
+            FollowUpRevoked => "followup.revoked",
+            FollowUpOpened => "followup.opened",
+            FollowUpFailed { .. } => "followup.failed",
+            FollowUpMessage { .. } => "followup.message",
+            ReferralProposed { .. } => "referral.proposed",
+            ReferralConsentRecorded { .. } => "referral.consent_recorded",
+            ReferralChanged { .. } => "referral.changed",
             PlaybookStepTicked { .. } => "case.playbook_step",
             PlaybooksEdited { .. } => "guidance.playbooks_edited",
             NoticesDrafted { .. } => "notice.drafted",
@@ -494,6 +580,9 @@ impl AuditEvent {
             "guidance" => "guidance",
             "notice" => "notice",
             "partner" => "partner",
+            "evidence" => "evidence",
+            "followup" => "followup",
+            "referral" => "referral",
             _ => "staff",
         }
     }
@@ -638,7 +727,33 @@ impl AuditEvent {
                 role.as_str(),
                 b(*pending_approval)
             ),
+            EvidenceAdded { kind, source, file } => format!(
+                "kind={} source={} file={}",
+                kind.as_str(),
+                source.as_str(),
+                b(*file)
+            ),
+            EvidenceViewed { copy } | EvidenceDownloaded { copy } => {
+                format!("copy={}", copy.as_str())
+            }
+            EvidenceExported { export } => format!("export={}", token(export)),
+            EvidenceTransmitted { referral } => format!("referral={}", token(referral)),
+            ComplaintExported { audience, lang } => {
+                format!("audience={} lang={}", token(audience), token(lang))
+            }
+            FollowUpFailed { failures, locked } => {
+                format!("failures={failures} locked={}", b(*locked))
+            }
+            FollowUpMessage { from_young_person } => {
+                format!("from_young_person={}", b(*from_young_person))
+            }
+            ReferralProposed { service } => format!("service={}", token(service)),
+            ReferralConsentRecorded { basis } => format!("basis={}", basis.as_str()),
+            ReferralChanged { state } => format!("state={}", state.as_str()),
             CaseCreated
+            | FollowUpIssued
+            | FollowUpRevoked
+            | FollowUpOpened
             | CaseAccessDenied
             | ConversationAccessDenied
             | ConversationTaken
@@ -832,6 +947,46 @@ impl AuditEvent {
             },
             "directory.reloaded" => DirectoryReloaded {
                 platforms: u32::try_from(num(d, "platforms")?).map_err(|_| UnknownCode)?,
+            },
+            "evidence.added" => EvidenceAdded {
+                kind: EvidenceKind::parse(need(d, "kind")?)?,
+                source: EvidenceSource::parse(need(d, "source")?).map_err(|_| UnknownCode)?,
+                file: flag(d, "file")?,
+            },
+            "evidence.viewed" => EvidenceViewed {
+                copy: EvidenceCopy::parse(need(d, "copy")?).map_err(|_| UnknownCode)?,
+            },
+            "evidence.downloaded" => EvidenceDownloaded {
+                copy: EvidenceCopy::parse(need(d, "copy")?).map_err(|_| UnknownCode)?,
+            },
+            "evidence.exported" => EvidenceExported {
+                export: need(d, "export")?.to_owned(),
+            },
+            "evidence.transmitted" => EvidenceTransmitted {
+                referral: need(d, "referral")?.to_owned(),
+            },
+            "case.complaint_exported" => ComplaintExported {
+                audience: need(d, "audience")?.to_owned(),
+                lang: need(d, "lang")?.to_owned(),
+            },
+            "followup.issued" => FollowUpIssued,
+            "followup.revoked" => FollowUpRevoked,
+            "followup.opened" => FollowUpOpened,
+            "followup.failed" => FollowUpFailed {
+                failures: num(d, "failures")?,
+                locked: flag(d, "locked")?,
+            },
+            "followup.message" => FollowUpMessage {
+                from_young_person: flag(d, "from_young_person")?,
+            },
+            "referral.proposed" => ReferralProposed {
+                service: need(d, "service")?.to_owned(),
+            },
+            "referral.consent_recorded" => ReferralConsentRecorded {
+                basis: ConsentBasis::parse(need(d, "basis")?).map_err(|_| UnknownCode)?,
+            },
+            "referral.changed" => ReferralChanged {
+                state: ReferralState::parse(need(d, "state")?).map_err(|_| UnknownCode)?,
             },
             _ => return Err(UnknownCode),
         })

@@ -109,6 +109,51 @@ fn all() -> Vec<AuditEvent> {
         },
         AuditViewed,
         DirectoryReloaded { platforms: 21 },
+        EvidenceAdded {
+            kind: EvidenceKind::HashOnly,
+            source: EvidenceSource::YoungPerson,
+            file: false,
+        },
+        EvidenceAdded {
+            kind: EvidenceKind::Photo,
+            source: EvidenceSource::Counsellor,
+            file: true,
+        },
+        EvidenceViewed {
+            copy: EvidenceCopy::Revealed,
+        },
+        EvidenceDownloaded {
+            copy: EvidenceCopy::Original,
+        },
+        EvidenceExported {
+            export: "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee".into(),
+        },
+        EvidenceTransmitted {
+            referral: "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee".into(),
+        },
+        ComplaintExported {
+            audience: "police".into(),
+            lang: "fr".into(),
+        },
+        FollowUpIssued,
+        FollowUpRevoked,
+        FollowUpOpened,
+        FollowUpFailed {
+            failures: 5,
+            locked: true,
+        },
+        FollowUpMessage {
+            from_young_person: true,
+        },
+        ReferralProposed {
+            service: "pharos".into(),
+        },
+        ReferralConsentRecorded {
+            basis: ConsentBasis::Guardian,
+        },
+        ReferralChanged {
+            state: ReferralState::Sent,
+        },
         PlaybookStepTicked {
             playbook: "sextortion".into(),
             step: "do_not_pay".into(),
