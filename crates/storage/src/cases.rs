@@ -490,7 +490,9 @@ pub(crate) async fn insert_contact(tx: &mut sqlx::AnyConnection, k: &ContactReco
     Ok(())
 }
 
-async fn touch_case(tx: &mut sqlx::AnyConnection, id: CaseId, at: i64) -> Result<()> {
+/// Marks a case changed at `at` (its row lock, on PostgreSQL, serialises the changes of
+/// one case); `NotFound` when there is no such case.
+pub(crate) async fn touch_case(tx: &mut sqlx::AnyConnection, id: CaseId, at: i64) -> Result<()> {
     let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
         .bind(at)
         .bind(id.to_string())

@@ -187,14 +187,8 @@ impl Store {
     ) -> Result<EvidenceRecord> {
         let mut w = self.begin_write().await?;
         // the case's row lock serialises the numbering of its evidence across nodes
-        let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
-            .bind(audit.at)
-            .bind(e.case_id.to_string())
-            .execute(w.conn())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return w.refuse(StorageError::NotFound).await;
+        if let Err(err) = crate::cases::touch_case(w.conn(), e.case_id, audit.at).await {
+            return w.refuse(err).await;
         }
         for item in &e.items {
             let owner: Option<String> =

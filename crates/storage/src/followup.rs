@@ -72,14 +72,8 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
-            .bind(audit.at)
-            .bind(case.to_string())
-            .execute(w.conn())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return w.refuse(StorageError::NotFound).await;
+        if let Err(err) = crate::cases::touch_case(w.conn(), case, audit.at).await {
+            return w.refuse(err).await;
         }
         sqlx::query("DELETE FROM followup_access WHERE case_id = $1")
             .bind(case.to_string())
@@ -282,14 +276,8 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
-            .bind(audit.at)
-            .bind(m.case_id.to_string())
-            .execute(w.conn())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return w.refuse(StorageError::NotFound).await;
+        if let Err(err) = crate::cases::touch_case(w.conn(), m.case_id, audit.at).await {
+            return w.refuse(err).await;
         }
         sqlx::query(
             "INSERT INTO followup_messages (id, case_id, from_young_person, author_id, body, created_at) \

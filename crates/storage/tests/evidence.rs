@@ -59,25 +59,25 @@ fn added(at: i64, by: StaffId, case: CaseId, e: &EvidenceRecord) -> AuditEntry {
     .case(case)
 }
 
-#[tokio::test]
-async fn evidence_is_numbered_linked_to_its_items_and_its_custody_logged() {
-    let (s, _db) = store().await;
-    let me = staff("preuve@example.org", Role::Counsellor, None);
+/// An account and two cases it handles.
+async fn two_cases(s: &Store, email: &str, refs: [&str; 2]) -> (StaffRecord, [NewCase; 2]) {
+    let me = staff(email, Role::Counsellor, None);
     s.create_staff(&me, &audit(1, me.id, "staff.created"))
         .await
         .unwrap();
-    let c = new_case(me.id, "D26-EVID1", "t", 10, None);
-    s.create_case(&c, None, &audit(10, me.id, "case.created").case(c.id))
-        .await
-        .unwrap();
-    let other = new_case(me.id, "D26-EVID2", "t", 10, None);
-    s.create_case(
-        &other,
-        None,
-        &audit(10, me.id, "case.created").case(other.id),
-    )
-    .await
-    .unwrap();
+    let cases = refs.map(|r| new_case(me.id, r, "t", 10, None));
+    for c in &cases {
+        s.create_case(c, None, &audit(10, me.id, "case.created").case(c.id))
+            .await
+            .unwrap();
+    }
+    (me, cases)
+}
+
+#[tokio::test]
+async fn evidence_is_numbered_linked_to_its_items_and_its_custody_logged() {
+    let (s, _db) = store().await;
+    let (me, [c, other]) = two_cases(&s, "preuve@example.org", ["D26-EVID1", "D26-EVID2"]).await;
     let item = ItemRecord {
         id: ItemId::new(),
         case_id: c.id,
@@ -183,22 +183,7 @@ async fn evidence_is_numbered_linked_to_its_items_and_its_custody_logged() {
 #[tokio::test]
 async fn followup_codes_lock_after_wrong_secrets_and_open_pages() {
     let (s, _db) = store().await;
-    let me = staff("suivi@example.org", Role::Counsellor, None);
-    s.create_staff(&me, &audit(1, me.id, "staff.created"))
-        .await
-        .unwrap();
-    let c = new_case(me.id, "D26-SUIV1", "t", 10, None);
-    s.create_case(&c, None, &audit(10, me.id, "case.created").case(c.id))
-        .await
-        .unwrap();
-    let other = new_case(me.id, "D26-SUIV2", "t", 10, None);
-    s.create_case(
-        &other,
-        None,
-        &audit(10, me.id, "case.created").case(other.id),
-    )
-    .await
-    .unwrap();
+    let (me, [c, other]) = two_cases(&s, "suivi@example.org", ["D26-SUIV1", "D26-SUIV2"]).await;
     let issued = |at| AuditEntry::new(at, Some(me.id), AuditEvent::FollowUpIssued);
     s.issue_followup(c.id, "CODE0001", "h-right", me.id, &issued(20).case(c.id))
         .await
