@@ -55,6 +55,12 @@ pub enum ErrorCode {
     RequestTimeout,
     /// 429: too many requests from this address or session; retry later.
     RateLimited,
+    /// 422: the file is refused: its type (decided by its bytes) is not kept, or it carries
+    /// forbidden content (a program, an archive, markup, a polyglot, an active PDF).
+    FileRefused,
+    /// 422: no file may be stored for this piece of evidence (a sexual image of a minor, or
+    /// fingerprints only): send its fingerprints.
+    FileForbidden,
     /// 500: an internal failure (details only in the server log).
     Internal,
     /// 503: the database is unreachable.
@@ -88,6 +94,8 @@ impl ErrorCode {
         ErrorCode::RequestTimeout,
         ErrorCode::ProofOfWorkRequired,
         ErrorCode::RateLimited,
+        ErrorCode::FileRefused,
+        ErrorCode::FileForbidden,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -119,6 +127,8 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::FileRefused => "file_refused",
+            ErrorCode::FileForbidden => "file_forbidden",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
         }
@@ -128,7 +138,11 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::MalformedBody => 400,
-            ErrorCode::InvalidField | ErrorCode::UnknownField | ErrorCode::NoticeIncomplete => 422,
+            ErrorCode::InvalidField
+            | ErrorCode::UnknownField
+            | ErrorCode::NoticeIncomplete
+            | ErrorCode::FileRefused
+            | ErrorCode::FileForbidden => 422,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::Unauthenticated

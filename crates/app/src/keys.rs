@@ -1,6 +1,7 @@
 //! The helpline's master secret and the keys derived from it, one per purpose (HKDF-SHA-256),
 //! so that no purpose's key reveals another's: the pseudonymous person key, the proof of
-//! work, the audit chain, the hash of searched words, the follow-up codes.
+//! work, the audit chain, the hash of searched words, the follow-up codes, the evidence
+//! key-encryption key and the evidence exports' signing key.
 //!
 //! The secret comes from the settings, or from a file (with SQLite, `master.key` beside
 //! the database by default). On SQLite — one node — a missing file is created at first
@@ -46,6 +47,10 @@ pub struct Keys {
     pub follow_up: Key,
     /// HMAC key of the login lock-out's e-mail addresses.
     pub throttle: Key,
+    /// The key-encryption key that wraps each case's evidence data key.
+    pub evidence_kek: Key,
+    /// The seed of the Ed25519 key that signs evidence exports' manifests.
+    pub evidence_signing: Key,
 }
 
 impl Keys {
@@ -65,6 +70,8 @@ impl Keys {
             search: key("search-words"),
             follow_up: key("follow-up-code"),
             throttle: key("login-throttle"),
+            evidence_kek: key("evidence-key-encryption"),
+            evidence_signing: key("evidence-manifest-signing"),
         }
     }
 

@@ -10,6 +10,8 @@ pub mod clock;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod evidence;
+pub mod followup;
 pub mod guidance;
 pub mod keys;
 pub mod live;
@@ -36,10 +38,10 @@ pub use error::{AppError, ErrorCode};
 pub mod records {
     pub use rempart_storage::{
         AuditFilter, COUNT_CAP, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad,
-        ContactRecord, ConversationRecord, Event, InvitationRecord, ItemRecord, MessageRecord,
-        NoteRecord, NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES, PartnerKeyRecord,
-        PartnerNoticePage, PasskeyRecord, PlaybookTick, RoleGrantRecord, SessionRecord,
-        StaffRecord,
+        ContactRecord, ConversationRecord, Event, EvidenceRecord, InvitationRecord, ItemRecord,
+        MessageRecord, NoteRecord, NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES,
+        PartnerKeyRecord, PartnerNoticePage, PasskeyRecord, PlaybookTick, RoleGrantRecord,
+        SessionRecord, StaffRecord,
     };
 }
 
@@ -74,6 +76,10 @@ pub struct App {
     pub(crate) queue_gauge: Arc<chat::QueueGauge>,
     /// The playbooks this node read last.
     pub(crate) playbooks: Arc<guidance::PlaybookCell>,
+    /// The evidence store and the limits of files.
+    pub(crate) files: Arc<evidence::EvidenceFiles>,
+    /// The PDQ fingerprints of evidence, to recognise a picture seen before.
+    pub(crate) bank: Arc<evidence::EvidenceBank>,
 }
 
 /// Start-up failed.
@@ -167,7 +173,15 @@ impl App {
         let settings_platforms_file = settings.helpline.platforms_file.clone();
         let clock_now = clock.now_ms();
         let delivery = notices::delivery::delivery(&settings).map_err(StartError::Data)?;
+        let files = Arc::new(evidence::EvidenceFiles::new(&settings).map_err(StartError::Data)?);
+        if files.blobs.is_none() {
+            tracing::warn!(
+                "no evidence store: evidence files are refused (set evidence.path or evidence.store = \"s3\")"
+            );
+        }
         let app = App {
+            files,
+            bank: Arc::default(),
             delivery,
             webauthn,
             keys,

@@ -16,6 +16,8 @@
 mod mp4;
 mod pdf;
 mod sniff;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use sniff::sniff;
 
@@ -149,6 +151,9 @@ pub enum Refusal {
     /// Truncated or malformed.
     #[error("damaged file")]
     Damaged,
+    /// A known malware signature (the EICAR test file included).
+    #[error("malware signature")]
+    Malware,
 }
 
 impl Refusal {
@@ -168,6 +173,7 @@ impl Refusal {
             Refusal::PdfEncrypted => "pdf_encrypted",
             Refusal::Bomb => "decompression_bomb",
             Refusal::Damaged => "damaged",
+            Refusal::Malware => "malware",
         }
     }
 }

@@ -62,6 +62,9 @@ const MARKUP: &[&[u8]] = &[
     b"<xsl",
 ];
 
+/// The EICAR antivirus test file's signature.
+const EICAR: &[u8] = b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!";
+
 /// ISO base media brands of videos we keep (MP4, QuickTime, 3GP).
 const VIDEO_BRANDS: &[&[u8; 4]] = &[
     b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"qt  ",
@@ -77,6 +80,10 @@ const HEIF_BRANDS: &[&[u8; 4]] = &[
 pub fn sniff(bytes: &[u8]) -> Result<FileType, Refusal> {
     if bytes.is_empty() {
         return Err(Refusal::Empty);
+    }
+    // the antivirus test signature: what a scanner would quarantine is never kept
+    if bytes.windows(EICAR.len()).any(|w| w == EICAR) {
+        return Err(Refusal::Malware);
     }
     if EXECUTABLES.iter().any(|s| starts(bytes, s)) {
         return Err(Refusal::Executable);
@@ -212,6 +219,10 @@ mod tests {
         );
         assert_eq!(sniff(b"\0\0\0binary"), Err(Refusal::UnknownType));
         assert_eq!(sniff(b""), Err(Refusal::Empty));
+        assert_eq!(
+            sniff(b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"),
+            Err(Refusal::Malware)
+        );
         assert_eq!(sniff(b"\xff\xfe\xfd"), Err(Refusal::UnknownType));
     }
 

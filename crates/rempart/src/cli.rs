@@ -43,6 +43,9 @@ pub enum Cmd {
     /// Audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Evidence exports: check one, print the key they are signed with.
+    #[command(subcommand)]
+    Evidence(EvidenceCmd),
     /// Benchmarks.
     Bench(crate::bench::BenchArgs),
     /// PDQ perceptual hashes: hash image files, match hashes against a bank.
@@ -82,6 +85,37 @@ pub enum UserCmd {
 pub enum ConfigCmd {
     /// Print a documented example configuration.
     Example,
+}
+
+#[derive(Subcommand)]
+pub enum EvidenceCmd {
+    /// Check an evidence export (a zip, or the folder it was unpacked into): the manifest's
+    /// Ed25519 signature by the helpline's key, and every file against the manifest; names
+    /// every altered, missing or added file. Exit status 1 when anything is wrong.
+    Verify {
+        /// The export.
+        export: PathBuf,
+        /// The helpline's public key, hex (as `rempart evidence public-key` prints it);
+        /// without it, the key of this node's master secret.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A data folder (like the demo's): its master key.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the public key evidence exports are signed with (to give to the police and
+    /// partners who check them).
+    PublicKey {
+        /// TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A data folder (like the demo's).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

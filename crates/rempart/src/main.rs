@@ -12,7 +12,7 @@ mod demo_sims;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use cli::{AuditCmd, Cli, Cmd, ConfigCmd, UserCmd};
+use cli::{AuditCmd, Cli, Cmd, ConfigCmd, EvidenceCmd, UserCmd};
 use rempart_app::clock::SystemClock;
 use rempart_app::settings::{EXAMPLE, Settings};
 use rempart_app::{App, demo};
@@ -87,6 +87,19 @@ fn say(line: &str) {
 
 /// Settings for a command that works on a data folder (`--data-dir`, like the demo's):
 /// its SQLite database and its master key.
+/// The public key of the helpline whose master secret the settings name.
+fn helpline_public_key(s: &Settings) -> Result<String> {
+    // never make a new secret here: a key nobody signed with would verify nothing
+    if s.secrets.master_key.expose().is_empty()
+        && !rempart_app::keys::key_file(s).is_some_and(|f| f.is_file())
+    {
+        bail!("no master secret here: give --public-key, --data-dir or --config");
+    }
+    let (master, _) = rempart_app::keys::master_secret(s)?;
+    let keys = rempart_app::keys::Keys::derive(master.expose().as_bytes());
+    Ok(rempart_app::evidence::export::public_key(&keys))
+}
+
 fn data_dir_settings(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Settings> {
     let mut s = settings(config)?;
     if let Some(d) = data_dir {
@@ -231,6 +244,56 @@ async fn run(cli: Cli) -> Result<()> {
             let keys = rempart_app::keys::Keys::derive(master.expose().as_bytes());
             say(&rempart_app::cases::search_words_hash(&keys, &words));
             Ok(())
+        }
+        Cmd::Evidence(EvidenceCmd::PublicKey { config, data_dir }) => {
+            let s = data_dir_settings(config.as_deref(), data_dir.as_deref())?;
+            say(&helpline_public_key(&s)?);
+            Ok(())
+        }
+        Cmd::Evidence(EvidenceCmd::Verify {
+            export,
+            public_key,
+            config,
+            data_dir,
+        }) => {
+            use rempart_app::evidence::export as x;
+            let key_hex = match public_key {
+                Some(k) => k,
+                None => {
+                    let s = data_dir_settings(config.as_deref(), data_dir.as_deref())?;
+                    helpline_public_key(&s)?
+                }
+            };
+            let key = x::parse_public_key(&key_hex).map_err(anyhow::Error::msg)?;
+            let entries = x::read_export(&export).map_err(anyhow::Error::msg)?;
+            let r = x::verify(&entries, &key);
+            say(&format!("export: {}", export.display()));
+            say(&format!(
+                "signature: {}",
+                if r.signature_ok { "valid" } else { "INVALID" }
+            ));
+            if !r.key_matches {
+                say("key: the manifest names another key than the one given");
+            }
+            say(&format!("files intact: {}", r.intact));
+            for f in &r.altered {
+                say(&format!("altered: {f}"));
+            }
+            for f in &r.missing {
+                say(&format!("missing: {f}"));
+            }
+            for f in &r.added {
+                say(&format!("added: {f}"));
+            }
+            for p in &r.problems {
+                say(&format!("problem: {p}"));
+            }
+            if r.ok() {
+                say("export intact: every file as signed");
+                Ok(())
+            } else {
+                bail!("export NOT intact")
+            }
         }
         Cmd::Bench(b) => bench::run(b).await,
         Cmd::Pdq(cmd) => cmd_pdq::run(cmd),

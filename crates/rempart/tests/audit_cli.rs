@@ -8,20 +8,7 @@ use std::process::Stdio;
 use support::*;
 
 fn run(args: &[&str]) -> (bool, String) {
-    let out = bin()
-        .args(args)
-        .env("REMPART_LOG", "warn")
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    run_cli(args)
 }
 
 fn add_user(dir: &std::path::Path, email: &str) {

@@ -110,7 +110,10 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; \
          form-action 'self'; {framing}; base-uri 'none'; object-src 'none'"
     );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    // a handler's own, stricter policy stays (evidence files: a sandbox)
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(v) = HeaderValue::from_str(&csp)
+    {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(

@@ -12,7 +12,9 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -193,6 +195,28 @@ fn answer(a: &Answer, c: &mut Components) -> (u16, Response) {
             return (200, with_common_headers(r, true).build());
         }
         Answer::Upgrade => (101, ResponseBuilder::new().description(reason(101))),
+        Answer::File(media) => {
+            let mut r = ResponseBuilder::new()
+                .description("The file (`Cache-Control: no-store`, `Content-Disposition`, a sandbox)")
+                .header(
+                    "Content-Disposition",
+                    HeaderBuilder::new()
+                        .schema(Some(string()))
+                        .description(Some("`attachment` (or `inline` for a display copy) with a file name made by the server"))
+                        .build(),
+                );
+            for m in *media {
+                r = r.content(
+                    *m,
+                    Content::new(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                    )),
+                );
+            }
+            (200, r)
+        }
     };
     (status, with_common_headers(r, false).build())
 }
@@ -318,6 +342,14 @@ fn operation(doc: &RouteDoc, c: &mut Components) -> Operation {
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))
                     .content("application/json", Content::new(Some(s(c))))
+                    .build(),
+            ));
+        }
+        Body::Multipart(s) => {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content("multipart/form-data", Content::new(Some(s(c))))
                     .build(),
             ));
         }

@@ -47,6 +47,8 @@ pub enum Body {
     Json(SchemaFn),
     /// A console form (`application/x-www-form-urlencoded`, with its CSRF token).
     Form,
+    /// A file upload (`multipart/form-data`) whose fields this schema documents.
+    Multipart(SchemaFn),
 }
 
 /// A success answer of a route.
@@ -64,6 +66,9 @@ pub enum Answer {
     Text(&'static str),
     /// `200`, an embedded static file (CSS, JavaScript, SVG).
     Asset,
+    /// `200`, a file (an evidence copy, an export): `no-store`, sandboxed, an attachment
+    /// unless it is a display copy.
+    File(&'static [&'static str]),
     /// `101`: the connection becomes a WebSocket.
     Upgrade,
 }
@@ -133,6 +138,7 @@ impl RouteDoc {
             Body::None => {}
             Body::Json(_) => s.extend([400, 413, 415, 422]),
             Body::Form => s.extend([400, 403, 413, 415, 422]),
+            Body::Multipart(_) => s.extend([400, 413, 415, 422]),
         }
         if self.query.is_some() {
             s.push(422);
@@ -187,6 +193,11 @@ impl Route {
     /// Takes a JSON body of `T`.
     fn body<T: ToSchema>(mut self) -> Self {
         self.doc.body = Body::Json(schema::<T>);
+        self
+    }
+    /// Takes a file upload documented by `T`.
+    fn multipart<T: ToSchema>(mut self) -> Self {
+        self.doc.body = Body::Multipart(schema::<T>);
         self
     }
     /// Takes a console form.

@@ -590,6 +590,34 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap(),
     );
+    // an evidence file of a refused type, and one that may never be kept
+    for fields in [
+        &[("kind", "photo")][..],
+        &[("kind", "photo"), ("sexual_image_of_minor", "true")][..],
+    ] {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(*k, *v);
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(b"<svg/>".to_vec()).file_name("x.png"),
+        );
+        note(
+            t.req(
+                reqwest::Method::POST,
+                &format!("/api/v1/cases/{id}/evidence/files"),
+                Some(&tok),
+            )
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+        );
+    }
     let mut missing: Vec<&str> = rempart_app::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())

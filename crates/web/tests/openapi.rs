@@ -152,13 +152,27 @@ async fn every_route_is_described_with_its_body_answers_and_errors() {
                     "{name}"
                 );
             }
+            Body::Multipart(_) => {
+                let body = &op["requestBody"];
+                assert_eq!(body["required"], true, "{name}");
+                let schema = &body["content"]["multipart/form-data"]["schema"];
+                assert!(
+                    is_named_schema(&doc, schema),
+                    "{name}: the upload's fields are not in the components: {schema}"
+                );
+                assert_eq!(
+                    resolve(&doc, schema)["properties"]["file"]["format"],
+                    "binary",
+                    "{name}: the file part"
+                );
+            }
             Body::None => assert!(op.get("requestBody").is_none(), "{name}: a body?"),
         }
         if api && matches!(route.method, "POST" | "PUT") {
             // a JSON route that takes a body documents it; one that takes none says so
             assert_eq!(
                 op.get("requestBody").is_some(),
-                matches!(route.body, Body::Json(_)),
+                matches!(route.body, Body::Json(_) | Body::Multipart(_)),
                 "{name}"
             );
         }

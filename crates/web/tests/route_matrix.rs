@@ -7,7 +7,7 @@
 //! while closed (takeable, or an active conversation that is not), an invitation or role
 //! grant awaiting approval (asked by another administrator, or by the caller), a passkey
 //! (the caller's or another's), an invitation link (open, or withdrawn).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -58,6 +58,35 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /cases/{id}/assignees", "CPLDS", "S"),
     ("POST /cases/{id}/items", "CPLDS", "S"),
     ("POST /cases/{id}/notes", "CPLDS", "S"),
+    ("GET /api/v1/cases/{id}/evidence", "CPLDS", "S"),
+    ("POST /api/v1/cases/{id}/evidence/files", "CPLDS", "S"),
+    (
+        "POST /api/v1/cases/{id}/evidence/fingerprints",
+        "CPLDS",
+        "S",
+    ),
+    ("POST /api/v1/cases/{id}/evidence/notes", "CPLDS", "S"),
+    (
+        "GET /api/v1/cases/{id}/evidence/{evidence}/display",
+        "CPLDS",
+        "S",
+    ),
+    (
+        "GET /api/v1/cases/{id}/evidence/{evidence}/revealed",
+        "CPLDS",
+        "S",
+    ),
+    (
+        "GET /api/v1/cases/{id}/evidence/{evidence}/clean",
+        "LDS",
+        "S",
+    ),
+    (
+        "GET /api/v1/cases/{id}/evidence/{evidence}/original",
+        "LDS",
+        "S",
+    ),
+    ("GET /api/v1/cases/{id}/evidence-export", "LDS", "S"),
     ("POST /cases/{id}/notices", "CPLDS", "S"),
     ("POST /cases/{id}/playbook", "CPLDS", "S"),
     ("GET /services", "CPLDSA", "CPLDSA"),
@@ -430,6 +459,11 @@ async fn grant(t: &TestApp, by: StaffId) -> String {
     id
 }
 
+/// A small screenshot.
+fn matrix_png() -> Vec<u8> {
+    rempart_media::testing::encode_png(&rempart_media::testing::picture(64, 48, 1))
+}
+
 fn uuid_like() -> String {
     ConversationId::new().to_string()
 }
@@ -457,6 +491,10 @@ async fn passkey_of(t: &TestApp, staff: StaffId) -> String {
 /// The concrete id a route's path gets, for a caller and an ownership.
 struct Fixtures<'a> {
     t: &'a TestApp,
+    /// A supervisor, who adds the evidence the evidence routes name.
+    supervisor: rempart_domain::policy::Actor,
+    /// The evidence made for each case.
+    evidence: std::sync::Mutex<HashMap<CaseId, String>>,
     other_admin: &'a StaffRecord,
     target: &'a StaffRecord,
     other_case: CaseId,
@@ -466,6 +504,38 @@ struct Fixtures<'a> {
 }
 
 impl Fixtures<'_> {
+    /// A picture on the case (its copies in the store), made once per case.
+    async fn evidence_on(&self, case: CaseId) -> String {
+        if let Some(e) = self.evidence.lock().unwrap().get(&case) {
+            return e.clone();
+        }
+        // (the caller without a session has no case of its own)
+        let added = match self
+            .t
+            .app
+            .add_evidence(
+                &self.supervisor,
+                case,
+                rempart_app::evidence::EvidenceInput {
+                    kind: Some(rempart_domain::case::EvidenceKind::Screenshot),
+                    ..Default::default()
+                },
+                rempart_app::evidence::Content::File {
+                    bytes: matrix_png(),
+                    name: None,
+                },
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if e.code == rempart_app::ErrorCode::NotFound => return uuid_like(),
+            Err(e) => panic!("{e}"),
+        };
+        let id = added.evidence.id.to_string();
+        self.evidence.lock().unwrap().insert(case, id.clone());
+        id
+    }
+
     /// The path with its `{…}` filled in, and an invitation token for the bodies that
     /// carry one.
     async fn fill(&self, path: &str, who: &Who, own: Ownership) -> (String, String) {
@@ -487,6 +557,13 @@ impl Fixtures<'_> {
                 Ownership::Missing => CaseId::new(),
             };
             p = p.replace("{id}", &c.to_string());
+            if path.contains("{evidence}") {
+                let e = match own {
+                    Ownership::Missing => uuid_like(),
+                    _ => self.evidence_on(c).await,
+                };
+                p = p.replace("{evidence}", &e);
+            }
         } else if path.contains("/notices/{id}") {
             let n = match own {
                 Ownership::Mine if who.staff.is_none() => uuid_like(),
@@ -631,8 +708,15 @@ async fn every_route_every_role_every_ownership() {
         .await
         .unwrap()
         .token;
+    let supervisor = t.staff(Role::Supervisor, None).await;
     let fx = Fixtures {
         t: &t,
+        supervisor: rempart_domain::policy::Actor {
+            id: supervisor.id,
+            role: Role::Supervisor,
+            team: None,
+        },
+        evidence: Default::default(),
         other_admin: &other_admin,
         target: &target,
         other_case,
@@ -848,9 +932,22 @@ async fn call(
             "/api/v1/notices/{id}/acknowledge" => json!({"ticket": "T-1"}),
             "/api/v1/notices/{id}/decision" => json!({"decision": "content_removed"}),
             "/api/v1/notices/{id}/contest" => json!({"reason": "toujours en ligne"}),
+            "/api/v1/cases/{id}/evidence/fingerprints" => json!({"sha256": "a".repeat(64)}),
+            "/api/v1/cases/{id}/evidence/notes" => {
+                json!({"kind": "link", "url": "https://example.org/matrix"})
+            }
             _ => Value::Null,
         };
-        if m != Method::GET && !body.is_null() {
+        if path == "/api/v1/cases/{id}/evidence/files" {
+            req = req.multipart(
+                reqwest::multipart::Form::new()
+                    .text("kind", "screenshot")
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(matrix_png()).file_name("m.png"),
+                    ),
+            );
+        } else if m != Method::GET && !body.is_null() {
             req = req.json(&body);
         }
     } else {

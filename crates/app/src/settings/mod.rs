@@ -27,6 +27,8 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// The SMTP server notices sent by e-mail leave through.
     pub smtp: SmtpSettings,
+    /// Where evidence files are kept, and their limits.
+    pub evidence: EvidenceSettings,
     /// The master secret.
     pub secrets: SecretSettings,
 }
@@ -366,6 +368,66 @@ pub enum SmtpTls {
     None,
 }
 
+/// `[evidence]`: where evidence files are kept (always encrypted), and their limits.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// `filesystem` (one node, or a folder every node shares) or `s3`.
+    pub store: EvidenceStore,
+    /// The folder of the filesystem store (empty with SQLite: `evidence` beside the database;
+    /// empty with PostgreSQL: no store, and files are refused with 503).
+    pub path: String,
+    /// The S3-compatible server, e.g. `https://s3.example.org` (path-style requests).
+    pub s3_endpoint: String,
+    /// The bucket (it must exist).
+    pub s3_bucket: String,
+    /// The region the requests are signed for.
+    pub s3_region: String,
+    /// The access key.
+    pub s3_access_key_id: String,
+    /// Its secret (`REMPART_EVIDENCE_S3_SECRET_ACCESS_KEY` in the environment).
+    pub s3_secret_access_key: Secret,
+    /// Whether a plain `http://` endpoint is allowed (a server on the same host).
+    pub s3_allow_http: bool,
+    /// Longest time for one store operation, seconds (1 to 120).
+    pub timeout_seconds: u64,
+    /// Largest picture, document or text, in MB (1 to 200).
+    pub max_file_mb: u64,
+    /// Largest video, in MB (1 to 500).
+    pub max_video_mb: u64,
+    /// Largest picture, in megapixels (1 to 200).
+    pub max_megapixels: u64,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        EvidenceSettings {
+            store: EvidenceStore::Filesystem,
+            path: String::new(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: Secret::default(),
+            s3_allow_http: false,
+            timeout_seconds: 10,
+            max_file_mb: 25,
+            max_video_mb: 50,
+            max_megapixels: 50,
+        }
+    }
+}
+
+/// The kind of evidence store.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceStore {
+    /// A folder.
+    Filesystem,
+    /// An S3-compatible server.
+    S3,
+}
+
 /// `[secrets]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -543,6 +605,32 @@ timeout_seconds = 30
 # The name given in EHLO (empty: the client's default).
 hello_name = ""
 
+[evidence]
+# Where evidence files are kept. Every file is encrypted before it leaves the process (a key
+# per case, wrapped by a key derived from the master secret), written once, never modified.
+# "filesystem": a folder (one node, or a folder all nodes share); "s3": any S3-compatible
+# server, for several nodes.
+store = "filesystem"
+# The folder. Empty with SQLite: "evidence" beside the database file. Empty with PostgreSQL:
+# no store (evidence files are refused with 503; links, excerpts and fingerprints still work).
+path = ""
+# The S3-compatible server (path-style requests), its bucket (it must exist), region and keys.
+# The secret may come from the environment: REMPART_EVIDENCE_S3_SECRET_ACCESS_KEY.
+s3_endpoint = ""
+s3_bucket = ""
+s3_region = "us-east-1"
+s3_access_key_id = ""
+s3_secret_access_key = ""
+# Allow a plain http:// endpoint (only a server on the same host).
+s3_allow_http = false
+# Longest time for one store operation, seconds (1 to 120).
+timeout_seconds = 10
+# Largest picture, document or exported conversation, in MB; largest video, in MB; largest
+# picture, in megapixels. Larger files are refused with 413 before anything is kept.
+max_file_mb = 25
+max_video_mb = 50
+max_megapixels = 50
+
 [secrets]
 # The master secret: the keys of the pseudonymous person hash, the proof of work, the audit
 # chain and the follow-up codes are derived from it. Keep it secret, stable and backed up;
@@ -719,6 +807,34 @@ impl Settings {
                 .any(|c| c.is_whitespace() || c.is_control())
         {
             return bad("smtp.host and smtp.hello_name are names, without spaces");
+        }
+        let ev = &self.evidence;
+        if !(1..=120).contains(&ev.timeout_seconds)
+            || !(1..=200).contains(&ev.max_file_mb)
+            || !(1..=500).contains(&ev.max_video_mb)
+            || !(1..=200).contains(&ev.max_megapixels)
+        {
+            return bad(
+                "evidence limits: timeout_seconds 1-120, max_file_mb 1-200, max_video_mb 1-500, max_megapixels 1-200",
+            );
+        }
+        if ev.store == EvidenceStore::S3
+            && (ev.s3_endpoint.trim().is_empty()
+                || ev.s3_bucket.trim().is_empty()
+                || ev.s3_access_key_id.is_empty()
+                || ev.s3_secret_access_key.expose().is_empty())
+        {
+            return bad(
+                "evidence.store = \"s3\" needs s3_endpoint, s3_bucket, s3_access_key_id and s3_secret_access_key",
+            );
+        }
+        if ev.store == EvidenceStore::S3
+            && !ev.s3_allow_http
+            && !ev.s3_endpoint.starts_with("https://")
+        {
+            return bad(
+                "evidence.s3_endpoint must be https:// (or set s3_allow_http for a local server)",
+            );
         }
         let srv = &self.server;
         if srv.header_timeout_seconds < 1

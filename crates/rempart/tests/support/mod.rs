@@ -469,3 +469,21 @@ impl Drop for Proxy {
         }
     }
 }
+
+/// Runs the binary to its end: whether it succeeded, and what it printed (out and err).
+pub fn run_cli(args: &[&str]) -> (bool, String) {
+    let out = bin()
+        .args(args)
+        .env("REMPART_LOG", "warn")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}

@@ -5,6 +5,7 @@ pub mod callbacks;
 pub mod cases;
 pub mod chat;
 pub mod dto;
+pub mod evidence;
 pub mod followup;
 pub mod misc;
 pub mod notices;

@@ -21,3 +21,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         }
     }
 }
+
+/// The two parameters of a route's path (`{id}` and a second one), under the same rules as
+/// [`PathId`].
+pub struct PathIds(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((a, b))) if !a.chars().chain(b.chars()).any(char::is_control) => {
+                Ok(PathIds(a, b))
+            }
+            _ => Err(AppError::not_found().into()),
+        }
+    }
+}

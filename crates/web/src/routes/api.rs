@@ -6,7 +6,7 @@ use crate::api::cases::ListQuery;
 use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
-use crate::api::{auth, callbacks, cases, chat, followup, misc, notices, staff};
+use crate::api::{auth, callbacks, cases, chat, evidence, followup, misc, notices, staff};
 use crate::openapi::schema;
 use crate::widget::ws;
 use axum::routing::{get, post, put};
@@ -122,6 +122,90 @@ pub(super) fn routes() -> Vec<Route> {
         .body::<dto::ItemReq>()
         .created::<dto::Item>()
         .errors(&[409]),
+        // evidence
+        r(
+            "GET",
+            "/api/v1/cases/{id}/evidence",
+            Case(ReadEvidence),
+            "A case's evidence: files, fingerprints, links and excerpts, with their capture metadata",
+            get(evidence::list),
+        )
+        .ok::<Vec<dto::Evidence>>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/evidence/files",
+            Case(AddEvidence),
+            "Add a file (multipart/form-data): its type is decided by its bytes; it is kept encrypted with copies without metadata; never for a sexual image of a minor (file_forbidden)",
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .multipart::<dto::EvidenceUpload>()
+        .created::<dto::AddedEvidenceOut>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/evidence/fingerprints",
+            Case(AddEvidence),
+            "Record the fingerprints (SHA-256, MD5, PDQ) of a file that stays on the sender's device",
+            post(evidence::fingerprints),
+        )
+        .body::<dto::FingerprintReq>()
+        .created::<dto::AddedEvidenceOut>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/evidence/notes",
+            Case(AddEvidence),
+            "Record a link or a text excerpt as evidence",
+            post(evidence::note),
+        )
+        .body::<dto::EvidenceNoteReq>()
+        .created::<dto::AddedEvidenceOut>(),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/evidence/{evidence}/display",
+            Case(ReadEvidence),
+            "A picture's display copy, without metadata (blurred when intimate); a custody event",
+            get(evidence::display),
+        )
+        .answers(&[Answer::File(&["image/jpeg"])]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/evidence/{evidence}/revealed",
+            Case(RevealEvidence),
+            "An intimate picture's display copy, not blurred: an explicit, audited reveal",
+            get(evidence::revealed),
+        )
+        .answers(&[Answer::File(&["image/jpeg"])]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/evidence/{evidence}/clean",
+            Case(DownloadEvidence),
+            "The clean copy, without metadata, as an attachment (what is sent out); a custody event",
+            get(evidence::clean),
+        )
+        .answers(&[Answer::File(&["image/jpeg", "image/png", "video/mp4"])]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/evidence/{evidence}/original",
+            Case(DownloadEvidence),
+            "The original as received, as an attachment; a custody event",
+            get(evidence::original),
+        )
+        .answers(&[Answer::File(&[
+            "image/jpeg",
+            "image/png",
+            "image/webp",
+            "image/gif",
+            "application/pdf",
+            "video/mp4",
+            "text/plain; charset=utf-8",
+        ])]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/evidence-export",
+            Case(ExportEvidence),
+            "The case's evidence export: a zip of the originals with a manifest signed with the helpline's Ed25519 key (check it with `rempart evidence verify`)",
+            get(evidence::export),
+        )
+        .answers(&[Answer::File(&["application/zip"])]),
         r(
             "POST",
             "/callbacks/coop/{platform}",

@@ -28,6 +28,9 @@ pub struct TestApp {
     pub store: Store,
     pub clock: ManualClock,
     pub http: Client,
+    /// The folder evidence blobs are written to (removed with the test app).
+    pub evidence_dir: std::path::PathBuf,
+    _evidence: tempfile::TempDir,
     _db: TestDb,
 }
 
@@ -61,6 +64,9 @@ impl TestApp {
     pub async fn spawn_with(f: impl FnOnce(&mut Settings)) -> TestApp {
         let db = fresh_database().await.unwrap();
         let mut s = test_settings(&db.url);
+        let evidence = tempfile::tempdir().unwrap();
+        let evidence_dir = evidence.path().join("evidence");
+        s.evidence.path = evidence_dir.to_string_lossy().into_owned();
         f(&mut s);
         let clock = ManualClock::new(1_790_000_000_000);
         let store = rempart_app::open_store(&s).await.unwrap();
@@ -89,6 +95,8 @@ impl TestApp {
             store,
             clock,
             http,
+            evidence_dir,
+            _evidence: evidence,
             _db: db,
         }
     }

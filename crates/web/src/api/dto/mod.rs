@@ -6,6 +6,7 @@
 
 mod cases;
 mod chat;
+mod evidence;
 mod followup;
 mod misc;
 mod notices;
@@ -13,6 +14,7 @@ mod staff;
 
 pub use cases::*;
 pub use chat::*;
+pub use evidence::*;
 pub use followup::*;
 pub use misc::*;
 pub use notices::*;
@@ -73,10 +75,11 @@ macro_rules! vocabulary {
     )+};
 }
 
-use rempart_domain::case::{CaseOutcome, CaseStatus, ConsentScope, NoteVisibility};
+use rempart_domain::case::{CaseOutcome, CaseStatus, ConsentScope, EvidenceKind, NoteVisibility};
 use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::directory::NoticeChannel;
+use rempart_domain::evidence::EvidenceSource;
 use rempart_domain::notice::{DecisionKind, MissingElement, NoticeState};
 use rempart_domain::policy::Role;
 use rempart_domain::taxonomy::ContentType;
@@ -101,6 +104,8 @@ vocabulary! {
     NoticeStateCode(NoticeState) as "NoticeState": "Where a notice stands.";
     DecisionKindCode(DecisionKind) as "Decision": "What a platform decided (the DSA Transparency Database's vocabulary, plus refused and no answer).";
     MissingElementCode(MissingElement) as "MissingElement": "An element DSA Article 16(2) requires and a notice lacks.";
+    EvidenceKindCode(EvidenceKind) as "EvidenceKind": "A kind of evidence.";
+    EvidenceSourceCode(EvidenceSource) as "EvidenceSource": "Who brought a piece of evidence in.";
 }
 
 /// Stringified ids.
