@@ -177,8 +177,8 @@ mod tests {
             )+};
         }
         use rempart_domain::{
-            case::*, chat::*, contact::*, directory::*, notice::*, policy::*, referral::*,
-            taxonomy::*, values::*,
+            case::*, chat::*, contact::*, directory::*, evidence::*, notice::*, policy::*,
+            referral::*, taxonomy::*, values::*,
         };
         said!(
             CaseStatus,
@@ -186,6 +186,8 @@ mod tests {
             NoteVisibility,
             ConsentScope,
             EvidenceKind,
+            EvidenceSource,
+            EvidenceCopy,
             ConversationStatus,
             Sender,
             RiskKind,

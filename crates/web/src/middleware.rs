@@ -106,9 +106,23 @@ pub async fn security_headers(State(st): State<AppState>, req: Request, next: Ne
     } else {
         "frame-ancestors 'none'".to_owned()
     };
+    // the hashing worker compiles the PDQ module (WebAssembly), and only it
+    let script = if path == "/assets/hash-worker.js" {
+        "script-src 'self' 'wasm-unsafe-eval'"
+    } else {
+        "script-src 'self'"
+    };
+    // the follow-up page's quick exit may leave by its form for the neutral site
+    let form_action = if path.starts_with("/follow-up") {
+        let exit = st.app.settings().helpline.quick_exit_url.as_str();
+        let origin: String = exit.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        format!("form-action 'self' {origin}")
+    } else {
+        "form-action 'self'".to_owned()
+    };
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; \
-         form-action 'self'; {framing}; base-uri 'none'; object-src 'none'"
+        "default-src 'none'; {script}; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; \
+         worker-src 'self'; {form_action}; {framing}; base-uri 'none'; object-src 'none'"
     );
     // a handler's own, stricter policy stays (evidence files: a sandbox)
     if !h.contains_key(header::CONTENT_SECURITY_POLICY)

@@ -189,6 +189,7 @@ fn answer(a: &Answer, c: &mut Components) -> (u16, Response) {
                 "text/css; charset=utf-8",
                 "text/javascript; charset=utf-8",
                 "image/svg+xml",
+                "application/wasm",
             ] {
                 r = r.content(media, Content::new(Some(string())));
             }

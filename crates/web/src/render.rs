@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account.html", include_str!("../templates/account.html")),
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
+    ("followup.html", include_str!("../templates/followup.html")),
     (
         "notice_payload.html",
         include_str!("../templates/notice_payload.html"),

@@ -58,6 +58,19 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /cases/{id}/assignees", "CPLDS", "S"),
     ("POST /cases/{id}/items", "CPLDS", "S"),
     ("POST /cases/{id}/notes", "CPLDS", "S"),
+    ("POST /cases/{id}/evidence", "CPLDS", "S"),
+    ("POST /cases/{id}/evidence/notes", "CPLDS", "S"),
+    ("POST /cases/{id}/evidence/fingerprints", "CPLDS", "S"),
+    ("POST /cases/{id}/follow-up", "CPLDS", "S"),
+    ("POST /cases/{id}/follow-up/revoke", "CPLDS", "S"),
+    ("POST /cases/{id}/follow-up/messages", "CPLDS", "S"),
+    ("GET /follow-up", "*CPLDSA", "*CPLDSA"),
+    ("POST /follow-up", "*CPLDSA", "*CPLDSA"),
+    ("POST /follow-up/messages", "*CPLDSA", "*CPLDSA"),
+    ("POST /follow-up/evidence", "*CPLDSA", "*CPLDSA"),
+    ("POST /follow-up/fingerprints", "*CPLDSA", "*CPLDSA"),
+    ("POST /follow-up/leave", "*CPLDSA", "*CPLDSA"),
+    ("POST /follow-up/exit", "*CPLDSA", "*CPLDSA"),
     ("GET /api/v1/cases/{id}/evidence", "CPLDS", "S"),
     ("POST /api/v1/cases/{id}/evidence/files", "CPLDS", "S"),
     (
@@ -1032,13 +1045,46 @@ async fn call(
                 ("role", "lawyer".into()),
             ],
             "/admin/staff/{id}/role" => vec![("role", "lawyer".into())],
+            "/cases/{id}/evidence/notes" => vec![
+                ("kind", "link".into()),
+                ("url", "https://example.org/matrix".into()),
+            ],
+            "/cases/{id}/evidence/fingerprints" => vec![("sha256", "b".repeat(64))],
+            "/cases/{id}/follow-up/messages" => vec![("body", "matrix".into())],
+            "/follow-up" => vec![
+                ("code", "ABCD-EFGH".into()),
+                ("secret", "ABCD-EFGH-JKMN-PQRS".into()),
+            ],
+            "/follow-up/messages" => vec![("body", "matrix".into())],
             "/admin/staff/{id}/edit" => vec![
                 ("display_name", "Renamed".into()),
                 ("email", format!("r-{unique}@test.invalid")),
             ],
             _ => vec![],
         };
-        if m == Method::POST {
+        if path.starts_with("/follow-up") {
+            // the young person's page: its own form token, matched against its cookie
+            let fu = "c".repeat(64);
+            req = req.header(
+                "cookie",
+                format!("rempart_session={token}; rempart_fu_csrf={fu}"),
+            );
+            if m == Method::POST {
+                let mut f = fields;
+                f.push(("fu_csrf", fu));
+                req = req.form(&f);
+            }
+        } else if path == "/cases/{id}/evidence" {
+            req = req.multipart(
+                reqwest::multipart::Form::new()
+                    .text("_csrf", csrf.clone())
+                    .text("kind", "screenshot")
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(matrix_png()).file_name("m.png"),
+                    ),
+            );
+        } else if m == Method::POST {
             let mut f = fields;
             if path != "/login" && !path.starts_with("/invite/") {
                 f.push(("_csrf", csrf.clone()));

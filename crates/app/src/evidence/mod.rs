@@ -97,6 +97,23 @@ pub struct AddedEvidence {
     pub recognised: Recognised,
 }
 
+/// What an actor may do with a case's evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EvidenceRights {
+    /// Add files (a store is configured).
+    pub add: bool,
+    /// Add fingerprints, links and excerpts.
+    pub add_fingerprints: bool,
+    /// Reveal an intimate picture.
+    pub reveal: bool,
+    /// Download clean copies and originals.
+    pub download: bool,
+    /// Make the signed export.
+    pub export: bool,
+    /// Give the follow-up code and answer on the page.
+    pub manage_followup: bool,
+}
+
 /// A copy of a file handed out.
 #[derive(Debug, Clone)]
 pub struct EvidenceFile {
@@ -271,6 +288,28 @@ impl App {
     /// answers like a missing case when not.
     pub async fn may(&self, actor: &Actor, case: CaseId, action: Action) -> Result<(), AppError> {
         self.case_for(actor, case, action).await.map(|_| ())
+    }
+
+    /// What the actor may do with the case's evidence and follow-up page (for the console's
+    /// buttons; every use-case checks again).
+    pub async fn evidence_rights(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> Result<EvidenceRights, AppError> {
+        let c = self.case_for(actor, case, Action::ReadEvidence).await?;
+        let access = c.access();
+        let may = |a| {
+            rempart_domain::policy::can(actor, a, rempart_domain::policy::Resource::Case(&access))
+        };
+        Ok(EvidenceRights {
+            add: may(Action::AddEvidence) && self.files.blobs.is_some(),
+            add_fingerprints: may(Action::AddEvidence),
+            reveal: may(Action::RevealEvidence),
+            download: may(Action::DownloadEvidence),
+            export: may(Action::ExportEvidence),
+            manage_followup: may(Action::ManageFollowUp),
+        })
     }
 
     /// The limits of evidence files.

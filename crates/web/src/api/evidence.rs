@@ -52,12 +52,18 @@ fn flag(v: &str, name: &str) -> Result<bool, AppError> {
     }
 }
 
-/// Reads an upload: its fields, then its one file.
+/// The CSRF field a form's upload must carry before its file: (field name, expected value).
+pub(crate) type UploadCsrf<'a> = Option<(&'a str, &'a str)>;
+
+/// Reads an upload: its fields, then its one file. A console or follow-up form's upload
+/// names its CSRF field, which must come, and match, before the file.
 pub(crate) async fn read_upload(
     mp: &mut Multipart,
     max_file: usize,
+    csrf: UploadCsrf<'_>,
 ) -> Result<(EvidenceInput, Content), AppError> {
     let mut input = EvidenceInput::default();
+    let mut csrf_ok = csrf.is_none();
     let mut file: Option<(Vec<u8>, Option<String>)> = None;
     let mut parts = 0;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
@@ -66,6 +72,9 @@ pub(crate) async fn read_upload(
             return Err(malformed("too many parts"));
         }
         let name = field.name().unwrap_or("").to_owned();
+        if name == "file" && !csrf_ok {
+            return Err(AppError::new(ErrorCode::CsrfFailed, "form expired"));
+        }
         if name == "file" {
             if file.is_some() {
                 return Err(AppError::field("file", "one file per piece of evidence"));
@@ -100,6 +109,13 @@ pub(crate) async fn read_upload(
         }
         let text = String::from_utf8(text).map_err(|_| AppError::field(&name, "not UTF-8"))?;
         match name.as_str() {
+            n if csrf.is_some_and(|(field, _)| field == n) => {
+                let expected = csrf.map(|(_, v)| v).unwrap_or("");
+                csrf_ok = rempart_app::constant_time_eq(text.as_bytes(), expected.as_bytes());
+                if !csrf_ok {
+                    return Err(AppError::new(ErrorCode::CsrfFailed, "form expired"));
+                }
+            }
             "kind" => {
                 input.kind = Some(
                     EvidenceKind::parse(text.trim())
@@ -137,6 +153,9 @@ pub(crate) async fn read_upload(
             "no file may be stored for a sexual image of a minor: send only its fingerprints",
         ));
     }
+    if !csrf_ok {
+        return Err(AppError::new(ErrorCode::CsrfFailed, "form expired"));
+    }
     let Some((bytes, name)) = file else {
         return Err(AppError::field("file", "required"));
     };
@@ -164,7 +183,7 @@ pub async fn upload(
     let actor = auth.actor();
     st.app.may(&actor, case, Action::AddEvidence).await?;
     let mut mp = multipart(mp)?;
-    let (input, content) = read_upload(&mut mp, st.app.evidence_limits().max_any()).await?;
+    let (input, content) = read_upload(&mut mp, st.app.evidence_limits().max_any(), None).await?;
     let added = st.app.add_evidence(&actor, case, input, content).await?;
     Ok((StatusCode::CREATED, Json(AddedEvidenceOut::from(&added))))
 }

@@ -87,6 +87,27 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/passkey.js"),
     ),
+    (
+        "followup.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/followup.js"),
+    ),
+    (
+        "hash-worker.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/hash-worker.js"),
+    ),
+    // the PDQ crate's browser build: hashing on the young person's device
+    (
+        "pdq.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../pdq/js/pdq.js"),
+    ),
+    (
+        "rempart_pdq.wasm",
+        "application/wasm",
+        include_bytes!("../../../pdq/js/rempart_pdq.wasm"),
+    ),
 ];
 
 /// Embedded static files, cached for a day.

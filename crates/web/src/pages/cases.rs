@@ -143,10 +143,22 @@ pub async fn list(
     )?)
 }
 
-/// Flash message after a change.
+/// Flash message after a change, or why an evidence form was refused.
 #[derive(serde::Deserialize, Default)]
 pub struct Done {
     done: Option<String>,
+    refused: Option<String>,
+}
+
+/// What the case page shows besides the case.
+#[derive(Default)]
+pub struct Extra {
+    /// The flash message.
+    pub done: Done,
+    /// A form sent back with what is wrong.
+    pub(crate) form_error: Option<FormError>,
+    /// A follow-up code and secret just given (shown once).
+    pub issued: Option<rempart_app::followup::IssuedFollowUp>,
 }
 
 /// The case page.
@@ -157,12 +169,23 @@ pub async fn show(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    render_case(&st, lang, &here, &auth, &id, done, None).await
+    render_case_with(
+        &st,
+        lang,
+        &here,
+        &auth,
+        &id,
+        Extra {
+            done,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// A form of the case page sent back with what is wrong, as typed.
 #[derive(serde::Serialize, Default)]
-struct FormError {
+pub(crate) struct FormError {
     /// Which form (`status`).
     form: &'static str,
     /// The message's key.
@@ -182,7 +205,37 @@ async fn render_case(
     done: Done,
     form_error: Option<FormError>,
 ) -> Result<Response, PageError> {
+    render_case_with(
+        st,
+        lang,
+        here,
+        auth,
+        id,
+        Extra {
+            done,
+            form_error,
+            issued: None,
+        },
+    )
+    .await
+}
+
+/// The case page, with what it shows besides the case.
+pub async fn render_case_with(
+    st: &AppState,
+    lang: &'static str,
+    here: &crate::extract::Here,
+    auth: &rempart_app::auth::Authenticated,
+    id: &str,
+    extra: Extra,
+) -> Result<Response, PageError> {
+    let Extra {
+        done,
+        form_error,
+        issued,
+    } = extra;
     let v = st.app.read_case(&auth.actor(), case_id(id)?).await?;
+    let ev = super::case_evidence::for_case(st, lang, auth, v.case.id, issued).await?;
     // read before the timeline's words, which name the playbooks' steps
     let guidance = st.app.case_guidance(&auth.actor(), v.case.id).await?;
     let notice_views = st.app.case_notices(&auth.actor(), v.case.id).await?;
@@ -253,10 +306,26 @@ async fn render_case(
                 "notices",
                 "ticked",
                 "unticked",
+                "evidence",
+                "followup_revoked",
+                "followup_reply",
             ]
             .contains(&d.as_str())
         })
         .map(|d| format!("done-{d}"));
+    let refused_key = done
+        .refused
+        .filter(|r| {
+            [
+                "refused",
+                "forbidden",
+                "too_large",
+                "invalid",
+                "unavailable",
+            ]
+            .contains(&r.as_str())
+        })
+        .map(|r| format!("evidence-refused-{}", r.replace('_', "-")));
     Ok(st
         .templates
         .render(
@@ -388,6 +457,24 @@ async fn render_case(
                     ("guidance", super::guidance::case_cards(st, lang, &guidance)),
                     ("can_tick", Value::from(guidance.can_tick)),
                     ("form_error", Value::from_serialize(&form_error)),
+                    ("refused", Value::from(refused_key)),
+                    ("evidence", ev.evidence),
+                    ("evidence_kinds", ev.kinds),
+                    ("can_add_evidence", Value::from(ev.rights.add)),
+                    (
+                        "can_add_fingerprints",
+                        Value::from(ev.rights.add_fingerprints),
+                    ),
+                    ("can_download", Value::from(ev.rights.download)),
+                    ("can_export", Value::from(ev.rights.export)),
+                    (
+                        "can_manage_followup",
+                        Value::from(ev.rights.manage_followup),
+                    ),
+                    ("followup", ev.followup),
+                    ("followup_issued", ev.issued),
+                    ("followup_messages", ev.messages),
+                    ("followup_url", Value::from(ev.followup_url)),
                 ],
             ),
         )

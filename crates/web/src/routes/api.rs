@@ -130,7 +130,7 @@ pub(super) fn routes() -> Vec<Route> {
             "A case's evidence: files, fingerprints, links and excerpts, with their capture metadata",
             get(evidence::list),
         )
-        .ok::<Vec<dto::Evidence>>(),
+        .ok_list::<dto::Evidence>(),
         r(
             "POST",
             "/api/v1/cases/{id}/evidence/files",

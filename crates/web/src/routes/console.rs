@@ -7,8 +7,8 @@ use crate::api::dto::{Next, PasskeyOptions};
 use crate::api::followup::NoticeListQuery;
 use crate::api::staff::AuditQuery;
 use crate::pages::{
-    account, admin, audit, auth, cases, chats, contacts, followup, guidance, invite, notices,
-    partner_keys, passkeys, platforms,
+    account, admin, audit, auth, cases, chats, contacts, evidence, followup, followup_page,
+    guidance, invite, notices, partner_keys, passkeys, platforms,
 };
 use axum::routing::{get, post};
 use rempart_domain::policy::Action;
@@ -217,6 +217,126 @@ pub(super) fn routes() -> Vec<Route> {
         .form()
         .redirects()
         .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/evidence",
+            Case(AddEvidence),
+            "Add an evidence file to a case (multipart/form-data, its CSRF token before the file)",
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .multipart::<crate::api::dto::EvidenceUpload>()
+        .redirects()
+        .errors(&[403]),
+        r(
+            "POST",
+            "/cases/{id}/evidence/notes",
+            Case(AddEvidence),
+            "Add a link or a text excerpt as evidence",
+            post(evidence::note),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/cases/{id}/evidence/fingerprints",
+            Case(AddEvidence),
+            "Add the fingerprints of a picture hashed in the browser (the file never sent)",
+            post(evidence::fingerprints),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/cases/{id}/follow-up",
+            Case(ManageFollowUp),
+            "Give the case a follow-up code and secret for the young person (shown once; any earlier code stops working)",
+            post(evidence::issue_followup),
+        )
+        .form()
+        .page(),
+        r(
+            "POST",
+            "/cases/{id}/follow-up/revoke",
+            Case(ManageFollowUp),
+            "Withdraw the case's follow-up code",
+            post(evidence::revoke_followup),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/cases/{id}/follow-up/messages",
+            Case(ManageFollowUp),
+            "Answer the young person on their follow-up page",
+            post(evidence::reply_followup),
+        )
+        .form()
+        .redirects(),
+        // the young person's follow-up page
+        r(
+            "GET",
+            "/follow-up",
+            Public,
+            "The young person's follow-up page: the code form, or the open page (state in plain words, messages, evidence)",
+            get(followup_page::page),
+        )
+        .page(),
+        r(
+            "POST",
+            "/follow-up",
+            Public,
+            "Open the follow-up page with the case code and the secret (limited per address, locked per code after wrong secrets)",
+            post(followup_page::open),
+        )
+        .form()
+        .redirects()
+        .errors(&[429]),
+        r(
+            "POST",
+            "/follow-up/messages",
+            Public,
+            "Write to the helpline from the follow-up page",
+            post(followup_page::say),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/follow-up/evidence",
+            Public,
+            "Send a file from the follow-up page (multipart/form-data, its token before the file)",
+            post(followup_page::evidence).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .multipart::<crate::api::dto::EvidenceUpload>()
+        .redirects()
+        .errors(&[403]),
+        r(
+            "POST",
+            "/follow-up/fingerprints",
+            Public,
+            "Send only a picture's fingerprints, computed on the device, from the follow-up page",
+            post(followup_page::fingerprints),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/follow-up/leave",
+            Public,
+            "Close the follow-up page",
+            post(followup_page::leave),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/follow-up/exit",
+            Public,
+            "Quick exit: close the follow-up page and go to a neutral site",
+            post(followup_page::exit),
+        )
+        .form()
+        .redirects(),
         r(
             "POST",
             "/cases/{id}/playbook",

@@ -1,0 +1,115 @@
+//! What the case page shows of the case's evidence and its follow-up page.
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::i18n::Said;
+use minijinja::Value;
+use rempart_app::auth::Authenticated;
+use rempart_app::evidence::EvidenceRights;
+use rempart_app::followup::IssuedFollowUp;
+use rempart_domain::case::EvidenceKind;
+use rempart_domain::ids::CaseId;
+use std::collections::HashMap;
+
+/// The template's values.
+pub struct CaseEvidence {
+    pub evidence: Value,
+    pub kinds: Value,
+    pub rights: EvidenceRights,
+    pub followup: Value,
+    pub issued: Value,
+    pub messages: Value,
+    pub followup_url: String,
+}
+
+/// The kinds a file may be, for a form's select.
+pub fn file_kinds(lang: &str) -> Value {
+    super::options(
+        &[
+            EvidenceKind::Screenshot,
+            EvidenceKind::Photo,
+            EvidenceKind::Video,
+            EvidenceKind::Document,
+            EvidenceKind::MessageExport,
+        ],
+        |k| k.as_str(),
+        |k| k.said(lang),
+    )
+}
+
+pub async fn for_case(
+    st: &AppState,
+    lang: &str,
+    auth: &Authenticated,
+    case: CaseId,
+    issued: Option<IssuedFollowUp>,
+) -> Result<CaseEvidence, PageError> {
+    let actor = auth.actor();
+    let rights = st.app.evidence_rights(&actor, case).await?;
+    let records = st.app.case_evidence(&actor, case).await?;
+    let evidence: Vec<_> = records
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": e.id.to_string(), "number": e.number, "kind": e.kind.said(lang),
+                "source": e.source.said(lang), "added_by": e.added_by_name,
+                "received_at": e.received_at, "description": e.description, "url": e.url,
+                "excerpt": e.excerpt, "original_name": e.original_name, "size": e.size,
+                "sha256": e.sha256, "md5": e.md5, "pdq": e.pdq, "pdq_quality": e.pdq_quality,
+                "intimate": e.intimate, "sexual": e.sexual_image_of_minor,
+                "has_display": e.copies.iter().any(|c| c == "display"),
+                "has_original": e.copies.iter().any(|c| c == "original"),
+            })
+        })
+        .collect();
+    let access = st.app.followup_access(&actor, case).await?;
+    let now = st.app.now();
+    let followup = access.map(|a| {
+        serde_json::json!({
+            "code": rempart_domain::followup::FollowUpCode::parse(&a.code)
+                .map(|c| c.display())
+                .unwrap_or(a.code.clone()),
+            "issued_at": a.issued_at, "locked": a.locked_until > now,
+        })
+    });
+    let names: HashMap<String, String> = st
+        .app
+        .case_workers()
+        .await?
+        .into_iter()
+        .map(|w| (w.id.to_string(), w.display_name))
+        .collect();
+    let messages: Vec<_> = st
+        .app
+        .followup_thread(&actor, case)
+        .await?
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "from_young_person": m.from_young_person, "body": m.body, "at": m.created_at,
+                "author": m.author.and_then(|a| names.get(&a.to_string()).cloned()).unwrap_or_else(|| "—".into()),
+            })
+        })
+        .collect();
+    Ok(CaseEvidence {
+        evidence: Value::from_serialize(&evidence),
+        kinds: file_kinds(lang),
+        rights,
+        followup: Value::from_serialize(&followup),
+        issued: Value::from_serialize(
+            issued
+                .map(|i| serde_json::json!({"code": i.code, "secret": i.secret}))
+                .as_ref(),
+        ),
+        messages: Value::from_serialize(&messages),
+        followup_url: format!(
+            "{}/follow-up",
+            st.app
+                .settings()
+                .server
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+        ),
+    })
+}
