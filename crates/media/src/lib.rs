@@ -370,35 +370,60 @@ pub fn derive(bytes: &[u8], inspected: &Inspected, limits: &Limits) -> Result<De
                     _ => Refusal::Damaged,
                 },
             )?;
-            let pdq = decoded.pdq();
             let orientation = image::metadata::Orientation::from_exif(decoded.orientation);
-            let raster = RgbImage::from_raw(decoded.width, decoded.height, decoded.rgb)
-                .ok_or(Refusal::Damaged)?;
-            let mut upright = DynamicImage::ImageRgb8(raster);
-            if let Some(o) = orientation {
-                upright.apply_orientation(o);
-            }
-            let upright = upright.into_rgb8();
-            let (clean, clean_type) = if t == FileType::Jpeg {
-                (jpeg(&upright, 92)?, FileType::Jpeg)
-            } else {
-                (png(&upright)?, FileType::Png)
+            let (w, h) = (decoded.width, decoded.height);
+            let raster = RgbImage::from_raw(w, h, decoded.rgb).ok_or(Refusal::Damaged)?;
+            // PDQ on the stored pixels (as the reference tools), beside the upright copies:
+            // the full-size clean copy on one core, the fingerprint and the small copies on
+            // the other
+            let pdq_of = |img: &RgbImage| {
+                rempart_pdq::hash_rgb(w as usize, h as usize, img.as_raw()).map(|r| (r.hash.to_string(), r.quality))
             };
-            let shown = fit(&upright, DISPLAY_SIDE, FilterType::Triangle);
-            let display = jpeg(&shown, 85)?;
-            // a blur that cannot be undone: down to a few dozen pixels, then back up
-            let tiny = fit(&shown, 24, FilterType::Triangle);
-            let (sw, sh) = fit_dims(shown.dimensions(), BLURRED_SIDE);
-            let blurred = jpeg(
-                &image::imageops::resize(&tiny, sw, sh, FilterType::Triangle),
-                70,
-            )?;
+            let mut upright = DynamicImage::ImageRgb8(raster);
+            let pdq = match orientation {
+                Some(o) if o != image::metadata::Orientation::NoTransforms => {
+                    let p = upright.as_rgb8().and_then(|r| pdq_of(r).ok());
+                    upright.apply_orientation(o);
+                    p
+                }
+                _ => None,
+            };
+            let upright = upright.into_rgb8();
+            let (clean, small) = std::thread::scope(|scope| {
+                let clean = scope.spawn(|| {
+                    if t == FileType::Jpeg {
+                        jpeg(&upright, 92).map(|c| (c, FileType::Jpeg))
+                    } else {
+                        png(&upright).map(|c| (c, FileType::Png))
+                    }
+                });
+                let small = (|| {
+                    let pdq = match &pdq {
+                        Some(p) => p.clone(),
+                        // upright is the stored raster when nothing was turned
+                        None => pdq_of(&upright).map_err(|_| Refusal::Damaged)?,
+                    };
+                    let shown = fit(&upright, DISPLAY_SIDE, FilterType::Triangle);
+                    let display = jpeg(&shown, 85)?;
+                    // a blur that cannot be undone: down to a few dozen pixels, then back up
+                    let tiny = fit(&shown, 24, FilterType::Triangle);
+                    let (sw, sh) = fit_dims(shown.dimensions(), BLURRED_SIDE);
+                    let blurred = jpeg(
+                        &image::imageops::resize(&tiny, sw, sh, FilterType::Triangle),
+                        70,
+                    )?;
+                    Ok::<_, Refusal>((pdq, display, blurred))
+                })();
+                (clean.join().unwrap_or(Err(Refusal::Damaged)), small)
+            });
+            let (clean, clean_type) = clean?;
+            let (pdq, display, blurred) = small?;
             Ok(Derived {
                 clean: Some(clean),
                 clean_type: Some(clean_type),
                 display: Some(display),
                 blurred: Some(blurred),
-                pdq: Some((pdq.hash.to_string(), pdq.quality)),
+                pdq: Some(pdq),
                 size: Some(upright.dimensions()),
             })
         }

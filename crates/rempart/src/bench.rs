@@ -76,6 +76,22 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1000)]
         requests: usize,
     },
+    /// Evidence: uploads of a 10 MB photo to the encrypted store beside a plain write, the
+    /// signed export of 100 pieces of evidence, metadata left in derivatives.
+    Evidence {
+        /// `fs` (a folder) or `s3` (a real s3s-fs server, started here).
+        #[arg(long, default_value = "fs")]
+        store: String,
+        /// The s3s-fs binary (default: target/tools/bin/s3s-fs, from crates/blob/s3-server.sh).
+        #[arg(long)]
+        s3fs_bin: Option<std::path::PathBuf>,
+        /// Timed uploads.
+        #[arg(long, default_value_t = 30)]
+        uploads: usize,
+        /// Pieces of evidence in the exported case.
+        #[arg(long, default_value_t = 100)]
+        export_items: usize,
+    },
     /// Notices delivered to simulated platforms through transient faults and killed nodes:
     /// none lost, repeats counted; then the latency from send to delivery.
     Notices {
@@ -154,6 +170,20 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             notices,
             requests,
         } => crate::bench_notice_views::run(&db, notices, requests).await,
+        BenchCmd::Evidence {
+            store,
+            s3fs_bin,
+            uploads,
+            export_items,
+        } => {
+            crate::bench_evidence::run(crate::bench_evidence::Opts {
+                store,
+                s3fs_bin,
+                uploads,
+                export_items,
+            })
+            .await
+        }
         BenchCmd::Notices {
             db,
             nodes,

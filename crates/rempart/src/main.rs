@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_chat;
+mod bench_evidence;
 mod bench_notice_views;
 mod bench_notices;
 mod cli;

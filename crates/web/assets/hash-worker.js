@@ -12,7 +12,9 @@ self.onmessage = async (event) => {
   try {
     await warm;
     const r = await hashFile(file);
-    self.postMessage({ id, ok: true, sha256: r.sha256, md5: r.md5, pdq: r.pdq, quality: r.quality, width: r.width, height: r.height, ms: performance.now() - started });
+    const ms = performance.now() - started;
+    const wasm = await loadPdq();
+    self.postMessage({ id, ok: true, sha256: r.sha256, md5: r.md5, pdq: r.pdq, quality: r.quality, width: r.width, height: r.height, ms, wasmBytes: wasm.memory.buffer.byteLength });
   } catch (e) {
     self.postMessage({ id, ok: false, error: String((e && e.message) || e) });
   }

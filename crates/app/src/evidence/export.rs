@@ -14,6 +14,7 @@
 use crate::App;
 use crate::error::AppError;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use futures_util::StreamExt;
 use rempart_domain::audit::event::AuditEvent;
 use rempart_domain::ids::{CaseId, StaffId};
 use rempart_domain::policy::{Action, Actor};
@@ -190,23 +191,38 @@ impl App {
         let evidence = self.store.case_evidence(case).await?;
         let export_id = uuid::Uuid::now_v7().to_string();
         let now = self.now();
-        // read every file first: an export that cannot be completed records nothing
-        let mut files: Vec<(String, Vec<u8>, i64)> = Vec::new();
-        let mut paths: HashMap<i64, String> = HashMap::new();
-        for e in &evidence {
-            if !e.copies.iter().any(|c| c == "original") {
-                continue;
+        // read every file first (a few at once: a remote store answers in parallel): an
+        // export that cannot be completed records nothing
+        let dek = self.case_data_key(case).await?;
+        let wanted: Vec<_> = evidence
+            .iter()
+            .filter(|e| e.copies.iter().any(|c| c == "original"))
+            .map(|e| {
+                let ext = e
+                    .file_type
+                    .as_deref()
+                    .and_then(FileType::from_code)
+                    .map(|t| t.extension())
+                    .unwrap_or("bin");
+                (e.id, e.number, format!("files/{:04}-original.{ext}", e.number))
+            })
+            .collect();
+        let read = futures_util::stream::iter(wanted.into_iter().map(|(id, number, path)| {
+            let dek = &dek;
+            async move {
+                let bytes = self.open_blob(dek, case, id, "original").await?;
+                Ok::<_, AppError>((path, bytes, number))
             }
-            let ext = e
-                .file_type
-                .as_deref()
-                .and_then(FileType::from_code)
-                .map(|t| t.extension())
-                .unwrap_or("bin");
-            let bytes = self.read_blob(case, e.id, "original").await?;
-            let path = format!("files/{:04}-original.{ext}", e.number);
-            paths.insert(e.number, path.clone());
-            files.push((path, bytes, e.number));
+        }))
+        .buffered(8)
+        .collect::<Vec<_>>()
+        .await;
+        let mut files: Vec<(String, Vec<u8>, i64)> = Vec::with_capacity(read.len());
+        let mut paths: HashMap<i64, String> = HashMap::new();
+        for r in read {
+            let (path, bytes, number) = r?;
+            paths.insert(number, path.clone());
+            files.push((path, bytes, number));
         }
         if !evidence.is_empty() {
             let events: Vec<AuditEntry> = evidence

@@ -266,7 +266,7 @@ impl App {
 
     /// The case's data key, made at its first file (two nodes at once: the first write wins
     /// and both use it).
-    async fn case_data_key(&self, case: CaseId) -> Result<SecretKey, AppError> {
+    pub(crate) async fn case_data_key(&self, case: CaseId) -> Result<SecretKey, AppError> {
         let kek = SecretKey::from_bytes(*self.keys.evidence_kek.bytes());
         let wrapped = match self.store.case_key(case).await? {
             Some(w) => w,
@@ -660,10 +660,21 @@ impl App {
         evidence: EvidenceId,
         copy: &str,
     ) -> Result<Vec<u8>, AppError> {
+        let dek = self.case_data_key(case).await?;
+        self.open_blob(&dek, case, evidence, copy).await
+    }
+
+    /// Reads and opens one stored copy with the case's data key.
+    pub(crate) async fn open_blob(
+        &self,
+        dek: &SecretKey,
+        case: CaseId,
+        evidence: EvidenceId,
+        copy: &str,
+    ) -> Result<Vec<u8>, AppError> {
         let key = blob_key(case, evidence, copy)?;
         let sealed = self.evidence_blobs()?.get(&key).await.map_err(blob_error)?;
-        let dek = self.case_data_key(case).await?;
-        crypto::open(&dek, key.as_str().as_bytes(), &sealed).map_err(|_| {
+        crypto::open(dek, key.as_str().as_bytes(), &sealed).map_err(|_| {
             tracing::error!("an evidence blob does not open: altered, or its case key is gone");
             AppError::new(ErrorCode::Internal, "evidence unreadable")
         })
