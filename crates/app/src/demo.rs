@@ -11,7 +11,7 @@ use rempart_domain::case::{
 };
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::ids::{CaseId, ContactId, ItemId, NoteId, StaffId};
-use rempart_domain::policy::Role;
+use rempart_domain::policy::{Actor, Role};
 use rempart_domain::values::{AgeBand, CallerType, CaseReference, Channel, ContactOutcome};
 use rempart_storage::{AuditEntry, ContactRecord, ItemRecord, NewCase, NoteRecord, StaffRecord};
 
@@ -469,4 +469,100 @@ pub async fn seed(app: &App, cases: usize) -> Result<bool, AppError> {
         }
     }
     Ok(true)
+}
+
+/// A demo file: its kind, bytes, the name its device gave it, and whether it is intimate.
+pub type DemoFile = (
+    rempart_domain::case::EvidenceKind,
+    Vec<u8>,
+    &'static str,
+    bool,
+);
+
+/// Gives the demo counsellor's most recent intimate-images case some evidence (the files
+/// given, made by the caller; a link; a picture's fingerprints) and a follow-up code, so a
+/// newcomer sees the evidence card and the follow-up page at once. Returns the code and the
+/// secret.
+pub async fn seed_evidence(
+    app: &App,
+    files: Vec<DemoFile>,
+) -> Result<Option<crate::followup::IssuedFollowUp>, AppError> {
+    use crate::evidence::{Content, EvidenceInput};
+    use rempart_domain::case::EvidenceKind;
+    let Some((acc, _, _)) = demo_accounts()
+        .into_iter()
+        .find(|(a, _, _)| a.role == Role::Counsellor)
+    else {
+        return Ok(None);
+    };
+    let Some(me) = app.store.staff_by_email(&acc.email).await? else {
+        return Ok(None);
+    };
+    let actor = Actor {
+        id: me.id,
+        role: me.role,
+        team: me.team.clone(),
+    };
+    let page = app
+        .list_cases(
+            &actor,
+            &crate::cases::CaseQuery {
+                category: Some("intimate_images".into()),
+                assignee: Some(me.id),
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let Some(case) = page.cases.first().map(|c| c.id) else {
+        return Ok(None);
+    };
+    for (kind, bytes, name, intimate) in files {
+        app.add_evidence(
+            &actor,
+            case,
+            EvidenceInput {
+                kind: Some(kind),
+                description: Some("Capture envoyée par la jeune fille".into()),
+                intimate,
+                ..Default::default()
+            },
+            Content::File {
+                bytes,
+                name: Some(name.into()),
+            },
+        )
+        .await?;
+    }
+    app.add_evidence(
+        &actor,
+        case,
+        EvidenceInput {
+            kind: Some(EvidenceKind::Link),
+            url: Some("https://www.instagram.com/p/demo-rempart/".into()),
+            description: Some("Publication où la photo circule".into()),
+            ..Default::default()
+        },
+        Content::Link,
+    )
+    .await?;
+    app.add_evidence(
+        &actor,
+        case,
+        EvidenceInput {
+            kind: Some(EvidenceKind::HashOnly),
+            url: Some("https://www.instagram.com/p/demo-rempart/".into()),
+            description: Some("Empreintes calculées sur son téléphone".into()),
+            intimate: true,
+            sexual_image_of_minor: true,
+            ..Default::default()
+        },
+        Content::Fingerprints {
+            sha256: "5d41402abc4b2a76b9719d911017c592".repeat(2),
+            md5: Some("5d41402abc4b2a76b9719d911017c592".into()),
+            pdq: Some(("f0e1d2c3b4a5968778695a4b3c2d1e0f".repeat(2), 83)),
+        },
+    )
+    .await?;
+    Ok(Some(app.issue_followup(&actor, case).await?))
 }

@@ -10,6 +10,8 @@
 
 pub mod crypto;
 mod http;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use bytes::Bytes;
 use object_store::path::Path as StorePath;

@@ -7,90 +7,9 @@
 
 use bytes::Bytes;
 use rempart_blob::crypto::{SecretKey, open, seal};
+use rempart_blob::testing::{S3fs, s3fs_bin};
 use rempart_blob::{BlobConfig, BlobError, BlobKey, BlobStore};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct S3Server {
-    child: Child,
-    port: u16,
-    _root: tempfile::TempDir,
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn s3fs_bin() -> Option<PathBuf> {
-    let bin = std::env::var_os("REMPART_TEST_S3FS_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/bin/s3s-fs")
-        });
-    if bin.is_file() {
-        return Some(bin);
-    }
-    let msg = format!(
-        "S3 TESTS NOT RUN: no s3s-fs at {} (run crates/blob/s3-server.sh install)",
-        bin.display()
-    );
-    if std::env::var("REMPART_REQUIRE_S3").as_deref() == Ok("1") {
-        panic!("{msg} (REMPART_REQUIRE_S3=1)");
-    }
-    eprintln!("{msg}");
-    None
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn start_s3(bin: &PathBuf) -> S3Server {
-    let root = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(root.path().join("evidence")).expect("bucket folder");
-    let port = free_port();
-    let child = Command::new(bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args([
-            "--access-key",
-            "rempart-test",
-            "--secret-key",
-            "rempart-test-secret",
-        ])
-        .arg(root.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("s3s-fs starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s3s-fs did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    S3Server {
-        child,
-        port,
-        _root: root,
-    }
-}
-
-fn s3_config(port: u16) -> BlobConfig {
-    BlobConfig::S3 {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        bucket: "evidence".into(),
-        region: "us-east-1".into(),
-        access_key_id: "rempart-test".into(),
-        secret_access_key: "rempart-test-secret".into(),
-        allow_http: true,
-    }
-}
 
 fn key(case: &str, n: &str) -> BlobKey {
     BlobKey::new(&["cases", case, "evidence", n, "original"]).expect("valid key")
@@ -176,14 +95,13 @@ fn blob_keys_are_never_paths_from_outside() {
 #[tokio::test]
 async fn the_s3_store_writes_once_against_a_real_server() {
     let Some(bin) = s3fs_bin() else { return };
-    let server = start_s3(&bin);
-    let store = BlobStore::open(&s3_config(server.port), Duration::from_secs(10)).expect("open");
+    let root = tempfile::tempdir().expect("temp dir");
+    let server = S3fs::start(&bin, root.path());
+    let store = BlobStore::open(&server.config(), Duration::from_secs(10)).expect("open");
     assert_eq!(store.kind(), "s3");
     immutable_store(&store).await;
     // a wrong secret key is refused by the server, not silently accepted
-    let BlobConfig::S3 { endpoint, .. } = s3_config(server.port) else {
-        unreachable!()
-    };
+    let endpoint = server.endpoint();
     let wrong = BlobStore::open(
         &BlobConfig::S3 {
             endpoint,
@@ -209,16 +127,15 @@ async fn the_s3_store_writes_once_against_a_real_server() {
 #[tokio::test]
 async fn a_stopped_s3_server_is_an_error_soon_and_the_store_works_again_after_restart() {
     let Some(bin) = s3fs_bin() else { return };
-    let mut server = start_s3(&bin);
-    let port = server.port;
-    let store = BlobStore::open(&s3_config(port), Duration::from_secs(3)).expect("open");
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut server = S3fs::start(&bin, root.path());
+    let store = BlobStore::open(&server.config(), Duration::from_secs(3)).expect("open");
     store
         .put_new(&key("c3", "1"), Bytes::from_static(b"before"))
         .await
         .expect("write");
     // killed: refused connections give an error within the bound, not a hang
-    let _ = server.child.kill();
-    let _ = server.child.wait();
+    server.kill();
     let t = Instant::now();
     let down = store.get(&key("c3", "1")).await;
     assert!(
@@ -230,26 +147,7 @@ async fn a_stopped_s3_server_is_an_error_soon_and_the_store_works_again_after_re
     );
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     // the same folder served again: what was written is still there
-    let root = server._root.path().to_path_buf();
-    let child = Command::new(&bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args([
-            "--access-key",
-            "rempart-test",
-            "--secret-key",
-            "rempart-test-secret",
-        ])
-        .arg(&root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("restart");
-    server.child = child;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s3s-fs did not listen again");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    server.restart();
     assert_eq!(
         store
             .get(&key("c3", "1"))
@@ -273,7 +171,18 @@ async fn a_store_that_never_answers_times_out() {
             held.push(s);
         }
     });
-    let store = BlobStore::open(&s3_config(port), Duration::from_millis(500)).expect("open");
+    let store = BlobStore::open(
+        &BlobConfig::S3 {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            bucket: "evidence".into(),
+            region: "us-east-1".into(),
+            access_key_id: "rempart-test".into(),
+            secret_access_key: "rempart-test-secret".into(),
+            allow_http: true,
+        },
+        Duration::from_millis(500),
+    )
+    .expect("open");
     let t = Instant::now();
     let r = store
         .put_new(&key("c4", "1"), Bytes::from_static(b"x"))

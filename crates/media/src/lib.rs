@@ -377,7 +377,8 @@ pub fn derive(bytes: &[u8], inspected: &Inspected, limits: &Limits) -> Result<De
             // the full-size clean copy on one core, the fingerprint and the small copies on
             // the other
             let pdq_of = |img: &RgbImage| {
-                rempart_pdq::hash_rgb(w as usize, h as usize, img.as_raw()).map(|r| (r.hash.to_string(), r.quality))
+                rempart_pdq::hash_rgb(w as usize, h as usize, img.as_raw())
+                    .map(|r| (r.hash.to_string(), r.quality))
             };
             let mut upright = DynamicImage::ImageRgb8(raster);
             let pdq = match orientation {

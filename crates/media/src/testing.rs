@@ -242,7 +242,11 @@ pub fn noisy_photo_jpeg(w: u32, h: u32, seed: u64, quality: u8) -> Vec<u8> {
         state ^= state >> 7;
         state ^= state << 17;
         let n = (state & 0x4f) as u32;
-        let base = [(x * 200 / w) + 20, (y * 200 / h) + 20, ((x ^ y) & 0x7f) + 60];
+        let base = [
+            (x * 200 / w) + 20,
+            (y * 200 / h) + 20,
+            ((x ^ y) & 0x7f) + 60,
+        ];
         image::Rgb(base.map(|c| (c + n).min(255) as u8))
     });
     let mut out = Vec::new();

@@ -18,9 +18,8 @@ use rempart_blob::BlobKey;
 use rempart_domain::case::EvidenceKind;
 use rempart_domain::policy::{Actor, Role};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tower::ServiceExt;
 
 /// Options.
@@ -29,37 +28,6 @@ pub struct Opts {
     pub s3fs_bin: Option<PathBuf>,
     pub uploads: usize,
     pub export_items: usize,
-}
-
-struct S3fs(Child);
-
-impl Drop for S3fs {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_s3fs(bin: &Path, root: &Path) -> Result<(S3fs, u16)> {
-    std::fs::create_dir_all(root.join("evidence"))?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--access-key", "bench", "--secret-key", "bench-secret"])
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let guard = S3fs(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("s3s-fs did not listen on {port}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok((guard, port))
 }
 
 fn multipart(kind: &str, flags: &[(&str, &str)], file: &[u8]) -> (String, Vec<u8>) {
@@ -118,12 +86,19 @@ pub async fn run(o: Opts) -> Result<()> {
                 .s3fs_bin
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("target/tools/bin/s3s-fs"));
-            let (guard, port) = start_s3fs(&bin, &blob_root)?;
+            if !bin.is_file() {
+                bail!(
+                    "no s3s-fs at {} (crates/blob/s3-server.sh install)",
+                    bin.display()
+                );
+            }
+            let guard = rempart_blob::testing::S3fs::start(&bin, &blob_root);
             s.evidence.store = rempart_app::settings::EvidenceStore::S3;
-            s.evidence.s3_endpoint = format!("http://127.0.0.1:{port}");
-            s.evidence.s3_bucket = "evidence".into();
-            s.evidence.s3_access_key_id = "bench".into();
-            s.evidence.s3_secret_access_key = rempart_app::secret::Secret::new("bench-secret");
+            s.evidence.s3_endpoint = guard.endpoint();
+            s.evidence.s3_bucket = rempart_blob::testing::BUCKET.into();
+            s.evidence.s3_access_key_id = rempart_blob::testing::ACCESS_KEY.into();
+            s.evidence.s3_secret_access_key =
+                rempart_app::secret::Secret::new(rempart_blob::testing::SECRET_KEY);
             s.evidence.s3_allow_http = true;
             Some(guard)
         }
@@ -266,7 +241,8 @@ pub async fn run(o: Opts) -> Result<()> {
     let zip_path = dir.join("export.zip");
     std::fs::write(&zip_path, &x.zip)?;
     let t = Instant::now();
-    let entries = rempart_app::evidence::export::read_export(&zip_path).map_err(anyhow::Error::msg)?;
+    let entries =
+        rempart_app::evidence::export::read_export(&zip_path).map_err(anyhow::Error::msg)?;
     let key = rempart_app::evidence::export::parse_public_key(&app.evidence_public_key())
         .map_err(anyhow::Error::msg)?;
     let report = rempart_app::evidence::export::verify(&entries, &key);
@@ -312,7 +288,11 @@ pub async fn run(o: Opts) -> Result<()> {
         let before = files_under(&blob_root);
         let mut refused = 0;
         for _ in 0..20 {
-            let (ct, body) = multipart("photo", &[("sexual_image_of_minor", "true")], &photo[..200_000]);
+            let (ct, body) = multipart(
+                "photo",
+                &[("sexual_image_of_minor", "true")],
+                &photo[..200_000],
+            );
             let req = Request::post(format!("/api/v1/cases/{}/evidence/files", case.id))
                 .header(header::AUTHORIZATION, format!("Bearer {token}"))
                 .header(header::CONTENT_TYPE, ct)

@@ -330,6 +330,29 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo: {}", e.message))?;
     if seeded {
+        // evidence on one case, and its follow-up code, printed once
+        let files = vec![
+            (
+                rempart_domain::case::EvidenceKind::Screenshot,
+                rempart_media::testing::phone_png(1080, 720, 7),
+                "Screenshot_2026-11-28.png",
+                false,
+            ),
+            (
+                rempart_domain::case::EvidenceKind::Photo,
+                rempart_media::testing::phone_jpeg(1200, 900, 8, 6),
+                "IMG_0042.JPG",
+                true,
+            ),
+        ];
+        match demo::seed_evidence(&app, files).await {
+            Ok(Some(f)) => say(&format!(
+                "Rempart demo: a young person's follow-up page at {public}/follow-up (code {}, secret {})",
+                f.code, f.secret
+            )),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e.message, "demo evidence not seeded"),
+        }
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
             "demo data seeded"

@@ -204,7 +204,11 @@ impl App {
                     .and_then(FileType::from_code)
                     .map(|t| t.extension())
                     .unwrap_or("bin");
-                (e.id, e.number, format!("files/{:04}-original.{ext}", e.number))
+                (
+                    e.id,
+                    e.number,
+                    format!("files/{:04}-original.{ext}", e.number),
+                )
             })
             .collect();
         let read = futures_util::stream::iter(wanted.into_iter().map(|(id, number, path)| {
