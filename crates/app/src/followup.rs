@@ -153,6 +153,15 @@ impl App {
             .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "the page is closed"))
     }
 
+    /// Whether a page is open (before a large body is read).
+    pub async fn followup_is_open(&self, token: &str) -> Result<bool, AppError> {
+        match self.followup_case(token).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.code == ErrorCode::Unauthenticated => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The page.
     pub async fn followup_page(&self, token: &str) -> Result<FollowUpPage, AppError> {
         let case = self.followup_case(token).await?;

@@ -18,6 +18,7 @@ pub mod live;
 pub mod notices;
 pub mod passkey;
 pub mod pow;
+pub mod referrals;
 pub mod secret;
 pub mod settings;
 pub mod staff;
@@ -40,8 +41,8 @@ pub mod records {
         AuditFilter, COUNT_CAP, CaseCursor, CasePage, CaseRecord, CaseSummary, ChatLoad,
         ContactRecord, ConversationRecord, Event, EvidenceRecord, InvitationRecord, ItemRecord,
         MessageRecord, NoteRecord, NoticePage, NoticeRecord, NoticeSummary, OPEN_STATES,
-        PartnerKeyRecord, PartnerNoticePage, PasskeyRecord, PlaybookTick, RoleGrantRecord,
-        SessionRecord, StaffRecord,
+        PartnerKeyRecord, PartnerNoticePage, PasskeyRecord, PlaybookTick, ReferralRecord,
+        RoleGrantRecord, SessionRecord, StaffRecord,
     };
 }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Where blobs are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum BlobConfig {
     /// A folder of the local filesystem (created if missing).
     Filesystem {
@@ -43,6 +43,23 @@ pub enum BlobConfig {
         /// Whether a plain `http://` endpoint is allowed (a server on the same host).
         allow_http: bool,
     },
+}
+
+impl std::fmt::Debug for BlobConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobConfig::Filesystem { root } => {
+                f.debug_struct("Filesystem").field("root", root).finish()
+            }
+            BlobConfig::S3 {
+                endpoint, bucket, ..
+            } => f
+                .debug_struct("S3")
+                .field("endpoint", endpoint)
+                .field("bucket", bucket)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// A blob's place in the store: lower-case letters, digits, `-`, `_`, `.` and `/` between

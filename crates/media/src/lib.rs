@@ -145,6 +145,10 @@ pub enum Refusal {
     /// An encrypted PDF (its content cannot be checked).
     #[error("encrypted PDF")]
     PdfEncrypted,
+    /// A PDF with a stream that cannot be looked into (a filter or predictor not decoded
+    /// here, or data that does not inflate).
+    #[error("PDF that cannot be checked")]
+    PdfUnreadable,
     /// Compressed content beyond the inflation cap.
     #[error("decompression bomb")]
     Bomb,
@@ -171,6 +175,7 @@ impl Refusal {
             Refusal::Polyglot => "polyglot",
             Refusal::PdfActiveContent => "pdf_active_content",
             Refusal::PdfEncrypted => "pdf_encrypted",
+            Refusal::PdfUnreadable => "pdf_unreadable",
             Refusal::Bomb => "decompression_bomb",
             Refusal::Damaged => "damaged",
             Refusal::Malware => "malware",

@@ -25,6 +25,7 @@ mod notices;
 mod partner;
 mod pubsub;
 mod records;
+mod referrals;
 mod sql;
 mod staff;
 pub mod testing;
@@ -46,6 +47,7 @@ pub use notices::{NewNotice, NoticeChange, NoticeRecord};
 pub use partner::{NewPartnerKey, PartnerKeyRecord, PartnerNoticePage};
 pub use pubsub::{Event, PubSub};
 pub use records::*;
+pub use referrals::ReferralRecord;
 pub use staff::{Attempt, LockPolicy, SecondFactorAttempt};
 
 use rempart_domain::audit::ChainKey;

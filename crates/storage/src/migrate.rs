@@ -110,6 +110,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0018_evidence.sql"),
         include_str!("../migrations/0018_evidence.sql"),
     ),
+    (
+        19,
+        "referrals",
+        include_str!("../migrations/0019_referrals.sql"),
+        include_str!("../migrations/0019_referrals.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

@@ -34,14 +34,27 @@ function hasher() {
       waiting.delete(event.data.id);
       if (done) done(event.data);
     };
+    // the worker or its module did not load: every waiting hash fails, and the next one
+    // starts a new worker
+    worker.onerror = () => {
+      for (const done of waiting.values()) done({ ok: false, error: 'worker failed' });
+      waiting.clear();
+      worker = null;
+    };
   }
   return worker;
 }
 
+const HASH_LIMIT_MS = 120000;
+
 function hashInWorker(file) {
   return new Promise((resolve) => {
     const id = ++next;
-    waiting.set(id, resolve);
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      resolve({ ok: false, error: 'too long' });
+    }, HASH_LIMIT_MS);
+    waiting.set(id, (r) => { clearTimeout(timer); resolve(r); });
     hasher().postMessage({ id, file });
   });
 }

@@ -729,3 +729,4 @@ fu-done-left = Page closed.
 fu-error-refused = Wrong code or secret.
 fu-error-locked = Too many wrong attempts: this code is locked for a while. Try again later, or contact us again.
 fu-error-rate = Too many attempts from this connection. Try again in a minute.
+fu-error-expired = Your follow-up page closed. Type the code and the secret again.

@@ -729,3 +729,4 @@ fu-done-left = Page fermée.
 fu-error-refused = Code ou secret incorrect.
 fu-error-locked = Trop d’essais erronés : ce code est bloqué pour un moment. Réessayez plus tard, ou recontactez-nous.
 fu-error-rate = Trop d’essais depuis cette connexion. Réessayez dans une minute.
+fu-error-expired = Votre page de suivi s’est fermée. Saisissez à nouveau le code et le secret.

@@ -272,7 +272,25 @@ async fn the_young_person_follows_the_case_with_a_code_and_a_secret() {
     let page = view(&t, &p).await;
     assert!(page.contains("name=\"secret\""), "the code form again");
     let r = post(&t, &p, "/follow-up/messages", &[("body", "after exit")]).await;
-    assert_eq!(location(&r), "/follow-up");
+    assert_eq!(location(&r), "/follow-up?error=fu-error-expired");
+    // quick exit leaves even with a stale form token
+    let stale = Phone {
+        csrf: "e".repeat(64),
+        token: None,
+    };
+    let r = t
+        .http
+        .post(t.url("/follow-up/exit"))
+        .header("cookie", stale.cookie())
+        .form(&[("fu_csrf", "0".repeat(64))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r),
+        t.app.settings().helpline.quick_exit_url.as_str()
+    );
 }
 
 #[tokio::test]

@@ -72,6 +72,23 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /follow-up/leave", "*CPLDSA", "*CPLDSA"),
     ("POST /follow-up/exit", "*CPLDSA", "*CPLDSA"),
     ("GET /api/v1/cases/{id}/evidence", "CPLDS", "S"),
+    ("GET /api/v1/cases/{id}/referrals", "CPLDS", "S"),
+    ("POST /api/v1/cases/{id}/referrals", "CPLDS", "S"),
+    (
+        "POST /api/v1/cases/{id}/referrals/{referral}/basis",
+        "CPLDS",
+        "S",
+    ),
+    (
+        "POST /api/v1/cases/{id}/referrals/{referral}/transmission",
+        "CPLDS",
+        "S",
+    ),
+    (
+        "POST /api/v1/cases/{id}/referrals/{referral}/events",
+        "CPLDS",
+        "S",
+    ),
     ("POST /api/v1/cases/{id}/evidence/files", "CPLDS", "S"),
     (
         "POST /api/v1/cases/{id}/evidence/fingerprints",
@@ -517,6 +534,21 @@ struct Fixtures<'a> {
 }
 
 impl Fixtures<'_> {
+    /// A referral of the case, made for each route that names one.
+    async fn referral_on(&self, case: CaseId) -> String {
+        let service = self.t.app.directory().services()[0].code.clone();
+        match self
+            .t
+            .app
+            .propose_referral(&self.supervisor, case, &service)
+            .await
+        {
+            Ok(r) => r.id,
+            Err(e) if e.code == rempart_app::ErrorCode::NotFound => uuid_like(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     /// A picture on the case (its copies in the store), made once per case.
     async fn evidence_on(&self, case: CaseId) -> String {
         if let Some(e) = self.evidence.lock().unwrap().get(&case) {
@@ -570,6 +602,13 @@ impl Fixtures<'_> {
                 Ownership::Missing => CaseId::new(),
             };
             p = p.replace("{id}", &c.to_string());
+            if path.contains("{referral}") {
+                let r = match own {
+                    Ownership::Missing => uuid_like(),
+                    _ => self.referral_on(c).await,
+                };
+                p = p.replace("{referral}", &r);
+            }
             if path.contains("{evidence}") {
                 let e = match own {
                     Ownership::Missing => uuid_like(),
@@ -946,6 +985,16 @@ async fn call(
             "/api/v1/notices/{id}/decision" => json!({"decision": "content_removed"}),
             "/api/v1/notices/{id}/contest" => json!({"reason": "toujours en ligne"}),
             "/api/v1/cases/{id}/evidence/fingerprints" => json!({"sha256": "a".repeat(64)}),
+            "/api/v1/cases/{id}/referrals" => {
+                json!({"service": t.app.directory().services()[0].code})
+            }
+            "/api/v1/cases/{id}/referrals/{referral}/basis" => {
+                json!({"basis": "legal_obligation", "consent_scope": "matrix"})
+            }
+            "/api/v1/cases/{id}/referrals/{referral}/transmission" => {
+                json!({"recipient": "matrix", "channel": "phone"})
+            }
+            "/api/v1/cases/{id}/referrals/{referral}/events" => json!({"event": "cancel"}),
             "/api/v1/cases/{id}/evidence/notes" => {
                 json!({"kind": "link", "url": "https://example.org/matrix"})
             }

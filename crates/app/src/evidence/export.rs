@@ -343,15 +343,17 @@ fn write_zip(
     files: &[(String, Vec<u8>, i64)],
 ) -> Result<Vec<u8>, zip::result::ZipError> {
     let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(false);
-    z.start_file(MANIFEST, opts)?;
+    let opts = |len: usize| {
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(len as u64 >= u64::from(u32::MAX))
+    };
+    z.start_file(MANIFEST, opts(manifest.len()))?;
     z.write_all(manifest)?;
-    z.start_file(SIGNATURE, opts)?;
+    z.start_file(SIGNATURE, opts(sig.len()))?;
     z.write_all(sig.as_bytes())?;
     for (path, bytes, _) in files {
-        z.start_file(path.as_str(), opts)?;
+        z.start_file(path.as_str(), opts(bytes.len()))?;
         z.write_all(bytes)?;
     }
     Ok(z.finish()?.into_inner())
@@ -467,7 +469,17 @@ pub fn read_export(path: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
             for e in entries {
                 let e = e.map_err(|e| e.to_string())?;
                 let p = e.path();
-                if p.is_dir() {
+                let kind = e.file_type().map_err(|e| e.to_string())?;
+                if kind.is_symlink() {
+                    // a link is not part of an export (and could loop)
+                    let rel = p.strip_prefix(root).map_err(|e| e.to_string())?;
+                    out.insert(
+                        rel.to_string_lossy().replace('\\', "/"),
+                        b"(symbolic link)".to_vec(),
+                    );
+                    continue;
+                }
+                if kind.is_dir() {
                     walk(root, &p, out)?;
                 } else {
                     let rel = p
@@ -486,6 +498,10 @@ pub fn read_export(path: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
     }
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut z = zip::ZipArchive::new(file).map_err(|e| format!("not a zip: {e}"))?;
+    // two entries of one name: an unzip tool could show a file other than the one checked
+    if z.has_duplicate_names() {
+        return Err("the zip holds two entries with the same name".into());
+    }
     for i in 0..z.len() {
         let mut f = z.by_index(i).map_err(|e| format!("zip entry {i}: {e}"))?;
         if f.is_dir() {

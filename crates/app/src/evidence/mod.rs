@@ -132,7 +132,7 @@ pub(crate) struct EvidenceFiles {
     pub(crate) blobs: Option<BlobStore>,
     pub(crate) limits: rempart_media::Limits,
     /// Decoding and re-encoding pictures is memory- and CPU-heavy: at most this many at once.
-    pub(crate) slots: tokio::sync::Semaphore,
+    pub(crate) slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The media limits the settings give.
@@ -188,14 +188,15 @@ impl EvidenceFiles {
         Ok(EvidenceFiles {
             blobs: blob_store(settings)?,
             limits: media_limits(&settings.evidence),
-            slots: tokio::sync::Semaphore::new(2),
+            slots: Arc::new(tokio::sync::Semaphore::new(2)),
         })
     }
 }
 
 fn blob_error(e: BlobError) -> AppError {
     match e {
-        BlobError::NotFound => AppError::not_found(),
+        // a row names this copy: its blob being gone is a fault, not a missing object
+        BlobError::NotFound => AppError::internal("an evidence blob is missing from the store"),
         BlobError::TimedOut(_) => {
             tracing::warn!("evidence store timed out");
             AppError::new(ErrorCode::Unavailable, "evidence store unavailable")
@@ -408,15 +409,19 @@ impl App {
                 check_file_upload(kind, input.sexual_image_of_minor).map_err(rule_error)?;
                 let blobs = self.evidence_blobs()?.clone();
                 let limits = self.files.limits;
-                let _slot = self
+                // the slot travels with the work: a client that goes away does not free it
+                // while the decoder still runs
+                let slot = self
                     .files
                     .slots
-                    .acquire()
+                    .clone()
+                    .acquire_owned()
                     .await
                     .map_err(|_| AppError::internal("derive slots closed"))?;
                 let bytes = Arc::new(bytes);
                 let work = bytes.clone();
                 let (inspected, derived, sha256, md5) = tokio::task::spawn_blocking(move || {
+                    let _slot = slot;
                     let inspected = rempart_media::inspect(&work, &limits)?;
                     let derived = rempart_media::derive(&work, &inspected, &limits)?;
                     let sha256 = sha256_hex(&work);
@@ -426,7 +431,6 @@ impl App {
                 .await
                 .map_err(|_| AppError::internal("derive task"))?
                 .map_err(refused)?;
-                drop(_slot);
                 if !type_fits(kind, inspected.file_type) {
                     return Err(AppError::new(
                         ErrorCode::FileRefused,
@@ -478,18 +482,13 @@ impl App {
                     .map(|(k, b)| {
                         let blobs = blobs.clone();
                         let (k, b) = (k.clone(), b.clone());
-                        async move { blobs.put_new(&k, b).await.map(|_| k) }
+                        async move { blobs.put_new(&k, b).await }
                     })
                     .collect::<Vec<_>>();
                 let results = futures_util::future::join_all(puts).await;
-                let mut failure = None;
-                for r in results {
-                    match r {
-                        Ok(k) => written.push(k),
-                        Err(e) => failure = Some(e),
-                    }
-                }
-                if let Some(e) = failure {
+                // a write that timed out may still land: on failure every key tried goes
+                written = sealed.iter().map(|(k, _)| k.clone()).collect();
+                if let Some(e) = results.into_iter().find_map(Result::err) {
                     self.forget_blobs(&written).await;
                     return Err(blob_error(e));
                 }

@@ -10,4 +10,5 @@ pub mod followup;
 pub mod misc;
 pub mod notices;
 pub mod path;
+pub mod referrals;
 pub mod staff;

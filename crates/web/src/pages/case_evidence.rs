@@ -59,6 +59,7 @@ pub async fn for_case(
                 "intimate": e.intimate, "sexual": e.sexual_image_of_minor,
                 "has_display": e.copies.iter().any(|c| c == "display"),
                 "has_original": e.copies.iter().any(|c| c == "original"),
+                "has_clean": e.copies.iter().any(|c| c == "clean"),
             })
         })
         .collect();

@@ -81,6 +81,7 @@ async fn render(
         "fu-error-refused",
         "fu-error-locked",
         "fu-error-rate",
+        "fu-error-expired",
         "evidence-refused-refused",
         "evidence-refused-forbidden",
         "evidence-refused-too-large",
@@ -223,7 +224,9 @@ fn open_token(headers: &HeaderMap) -> Result<String, PageError> {
 fn back(outcome: Result<&str, AppError>) -> Result<Response, PageError> {
     match outcome {
         Ok(done) => Ok(redirect(&format!("/follow-up?done={done}"))),
-        Err(e) if e.code == ErrorCode::Unauthenticated => Ok(redirect("/follow-up")),
+        Err(e) if e.code == ErrorCode::Unauthenticated => {
+            Ok(redirect("/follow-up?error=fu-error-expired"))
+        }
         Err(e) => match super::evidence::refused_code(&e) {
             Some(code) => Ok(redirect(&format!(
                 "/follow-up?error=evidence-refused-{}",
@@ -251,13 +254,30 @@ pub async fn say(
     )
 }
 
+/// Files from one address: this many at once, then one every 30 seconds.
+const UPLOAD_BURST: u32 = 20;
+const UPLOAD_EVERY_MS: i64 = 30_000;
+
 /// A file from the young person.
 pub async fn evidence(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     let token = open_token(&headers)?;
+    // an open page, before any of the body is read
+    if !st.app.followup_is_open(&token).await? {
+        return Ok(redirect("/follow-up"));
+    }
+    if !st.limits.allow(
+        &format!("followup-upload:{ip}"),
+        UPLOAD_BURST,
+        UPLOAD_EVERY_MS,
+        st.app.now(),
+    ) {
+        return Ok(redirect("/follow-up?error=fu-error-rate"));
+    }
     let csrf =
         csrf_of(&headers).ok_or_else(|| AppError::new(ErrorCode::CsrfFailed, "form expired"))?;
     let mut mp = multipart(mp)?;
@@ -336,19 +356,25 @@ pub async fn leave(
     Ok(r)
 }
 
-/// Quick exit: the page closes and the browser goes to a neutral site.
+/// Quick exit: the page closes and the browser goes to a neutral site — always, even when
+/// the form's token is stale or the database does not answer (closing is then left to the
+/// page's idle limit): leaving must never show an error page.
 pub async fn exit(
     State(st): State<AppState>,
     headers: HeaderMap,
-    form: FormBody<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["fu_csrf"])?;
-    check_csrf(&headers, f.get("fu_csrf"))?;
-    close(&st, &headers).await?;
+    form: Result<FormBody<Vec<(String, String)>>, PageError>,
+) -> Response {
+    let token_ok = form
+        .ok()
+        .and_then(|f| Fields::new(f, &["fu_csrf"]).ok())
+        .is_some_and(|f| check_csrf(&headers, f.get("fu_csrf")).is_ok());
+    if token_ok && close(&st, &headers).await.is_err() {
+        tracing::warn!("quick exit: the follow-up page could not be closed now");
+    }
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(st.app.settings().helpline.quick_exit_url.as_str()) {
         r.headers_mut().insert(header::LOCATION, v);
     }
     forget(&mut r, &st);
-    Ok(r)
+    r
 }

@@ -6,7 +6,9 @@ use crate::api::cases::ListQuery;
 use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
-use crate::api::{auth, callbacks, cases, chat, evidence, followup, misc, notices, staff};
+use crate::api::{
+    auth, callbacks, cases, chat, evidence, followup, misc, notices, referrals, staff,
+};
 use crate::openapi::schema;
 use crate::widget::ws;
 use axum::routing::{get, post, put};
@@ -206,6 +208,54 @@ pub(super) fn routes() -> Vec<Route> {
             get(evidence::export),
         )
         .answers(&[Answer::File(&["application/zip"])]),
+        // referrals
+        r(
+            "GET",
+            "/api/v1/cases/{id}/referrals",
+            Case(ReadCase),
+            "A case's referrals to authorities and services: basis, consent, what was shared with whom, state and outcome",
+            get(referrals::list),
+        )
+        .ok_list::<dto::Referral>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/referrals",
+            Case(PrepareReferral),
+            "Propose a referral of the case to a service of the directory",
+            post(referrals::propose),
+        )
+        .body::<dto::ReferralReq>()
+        .created::<dto::Referral>(),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/referrals/{referral}/basis",
+            Case(PrepareReferral),
+            "Record a referral's lawful basis: who consented and to what, or the legal obligation or vital interest",
+            post(referrals::basis),
+        )
+        .body::<dto::ReferralBasisReq>()
+        .ok::<dto::Referral>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/referrals/{referral}/transmission",
+            Case(PrepareReferral),
+            "Record a referral's transmission (what was shared, with whom, how): each piece of evidence shared is a custody event; never without a recorded basis",
+            post(referrals::transmission),
+        )
+        .body::<dto::ReferralTransmissionReq>()
+        .ok::<dto::Referral>()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/api/v1/cases/{id}/referrals/{referral}/events",
+            Case(PrepareReferral),
+            "Move a referral on: acknowledged, closed with its outcome, declined, cancelled",
+            post(referrals::event),
+        )
+        .body::<dto::ReferralEventReq>()
+        .ok::<dto::Referral>()
+        .errors(&[409]),
         r(
             "POST",
             "/callbacks/coop/{platform}",

@@ -10,6 +10,7 @@ mod evidence;
 mod followup;
 mod misc;
 mod notices;
+mod referrals;
 mod staff;
 
 pub use cases::*;
@@ -18,6 +19,7 @@ pub use evidence::*;
 pub use followup::*;
 pub use misc::*;
 pub use notices::*;
+pub use referrals::*;
 pub use staff::*;
 
 use std::borrow::Cow;

@@ -1,0 +1,132 @@
+//! Referrals of a case.
+
+use super::ids;
+use rempart_app::records::ReferralRecord;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A referral to an authority or a service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Referral {
+    /// Id.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// The service's code in the directory (`GET /services` in the console).
+    pub service: String,
+    /// proposed, consent_recorded, sent, acknowledged, closed, declined, cancelled.
+    pub state: String,
+    /// The lawful basis: victim, guardian, legal_obligation, vital_interest.
+    #[schema(required)]
+    pub basis: Option<String>,
+    /// Who consented, in words.
+    #[schema(required)]
+    pub consent_by: Option<String>,
+    /// What the consent covers.
+    #[schema(required)]
+    pub consent_scope: Option<String>,
+    /// When the basis was recorded (ms).
+    #[schema(required)]
+    pub consent_at: Option<i64>,
+    /// With whom it was shared.
+    #[schema(required)]
+    pub recipient: Option<String>,
+    /// How: email, portal, phone, in_person, post.
+    #[schema(required)]
+    pub channel: Option<String>,
+    /// The evidence shared.
+    pub shared: Vec<String>,
+    /// What was said or shared, in words.
+    #[schema(required)]
+    pub note: Option<String>,
+    /// The outcome.
+    #[schema(required)]
+    pub outcome: Option<String>,
+    /// Proposed (ms).
+    pub created_at: i64,
+    /// Transmitted (ms).
+    #[schema(required)]
+    pub sent_at: Option<i64>,
+    /// The events allowed now.
+    pub next: Vec<String>,
+}
+
+impl From<&ReferralRecord> for Referral {
+    fn from(r: &ReferralRecord) -> Self {
+        let mut next: Vec<String> = r
+            .state
+            .allowed_events()
+            .iter()
+            .map(|e| e.name().to_owned())
+            .collect();
+        next.dedup();
+        Referral {
+            id: r.id.clone(),
+            service: r.service.clone(),
+            state: r.state.as_str().to_owned(),
+            basis: r.basis.map(|b| b.as_str().to_owned()),
+            consent_by: r.consent_by.clone(),
+            consent_scope: r.consent_scope.clone(),
+            consent_at: r.consent_at,
+            recipient: r.recipient.clone(),
+            channel: r.channel.clone(),
+            shared: ids(&r.shared),
+            note: r.note.clone(),
+            outcome: r.outcome.clone(),
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            next,
+        }
+    }
+}
+
+/// Proposes a referral.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralReq {
+    /// The service's code.
+    pub service: String,
+}
+
+/// Records the lawful basis.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralBasisReq {
+    /// victim, guardian, legal_obligation, vital_interest.
+    pub basis: String,
+    /// Who consented (required for victim and guardian).
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub consent_by: String,
+    /// What the consent covers.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub consent_scope: String,
+}
+
+/// Records the transmission.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralTransmissionReq {
+    /// The case's evidence shared.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// With whom.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub recipient: String,
+    /// email, portal, phone, in_person, post.
+    pub channel: String,
+    /// What was said or shared, in words.
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// Moves a referral on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralEventReq {
+    /// acknowledge, close, refuse_consent, cancel.
+    pub event: String,
+    /// The outcome (with close).
+    #[schema(max_length = 2000)]
+    pub outcome: Option<String>,
+}
