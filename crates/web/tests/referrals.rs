@@ -258,3 +258,73 @@ async fn the_119_for_a_child_in_danger_rests_on_a_legal_obligation_and_can_be_de
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidField);
 }
+
+#[tokio::test]
+async fn the_case_page_proposes_records_and_closes_a_referral() {
+    let t = TestApp::spawn().await;
+    let counsellor = t.staff(Role::Counsellor, None).await;
+    let token = t.token(&counsellor).await;
+    let case = t.new_case(&token, "orientation").await;
+    let (cookie, csrf) = t.console_login(&counsellor).await;
+    let service = t.app.directory().services()[0].clone();
+    let r = t
+        .post_form(
+            &cookie,
+            &format!("/cases/{case}/referrals"),
+            &[("_csrf", csrf.as_str()), ("service", service.code.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (status, html) = t.page(&cookie, &format!("/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"ref-1\""));
+    assert!(html.contains(service.label("fr")));
+    let id = t
+        .app
+        .case_referrals(
+            &Actor {
+                id: counsellor.id,
+                role: Role::Counsellor,
+                team: None,
+            },
+            CaseId::parse(&case).unwrap(),
+        )
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    for (path, fields) in [
+        (
+            "basis",
+            vec![
+                ("basis", "victim"),
+                ("consent_by", "la jeune fille"),
+                ("consent_scope", "le signalement"),
+            ],
+        ),
+        (
+            "transmission",
+            vec![
+                ("recipient", "brigade des mineurs"),
+                ("channel", "in_person"),
+            ],
+        ),
+        (
+            "events",
+            vec![("event", "close"), ("outcome", "plainte enregistrée")],
+        ),
+    ] {
+        let mut f = vec![("_csrf", csrf.as_str())];
+        f.extend(fields);
+        let r = t
+            .post_form(&cookie, &format!("/cases/{case}/referrals/{id}/{path}"), &f)
+            .await;
+        assert_eq!(r.status(), 303, "{path}");
+    }
+    let (_, html) = t.page(&cookie, &format!("/cases/{case}")).await;
+    assert!(html.contains("plainte enregistrée"));
+    assert!(html.contains("brigade des mineurs"));
+    assert!(html.contains("la jeune fille"));
+    // a closed referral offers no more changes
+    assert!(!html.contains(&format!("/cases/{case}/referrals/{id}/events")));
+}

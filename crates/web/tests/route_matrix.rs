@@ -62,6 +62,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST /cases/{id}/evidence/notes", "CPLDS", "S"),
     ("POST /cases/{id}/evidence/fingerprints", "CPLDS", "S"),
     ("POST /cases/{id}/follow-up", "CPLDS", "S"),
+    ("POST /cases/{id}/referrals", "CPLDS", "S"),
+    ("POST /cases/{id}/referrals/{referral}/basis", "CPLDS", "S"),
+    (
+        "POST /cases/{id}/referrals/{referral}/transmission",
+        "CPLDS",
+        "S",
+    ),
+    ("POST /cases/{id}/referrals/{referral}/events", "CPLDS", "S"),
     ("POST /cases/{id}/follow-up/revoke", "CPLDS", "S"),
     ("POST /cases/{id}/follow-up/messages", "CPLDS", "S"),
     ("GET /follow-up", "*CPLDSA", "*CPLDSA"),
@@ -1100,6 +1108,17 @@ async fn call(
             ],
             "/cases/{id}/evidence/fingerprints" => vec![("sha256", "b".repeat(64))],
             "/cases/{id}/follow-up/messages" => vec![("body", "matrix".into())],
+            "/cases/{id}/referrals" => {
+                vec![("service", t.app.directory().services()[0].code.clone())]
+            }
+            "/cases/{id}/referrals/{referral}/basis" => vec![
+                ("basis", "legal_obligation".into()),
+                ("consent_scope", "matrix".into()),
+            ],
+            "/cases/{id}/referrals/{referral}/transmission" => {
+                vec![("recipient", "matrix".into()), ("channel", "phone".into())]
+            }
+            "/cases/{id}/referrals/{referral}/events" => vec![("event", "cancel".into())],
             "/follow-up" => vec![
                 ("code", "ABCD-EFGH".into()),
                 ("secret", "ABCD-EFGH-JKMN-PQRS".into()),

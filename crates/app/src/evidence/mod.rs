@@ -112,6 +112,8 @@ pub struct EvidenceRights {
     pub export: bool,
     /// Give the follow-up code and answer on the page.
     pub manage_followup: bool,
+    /// Prepare and record referrals.
+    pub refer: bool,
 }
 
 /// A copy of a file handed out.
@@ -310,6 +312,7 @@ impl App {
             download: may(Action::DownloadEvidence),
             export: may(Action::ExportEvidence),
             manage_followup: may(Action::ManageFollowUp),
+            refer: may(Action::PrepareReferral),
         })
     }
 

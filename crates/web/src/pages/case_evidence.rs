@@ -20,6 +20,9 @@ pub struct CaseEvidence {
     pub issued: Value,
     pub messages: Value,
     pub followup_url: String,
+    pub referrals: Value,
+    pub services: Value,
+    pub bases: Value,
 }
 
 /// The kinds a file may be, for a form's select.
@@ -92,7 +95,47 @@ pub async fn for_case(
             })
         })
         .collect();
+    use rempart_domain::referral::{ConsentBasis, ReferralEvent, ReferralState};
+    let directory = st.app.directory();
+    let referrals: Vec<_> = st
+        .app
+        .case_referrals(&actor, case)
+        .await?
+        .iter()
+        .map(|r| {
+            let can = |e: ReferralEvent| r.state.can_apply(&e);
+            serde_json::json!({
+                "id": r.id,
+                "service": directory.service(&r.service).map(|s| s.label(lang).to_owned()).unwrap_or(r.service.clone()),
+                "state": r.state.as_str(), "state_label": r.state.said(lang),
+                "basis_label": r.basis.map(|b| b.said(lang)),
+                "consent_by": r.consent_by, "consent_scope": r.consent_scope,
+                "recipient": r.recipient,
+                "channel_label": r.channel.as_ref().map(|c| st.i18n.t(lang, &format!("referral-channel-{c}"), &[])),
+                "shared": r.shared.len(), "note": r.note, "outcome": r.outcome, "sent_at": r.sent_at,
+                "can_basis": r.state == ReferralState::Proposed,
+                "can_send": can(ReferralEvent::Send),
+                "can_ack": can(ReferralEvent::Acknowledge),
+                "can_close": can(ReferralEvent::Close),
+                "can_refuse": can(ReferralEvent::RefuseConsent),
+                "can_cancel": can(ReferralEvent::Cancel),
+            })
+        })
+        .collect();
+    let services: Vec<(String, String)> = directory
+        .services()
+        .iter()
+        .map(|s| (s.code.clone(), s.label(lang).to_owned()))
+        .collect();
+    let bases = super::options(
+        ConsentBasis::ALL.as_slice(),
+        |b: ConsentBasis| b.as_str(),
+        |b: ConsentBasis| b.said(lang),
+    );
     Ok(CaseEvidence {
+        referrals: Value::from_serialize(&referrals),
+        services: Value::from_serialize(&services),
+        bases,
         evidence: Value::from_serialize(&evidence),
         kinds: file_kinds(lang),
         rights,

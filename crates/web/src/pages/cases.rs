@@ -309,6 +309,7 @@ pub async fn render_case_with(
                 "evidence",
                 "followup_revoked",
                 "followup_reply",
+                "referral",
             ]
             .contains(&d.as_str())
         })
@@ -475,6 +476,10 @@ pub async fn render_case_with(
                     ("followup_issued", ev.issued),
                     ("followup_messages", ev.messages),
                     ("followup_url", Value::from(ev.followup_url)),
+                    ("referrals", ev.referrals),
+                    ("services", ev.services),
+                    ("bases", ev.bases),
+                    ("can_refer", Value::from(ev.rights.refer)),
                 ],
             ),
         )

@@ -212,3 +212,99 @@ pub async fn reply_followup(
         "/cases/{id}?done=followup_reply#followup"
     )))
 }
+
+fn back_to_referrals(id: &str) -> Response {
+    redirect(&format!("/cases/{id}?done=referral#referrals"))
+}
+
+/// Proposes a referral.
+pub async fn propose_referral(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::checked(form, &["service"], &auth)?;
+    st.app
+        .propose_referral(&auth.actor(), case_id(&id)?, f.get("service"))
+        .await?;
+    Ok(back_to_referrals(&id))
+}
+
+/// Records a referral's basis.
+pub async fn referral_basis(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path((id, referral)): Path<(String, String)>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::checked(form, &["basis", "consent_by", "consent_scope"], &auth)?;
+    let basis = rempart_domain::referral::ConsentBasis::parse(f.get("basis"))
+        .map_err(|_| AppError::field("basis", "unknown value"))?;
+    st.app
+        .record_referral_basis(
+            &auth.actor(),
+            case_id(&id)?,
+            &referral,
+            basis,
+            f.get("consent_by"),
+            f.get("consent_scope"),
+        )
+        .await?;
+    Ok(back_to_referrals(&id))
+}
+
+/// Records a referral's transmission.
+pub async fn referral_transmission(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path((id, referral)): Path<(String, String)>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields::checked(form, &["evidence", "recipient", "channel", "note"], &auth)?;
+    let evidence =
+        f.0.iter()
+            .filter(|(k, _)| k == "evidence")
+            .map(|(_, v)| {
+                rempart_domain::ids::EvidenceId::parse(v.trim())
+                    .map_err(|_| AppError::field("evidence", "invalid id"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+    st.app
+        .transmit_referral(
+            &auth.actor(),
+            case_id(&id)?,
+            &referral,
+            rempart_app::referrals::Transmission {
+                evidence,
+                recipient: f.get("recipient").to_owned(),
+                channel: f.get("channel").to_owned(),
+                note: Some(f.get("note").to_owned()),
+            },
+        )
+        .await?;
+    Ok(back_to_referrals(&id))
+}
+
+/// Moves a referral on.
+pub async fn referral_event(
+    State(st): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path((id, referral)): Path<(String, String)>,
+    form: FormBody<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    use rempart_domain::referral::ReferralEvent;
+    let f = Fields::checked(form, &["event", "outcome"], &auth)?;
+    let event = match f.get("event") {
+        "acknowledge" => ReferralEvent::Acknowledge,
+        "close" => ReferralEvent::Close,
+        "refuse_consent" => ReferralEvent::RefuseConsent,
+        "cancel" => ReferralEvent::Cancel,
+        _ => return Err(AppError::field("event", "unknown value").into()),
+    };
+    let outcome = Some(f.get("outcome")).filter(|o| !o.is_empty());
+    st.app
+        .change_referral(&auth.actor(), case_id(&id)?, &referral, event, outcome)
+        .await?;
+    Ok(back_to_referrals(&id))
+}

@@ -272,6 +272,45 @@ pub(super) fn routes() -> Vec<Route> {
         )
         .form()
         .redirects(),
+        r(
+            "POST",
+            "/cases/{id}/referrals",
+            Case(PrepareReferral),
+            "Propose a referral of the case to a service",
+            post(evidence::propose_referral),
+        )
+        .form()
+        .redirects(),
+        r(
+            "POST",
+            "/cases/{id}/referrals/{referral}/basis",
+            Case(PrepareReferral),
+            "Record a referral's lawful basis (who consented, to what)",
+            post(evidence::referral_basis),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/referrals/{referral}/transmission",
+            Case(PrepareReferral),
+            "Record a referral's transmission: what was shared, with whom, how",
+            post(evidence::referral_transmission),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
+        r(
+            "POST",
+            "/cases/{id}/referrals/{referral}/events",
+            Case(PrepareReferral),
+            "Move a referral on: acknowledged, closed, declined, cancelled",
+            post(evidence::referral_event),
+        )
+        .form()
+        .redirects()
+        .errors(&[409]),
         // the young person's follow-up page
         r(
             "GET",
