@@ -69,6 +69,28 @@ fn files_under(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
+async fn new_case(
+    app: &App,
+    actor: &Actor,
+    title: &str,
+) -> Result<rempart_app::records::CaseRecord> {
+    app.create_case(
+        actor,
+        rempart_app::cases::CaseInput {
+            title: title.into(),
+            categories: vec!["cyber_harassment".into()],
+            age_band: rempart_domain::values::AgeBand::From11To14,
+            preferred_channel: None,
+            consents: vec![],
+            articles: vec![],
+            team: None,
+        },
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))
+}
+
 pub async fn run(o: Opts) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("rempart-bench-evidence-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -120,22 +142,7 @@ pub async fn run(o: Opts) -> Result<()> {
         .map_err(|e| anyhow::anyhow!(e.message))?
         .token;
     let router = rempart_web::router(rempart_web::AppState::new(app.clone())?);
-    let case = app
-        .create_case(
-            &actor,
-            rempart_app::cases::CaseInput {
-                title: "bench".into(),
-                categories: vec!["cyber_harassment".into()],
-                age_band: rempart_domain::values::AgeBand::From11To14,
-                preferred_channel: None,
-                consents: vec![],
-                articles: vec![],
-                team: None,
-            },
-            None,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let case = new_case(&app, &actor, "bench").await?;
 
     eprintln!("making a 10 MB phone photo…");
     let photo = rempart_media::testing::noisy_photo_jpeg(4032, 3024, 42, 95);
@@ -190,22 +197,7 @@ pub async fn run(o: Opts) -> Result<()> {
     );
 
     // an export of a case with N pieces of evidence
-    let case2 = app
-        .create_case(
-            &actor,
-            rempart_app::cases::CaseInput {
-                title: "export".into(),
-                categories: vec!["cyber_harassment".into()],
-                age_band: rempart_domain::values::AgeBand::From11To14,
-                preferred_channel: None,
-                consents: vec![],
-                articles: vec![],
-                team: None,
-            },
-            None,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let case2 = new_case(&app, &actor, "export").await?;
     eprintln!("adding {} screenshots to a case…", o.export_items);
     let mut total = 0usize;
     for i in 0..o.export_items {
