@@ -5,7 +5,8 @@
 #   s3-server.sh install   installs it if missing and prints the binary's path
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-tools="${REMPART_TOOLS:-$here/target/tools}"
+# beside the cargo target directory, so that one kept between runs keeps the server too
+tools="${REMPART_TOOLS:-${CARGO_TARGET_DIR:-$here/target}/tools}"
 version=0.14.1
 bin="$tools/bin/s3s-fs"
 case "${1:-}" in
