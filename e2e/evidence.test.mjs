@@ -22,6 +22,7 @@ import {
   startServer,
   stopServer,
   openContext,
+  serveNeutralSite,
   assertAccessible,
   assertNoSidewaysScroll,
   withScreenshot,
@@ -90,7 +91,7 @@ describe('Evidence and the follow-up page, in Chromium', () => {
 
   async function browser(name, viewport) {
     const v = await openContext(path.join(tmp, name), viewport);
-    await v.ctx.route(`${NEUTRAL}**`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="fr"><title>Météo</title><h1>Météo</h1></html>' }));
+    await serveNeutralSite(v.ctx, NEUTRAL);
     contexts.push(v);
     current = v.page;
     return v;

@@ -142,6 +142,11 @@ export async function helplineSite(widgetSrc) {
 // Browser helpers
 // ---------------------------------------------------------------------------------------------
 
+/** Answers for the neutral site quick exit leaves for (`url`), in `ctx`: a weather page. */
+export async function serveNeutralSite(ctx, url) {
+  await ctx.route(`${url}**`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="fr"><title>Météo</title><h1>Météo</h1></html>' }));
+}
+
 /** A Chromium with its own fresh user-data dir (one per browsing context). */
 export async function openContext(userDataDir, viewport) {
   const ctx = await chromium.launchPersistentContext(userDataDir, {

@@ -26,6 +26,7 @@ import {
   stopServer,
   helplineSite,
   openContext,
+  serveNeutralSite,
   assertAccessible,
   withScreenshot,
   login,
@@ -61,7 +62,7 @@ describe('Rempart widget on a phone, in Chromium', () => {
 
   async function visitorAt(name, viewport) {
     const v = await openContext(path.join(tmp, name), viewport);
-    await v.ctx.route(`${NEUTRAL}**`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="fr"><title>Météo</title><h1>Météo</h1></html>' }));
+    await serveNeutralSite(v.ctx, NEUTRAL);
     contexts.push(v);
     current = v.page;
     return v;

@@ -14,24 +14,7 @@ use rempart_media::testing::{metadata_bytes, phone_jpeg, phone_png};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use sha2::Digest;
-use std::path::Path;
 use support::*;
-
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 fn form(fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Form {
     let mut f = Form::new();
@@ -45,22 +28,7 @@ fn form(fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Form {
 }
 
 async fn upload(t: &TestApp, token: &str, case: &str, f: Form) -> (u16, Value) {
-    let r = t
-        .req(
-            reqwest::Method::POST,
-            &format!("/api/v1/cases/{case}/evidence/files"),
-            Some(token),
-        )
-        .multipart(f)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    upload_evidence(t, token, case, f).await
 }
 
 fn sha256_hex(b: &[u8]) -> String {

@@ -14,38 +14,10 @@ use std::time::{Duration, Instant};
 use support::*;
 
 async fn upload(t: &TestApp, token: &str, case: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let r = t
-        .req(
-            reqwest::Method::POST,
-            &format!("/api/v1/cases/{case}/evidence/files"),
-            Some(token),
-        )
-        .multipart(
-            Form::new()
-                .text("kind", "screenshot")
-                .part("file", Part::bytes(bytes).file_name("s.png")),
-        )
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-fn files_under(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| {
-                    if e.path().is_dir() {
-                        files_under(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
+    let form = Form::new()
+        .text("kind", "screenshot")
+        .part("file", Part::bytes(bytes).file_name("s.png"));
+    upload_evidence(t, token, case, form).await
 }
 
 #[tokio::test]
@@ -76,8 +48,8 @@ async fn evidence_on_s3_and_what_happens_when_the_store_is_down() {
     let id = v["evidence"]["id"].as_str().unwrap().to_owned();
     // four sealed objects in the bucket's folder, nothing in the filesystem store's
     let bucket = root.path().join(BUCKET);
-    assert_eq!(files_under(&bucket), 4);
-    assert_eq!(files_under(&t.evidence_dir), 0);
+    assert_eq!(files_under(&bucket).len(), 4);
+    assert_eq!(files_under(&t.evidence_dir).len(), 0);
     let r = t
         .get(
             &format!("/api/v1/cases/{case}/evidence/{id}/original"),
@@ -130,5 +102,5 @@ async fn evidence_on_s3_and_what_happens_when_the_store_is_down() {
     .await;
     assert_eq!(status, 201, "{v}");
     assert_eq!(v["evidence"]["number"], 2);
-    assert_eq!(files_under(&bucket), 8);
+    assert_eq!(files_under(&bucket).len(), 8);
 }

@@ -401,3 +401,45 @@ pub async fn close_code(s: &mut Ws) -> Option<u16> {
     .await
     .expect("closed in time")
 }
+
+/// Every file under a folder (the evidence store's), recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Posts an evidence file (kind `kind`) to a case through the API: the status and the answer.
+pub async fn upload_evidence(
+    t: &TestApp,
+    token: &str,
+    case: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
+    let r = t
+        .req(
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{case}/evidence/files"),
+            Some(token),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
