@@ -253,6 +253,24 @@ describe('Evidence and the follow-up page, in Chromium', () => {
     const cold = await hashOnce(big);
     assert.ok(cold.ok, cold.error);
     measures.push({ what: '12 MP PNG, fresh worker, 4× CPU throttling asked of the page (CDP; a dedicated worker may run unthrottled)', ms: Math.round(cold.ms), longestTickGapMs: cold.longestTickGapMs, wasmBytes: cold.wasmBytes, bytesPerPixel: cold.wasmBytes ? +(cold.wasmBytes / 12e6).toFixed(1) : null });
+    // the same module on a page's main thread, where the throttling surely applies: a test page
+    // served here (no CSP of its own) loads /assets/pdq.js, fresh, then warm
+    await ctx.route(`${server.base}/__e2e-bench.html`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="en"><title>bench</title><h1>bench</h1></html>' }));
+    await page.goto(`${server.base}/__e2e-bench.html`);
+    const mainThread = await page.evaluate(async (name) => {
+      const { hashFile } = await import('/assets/pdq.js');
+      const blob = await (await fetch(`/__e2e/${name}`)).blob();
+      const file = new File([blob], name, { type: 'image/png' });
+      const t0 = performance.now();
+      const a = await hashFile(file);
+      const cold = performance.now() - t0;
+      const t1 = performance.now();
+      await hashFile(file);
+      const warm = performance.now() - t1;
+      return { pdq: a.pdq, cold, warm };
+    }, path.basename(big));
+    assert.equal(mainThread.pdq, cold.pdq, 'the same fingerprint on the main thread and in the worker');
+    measures.push({ what: '12 MP PNG, the same module on the main thread, 4× CPU throttling (CDP)', coldMs: Math.round(mainThread.cold), warmMs: Math.round(mainThread.warm) });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     const large = await hashOnce(huge);
     measures.push({ what: '48 MP PNG, not throttled, fresh worker', ok: large.ok, longestTickGapMs: large.longestTickGapMs, error: large.error || null, ms: large.ok ? Math.round(large.ms) : null, wasmBytes: large.wasmBytes || null });
