@@ -2,7 +2,7 @@
 //! watching while a message is committed, a retry after a node died, two PostgreSQL nodes
 //! writing the same conversations, a full disk, a log that cannot be written, a database
 //! that goes away, a node stopped while it holds live sockets, a node killed while it
-//! delivers notices to platforms. Each test waits for the
+//! delivers notices to platforms, a node killed mid-upload and right after one. Each test waits for the
 //! event itself (a socket frame, a status) within a bound, never for a fixed time. The PostgreSQL ones need `REMPART_TEST_POSTGRES` (CI's
 //! PostgreSQL pass sets it) and say so loudly without it; the full-disk test mounts a
 //! tmpfs, which needs root: without it, it says so loudly (and fails under CI's
@@ -15,6 +15,8 @@ mod support;
 mod delivery;
 #[path = "faults/disk.rs"]
 mod disk;
+#[path = "faults/evidence.rs"]
+mod evidence;
 #[path = "faults/live.rs"]
 mod live;
 #[path = "faults/logs.rs"]
