@@ -14,7 +14,7 @@ use rempart_domain::followup::{FollowUpCode, FollowUpSecret, PlainState};
 use rempart_domain::ids::CaseId;
 use rempart_domain::policy::{Action, Actor};
 use rempart_domain::values::Text;
-use rempart_storage::{AuditEntry, FollowUpAccess, FollowUpLogin, FollowUpMessage, StorageError};
+use rempart_storage::{AuditEntry, FollowUpLogin, FollowUpMessage, StorageError};
 
 /// A follow-up page closes after this long without use.
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
@@ -109,16 +109,6 @@ impl App {
             .object(case)
             .case(case);
         Ok(self.store.revoke_followup(case, &audit).await?)
-    }
-
-    /// The case's code, as the console shows it (never the secret).
-    pub async fn followup_access(
-        &self,
-        actor: &Actor,
-        case: CaseId,
-    ) -> Result<Option<FollowUpAccess>, AppError> {
-        self.case_for(actor, case, Action::ReadCase).await?;
-        Ok(self.store.followup_access(case).await?)
     }
 
     /// The young person types the code and the secret.
@@ -260,15 +250,5 @@ impl App {
     ) -> Result<(), AppError> {
         self.case_for(actor, case, Action::ManageFollowUp).await?;
         self.write_followup(case, Some(actor), body).await
-    }
-
-    /// The page's messages, for staff.
-    pub async fn followup_thread(
-        &self,
-        actor: &Actor,
-        case: CaseId,
-    ) -> Result<Vec<FollowUpMessage>, AppError> {
-        self.case_for(actor, case, Action::ReadCase).await?;
-        Ok(self.store.followup_messages(case).await?)
     }
 }

@@ -116,6 +116,21 @@ pub struct EvidenceRights {
     pub refer: bool,
 }
 
+/// What the case page shows of a case's evidence, follow-up page and referrals.
+#[derive(Debug, Clone)]
+pub struct EvidenceView {
+    /// What the actor may do.
+    pub rights: EvidenceRights,
+    /// The evidence, by number.
+    pub evidence: Vec<EvidenceRecord>,
+    /// The follow-up code, if one was given (never the secret).
+    pub followup: Option<rempart_storage::FollowUpAccess>,
+    /// The follow-up page's messages.
+    pub thread: Vec<rempart_storage::FollowUpMessage>,
+    /// The referrals.
+    pub referrals: Vec<rempart_storage::ReferralRecord>,
+}
+
 /// A copy of a file handed out.
 #[derive(Debug, Clone)]
 pub struct EvidenceFile {
@@ -293,19 +308,20 @@ impl App {
         self.case_for(actor, case, action).await.map(|_| ())
     }
 
-    /// What the actor may do with the case's evidence and follow-up page (for the console's
-    /// buttons; every use-case checks again).
-    pub async fn evidence_rights(
+    /// What the case page shows of a case's evidence, follow-up page and referrals, with
+    /// what the actor may do there (for its buttons; every use-case checks again): one
+    /// access decision, then the reads together.
+    pub async fn evidence_view(
         &self,
         actor: &Actor,
         case: CaseId,
-    ) -> Result<EvidenceRights, AppError> {
+    ) -> Result<EvidenceView, AppError> {
         let c = self.case_for(actor, case, Action::ReadEvidence).await?;
         let access = c.access();
         let may = |a| {
             rempart_domain::policy::can(actor, a, rempart_domain::policy::Resource::Case(&access))
         };
-        Ok(EvidenceRights {
+        let rights = EvidenceRights {
             add: may(Action::AddEvidence) && self.files.blobs.is_some(),
             add_fingerprints: may(Action::AddEvidence),
             reveal: may(Action::RevealEvidence),
@@ -313,6 +329,19 @@ impl App {
             export: may(Action::ExportEvidence),
             manage_followup: may(Action::ManageFollowUp),
             refer: may(Action::PrepareReferral),
+        };
+        let (evidence, followup, thread, referrals) = tokio::try_join!(
+            self.store.case_evidence(case),
+            self.store.followup_access(case),
+            self.store.followup_messages(case),
+            self.store.case_referrals(case),
+        )?;
+        Ok(EvidenceView {
+            rights,
+            evidence,
+            followup,
+            thread,
+            referrals,
         })
     }
 

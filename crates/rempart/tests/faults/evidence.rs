@@ -46,6 +46,20 @@ async fn evidence_count(http: &reqwest::Client, base: &str, token: &str, case: &
     v.as_array().unwrap().len()
 }
 
+const EMAIL: &str = "c@fault.invalid";
+const PASSWORD: &str = "a long enough passphrase";
+
+/// A node started on `env`, and a counsellor's token on it.
+async fn node_and_token(
+    http: &reqwest::Client,
+    env: &[(&'static str, String)],
+    extra: &[(&str, &str)],
+) -> (Node, String) {
+    let node = serve(env, extra).await;
+    let token = login(http, &node.base, EMAIL, PASSWORD).await;
+    (node, token)
+}
+
 #[tokio::test]
 async fn a_node_killed_mid_upload_records_nothing_and_an_acknowledged_upload_survives() {
     let dir = tmp("fault-evidence");
@@ -53,21 +67,9 @@ async fn a_node_killed_mid_upload_records_nothing_and_an_acknowledged_upload_sur
     let evidence = dir.join("evidence");
     let env = node_env(&format!("sqlite://{}/rempart.db", dir.display()), &hours);
     let extra = [("REMPART_EVIDENCE_PATH", evidence.to_str().unwrap())];
-    user_add(
-        &env,
-        "c@fault.invalid",
-        "counsellor",
-        "a long enough passphrase",
-    );
+    user_add(&env, EMAIL, "counsellor", PASSWORD);
     let http = reqwest::Client::new();
-    let node = serve(&env, &extra).await;
-    let token = login(
-        &http,
-        &node.base,
-        "c@fault.invalid",
-        "a long enough passphrase",
-    )
-    .await;
+    let (node, token) = node_and_token(&http, &env, &extra).await;
     let case: Value = http
         .post(format!("{}/api/v1/cases", node.base))
         .bearer_auth(&token)
@@ -94,14 +96,7 @@ async fn a_node_killed_mid_upload_records_nothing_and_an_acknowledged_upload_sur
     s.write_all(&body[..body.len() / 2]).await.unwrap();
     s.flush().await.unwrap();
     drop(node); // SIGKILL
-    let node = serve(&env, &extra).await;
-    let token = login(
-        &http,
-        &node.base,
-        "c@fault.invalid",
-        "a long enough passphrase",
-    )
-    .await;
+    let (node, token) = node_and_token(&http, &env, &extra).await;
     assert_eq!(evidence_count(&http, &node.base, &token, &case).await, 0);
     assert_eq!(files_in(&evidence), 0, "no blob of the unfinished upload");
 
@@ -118,14 +113,7 @@ async fn a_node_killed_mid_upload_records_nothing_and_an_acknowledged_upload_sur
     let v: Value = r.json().await.unwrap();
     let id = v["evidence"]["id"].as_str().unwrap().to_owned();
     drop(node);
-    let node = serve(&env, &extra).await;
-    let token = login(
-        &http,
-        &node.base,
-        "c@fault.invalid",
-        "a long enough passphrase",
-    )
-    .await;
+    let (node, token) = node_and_token(&http, &env, &extra).await;
     assert_eq!(evidence_count(&http, &node.base, &token, &case).await, 1);
     assert_eq!(files_in(&evidence), 4);
     let shown = http

@@ -46,11 +46,12 @@ pub async fn for_case(
     auth: &Authenticated,
     case: CaseId,
     issued: Option<IssuedFollowUp>,
+    names: &HashMap<String, String>,
 ) -> Result<CaseEvidence, PageError> {
-    let actor = auth.actor();
-    let rights = st.app.evidence_rights(&actor, case).await?;
-    let records = st.app.case_evidence(&actor, case).await?;
-    let evidence: Vec<_> = records
+    let view = st.app.evidence_view(&auth.actor(), case).await?;
+    let rights = view.rights;
+    let evidence: Vec<_> = view
+        .evidence
         .iter()
         .map(|e| {
             serde_json::json!({
@@ -66,9 +67,8 @@ pub async fn for_case(
             })
         })
         .collect();
-    let access = st.app.followup_access(&actor, case).await?;
     let now = st.app.now();
-    let followup = access.map(|a| {
+    let followup = view.followup.map(|a| {
         serde_json::json!({
             "code": rempart_domain::followup::FollowUpCode::parse(&a.code)
                 .map(|c| c.display())
@@ -76,17 +76,8 @@ pub async fn for_case(
             "issued_at": a.issued_at, "locked": a.locked_until > now,
         })
     });
-    let names: HashMap<String, String> = st
-        .app
-        .case_workers()
-        .await?
-        .into_iter()
-        .map(|w| (w.id.to_string(), w.display_name))
-        .collect();
-    let messages: Vec<_> = st
-        .app
-        .followup_thread(&actor, case)
-        .await?
+    let messages: Vec<_> = view
+        .thread
         .iter()
         .map(|m| {
             serde_json::json!({
@@ -97,10 +88,8 @@ pub async fn for_case(
         .collect();
     use rempart_domain::referral::{ConsentBasis, ReferralEvent, ReferralState};
     let directory = st.app.directory();
-    let referrals: Vec<_> = st
-        .app
-        .case_referrals(&actor, case)
-        .await?
+    let referrals: Vec<_> = view
+        .referrals
         .iter()
         .map(|r| {
             let can = |e: ReferralEvent| r.state.can_apply(&e);

@@ -235,7 +235,7 @@ pub async fn render_case_with(
         issued,
     } = extra;
     let v = st.app.read_case(&auth.actor(), case_id(id)?).await?;
-    let ev = super::case_evidence::for_case(st, lang, auth, v.case.id, issued).await?;
+
     // read before the timeline's words, which name the playbooks' steps
     let guidance = st.app.case_guidance(&auth.actor(), v.case.id).await?;
     let notice_views = st.app.case_notices(&auth.actor(), v.case.id).await?;
@@ -249,6 +249,7 @@ pub async fn render_case_with(
         .iter()
         .map(|w| (w.id.to_string(), w.display_name.clone()))
         .collect();
+    let ev = super::case_evidence::for_case(st, lang, auth, v.case.id, issued, &names).await?;
     let c = &v.case;
     let items: Vec<_> = v
         .items
