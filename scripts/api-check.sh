@@ -105,6 +105,8 @@ master_key = "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 [security]
 secure_cookies = false
 second_factor_roles = []
+[evidence]
+path = "$work/evidence"
 EOF
   for role in counsellor psychologist lawyer supervisor admin; do
     password="check-$role-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"

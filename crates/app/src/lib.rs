@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cases;
 pub mod chat;
 pub mod clock;
+pub mod complaint;
 pub mod demo;
 pub mod directory;
 pub mod error;
@@ -81,6 +82,8 @@ pub struct App {
     pub(crate) files: Arc<evidence::EvidenceFiles>,
     /// The PDQ fingerprints of evidence, to recognise a picture seen before.
     pub(crate) bank: Arc<evidence::EvidenceBank>,
+    /// Typesetting documents (the complaint help): none unless the binary gives one.
+    pub(crate) press: complaint::Press,
 }
 
 /// Start-up failed.
@@ -205,6 +208,7 @@ impl App {
             pow_used: pow::UsedChallenges::default(),
             queue_gauge: Arc::default(),
             playbooks: Arc::new(guidance::PlaybookCell::new()),
+            press: complaint::Press::new(None),
         };
         app.watch_directory();
         app.watch_queue();

@@ -12,6 +12,7 @@ pub mod case;
 pub mod chat;
 pub mod contact;
 pub mod directory;
+pub mod document;
 pub mod evidence;
 pub mod followup;
 pub mod ids;

@@ -92,6 +92,19 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 100)]
         export_items: usize,
     },
+    /// The complaint document (PDF) of a case with 100 items and 300 timeline events,
+    /// through the API, beside typst's fixed cost.
+    Complaint {
+        /// Items of the case.
+        #[arg(long, default_value_t = 100)]
+        items: usize,
+        /// Timeline events (items, then evidence and status changes, half each).
+        #[arg(long, default_value_t = 300)]
+        events: usize,
+        /// Timed documents.
+        #[arg(long, default_value_t = 20)]
+        documents: usize,
+    },
     /// Notices delivered to simulated platforms through transient faults and killed nodes:
     /// none lost, repeats counted; then the latency from send to delivery.
     Notices {
@@ -181,6 +194,18 @@ pub async fn run(args: BenchArgs) -> Result<()> {
                 s3fs_bin,
                 uploads,
                 export_items,
+            })
+            .await
+        }
+        BenchCmd::Complaint {
+            items,
+            events,
+            documents,
+        } => {
+            crate::bench_complaint::run(crate::bench_complaint::Opts {
+                items,
+                events,
+                documents,
             })
             .await
         }

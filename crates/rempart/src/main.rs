@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_chat;
+mod bench_complaint;
 mod bench_evidence;
 mod bench_notice_views;
 mod bench_notices;
@@ -119,7 +120,7 @@ async fn run(cli: Cli) -> Result<()> {
             let s = settings(config.as_deref())?;
             let _logs = init_logs(&s);
             let app = App::start(s, Arc::new(SystemClock)).await?;
-            serve(app, None).await
+            serve(with_typesetter(app), None).await
         }
         Cmd::Migrate { config } => {
             let s = settings(config.as_deref())?;
@@ -323,7 +324,7 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     let public = s.server.public_url.as_str().to_owned();
     // the platforms' side: simulators that take notices and decide (they stop with the demo)
     let sims = demo_sims::start(&mut s, &data_dir).await?;
-    let app = App::start(s, Arc::new(SystemClock)).await?;
+    let app = with_typesetter(App::start(s, Arc::new(SystemClock)).await?);
     // the platforms on the partner API poll it with a key issued at each start
     let _partners = demo_sims::start_partners(&app).await?;
     let seeded = demo::seed(&app, 200)
@@ -376,6 +377,14 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
         ));
     }
     serve(app, Some(started)).await
+}
+
+/// The server's typesetter (typst, for the complaint documents), its fonts parsed in the
+/// background so the first document does not wait for them.
+fn with_typesetter(app: App) -> App {
+    let typst = rempart_pdf::Typst::new();
+    tokio::task::spawn_blocking(move || typst.warm());
+    app.with_typesetter(Arc::new(typst))
 }
 
 async fn serve(app: App, started: Option<Instant>) -> Result<()> {

@@ -108,6 +108,8 @@ pub struct AuditFilter {
     pub before_seq: Option<i64>,
     /// Leave out reads (`case.read`, `audit.viewed`…): the case timeline.
     pub changes_only: bool,
+    /// Only these actions (empty: any).
+    pub actions: Vec<&'static str>,
     /// Page size (capped at 500).
     pub limit: i64,
 }
@@ -169,6 +171,16 @@ impl Store {
                     q.push(", ");
                 }
                 q.bind_text((*r).to_owned());
+            }
+            q.push(")");
+        }
+        if !f.actions.is_empty() {
+            q.push(" AND action IN (");
+            for (i, a) in f.actions.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind_text((*a).to_owned());
             }
             q.push(")");
         }

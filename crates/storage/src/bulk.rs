@@ -3,7 +3,7 @@
 
 use crate::audit::AuditEntry;
 use crate::notices::NewNotice;
-use crate::records::{ItemRecord, NewCase, encode_consents, encode_list};
+use crate::records::{ItemRecord, NewCase, encode_consents, encode_list, encode_texts};
 use crate::{Result, Store};
 use rempart_domain::audit::chain_hash;
 use rempart_domain::directory::NoticeChannel;
@@ -94,7 +94,7 @@ impl Store {
                     .bind(c.age_band.as_str())
                     .bind(c.preferred_channel.map(|p| p.as_str()))
                     .bind(encode_consents(&c.consents))
-                    .bind(encode_list(&c.legal.articles))
+                    .bind(encode_texts(&c.legal.articles))
                     .bind(c.legal.dsa_category.clone())
                     .bind(format!("{} {}", c.reference, c.title).to_lowercase())
                     .bind(c.created_by.to_string())

@@ -100,7 +100,7 @@ pub(crate) async fn insert_case(
         .bind(c.age_band.as_str())
         .bind(c.preferred_channel.map(|p| p.as_str()))
         .bind(encode_consents(&c.consents))
-        .bind(encode_list(&c.legal.articles))
+        .bind(encode_texts(&c.legal.articles))
         .bind(c.legal.dsa_category.clone())
         .bind(search_text(&c.reference, &c.title, extra))
         .bind(c.created_by.to_string())
@@ -185,7 +185,7 @@ impl Store {
                 .map_err(corrupt("cases.channel"))?,
             consents: decode_consents(&consents).ok_or(StorageError::Corrupt("cases.consents"))?,
             legal: LegalQualification {
-                articles: decode_list(&arts),
+                articles: decode_texts(&arts),
                 dsa_category: r.try_get("dsa_category")?,
             },
             assignees: assignees

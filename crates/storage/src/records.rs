@@ -263,6 +263,22 @@ pub(crate) fn decode_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A list of free texts (penal articles: "Code pénal, art. 226-2-1" holds a comma), as a
+/// JSON array.
+pub(crate) fn encode_texts(items: &[String]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
+}
+
+/// Reads [`encode_texts`]; a value written before it (a comma-separated list) is read as
+/// such.
+pub(crate) fn decode_texts(s: &str) -> Vec<String> {
+    if s.starts_with('[') {
+        serde_json::from_str(s).unwrap_or_default()
+    } else {
+        decode_list(s)
+    }
+}
+
 pub(crate) fn encode_consents(c: &[Consent]) -> String {
     let v: Vec<serde_json::Value> = c
         .iter()

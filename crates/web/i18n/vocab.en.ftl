@@ -198,3 +198,5 @@ role-lawyer = lawyer
 role-digital_specialist = digital specialist
 role-supervisor = supervisor
 role-admin = administrator
+complaint-audience-family = the young person and their family
+complaint-audience-police = the police or the gendarmerie

@@ -198,3 +198,5 @@ role-lawyer = juriste
 role-digital_specialist = spécialiste numérique
 role-supervisor = superviseur·e
 role-admin = administrateur·rice
+complaint-audience-family = la victime et sa famille
+complaint-audience-police = la police ou la gendarmerie

@@ -177,10 +177,11 @@ mod tests {
             )+};
         }
         use rempart_domain::{
-            case::*, chat::*, contact::*, directory::*, evidence::*, notice::*, policy::*,
-            referral::*, taxonomy::*, values::*,
+            case::*, chat::*, contact::*, directory::*, document::*, evidence::*, notice::*,
+            policy::*, referral::*, taxonomy::*, values::*,
         };
         said!(
+            ComplaintAudience,
             CaseStatus,
             CaseOutcome,
             NoteVisibility,

@@ -125,6 +125,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "S",
     ),
     ("GET /api/v1/cases/{id}/evidence-export", "LDS", "S"),
+    ("GET /api/v1/cases/{id}/complaint", "CPLDS", "S"),
     ("POST /cases/{id}/notices", "CPLDS", "S"),
     ("POST /cases/{id}/playbook", "CPLDS", "S"),
     ("GET /services", "CPLDSA", "CPLDSA"),

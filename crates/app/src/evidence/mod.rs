@@ -110,6 +110,8 @@ pub struct EvidenceRights {
     pub download: bool,
     /// Make the signed export.
     pub export: bool,
+    /// Produce the complaint document (and this server can typeset it).
+    pub complaint: bool,
     /// Give the follow-up code and answer on the page.
     pub manage_followup: bool,
     /// Prepare and record referrals.
@@ -327,6 +329,7 @@ impl App {
             reveal: may(Action::RevealEvidence),
             download: may(Action::DownloadEvidence),
             export: may(Action::ExportEvidence),
+            complaint: may(Action::ExportComplaint) && self.can_typeset(),
             manage_followup: may(Action::ManageFollowUp),
             refer: may(Action::PrepareReferral),
         };

@@ -54,7 +54,8 @@ pub fn new_case(by: StaffId, reference: &str, title: &str, at: i64, team: Option
             at_ms: at,
         }],
         legal: LegalQualification {
-            articles: vec!["226-2-1".into()],
+            // a full reference holds a comma: it must come back whole
+            articles: vec!["Code pénal, art. 226-2-1".into(), "227-23".into()],
             dsa_category: Some("STATEMENT_CATEGORY_CYBER_VIOLENCE".into()),
         },
         assignees: vec![by],

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod callbacks;
 pub mod cases;
 pub mod chat;
+pub mod complaint;
 pub mod dto;
 pub mod evidence;
 pub mod followup;

@@ -252,6 +252,7 @@ impl AuditQuery {
                 .transpose()?,
             before_seq: self.before,
             changes_only: false,
+            actions: Vec::new(),
             limit: match self.limit {
                 Some(l) if !(1..=500).contains(&l) => {
                     return Err(AppError::field("limit", "between 1 and 500"));

@@ -469,6 +469,7 @@ pub async fn render_case_with(
                     ),
                     ("can_download", Value::from(ev.rights.download)),
                     ("can_export", Value::from(ev.rights.export)),
+                    ("can_complaint", Value::from(ev.rights.complaint)),
                     (
                         "can_manage_followup",
                         Value::from(ev.rights.manage_followup),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod case_evidence;
 pub mod cases;
 pub mod chats;
+pub mod complaint;
 pub mod contacts;
 pub mod evidence;
 pub mod followup;

@@ -7,7 +7,7 @@ use crate::api::chat::{After, AvailabilityReq, EndReq, SendReq, TransferReq};
 use crate::api::dto;
 use crate::api::staff::{AcceptReq, AuditQuery, InviteReq, RoleReq};
 use crate::api::{
-    auth, callbacks, cases, chat, evidence, followup, misc, notices, referrals, staff,
+    auth, callbacks, cases, chat, complaint, evidence, followup, misc, notices, referrals, staff,
 };
 use crate::openapi::schema;
 use crate::widget::ws;
@@ -208,6 +208,16 @@ pub(super) fn routes() -> Vec<Route> {
             get(evidence::export),
         )
         .answers(&[Answer::File(&["application/zip"])]),
+        r(
+            "GET",
+            "/api/v1/cases/{id}/complaint",
+            Case(ExportComplaint),
+            "The case's complaint document (\"aide au dépôt de plainte\"), a PDF for the young person's family or for the police: offences with their penal articles, items, evidence with hashes and capture times, referrals and timeline — no notes, no staff names; audited",
+            get(complaint::complaint),
+        )
+        .query::<complaint::ComplaintQuery>()
+        .answers(&[Answer::File(&["application/pdf"])])
+        .errors(&[503]),
         // referrals
         r(
             "GET",

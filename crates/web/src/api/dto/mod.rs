@@ -81,6 +81,7 @@ use rempart_domain::case::{CaseOutcome, CaseStatus, ConsentScope, EvidenceKind, 
 use rempart_domain::chat::{ConversationStatus, RiskKind, Sender};
 use rempart_domain::contact::ItemStatus;
 use rempart_domain::directory::NoticeChannel;
+use rempart_domain::document::ComplaintAudience;
 use rempart_domain::evidence::EvidenceSource;
 use rempart_domain::notice::{DecisionKind, MissingElement, NoticeState};
 use rempart_domain::policy::Role;
@@ -108,9 +109,29 @@ vocabulary! {
     MissingElementCode(MissingElement) as "MissingElement": "An element DSA Article 16(2) requires and a notice lacks.";
     EvidenceKindCode(EvidenceKind) as "EvidenceKind": "A kind of evidence.";
     EvidenceSourceCode(EvidenceSource) as "EvidenceSource": "Who brought a piece of evidence in.";
+    ComplaintAudienceCode(ComplaintAudience) as "ComplaintAudience": "For whom a complaint document is written.";
 }
 
 /// Stringified ids.
 pub(crate) fn ids<T: ToString>(v: &[T]) -> Vec<String> {
     v.iter().map(ToString::to_string).collect()
+}
+
+/// A language of the console and its documents.
+#[derive(Debug, Clone, Copy)]
+pub struct LangCode;
+
+impl utoipa::PartialSchema for LangCode {
+    fn schema() -> RefOr<Schema> {
+        codes(
+            crate::i18n::LANGS.iter().copied(),
+            "A language of the console and its documents.",
+        )
+    }
+}
+
+impl utoipa::ToSchema for LangCode {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Lang")
+    }
 }
