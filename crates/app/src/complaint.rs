@@ -41,6 +41,7 @@ pub const TIMELINE_ACTIONS: &[&str] = &[
     "referral.proposed",
     "referral.consent_recorded",
     "referral.changed",
+    "referral.mail_sent",
 ];
 
 /// The most timeline events a document tells (the oldest are left out beyond it, and the

@@ -19,6 +19,7 @@ pub mod live;
 pub mod notices;
 pub mod passkey;
 pub mod pow;
+mod referral_mail;
 pub mod referrals;
 pub mod secret;
 pub mod settings;

@@ -28,6 +28,11 @@ pub struct Transmission {
     pub channel: String,
     /// What was said or shared, in words.
     pub note: Option<String>,
+    /// Send it by e-mail from the helpline now (the channel is `email`, the recipient an
+    /// address): URLs and fingerprints, never a file.
+    pub by_email: bool,
+    /// The e-mail's language (`fr` by default).
+    pub lang: Option<String>,
 }
 
 /// The ways a referral is transmitted.
@@ -92,6 +97,7 @@ impl App {
             created_at: now,
             sent_at: None,
             updated_at: now,
+            mail: None,
         };
         let audit = AuditEntry::new(
             now,
@@ -162,7 +168,7 @@ impl App {
         .object(&r.id)
         .case(case);
         self.store
-            .change_referral(&r, from, &[audit])
+            .change_referral(&r, from, &[audit], None)
             .await
             .map_err(conflict)?;
         Ok(r)
@@ -207,6 +213,25 @@ impl App {
         r.shared = shared.clone();
         r.sent_at = Some(now);
         r.updated_at = now;
+        let job = if t.by_email {
+            if t.channel != "email" {
+                return Err(AppError::field("by_email", "only with the email channel"));
+            }
+            let c = self
+                .store
+                .case_by_id(case)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let mut evidence = Vec::with_capacity(shared.len());
+            for e in &shared {
+                evidence.extend(self.store.evidence(case, *e).await?);
+            }
+            let lang = t.lang.as_deref().unwrap_or("fr");
+            r.mail = Some(self.referral_mail(&r, &c, &evidence, lang, now)?);
+            Some(crate::referral_mail::job_for(&r.id, now))
+        } else {
+            None
+        };
         let mut audits: Vec<AuditEntry> = shared
             .iter()
             .map(|e| {
@@ -233,9 +258,12 @@ impl App {
             .case(case),
         );
         self.store
-            .change_referral(&r, from, &audits)
+            .change_referral(&r, from, &audits, job.as_ref())
             .await
             .map_err(conflict)?;
+        if job.is_some() {
+            self.wake_delivery();
+        }
         Ok(r)
     }
 
@@ -270,7 +298,7 @@ impl App {
         .object(&r.id)
         .case(case);
         self.store
-            .change_referral(&r, from, &[audit])
+            .change_referral(&r, from, &[audit], None)
             .await
             .map_err(conflict)?;
         Ok(r)

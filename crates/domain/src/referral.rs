@@ -103,6 +103,18 @@ impl ReferralState {
 }
 
 vocab!(
+    /// Where a referral's e-mail stands (when the helpline sends it).
+    ReferralMailState "referral-mail" {
+        /// Waiting for the SMTP server (retried after a transient failure).
+        Queued => "queued";
+        /// Taken by the SMTP server.
+        Sent => "sent";
+        /// Not sent: a permanent failure, or every attempt used.
+        Failed => "failed";
+    }
+);
+
+vocab!(
     /// The lawful basis on which a case is transmitted.
     ConsentBasis "consent-basis" {
         /// The young person agreed.

@@ -106,6 +106,12 @@ impl Typst {
         Typst
     }
 
+    /// Forgets what typst remembered of earlier documents (its memoised layout): the next
+    /// document is laid out from nothing (for measuring; a server keeps the cache).
+    pub fn forget(&self) {
+        typst::comemo::evict(0);
+    }
+
     /// Parses the fonts and builds the standard library now rather than at the first
     /// document.
     pub fn warm(&self) {

@@ -47,7 +47,7 @@ pub use notices::{NewNotice, NoticeChange, NoticeRecord};
 pub use partner::{NewPartnerKey, PartnerKeyRecord, PartnerNoticePage};
 pub use pubsub::{Event, PubSub};
 pub use records::*;
-pub use referrals::ReferralRecord;
+pub use referrals::{MailChange, ReferralMail, ReferralRecord};
 pub use staff::{Attempt, LockPolicy, SecondFactorAttempt};
 
 use rempart_domain::audit::ChainKey;

@@ -116,6 +116,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0019_referrals.sql"),
         include_str!("../migrations/0019_referrals.sql"),
     ),
+    (
+        20,
+        "referral_mail",
+        include_str!("../migrations/0020_referral_mail.sql"),
+        include_str!("../migrations/0020_referral_mail.sql"),
+    ),
 ];
 
 /// Splits a migration into statements at `;` line ends, keeping trigger bodies

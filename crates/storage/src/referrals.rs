@@ -4,9 +4,10 @@
 //! same referral at once cannot both succeed.
 
 use crate::audit::AuditEntry;
+use crate::jobs::{ClaimedJob, JobEnd, NewJob};
 use crate::{Result, StorageError, Store};
 use rempart_domain::ids::{CaseId, EvidenceId, StaffId};
-use rempart_domain::referral::{ConsentBasis, ReferralState};
+use rempart_domain::referral::{ConsentBasis, ReferralMailState, ReferralState};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -47,10 +48,56 @@ pub struct ReferralRecord {
     pub sent_at: Option<i64>,
     /// Last change (ms).
     pub updated_at: i64,
+    /// The e-mail the helpline sends it by, if it does.
+    pub mail: Option<ReferralMail>,
+}
+
+/// A referral's e-mail, sent by the helpline.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReferralMail {
+    /// Its exact bytes (7-bit), sent as they are on every attempt.
+    pub bytes: String,
+    /// Where it stands.
+    pub state: ReferralMailState,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The last failure's code.
+    pub error: Option<String>,
+    /// When the SMTP server took it (ms).
+    pub sent_at: Option<i64>,
+}
+
+impl std::fmt::Debug for ReferralMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never the mail's words or addresses
+        f.debug_struct("ReferralMail")
+            .field("state", &self.state)
+            .field("attempts", &self.attempts)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a referral's e-mail stands after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailChange {
+    /// The new state.
+    pub state: ReferralMailState,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The failure's code, if any.
+    pub error: Option<String>,
+    /// When the server took it.
+    pub sent_at: Option<i64>,
+    /// When (ms).
+    pub at: i64,
 }
 
 const COLS: &str = "id, case_id, service, state, basis, consent_by, consent_scope, consent_at, \
-     recipient, channel, shared, note, outcome, created_by, created_at, sent_at, updated_at";
+     recipient, channel, shared, note, outcome, created_by, created_at, sent_at, updated_at, \
+     mail, mail_state, mail_message_id, mail_attempts, mail_error, mail_sent_at";
 
 fn record(r: &AnyRow) -> Result<ReferralRecord> {
     let corrupt = |what| StorageError::Corrupt(what);
@@ -83,7 +130,29 @@ fn record(r: &AnyRow) -> Result<ReferralRecord> {
         created_at: r.try_get(14)?,
         sent_at: r.try_get(15)?,
         updated_at: r.try_get(16)?,
+        mail: mail(r)?,
     })
+}
+
+fn mail(r: &AnyRow) -> Result<Option<ReferralMail>> {
+    let bytes: Option<String> = r.try_get(17)?;
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let state: Option<String> = r.try_get(18)?;
+    let state = state
+        .as_deref()
+        .and_then(|s| ReferralMailState::parse(s).ok())
+        .ok_or(StorageError::Corrupt("referrals.mail_state"))?;
+    let message_id: Option<String> = r.try_get(19)?;
+    Ok(Some(ReferralMail {
+        bytes,
+        state,
+        message_id: message_id.unwrap_or_default(),
+        attempts: r.try_get(20)?,
+        error: r.try_get(21)?,
+        sent_at: r.try_get(22)?,
+    }))
 }
 
 fn csv(ids: &[EvidenceId]) -> String {
@@ -102,7 +171,7 @@ impl Store {
         }
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO referrals ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17)"
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
         )))
         .bind(r.id.clone())
         .bind(r.case_id.to_string())
@@ -121,6 +190,12 @@ impl Store {
         .bind(r.created_at)
         .bind(r.sent_at)
         .bind(r.updated_at)
+        .bind(r.mail.as_ref().map(|m| m.bytes.clone()))
+        .bind(r.mail.as_ref().map(|m| m.state.as_str()))
+        .bind(r.mail.as_ref().map(|m| m.message_id.clone()))
+        .bind(r.mail.as_ref().map(|m| m.attempts).unwrap_or(0))
+        .bind(r.mail.as_ref().and_then(|m| m.error.clone()))
+        .bind(r.mail.as_ref().and_then(|m| m.sent_at))
         .execute(w.conn())
         .await
         .map_err(crate::conflict_on_unique)?;
@@ -151,13 +226,15 @@ impl Store {
     }
 
     /// Writes a referral's new version if it still stands where `from` says, with its audit
-    /// events (the change's, then custody events), all in one transaction. `Conflict` when
-    /// another change came first; `NotFound` for no such referral.
+    /// events (the change's, then custody events) and the job that sends its e-mail, all in
+    /// one transaction. `Conflict` when another change came first; `NotFound` for no such
+    /// referral.
     pub async fn change_referral(
         &self,
         r: &ReferralRecord,
         from: ReferralState,
         audits: &[AuditEntry],
+        job: Option<&NewJob>,
     ) -> Result<()> {
         let Some((last, rest)) = audits.split_last() else {
             return Err(StorageError::Corrupt(
@@ -171,7 +248,9 @@ impl Store {
         let n = sqlx::query(
             "UPDATE referrals SET state = $1, basis = $2, consent_by = $3, consent_scope = $4, \
              consent_at = $5, recipient = $6, channel = $7, shared = $8, note = $9, outcome = $10, \
-             sent_at = $11, updated_at = $12 WHERE id = $13 AND case_id = $14 AND state = $15",
+             sent_at = $11, updated_at = $12, mail = $16, mail_state = $17, mail_message_id = $18, \
+             mail_attempts = $19, mail_error = $20, mail_sent_at = $21 \
+             WHERE id = $13 AND case_id = $14 AND state = $15",
         )
         .bind(r.state.as_str())
         .bind(r.basis.map(|b| b.as_str()))
@@ -188,6 +267,12 @@ impl Store {
         .bind(r.id.clone())
         .bind(r.case_id.to_string())
         .bind(from.as_str())
+        .bind(r.mail.as_ref().map(|m| m.bytes.clone()))
+        .bind(r.mail.as_ref().map(|m| m.state.as_str()))
+        .bind(r.mail.as_ref().map(|m| m.message_id.clone()))
+        .bind(r.mail.as_ref().map(|m| m.attempts).unwrap_or(0))
+        .bind(r.mail.as_ref().and_then(|m| m.error.clone()))
+        .bind(r.mail.as_ref().and_then(|m| m.sent_at))
         .execute(w.conn())
         .await?
         .rows_affected();
@@ -208,6 +293,56 @@ impl Store {
         for e in rest {
             w.audit(e).await?;
         }
+        if let Some(j) = job {
+            crate::jobs::enqueue(w.conn(), j, last.at).await?;
+        }
         w.commit(last).await
+    }
+
+    /// The referral with this id, whatever its case (for the job that sends its e-mail).
+    pub async fn referral_by_id(&self, id: &str) -> Result<Option<ReferralRecord>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM referrals WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
+        r.as_ref().map(record).transpose()
+    }
+
+    /// Ends the job that sends a referral's e-mail and records where the mail stands, with
+    /// its audit event when it has one, in one transaction; `false` (nothing written) when
+    /// the job's lease was no longer this worker's.
+    pub async fn end_referral_mail(
+        &self,
+        job: &ClaimedJob,
+        how: &JobEnd,
+        referral: &str,
+        change: &MailChange,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        if !crate::jobs::end(w.conn(), job, how, change.at).await? {
+            w.abandon().await;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE referrals SET mail_state = $1, mail_attempts = $2, mail_error = $3, \
+             mail_sent_at = COALESCE($4, mail_sent_at), updated_at = $5 \
+             WHERE id = $6 AND mail IS NOT NULL",
+        )
+        .bind(change.state.as_str())
+        .bind(change.attempts)
+        .bind(change.error.clone())
+        .bind(change.sent_at)
+        .bind(change.at)
+        .bind(referral.to_owned())
+        .execute(w.conn())
+        .await?;
+        match audit {
+            Some(a) => w.commit(a).await?,
+            None => w.commit_unaudited().await?,
+        }
+        Ok(true)
     }
 }

@@ -634,6 +634,8 @@ audit-action-followup-message = message on the follow-up page
 audit-action-referral-proposed = referral proposed
 audit-action-referral-consent-recorded = consent for the referral recorded
 audit-action-referral-changed = referral updated
+audit-action-referral-mail-sent = referral e-mail sent
+audit-action-referral-mail-failed = referral e-mail not sent
 
 ## evidence on the case page
 evidence-title = Evidence
@@ -815,3 +817,7 @@ complaint-pdf-police = for the police or gendarmerie
 complaint-pdf-hint = Offences, content, evidence with its fingerprints and history; without internal or psychologists' notes.
 complaint-pdf-lang = Language of the document
 complaint-pdf-download = Download the PDF
+referral-by-email = Send it now by e-mail from the helpline (the recipient is an address)
+referral-by-email-hint = The e-mail gives the facts, the basis, your message and the chosen evidence as words and JSON: addresses and fingerprints, never an image or a file.
+referral-mail-lang = Language of the e-mail
+referral-mail-error = last failure: { $code } ({ $n } attempt(s))

@@ -634,6 +634,8 @@ audit-action-followup-message = message sur la page de suivi
 audit-action-referral-proposed = orientation proposée
 audit-action-referral-consent-recorded = accord pour l'orientation enregistré
 audit-action-referral-changed = orientation mise à jour
+audit-action-referral-mail-sent = courriel de l'orientation envoyé
+audit-action-referral-mail-failed = courriel de l'orientation non envoyé
 
 ## evidence on the case page
 evidence-title = Preuves
@@ -815,3 +817,7 @@ complaint-pdf-police = pour la police ou la gendarmerie
 complaint-pdf-hint = Infractions, contenus, preuves avec leurs empreintes et historique ; sans les notes internes ni celles des psychologues.
 complaint-pdf-lang = Langue du document
 complaint-pdf-download = Télécharger le PDF
+referral-by-email = L’envoyer maintenant par courriel depuis la ligne (le destinataire est une adresse)
+referral-by-email-hint = Le courriel donne les faits, le fondement, votre message et les preuves choisies en mots et en JSON : adresses et empreintes, jamais une image ni un fichier.
+referral-mail-lang = Langue du courriel
+referral-mail-error = dernier échec : { $code } ({ $n } tentative(s))

@@ -200,3 +200,6 @@ role-supervisor = supervisor
 role-admin = administrator
 complaint-audience-family = the young person and their family
 complaint-audience-police = the police or the gendarmerie
+referral-mail-queued = e-mail waiting to be sent
+referral-mail-sent = e-mail sent
+referral-mail-failed = e-mail not sent

@@ -200,3 +200,6 @@ role-supervisor = superviseur·e
 role-admin = administrateur·rice
 complaint-audience-family = la victime et sa famille
 complaint-audience-police = la police ou la gendarmerie
+referral-mail-queued = courriel en attente d’envoi
+referral-mail-sent = courriel envoyé
+referral-mail-failed = courriel non envoyé

@@ -7,6 +7,18 @@ use std::collections::HashMap;
 /// Supported languages, default first.
 pub const LANGS: &[&str] = &["fr", "en"];
 
+/// A language asked for: none or empty is none; another than [`LANGS`] is refused.
+pub fn known_lang(asked: Option<&str>) -> Result<Option<String>, rempart_app::AppError> {
+    match asked.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(l) => LANGS
+            .iter()
+            .find(|x| **x == l)
+            .map(|x| Some((*x).to_owned()))
+            .ok_or_else(|| rempart_app::AppError::field("lang", "fr or en")),
+    }
+}
+
 const SOURCES: &[(&str, &str)] = &[
     ("fr", include_str!("../i18n/fr.ftl")),
     ("en", include_str!("../i18n/en.ftl")),
@@ -182,6 +194,7 @@ mod tests {
         };
         said!(
             ComplaintAudience,
+            ReferralMailState,
             CaseStatus,
             CaseOutcome,
             NoteVisibility,

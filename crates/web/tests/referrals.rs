@@ -89,6 +89,7 @@ async fn a_referral_to_pharos_with_consent_shares_hashes_and_urls_with_custody()
         recipient: "Pharos (internet-signalement.gouv.fr)".into(),
         channel: "portal".into(),
         note: Some("URL et empreintes seulement".into()),
+        ..Default::default()
     };
     let err = t
         .app
@@ -156,12 +157,12 @@ async fn a_referral_to_pharos_with_consent_shares_hashes_and_urls_with_custody()
         ]
     };
     t.store
-        .change_referral(&ack, ReferralState::Sent, &audit())
+        .change_referral(&ack, ReferralState::Sent, &audit(), None)
         .await
         .unwrap();
     let stale = t
         .store
-        .change_referral(&ack, ReferralState::Sent, &audit())
+        .change_referral(&ack, ReferralState::Sent, &audit(), None)
         .await;
     assert!(
         matches!(stale, Err(rempart_storage::StorageError::Conflict)),

@@ -27,7 +27,11 @@ use std::time::Duration;
 /// Deliveries one node runs at once (each slot takes the next due job when it is free).
 const BATCH: u32 = 16;
 /// The jobs the delivery workers run.
-const KINDS: &[&str] = &[DELIVERY_JOB, REMINDER_JOB];
+const KINDS: &[&str] = &[
+    DELIVERY_JOB,
+    REMINDER_JOB,
+    crate::referral_mail::REFERRAL_MAIL_JOB,
+];
 
 /// The node's delivery side: its HTTP client, its mailer (None: `[smtp]` has no host) and
 /// the bell its own sends ring.
@@ -68,7 +72,7 @@ impl Delivery {
 }
 
 /// A random number in [0, 1) for the retries' jitter.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
         return 0.5;
@@ -173,6 +177,10 @@ impl App {
                                     tokio::spawn(async move {
                                         if job.kind == REMINDER_JOB {
                                             app.remind(&job).await
+                                        } else if job.kind
+                                            == crate::referral_mail::REFERRAL_MAIL_JOB
+                                        {
+                                            app.send_referral_mail(&job).await
                                         } else {
                                             app.deliver(job).await
                                         }

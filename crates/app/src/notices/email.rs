@@ -72,16 +72,17 @@ fn unusable(what: &str) -> AppError {
     AppError::field(what, "not usable in an e-mail")
 }
 
-/// Who a notice's mails are from and to, where answers go, and the Message-IDs' domain.
-struct Addresses {
-    from: Mailbox,
-    to: Mailbox,
-    reply_to: Mailbox,
-    domain: String,
+/// Who a mail of the helpline is from and to, where answers go (the notices address with
+/// the reference after a `+`), and the Message-IDs' domain.
+pub(crate) struct Addresses {
+    pub(crate) from: Mailbox,
+    pub(crate) to: Mailbox,
+    pub(crate) reply_to: Mailbox,
+    pub(crate) domain: String,
 }
 
 impl App {
-    fn addresses(&self, n: &NoticeRecord, address: &str) -> Result<Addresses, AppError> {
+    pub(crate) fn addresses(&self, reference: &str, address: &str) -> Result<Addresses, AppError> {
         let h = &self.settings.helpline;
         let notices = h.notices_email.trim();
         let from_address = match self.settings.smtp.from.trim() {
@@ -101,7 +102,7 @@ impl App {
                 .parse::<Address>()
                 .map_err(|_| unusable("channel address"))?,
         );
-        let reply_to = plus_address(notices, &n.reference)
+        let reply_to = plus_address(notices, reference)
             .and_then(|a| a.parse::<Address>().ok())
             .map(|a| Mailbox::new(None, a))
             .ok_or_else(|| unusable("helpline.notices_email"))?;
@@ -133,7 +134,7 @@ impl App {
             to,
             reply_to,
             domain,
-        } = self.addresses(n, address)?;
+        } = self.addresses(&n.reference, address)?;
         let message_id = if index == 0 {
             format!("<{}.{}@{domain}>", n.reference, n.id)
         } else {
@@ -187,7 +188,7 @@ impl App {
             to,
             reply_to,
             domain,
-        } = self.addresses(n, address)?;
+        } = self.addresses(&n.reference, address)?;
         let en = en(&n.lang);
         let contested = n.contest_reason.is_some();
         let subject = match (en, contested) {

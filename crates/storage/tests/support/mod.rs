@@ -13,7 +13,7 @@ pub async fn store() -> (Store, TestDb) {
     let s = Store::connect(&db.url, &rempart_storage::testing::options())
         .await
         .unwrap();
-    assert_eq!(s.migrate().await.unwrap(), 18);
+    assert_eq!(s.migrate().await.unwrap(), 19);
     assert_eq!(s.migrate().await.unwrap(), 0, "migrations apply once");
     (s, db)
 }

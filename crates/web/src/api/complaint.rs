@@ -46,14 +46,8 @@ pub async fn complaint(
     let Query(q) =
         q.map_err(|e| ApiError::new(rempart_app::ErrorCode::InvalidField, e.body_text()))?;
     let audience = code!(ComplaintAudience, "audience", &q.audience)?;
-    let lang = match q.lang.as_deref().map(str::trim) {
-        None | Some("") => crate::i18n::I18n::lang(&auth.staff.lang),
-        Some(l) => crate::i18n::LANGS
-            .iter()
-            .copied()
-            .find(|x| *x == l)
-            .ok_or_else(|| AppError::field("lang", "fr or en"))?,
-    };
+    let asked = crate::i18n::known_lang(q.lang.as_deref())?;
+    let lang = crate::i18n::I18n::lang(asked.as_deref().unwrap_or(&auth.staff.lang));
     let data = st
         .app
         .complaint_data(&auth.actor(), case, audience, lang)

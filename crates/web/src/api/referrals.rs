@@ -86,6 +86,8 @@ pub async fn transmission(
                 recipient: req.recipient,
                 channel: req.channel,
                 note: req.note,
+                by_email: req.by_email,
+                lang: crate::i18n::known_lang(req.lang.as_deref())?,
             },
         )
         .await?;

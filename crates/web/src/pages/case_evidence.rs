@@ -102,6 +102,10 @@ pub async fn for_case(
                 "recipient": r.recipient,
                 "channel_label": r.channel.as_ref().map(|c| st.i18n.t(lang, &format!("referral-channel-{c}"), &[])),
                 "shared": r.shared.len(), "note": r.note, "outcome": r.outcome, "sent_at": r.sent_at,
+                "mail": r.mail.as_ref().map(|m| serde_json::json!({
+                    "state": m.state.as_str(), "label": m.state.said(lang), "error": m.error,
+                    "attempts": m.attempts, "sent_at": m.sent_at,
+                })),
                 "can_basis": r.state == ReferralState::Proposed,
                 "can_send": can(ReferralEvent::Send),
                 "can_ack": can(ReferralEvent::Acknowledge),

@@ -470,6 +470,7 @@ pub async fn render_case_with(
                     ("can_download", Value::from(ev.rights.download)),
                     ("can_export", Value::from(ev.rights.export)),
                     ("can_complaint", Value::from(ev.rights.complaint)),
+                    ("can_mail", Value::from(st.app.can_mail())),
                     (
                         "can_manage_followup",
                         Value::from(ev.rights.manage_followup),

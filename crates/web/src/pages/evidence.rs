@@ -261,7 +261,18 @@ pub async fn referral_transmission(
     Path((id, referral)): Path<(String, String)>,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = Fields::checked(form, &["evidence", "recipient", "channel", "note"], &auth)?;
+    let f = Fields::checked(
+        form,
+        &[
+            "evidence",
+            "recipient",
+            "channel",
+            "note",
+            "by_email",
+            "lang",
+        ],
+        &auth,
+    )?;
     let evidence =
         f.0.iter()
             .filter(|(k, _)| k == "evidence")
@@ -280,6 +291,8 @@ pub async fn referral_transmission(
                 recipient: f.get("recipient").to_owned(),
                 channel: f.get("channel").to_owned(),
                 note: Some(f.get("note").to_owned()),
+                by_email: f.get("by_email") == "1",
+                lang: crate::i18n::known_lang(Some(f.get("lang")))?,
             },
         )
         .await?;

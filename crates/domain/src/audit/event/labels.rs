@@ -80,6 +80,8 @@ pub const ACTIONS: &[&str] = &[
     "referral.proposed",
     "referral.consent_recorded",
     "referral.changed",
+    "referral.mail_sent",
+    "referral.mail_failed",
 ];
 
 /// The key of an action code's words in the console's catalogues (`audit-action-…`).

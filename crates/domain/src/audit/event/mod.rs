@@ -436,6 +436,16 @@ pub enum AuditEvent {
         /// The new state.
         state: ReferralState,
     },
+    /// A referral's e-mail was taken by the SMTP server.
+    ReferralMailSent {
+        /// The attempt that succeeded.
+        attempt: u32,
+    },
+    /// A referral's e-mail could not be sent (a permanent failure, or every attempt used).
+    ReferralMailFailed {
+        /// Why, as a code.
+        reason: String,
+    },
 }
 
 fn pairs(detail: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -546,6 +556,8 @@ impl AuditEvent {
             ReferralProposed { .. } => "referral.proposed",
             ReferralConsentRecorded { .. } => "referral.consent_recorded",
             ReferralChanged { .. } => "referral.changed",
+            ReferralMailSent { .. } => "referral.mail_sent",
+            ReferralMailFailed { .. } => "referral.mail_failed",
             PlaybookStepTicked { .. } => "case.playbook_step",
             PlaybooksEdited { .. } => "guidance.playbooks_edited",
             NoticesDrafted { .. } => "notice.drafted",
@@ -750,6 +762,8 @@ impl AuditEvent {
             ReferralProposed { service } => format!("service={}", token(service)),
             ReferralConsentRecorded { basis } => format!("basis={}", basis.as_str()),
             ReferralChanged { state } => format!("state={}", state.as_str()),
+            ReferralMailSent { attempt } => format!("attempt={attempt}"),
+            ReferralMailFailed { reason } => format!("reason={}", token(reason)),
             CaseCreated
             | FollowUpIssued
             | FollowUpRevoked
@@ -987,6 +1001,12 @@ impl AuditEvent {
             },
             "referral.changed" => ReferralChanged {
                 state: ReferralState::parse(need(d, "state")?).map_err(|_| UnknownCode)?,
+            },
+            "referral.mail_sent" => ReferralMailSent {
+                attempt: u32::try_from(num(d, "attempt")?).map_err(|_| UnknownCode)?,
+            },
+            "referral.mail_failed" => ReferralMailFailed {
+                reason: need(d, "reason")?.to_owned(),
             },
             _ => return Err(UnknownCode),
         })

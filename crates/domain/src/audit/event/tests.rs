@@ -154,6 +154,10 @@ fn all() -> Vec<AuditEvent> {
         ReferralChanged {
             state: ReferralState::Sent,
         },
+        ReferralMailSent { attempt: 2 },
+        ReferralMailFailed {
+            reason: "smtp_5xx".into(),
+        },
         PlaybookStepTicked {
             playbook: "sextortion".into(),
             step: "do_not_pay".into(),

@@ -85,6 +85,7 @@ use rempart_domain::document::ComplaintAudience;
 use rempart_domain::evidence::EvidenceSource;
 use rempart_domain::notice::{DecisionKind, MissingElement, NoticeState};
 use rempart_domain::policy::Role;
+use rempart_domain::referral::ReferralMailState;
 use rempart_domain::taxonomy::ContentType;
 use rempart_domain::values::{AgeBand, CallerType, Channel, ContactOutcome};
 
@@ -110,6 +111,7 @@ vocabulary! {
     EvidenceKindCode(EvidenceKind) as "EvidenceKind": "A kind of evidence.";
     EvidenceSourceCode(EvidenceSource) as "EvidenceSource": "Who brought a piece of evidence in.";
     ComplaintAudienceCode(ComplaintAudience) as "ComplaintAudience": "For whom a complaint document is written.";
+    ReferralMailCode(ReferralMailState) as "ReferralMailState": "Where a referral's e-mail stands.";
 }
 
 /// Stringified ids.

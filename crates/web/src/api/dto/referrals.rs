@@ -48,6 +48,27 @@ pub struct Referral {
     pub sent_at: Option<i64>,
     /// The events allowed now.
     pub next: Vec<String>,
+    /// The e-mail the helpline sends it by, when it does.
+    #[schema(required)]
+    pub mail: Option<ReferralMailOut>,
+}
+
+/// A referral's e-mail, sent by the helpline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralMailOut {
+    /// queued (waiting for the SMTP server, retried after a transient failure), sent,
+    /// failed.
+    pub state: super::ReferralMailCode,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The last failure, as a code (e.g. `smtp_451`).
+    #[schema(required)]
+    pub error: Option<String>,
+    /// When the SMTP server took it (ms).
+    #[schema(required)]
+    pub sent_at: Option<i64>,
 }
 
 impl From<&ReferralRecord> for Referral {
@@ -75,6 +96,13 @@ impl From<&ReferralRecord> for Referral {
             created_at: r.created_at,
             sent_at: r.sent_at,
             next,
+            mail: r.mail.as_ref().map(|m| ReferralMailOut {
+                state: m.state.into(),
+                message_id: m.message_id.clone(),
+                attempts: m.attempts,
+                error: m.error.clone(),
+                sent_at: m.sent_at,
+            }),
         }
     }
 }
@@ -118,6 +146,14 @@ pub struct ReferralTransmissionReq {
     /// What was said or shared, in words.
     #[schema(max_length = 2000)]
     pub note: Option<String>,
+    /// Send it by e-mail from the helpline now (with the `email` channel and an address as
+    /// the recipient; the server needs `[smtp] host`): the offences, the basis, the note and
+    /// the evidence shared as words and JSON — URLs and fingerprints, never a file.
+    #[serde(default)]
+    pub by_email: bool,
+    /// The e-mail's language (`fr` by default).
+    #[schema(inline, value_type = Option<super::LangCode>)]
+    pub lang: Option<String>,
 }
 
 /// Moves a referral on.
