@@ -26,6 +26,7 @@ mod faults;
 mod http_json;
 mod http_util;
 mod keys;
+pub mod mailbox;
 pub mod partner;
 mod records;
 mod server;

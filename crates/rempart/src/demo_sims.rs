@@ -195,3 +195,23 @@ pub async fn start_partners(
     }
     Ok(partners)
 }
+
+/// Starts the demo's mailbox (a local SMTP server writing each mail it takes to
+/// `mail/NNNN.eml` in the data folder) and points the helpline's SMTP settings at it, unless
+/// they name a server already.
+pub async fn start_mailbox(
+    s: &mut Settings,
+    data_dir: &Path,
+) -> Result<rempart_platform_sim::mailbox::MailboxHandle> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("the demo mailbox's port")?;
+    let mailbox = rempart_platform_sim::mailbox::spawn_mailbox(listener, data_dir.join("mail"))
+        .context("starting the demo mailbox")?;
+    if s.smtp.host.trim().is_empty() {
+        s.smtp.host = "127.0.0.1".into();
+        s.smtp.port = mailbox.port();
+        s.smtp.tls = rempart_app::settings::SmtpTls::None;
+    }
+    Ok(mailbox)
+}

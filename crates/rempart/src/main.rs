@@ -324,6 +324,8 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     let public = s.server.public_url.as_str().to_owned();
     // the platforms' side: simulators that take notices and decide (they stop with the demo)
     let sims = demo_sims::start(&mut s, &data_dir).await?;
+    // the world's mail servers: a local mailbox takes every mail the helpline sends
+    let mailbox = demo_sims::start_mailbox(&mut s, &data_dir).await?;
     let app = with_typesetter(App::start(s, Arc::new(SystemClock)).await?);
     // the platforms on the partner API poll it with a key issued at each start
     let _partners = demo_sims::start_partners(&app).await?;
@@ -367,6 +369,11 @@ async fn demo_cmd(listen: String, data_dir: PathBuf) -> Result<()> {
     ));
     say(&format!(
         "Rempart demo: helpline site with the chat widget at {public}/demo"
+    ));
+    say(&format!(
+        "Rempart demo: the e-mails the helpline sends (notices, referrals) land in {} (a local SMTP server on port {})",
+        mailbox.dir().display(),
+        mailbox.port()
     ));
     for (acc, _, _) in demo::demo_accounts() {
         say(&format!(
