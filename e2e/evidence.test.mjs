@@ -7,6 +7,8 @@
 // quick-exits to the neutral site; the page is closed after. Hashing a 12 MP photo in the
 // worker is measured with the CPU throttled 4× (a low-end phone), cold and warm, and a
 // 48 MP one without throttling: time and the module's memory are reported, not asserted.
+// The counsellor also downloads the complaint document for the police from the case page,
+// and sends a referral to Pharos by e-mail, which lands in the demo's mailbox.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -162,6 +164,52 @@ describe('Evidence and the follow-up page, in Chromium', () => {
     const text = await textOf(page.locator('#ev-2'));
     assert.match(text, /empreintes seulement/);
     assert.ok((await page.content()).includes(secretSha));
+  });
+
+  step('the complaint document for the police, in English, from the case page\'s form', async () => {
+    const page = current;
+    await page.check('.complaint-form input[value=police]');
+    await page.selectOption('#complaint-lang', 'en');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('.complaint-form button[type=submit]'),
+    ]);
+    assert.match(download.suggestedFilename(), /^complaint-.+-police\.pdf$/);
+    const file = path.join(tmp, 'complaint.pdf');
+    await download.saveAs(file);
+    const pdf = await fsp.readFile(file);
+    assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+    assert.ok(pdf.length > 10_000, `a PDF of ${pdf.length} bytes`);
+  });
+
+  step('a referral to Pharos with consent, sent by e-mail from the case page, lands in the demo mailbox', async () => {
+    const page = current;
+    await page.goto(`${server.base}/cases/${caseId}#referrals`);
+    await page.selectOption('#ref-service', 'pharos');
+    await Promise.all([page.waitForURL(/done=referral/), page.click('#referrals form[action$="/referrals"] button[type=submit]')]);
+    await page.locator('#ref-1 details', { hasText: /consentement/i }).locator('summary').click();
+    await page.selectOption('#ref-basis-1', 'guardian');
+    await page.fill('#ref-by-1', 'sa mère');
+    await page.fill('#ref-scope-1', 'signalement à Pharos');
+    await Promise.all([page.waitForURL(/done=referral/), page.click('#ref-1 form[action$="/basis"] button[type=submit]')]);
+    await page.locator('#ref-1 details', { hasText: /transmission/i }).locator('summary').click();
+    await page.check('#ref-1 input[name=evidence] >> nth=1');
+    await page.fill('#ref-to-1', 'signalement@pharos.example');
+    await page.selectOption('#ref-how-1', 'email');
+    await page.check('#ref-1 input[name=by_email]');
+    await Promise.all([page.waitForURL(/done=referral/), page.click('#ref-1 form[action$="/transmission"] button[type=submit]')]);
+    await assertAccessible(page, 'case page with a referral sent by e-mail');
+    const mailDir = path.join(tmp, 'data', 'mail');
+    const deadline = Date.now() + 15_000;
+    while (!fs.existsSync(path.join(mailDir, '0001.eml')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const eml = await fsp.readFile(path.join(mailDir, '0001.eml'), 'latin1');
+    assert.match(eml, /^To: signalement@pharos\.example/m);
+    assert.ok(eml.includes(secretSha) || eml.replace(/=\r\n/g, '').includes(secretSha), 'the fingerprint is in the mail');
+    assert.ok(!/Content-Type: image\//i.test(eml), 'no image in the mail');
+    await page.reload();
+    assert.equal(await page.locator('#ref-1 .referral-mail').getAttribute('data-state'), 'sent');
   });
 
   step('the counsellor gives the follow-up code and secret, shown once', async () => {

@@ -143,17 +143,18 @@ impl App {
             ));
         }
         if let Some(b) = r.basis {
-            let basis = match (b.is_consent(), en) {
-                (true, false) => "consentement",
-                (true, true) => "consent",
-                (false, false) => "base légale",
-                (false, true) => "lawful basis",
+            use rempart_domain::referral::ConsentBasis::*;
+            let basis = match (b, en) {
+                (Victim, false) => "consentement de la victime",
+                (Victim, true) => "the victim's consent",
+                (Guardian, false) => "consentement du représentant légal",
+                (Guardian, true) => "a legal guardian's consent",
+                (LegalObligation, false) => "obligation légale",
+                (LegalObligation, true) => "a legal obligation",
+                (VitalInterest, false) => "intérêt vital",
+                (VitalInterest, true) => "vital interest",
             };
-            let mut s = format!(
-                "{} {basis} ({})",
-                if en { "Basis:" } else { "Fondement :" },
-                b.as_str()
-            );
+            let mut s = format!("{} {basis}", if en { "Basis:" } else { "Fondement :" });
             if let Some(by) = &r.consent_by {
                 s.push_str(&format!(
                     ", {} {by}",
