@@ -821,3 +821,5 @@ referral-by-email = Send it now by e-mail from the helpline (the recipient is an
 referral-by-email-hint = The e-mail gives the facts, the basis, your message and the chosen evidence as words and JSON: addresses and fingerprints, never an image or a file.
 referral-mail-lang = Language of the e-mail
 referral-mail-error = last failure: { $code } ({ $n } attempt(s))
+referral-package = Download the referral package (signed zip)
+referral-package-hint = The evidence shared, its fingerprints and chain of custody, signed with the helpline's key.

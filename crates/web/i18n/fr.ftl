@@ -821,3 +821,5 @@ referral-by-email = L’envoyer maintenant par courriel depuis la ligne (le dest
 referral-by-email-hint = Le courriel donne les faits, le fondement, votre message et les preuves choisies en mots et en JSON : adresses et empreintes, jamais une image ni un fichier.
 referral-mail-lang = Langue du courriel
 referral-mail-error = dernier échec : { $code } ({ $n } tentative(s))
+referral-package = Télécharger le paquet de transmission (zip signé)
+referral-package-hint = Les preuves transmises, leurs empreintes et leur traçabilité, signées par la clé de la ligne.

@@ -125,6 +125,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "S",
     ),
     ("GET /api/v1/cases/{id}/evidence-export", "LDS", "S"),
+    (
+        "GET /api/v1/cases/{id}/referrals/{referral}/package",
+        "LDS",
+        "S",
+    ),
     ("GET /api/v1/cases/{id}/complaint", "CPLDS", "S"),
     ("POST /cases/{id}/notices", "CPLDS", "S"),
     ("POST /cases/{id}/playbook", "CPLDS", "S"),

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use futures_util::StreamExt;
 use rempart_domain::audit::event::AuditEvent;
-use rempart_domain::ids::{CaseId, StaffId};
+use rempart_domain::ids::{CaseId, EvidenceId, StaffId};
 use rempart_domain::policy::{Action, Actor};
 use rempart_media::FileType;
 use rempart_storage::AuditEntry;
@@ -187,8 +187,51 @@ impl App {
         actor: &Actor,
         case: CaseId,
     ) -> Result<EvidenceExport, AppError> {
+        self.export_some(actor, case, None).await
+    }
+
+    /// A referral's package: the signed export of the evidence its transmission shared
+    /// (originals, and for fingerprints only, their fingerprints and URL), with those
+    /// pieces' chain of custody — to hand to the service (`rempart evidence verify` checks
+    /// it like any export). Refused before the transmission names the evidence.
+    pub async fn referral_package(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        referral: &str,
+    ) -> Result<EvidenceExport, AppError> {
+        self.case_for(actor, case, Action::ExportEvidence).await?;
+        let r = self
+            .store
+            .referral(case, referral)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        if r.shared.is_empty() {
+            return Err(AppError::field(
+                "referral",
+                "its transmission shares no evidence yet",
+            ));
+        }
+        let mut x = self.export_some(actor, case, Some(&r.shared)).await?;
+        x.file_name = format!(
+            "{}-referral-{}.zip",
+            x.manifest.case_reference,
+            &x.manifest.export_id[..8]
+        );
+        Ok(x)
+    }
+
+    async fn export_some(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        only: Option<&[EvidenceId]>,
+    ) -> Result<EvidenceExport, AppError> {
         let record = self.case_for(actor, case, Action::ExportEvidence).await?;
-        let evidence = self.store.case_evidence(case).await?;
+        let mut evidence = self.store.case_evidence(case).await?;
+        if let Some(ids) = only {
+            evidence.retain(|e| ids.contains(&e.id));
+        }
         let export_id = uuid::Uuid::now_v7().to_string();
         let now = self.now();
         // read every file first (a few at once: a remote store answers in parallel): an
@@ -245,7 +288,11 @@ impl App {
                 .collect();
             self.store.record_custody(&events).await?;
         }
-        let log = self.store.custody_log(case).await?;
+        let mut log = self.store.custody_log(case).await?;
+        if only.is_some() {
+            let kept: Vec<String> = evidence.iter().map(|e| e.id.to_string()).collect();
+            log.retain(|r| r.object_id.as_ref().is_some_and(|o| kept.contains(o)));
+        }
         let mut names: HashMap<String, String> = HashMap::new();
         for r in &log {
             if let Some(a) = &r.actor_id

@@ -16,6 +16,26 @@ use rempart_app::referrals::Transmission;
 use rempart_domain::ids::EvidenceId;
 use rempart_domain::referral::{ConsentBasis, ReferralEvent};
 
+/// A referral's package: the signed export of the evidence its transmission shared.
+pub async fn package(
+    State(st): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    PathIds(id, referral): PathIds,
+) -> Result<axum::response::Response, ApiError> {
+    let x = st
+        .app
+        .referral_package(&auth.actor(), case_id(&id)?, &referral)
+        .await?;
+    Ok(crate::api::evidence::file_response(
+        rempart_app::evidence::EvidenceFile {
+            bytes: x.zip,
+            mime: "application/zip",
+            file_name: x.file_name,
+            inline: false,
+        },
+    ))
+}
+
 /// A case's referrals.
 pub async fn list(
     State(st): State<AppState>,

@@ -257,6 +257,14 @@ pub(super) fn routes() -> Vec<Route> {
         .ok::<dto::Referral>()
         .errors(&[409]),
         r(
+            "GET",
+            "/api/v1/cases/{id}/referrals/{referral}/package",
+            Case(ExportEvidence),
+            "A referral's package: the signed export (zip, manifest signed with Ed25519) of the evidence its transmission shared, with those pieces' chain of custody; 422 before the transmission names any",
+            get(referrals::package),
+        )
+        .answers(&[Answer::File(&["application/zip"])]),
+        r(
             "POST",
             "/api/v1/cases/{id}/referrals/{referral}/events",
             Case(PrepareReferral),
