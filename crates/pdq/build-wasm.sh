@@ -12,7 +12,9 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}/wasm-pdq"
 cd "$root"
 # The flags live in the environment of this build only; the separate target dir keeps
 # them from invalidating the normal builds.
-RUSTFLAGS="--remap-path-prefix=$root=/rempart --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo -C strip=symbols" \
+# simd128: the filters' lanes run four at a time (the same float operations in the same
+# order per value, so the hash stays bit-exact); every current browser engine has it.
+RUSTFLAGS="--remap-path-prefix=$root=/rempart --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo -C strip=symbols -C target-feature=+simd128" \
 CARGO_PROFILE_RELEASE_DEBUG=false \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 CARGO_PROFILE_RELEASE_LTO=true \

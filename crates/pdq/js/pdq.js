@@ -45,8 +45,17 @@ function readOut(wasm) {
  */
 export async function hashPixels(rgba, width, height, { dihedral = false } = {}) {
   const wasm = await loadPdq();
-  copyIn(wasm, rgba);
-  const quality = wasm.pdq_hash_rgba(width, height, dihedral ? 1 : 0);
+  if (rgba.length !== width * height * 4) throw new Error('pixel buffer does not match the image size');
+  // by slices of rows: the module holds a few rows, never the whole picture
+  if (wasm.pdq_stream_begin(width, height) < 0) throw new Error('pixel buffer does not match the image size');
+  const line = width * 4;
+  const slice = Math.max(1, Math.min(height, Math.floor((1 << 20) / line)));
+  for (let y = 0; y < height; y += slice) {
+    const rows = Math.min(slice, height - y);
+    copyIn(wasm, rgba.subarray(y * line, (y + rows) * line));
+    if (wasm.pdq_stream_push(rows) < 0) throw new Error('pixel buffer does not match the image size');
+  }
+  const quality = wasm.pdq_stream_end(dihedral ? 1 : 0);
   if (quality < 0) throw new Error('pixel buffer does not match the image size');
   const text = readOut(wasm);
   const result = { pdq: text.slice(0, 64), quality };
@@ -107,7 +116,8 @@ export async function hashFile(file, { dihedral = false } = {}) {
   const isPng = bytes.length > 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b);
   if (isPng) {
     // PNG: decoded inside the module with the server's code, so the pixels (16-bit
-    // grey, alpha) are exactly the server's. The input buffer still holds the file.
+    // grey, alpha) are exactly the server's, and hashed row by row as they are decoded.
+    // The input buffer still holds the file.
     const quality = wasm.pdq_hash_png(dihedral ? 1 : 0);
     if (quality >= 0) {
       const text = readOut(wasm);

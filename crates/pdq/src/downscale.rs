@@ -120,7 +120,7 @@ pub(crate) struct Scratch {
 }
 
 /// Box filter along every row of `buf` (rows x cols, row-major), in place through scratch.
-fn box_rows(buf: &mut [f32], rows: usize, cols: usize, w: usize, s: &mut Scratch) {
+pub(crate) fn box_rows(buf: &mut [f32], rows: usize, cols: usize, w: usize, s: &mut Scratch) {
     let mut r0 = 0;
     while r0 < rows {
         let lanes = ROW_BLOCK.min(rows - r0);
@@ -145,7 +145,7 @@ fn box_rows(buf: &mut [f32], rows: usize, cols: usize, w: usize, s: &mut Scratch
 
 /// Nearest-sample index of output cell `i` (of 64) over a dimension of `n`:
 /// `(int)(((i + 0.5) * n) / 64)` in double arithmetic.
-fn sample_index(i: usize, n: usize) -> usize {
+pub(crate) fn sample_index(i: usize, n: usize) -> usize {
     (((i as f64 + 0.5) * n as f64) / DOWN as f64) as usize
 }
 

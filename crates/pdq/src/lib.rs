@@ -8,6 +8,8 @@
 //! * [`bank`]: exact Hamming-radius search over 256-bit hashes (multi-index hashing with a
 //!   popcount scan fallback), named banks, add/remove, text and binary bank files.
 //! * [`md5`]: MD5 of a byte string (for the browser, where WebCrypto has no MD5).
+//! * [`PdqStream`]: the same hash fed row by row in a few rows of memory (the browser
+//!   build), bit-exact with the batch hasher.
 //!
 //! Design notes and the pixel policy: `docs/pdq.md`.
 
@@ -20,6 +22,7 @@ pub mod md5;
 pub mod pdq;
 #[cfg(feature = "png")]
 pub mod png_decode;
+mod stream;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
@@ -28,3 +31,4 @@ pub use pdq::{
     DIHEDRAL_NAMES, DihedralResult, PdqError, PdqHasher, PdqResult, dihedral_luma, dihedral_rgb,
     hash_luma, hash_rgb, hash_rgba,
 };
+pub use stream::PdqStream;

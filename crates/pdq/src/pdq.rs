@@ -202,10 +202,7 @@ impl PdqHasher {
             };
         }
         let buf = downscale::downsample(height, width, true, &mut self.scratch);
-        PdqResult {
-            hash: threshold(&dct16(&buf)),
-            quality: downscale::quality(&buf),
-        }
+        result_of(&buf)
     }
 
     fn dihedral_loaded(&mut self, width: usize, height: usize) -> DihedralResult {
@@ -216,11 +213,23 @@ impl PdqHasher {
             };
         }
         let buf = downscale::downsample(height, width, false, &mut self.scratch);
-        let a = dct16(&buf);
-        DihedralResult {
-            hashes: dihedral_from_dct(&a),
-            quality: downscale::quality(&buf),
-        }
+        dihedral_of(&buf)
+    }
+}
+
+/// The hash and quality of a 64 × 64 buffer.
+pub(crate) fn result_of(buf: &[f32; 4096]) -> PdqResult {
+    PdqResult {
+        hash: threshold(&dct16(buf)),
+        quality: downscale::quality(buf),
+    }
+}
+
+/// The dihedral hashes and quality of a 64 × 64 buffer.
+pub(crate) fn dihedral_of(buf: &[f32; 4096]) -> DihedralResult {
+    DihedralResult {
+        hashes: dihedral_from_dct(&dct16(buf)),
+        quality: downscale::quality(buf),
     }
 }
 

@@ -108,6 +108,48 @@ pub fn decode_png(bytes: &[u8], limits: &Limits) -> Result<(u32, u32, Vec<u8>), 
     Ok((width, height, rgb))
 }
 
+/// Decodes a non-interlaced PNG row by row: `start(width, height)` once the header is
+/// read and checked gives the sink, then `row(sink, rgb)` for every row, in order — the
+/// same pixels as [`decode_png`], a row at a time, so the image is never held whole.
+/// `Ok(None)` (and no call) for an interlaced PNG, whose rows only exist once every pass
+/// is read: decode it with [`decode_png`].
+pub fn decode_png_rows<S, E: From<PngError>>(
+    bytes: &[u8],
+    limits: &Limits,
+    start: impl FnOnce(u32, u32) -> Result<S, E>,
+    mut row: impl FnMut(&mut S, &[u8]) -> Result<(), E>,
+) -> Result<Option<S>, E> {
+    if bytes.len() > limits.max_input_bytes {
+        return Err(PngError::InputTooLarge(bytes.len()).into());
+    }
+    let alloc = usize::try_from(limits.max_alloc).unwrap_or(usize::MAX);
+    let mut decoder =
+        png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: alloc });
+    decoder.set_transformations(Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(PngError::from)?;
+    if reader.info().interlaced {
+        return Ok(None);
+    }
+    let (width, height) = (reader.info().width, reader.info().height);
+    if !limits.accepts(width, height) {
+        return Err(PngError::TooLarge { width, height }.into());
+    }
+    let mut sink = start(width, height)?;
+    let (color, depth) = reader.output_color_type();
+    let w = width as usize;
+    let mut rgb = Vec::with_capacity(w * 3);
+    for _ in 0..height {
+        let r = reader
+            .next_row()
+            .map_err(PngError::from)?
+            .ok_or(PngError::Layout)?;
+        rgb.clear();
+        policy_row(r.data(), w, color, depth, &mut rgb)?;
+        row(&mut sink, &rgb)?;
+    }
+    Ok(Some(sink))
+}
+
 /// Appends one decoded row as RGB under the pixel policy.
 fn policy_row(
     row: &[u8],

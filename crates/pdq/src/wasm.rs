@@ -2,8 +2,12 @@
 //!
 //! Protocol (see `js/pdq.js`): JS calls `pdq_input(len)`, which sizes the module's input
 //! buffer to `len` bytes and returns its address; JS copies bytes there (file bytes or
-//! RGBA pixels) and then calls `pdq_md5()` or `pdq_hash_rgba(width, height, dihedral)`,
-//! which write lowercase hex into the output buffer (`pdq_output_ptr`/`pdq_output_len`).
+//! RGBA pixels) and then calls `pdq_md5()`, `pdq_hash_png(dihedral)` (the file decoded
+//! and hashed row by row: the image is never held whole) or `pdq_hash_rgba(width,
+//! height, dihedral)`, which write lowercase hex into the output buffer
+//! (`pdq_output_ptr`/`pdq_output_len`). Pixels decoded by the browser go in by slices of
+//! rows: `pdq_stream_begin(width, height)`, then `pdq_stream_push(rows)` for each slice
+//! of RGBA rows put in the input buffer, then `pdq_stream_end(dihedral)`.
 //!
 //! Soundness: the only unsafe thing here is the `#[unsafe(no_mangle)]` attribute, whose
 //! obligation is that the exported symbol names clash with no other symbol; all are
@@ -17,7 +21,7 @@
 use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::PdqHasher;
+use crate::{DihedralResult, PdqHasher, PdqResult, PdqStream};
 
 struct State {
     input: Vec<u8>,
@@ -25,6 +29,8 @@ struct State {
     hasher: Option<PdqHasher>,
     /// Size of the last PNG decoded by `pdq_hash_png`.
     size: (u32, u32),
+    /// The image being fed by slices of rows.
+    stream: Option<PdqStream>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -32,7 +38,39 @@ static STATE: Mutex<State> = Mutex::new(State {
     output: String::new(),
     hasher: None,
     size: (0, 0),
+    stream: None,
 });
+
+/// Writes a result (one hash, or the 8 dihedral ones) into the output; the quality.
+fn write_result(s: &mut State, r: Result<Either, crate::PdqError>) -> i32 {
+    s.output.clear();
+    match r {
+        Ok(Either::One(r)) => {
+            let _ = write!(s.output, "{}", r.hash);
+            i32::from(r.quality)
+        }
+        Ok(Either::Eight(r)) => {
+            for hash in r.hashes {
+                let _ = write!(s.output, "{hash}");
+            }
+            i32::from(r.quality)
+        }
+        Err(_) => -1,
+    }
+}
+
+enum Either {
+    One(PdqResult),
+    Eight(DihedralResult),
+}
+
+fn finish(stream: PdqStream, dihedral: bool) -> Result<Either, crate::PdqError> {
+    if dihedral {
+        stream.finish_dihedral().map(Either::Eight)
+    } else {
+        stream.finish().map(Either::One)
+    }
+}
 
 fn state() -> MutexGuard<'static, State> {
     STATE
@@ -92,14 +130,86 @@ fn hash_into(
 #[cfg(feature = "png")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pdq_hash_png(dihedral: u32) -> i32 {
+    use crate::png_decode::{Limits, PngError, decode_png, decode_png_rows};
     let mut guard = state();
     let s = &mut *guard;
-    match crate::png_decode::decode_png(&s.input, &crate::png_decode::Limits::default()) {
-        Ok((w, h, rgb)) => {
-            s.size = (w, h);
-            hash_into(s, w as usize, h as usize, 3, Some(&rgb), dihedral != 0)
+    let limits = Limits::default();
+    // row by row: the decoded image is never held whole
+    let rows = decode_png_rows::<_, PngError>(
+        &s.input,
+        &limits,
+        |w, h| {
+            PdqStream::new(w as usize, h as usize, 3)
+                .map(|st| (st, (w, h)))
+                .map_err(|_| PngError::Layout)
+        },
+        |(st, _), row| st.push_row(row).map_err(|_| PngError::Layout),
+    );
+    match rows {
+        Ok(Some((st, size))) => {
+            s.size = size;
+            write_result(s, finish(st, dihedral != 0))
         }
+        // interlaced: its rows only exist once every pass is read
+        Ok(None) => match decode_png(&s.input, &limits) {
+            Ok((w, h, rgb)) => {
+                s.size = (w, h);
+                hash_into(s, w as usize, h as usize, 3, Some(&rgb), dihedral != 0)
+            }
+            Err(_) => -2,
+        },
         Err(_) => -2,
+    }
+}
+
+/// Starts an image of `width x height` RGBA pixels fed by slices of rows. Returns 0, or
+/// -1 for a size that cannot be hashed.
+#[unsafe(no_mangle)]
+pub extern "C" fn pdq_stream_begin(width: u32, height: u32) -> i32 {
+    let mut s = state();
+    match PdqStream::new(width as usize, height as usize, 4) {
+        Ok(st) => {
+            s.stream = Some(st);
+            0
+        }
+        Err(_) => {
+            s.stream = None;
+            -1
+        }
+    }
+}
+
+/// Feeds the next `rows` RGBA rows, which fill the start of the input buffer. Returns
+/// the rows received so far, or -1 (no stream, or not that many bytes).
+#[unsafe(no_mangle)]
+pub extern "C" fn pdq_stream_push(rows: u32) -> i32 {
+    let mut guard = state();
+    let s = &mut *guard;
+    let Some(st) = s.stream.as_mut() else {
+        return -1;
+    };
+    let line = st.width() * 4;
+    let Some(len) = (rows as usize).checked_mul(line) else {
+        return -1;
+    };
+    if len > s.input.len() {
+        return -1;
+    }
+    match st.push_rows(&s.input[..len]) {
+        Ok(()) => st.rows() as i32,
+        Err(_) => -1,
+    }
+}
+
+/// Ends the fed image: its hash (or 8 dihedral hashes) in the output. Returns the
+/// quality, or -1 when rows are missing or no image was started.
+#[unsafe(no_mangle)]
+pub extern "C" fn pdq_stream_end(dihedral: u32) -> i32 {
+    let mut guard = state();
+    let s = &mut *guard;
+    match s.stream.take() {
+        Some(st) => write_result(s, finish(st, dihedral != 0)),
+        None => -1,
     }
 }
 
@@ -160,4 +270,5 @@ pub extern "C" fn pdq_release() {
     let mut s = state();
     s.input = Vec::new();
     s.hasher = None;
+    s.stream = None;
 }
