@@ -44,21 +44,28 @@ function chunk(type, data) {
   return Buffer.concat([len, body, crc]);
 }
 
-/** An RGB PNG of `w`×`h` with a pattern that gives PDQ something to see. */
-function png(w, h, seed = 1) {
+/** An RGB PNG of `w`×`h` with a pattern that gives PDQ something to see; `noise` adds a
+ * photo's worth of detail (it compresses like a photo: about 3 bytes per pixel). */
+function png(w, h, seed = 1, noise = 0) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
   const row = 1 + w * 3;
   const raw = Buffer.alloc(row * h);
+  let r = seed * 2654435761 >>> 0;
+  const jitter = () => {
+    if (!noise) return 0;
+    r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
+    return (r >>> 24) % noise;
+  };
   for (let y = 0; y < h; y++) {
     const o = y * row;
     for (let x = 0; x < w; x++) {
       const p = o + 1 + x * 3;
-      raw[p] = (x * 255 / w) | 0;
-      raw[p + 1] = (y * 255 / h) | 0;
-      raw[p + 2] = ((x >> 5) ^ (y >> 5) ^ seed) & 1 ? 200 : 40;
+      raw[p] = Math.min(255, ((x * 255 / w) | 0) + jitter());
+      raw[p + 1] = Math.min(255, ((y * 255 / h) | 0) + jitter());
+      raw[p + 2] = Math.min(255, (((x >> 5) ^ (y >> 5) ^ seed) & 1 ? 200 : 40) + jitter());
     }
   }
   const idat = zlib.deflateSync(raw, { level: 1 });
@@ -274,6 +281,9 @@ describe('Evidence and the follow-up page, in Chromium', () => {
     await fsp.writeFile(big, png(4000, 3000, 3));
     const huge = path.join(tmp, 'photo-48mp.png');
     await fsp.writeFile(huge, png(8000, 6000, 5));
+    const noisy = path.join(tmp, 'photo-12mp-noisy.png');
+    const noisyBytes = png(4000, 3000, 7, 48);
+    await fsp.writeFile(noisy, noisyBytes);
     // the photos are served to the page by the test (same origin), not passed through the protocol
     await ctx.route(`${server.base}/__e2e/**`, async (route) => {
       const name = new URL(route.request().url()).pathname.split('/').pop();
@@ -318,7 +328,39 @@ describe('Evidence and the follow-up page, in Chromium', () => {
       return { pdq: a.pdq, cold, warm };
     }, path.basename(big));
     assert.equal(mainThread.pdq, cold.pdq, 'the same fingerprint on the main thread and in the worker');
-    measures.push({ what: '12 MP PNG, the same module on the main thread, 4× CPU throttling (CDP)', coldMs: Math.round(mainThread.cold), warmMs: Math.round(mainThread.warm) });
+    measures.push({ what: '12 MP PNG, the same module on the main thread, 4× CPU throttling (CDP)', fileBytes: (await fsp.stat(big)).size, coldMs: Math.round(mainThread.cold), warmMs: Math.round(mainThread.warm) });
+    // a photo's worth of detail: the PNG is about 3 bytes per pixel, and the module holds it
+    await page.goto(`${server.base}/__e2e-bench.html`);
+    const noisyMain = await page.evaluate(async (name) => {
+      const { hashFile, loadPdq } = await import('/assets/pdq.js');
+      const blob = await (await fetch(`/__e2e/${name}`)).blob();
+      const file = new File([blob], name, { type: 'image/png' });
+      const t0 = performance.now();
+      const a = await hashFile(file);
+      const ms = performance.now() - t0;
+      const wasm = await loadPdq();
+      return { pdq: a.pdq, ms, wasmBytes: wasm.memory.buffer.byteLength };
+    }, path.basename(noisy));
+    measures.push({ what: '12 MP noisy PNG (a photo\'s detail), fresh page, main thread, 4× CPU throttling (CDP)', fileBytes: noisyBytes.length, coldMs: Math.round(noisyMain.ms), wasmBytes: noisyMain.wasmBytes, bytesPerPixel: +(noisyMain.wasmBytes / 12e6).toFixed(1) });
+    // a phone's photo is a JPEG: the browser encodes the noisy picture as one (quality 0.9),
+    // then, in a page that has not loaded the module yet, decodes and hashes it
+    await page.goto(`${server.base}/__e2e-bench.html`);
+    const jpeg = await page.evaluate(async (name) => {
+      const png = await (await fetch(`/__e2e/${name}`)).blob();
+      const bitmap = await createImageBitmap(png);
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      canvas.getContext('2d').drawImage(bitmap, 0, 0);
+      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+      const file = new File([blob], 'photo.jpg', { type: 'image/jpeg' });
+      const { hashFile, loadPdq } = await import('/assets/pdq.js');
+      const t0 = performance.now();
+      const a = await hashFile(file);
+      const ms = performance.now() - t0;
+      const wasm = await loadPdq();
+      return { ok: a.pdq.length === 64, decoder: a.decoder, fileBytes: blob.size, ms, wasmBytes: wasm.memory.buffer.byteLength };
+    }, path.basename(noisy));
+    assert.ok(jpeg.ok);
+    measures.push({ what: '12 MP JPEG (q 0.9), fresh page, main thread, 4× CPU throttling (CDP)', decoder: jpeg.decoder, fileBytes: jpeg.fileBytes, coldMs: Math.round(jpeg.ms), wasmBytes: jpeg.wasmBytes, wasmBytesPerPixel: +(jpeg.wasmBytes / 12e6).toFixed(2) });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     const large = await hashOnce(huge);
     measures.push({ what: '48 MP PNG, not throttled, fresh worker', ok: large.ok, longestTickGapMs: large.longestTickGapMs, error: large.error || null, ms: large.ok ? Math.round(large.ms) : null, wasmBytes: large.wasmBytes || null });
