@@ -143,11 +143,12 @@ impl App {
             .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "the page is closed"))
     }
 
-    /// Whether a page is open (before a large body is read).
-    pub async fn followup_is_open(&self, token: &str) -> Result<bool, AppError> {
+    /// The case of an open page, or none (before a body is read: the page's writes are
+    /// limited per case too).
+    pub async fn followup_open_case(&self, token: &str) -> Result<Option<CaseId>, AppError> {
         match self.followup_case(token).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.code == ErrorCode::Unauthenticated => Ok(false),
+            Ok(case) => Ok(Some(case)),
+            Err(e) if e.code == ErrorCode::Unauthenticated => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -346,3 +346,96 @@ async fn wrong_secrets_lock_the_code_and_openings_are_limited_per_address() {
     }
     assert_eq!(limited, 2);
 }
+
+#[tokio::test]
+async fn the_pages_writes_are_limited_per_address_and_per_case() {
+    let t = TestApp::spawn_with(|s| {
+        s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let counsellor = t.staff(Role::Counsellor, None).await;
+    let bearer = t.token(&counsellor).await;
+    let case = t.new_case(&bearer, "limites").await;
+    let (cookie, csrf) = t.console_login(&counsellor).await;
+    let html = t
+        .post_form(
+            &cookie,
+            &format!("/cases/{case}/follow-up"),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let code = text_after(&html, "<code id=\"fu-code\">");
+    let secret = text_after(&html, "<code id=\"fu-secret\">");
+    let mut p = phone(&t).await;
+    let (status, _) = try_open(&t, &mut p, &code, &secret).await;
+    assert_eq!(status, 303);
+    let say = |from: &'static str, n: usize| {
+        let (t, p) = (&t, &p);
+        async move {
+            t.http
+                .post(t.url("/follow-up/messages"))
+                .header("cookie", p.cookie())
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("fu_csrf", p.csrf.as_str()),
+                    ("body", &format!("message {n}")),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let thread = || async {
+        t.store
+            .followup_messages(rempart_domain::ids::CaseId::parse(&case).unwrap())
+            .await
+            .unwrap()
+            .len()
+    };
+    // one address: 20, then refused (nothing written)
+    for n in 0..20 {
+        assert_eq!(
+            location(&say("203.0.113.1", n).await),
+            "/follow-up?done=sent"
+        );
+    }
+    assert_eq!(
+        location(&say("203.0.113.1", 20).await),
+        "/follow-up?error=fu-error-rate"
+    );
+    assert_eq!(thread().await, 20);
+    // other addresses go on — fingerprints count too — until the case's own limit: 40 writes
+    let r = post(
+        &t,
+        &p,
+        "/follow-up/fingerprints",
+        &[("sha256", &"ab".repeat(32))],
+    )
+    .await;
+    assert_eq!(location(&r), "/follow-up?done=fingerprint");
+    for n in 0..19 {
+        assert_eq!(
+            location(&say("203.0.113.2", n).await),
+            "/follow-up?done=sent"
+        );
+    }
+    assert_eq!(
+        location(&say("203.0.113.3", 0).await),
+        "/follow-up?error=fu-error-rate"
+    );
+    let r = post(
+        &t,
+        &p,
+        "/follow-up/fingerprints",
+        &[("sha256", &"cd".repeat(32))],
+    )
+    .await;
+    assert_eq!(location(&r), "/follow-up?error=fu-error-rate");
+    assert_eq!(thread().await, 39);
+    // the refusal is said on the page
+    let page = view(&t, &p).await;
+    assert!(page.contains("id=\"quick-exit\""));
+}

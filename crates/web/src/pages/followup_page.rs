@@ -237,15 +237,56 @@ fn back(outcome: Result<&str, AppError>) -> Result<Response, PageError> {
     }
 }
 
+/// Writes on the page (messages, fingerprints, files) from one address: this many at
+/// once, then one every 30 seconds.
+const WRITE_BURST: u32 = 20;
+const WRITE_EVERY_MS: i64 = 30_000;
+/// Writes on one case's page, whatever the addresses (several phones, or someone holding
+/// the code and the secret and switching addresses): twice as many, then one every 15 s.
+const CASE_WRITE_BURST: u32 = 40;
+const CASE_WRITE_EVERY_MS: i64 = 15_000;
+
+/// Whether the open page behind `token` may write now: `Err(response)` — back with the
+/// expired error when the page is closed, with the rate error when a limit is reached (the
+/// address's first, then the case's).
+async fn may_write(
+    st: &AppState,
+    token: &str,
+    ip: &str,
+) -> Result<Result<(), Response>, PageError> {
+    let Some(case) = st.app.followup_open_case(token).await? else {
+        return Ok(Err(redirect("/follow-up?error=fu-error-expired")));
+    };
+    let now = st.app.now();
+    if !st.limits.allow(
+        &format!("followup-write:{ip}"),
+        WRITE_BURST,
+        WRITE_EVERY_MS,
+        now,
+    ) || !st.limits.allow(
+        &format!("followup-write-case:{case}"),
+        CASE_WRITE_BURST,
+        CASE_WRITE_EVERY_MS,
+        now,
+    ) {
+        return Ok(Err(redirect("/follow-up?error=fu-error-rate")));
+    }
+    Ok(Ok(()))
+}
+
 /// A message from the young person.
 pub async fn say(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = Fields::new(form, &["fu_csrf", "body"])?;
     check_csrf(&headers, f.get("fu_csrf"))?;
     let token = open_token(&headers)?;
+    if let Err(r) = may_write(&st, &token, &ip).await? {
+        return Ok(r);
+    }
     back(
         st.app
             .followup_say(&token, f.raw("body"))
@@ -253,10 +294,6 @@ pub async fn say(
             .map(|_| "sent"),
     )
 }
-
-/// Files from one address: this many at once, then one every 30 seconds.
-const UPLOAD_BURST: u32 = 20;
-const UPLOAD_EVERY_MS: i64 = 30_000;
 
 /// A file from the young person.
 pub async fn evidence(
@@ -266,17 +303,9 @@ pub async fn evidence(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     let token = open_token(&headers)?;
-    // an open page, before any of the body is read
-    if !st.app.followup_is_open(&token).await? {
-        return Ok(redirect("/follow-up"));
-    }
-    if !st.limits.allow(
-        &format!("followup-upload:{ip}"),
-        UPLOAD_BURST,
-        UPLOAD_EVERY_MS,
-        st.app.now(),
-    ) {
-        return Ok(redirect("/follow-up?error=fu-error-rate"));
+    // an open page within its limits, before any of the body is read
+    if let Err(r) = may_write(&st, &token, &ip).await? {
+        return Ok(r);
     }
     let csrf =
         csrf_of(&headers).ok_or_else(|| AppError::new(ErrorCode::CsrfFailed, "form expired"))?;
@@ -302,6 +331,7 @@ pub async fn evidence(
 /// A picture's fingerprints, computed on the device (the picture never sent).
 pub async fn fingerprints(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     form: FormBody<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
@@ -320,6 +350,9 @@ pub async fn fingerprints(
     )?;
     check_csrf(&headers, f.get("fu_csrf"))?;
     let token = open_token(&headers)?;
+    if let Err(r) = may_write(&st, &token, &ip).await? {
+        return Ok(r);
+    }
     let outcome = match super::evidence::fingerprint_input(&f) {
         Ok((input, content)) => st
             .app
