@@ -2,7 +2,8 @@
 //! watching while a message is committed, a retry after a node died, two PostgreSQL nodes
 //! writing the same conversations, a full disk, a log that cannot be written, a database
 //! that goes away, a node stopped while it holds live sockets, a node killed while it
-//! delivers notices to platforms, a node killed mid-upload and right after one. Each test waits for the
+//! delivers notices to platforms, a node killed mid-upload and right after one, a node
+//! killed while a referral's e-mail waits for a mail server that is down. Each test waits for the
 //! event itself (a socket frame, a status) within a bound, never for a fixed time. The PostgreSQL ones need `REMPART_TEST_POSTGRES` (CI's
 //! PostgreSQL pass sets it) and say so loudly without it; the full-disk test mounts a
 //! tmpfs, which needs root: without it, it says so loudly (and fails under CI's
@@ -23,6 +24,8 @@ mod live;
 mod logs;
 #[path = "faults/postgres.rs"]
 mod postgres;
+#[path = "faults/referral_mail.rs"]
+mod referral_mail;
 
 /// The PostgreSQL server of the tests, or None after saying loudly that `test` checked
 /// nothing.
