@@ -323,6 +323,29 @@ impl App {
             self.store.end_job(job, &JobEnd::Done, self.now()).await?;
             return Ok(());
         }
+        if !matches!(
+            r.state,
+            rempart_domain::referral::ReferralState::Sent
+                | rempart_domain::referral::ReferralState::Acknowledged
+                | rempart_domain::referral::ReferralState::Closed
+        ) {
+            // cancelled meanwhile: nothing leaves
+            let now = self.now();
+            let change = MailChange {
+                state: ReferralMailState::Failed,
+                attempts: mail.attempts,
+                error: Some("cancelled".into()),
+                sent_at: None,
+                at: now,
+            };
+            let failed = JobEnd::Failed {
+                reason: "cancelled".into(),
+            };
+            self.store
+                .end_referral_mail(job, &failed, &r.id, &change, None)
+                .await?;
+            return Ok(());
+        }
         let max = self.settings.delivery.max_attempts;
         let outcome = match &self.delivery.mailer {
             _ if job.attempt > max => Outcome::Permanent {

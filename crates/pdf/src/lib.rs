@@ -138,9 +138,11 @@ impl Typesetter for Typst {
             data: Bytes::new(data),
             today: None,
         };
-        let document: typst_layout::PagedDocument = typst::compile(&job)
-            .output
-            .map_err(|e| format!("typesetting: {}", diagnostics(&e)))?;
+        let compiled = typst::compile::<typst_layout::PagedDocument>(&job).output;
+        // what typst memoised for documents ten layouts ago is dropped: a server's memory
+        // stays bounded while the layouts of the last few are reused
+        typst::comemo::evict(10);
+        let document = compiled.map_err(|e| format!("typesetting: {}", diagnostics(&e)))?;
         let options = typst_pdf::PdfOptions {
             ident: typst::foundations::Smart::Auto,
             creator: typst::foundations::Smart::Custom(Some("Rempart".to_owned())),

@@ -132,3 +132,22 @@ fn a_long_document_breaks_across_pages_with_its_footer() {
         &text[text.len().saturating_sub(400)..]
     );
 }
+
+#[test]
+fn a_record_longer_than_a_page_breaks_and_loses_nothing() {
+    if !pdftotext_available() {
+        return;
+    }
+    let long: String =
+        (0..900).map(|i| format!("mot{i} ")).collect::<String>() + "FIN-DE-L-EXTRAIT";
+    let d = doc(vec![Block::Entries {
+        entries: vec![Entry {
+            title: "Preuve n° 1 — extrait de texte".into(),
+            fields: vec![Field::text("Extrait", long)],
+        }],
+    }]);
+    let text = pdf_text(&Typst::new().pdf(&d).unwrap());
+    assert!(text.matches('\u{c}').count() >= 2, "more than one page");
+    assert!(text.contains("mot899"), "the end of the excerpt is printed");
+    assert!(text.contains("FIN-DE-L-EXTRAIT"));
+}

@@ -132,3 +132,32 @@ test('a file picked by the user is hashed locally and never uploaded', async () 
   assert.deepEqual(sent, []);
   assert.ok(requests.every((r) => r.method === 'GET'), 'a non-GET request was made');
 });
+
+test('JPEG test images hash in the browser within the JPEG tolerance, through WebCodecs and through a canvas', async (t) => {
+  if (!dataDir) return;
+  const rows = readCsv(await readFile(path.join(dataDir, 'expected/pdq_expected.csv'), 'utf8'))
+    .filter((r) => /\.jpe?g$/i.test(r.file) && Number(r.core_f32_quality) >= 80);
+  assert.ok(rows.length >= 10, `only ${rows.length} JPEG rows`);
+  const far = [];
+  const decoders = new Set();
+  let worst = { codecs: 0, canvas: 0 };
+  for (const row of rows) {
+    const got = await page.evaluate(async (file) => {
+      const { hashFile, hashPixels, decodePixels } = await import('/js/pdq.js');
+      const blob = await (await fetch(`/data/${file}`)).blob();
+      const a = await hashFile(blob);
+      const { rgba, width, height } = await decodePixels(blob);
+      const b = await hashPixels(rgba, width, height);
+      return { pdq: a.pdq, decoder: a.decoder, width: a.width, height: a.height, canvas: b.pdq };
+    }, row.file);
+    decoders.add(got.decoder);
+    assert.equal(`${got.width}x${got.height}`, `${row.width}x${row.height}`, row.file);
+    const d = distance(got.pdq, row.core_f32_hash);
+    const c = distance(got.canvas, row.core_f32_hash);
+    worst = { codecs: Math.max(worst.codecs, d), canvas: Math.max(worst.canvas, c) };
+    if (d > 10 || c > 10) far.push(`${row.file}: ${got.decoder} ${d}, canvas ${c}`);
+  }
+  t.diagnostic(`${rows.length} JPEG rows; decoders ${[...decoders].join(', ')}; largest distance to the reference: ${worst.codecs} (hashFile), ${worst.canvas} (canvas)`);
+  assert.ok(decoders.has('webcodecs'), 'Chromium has WebCodecs: the JPEGs went through it');
+  assert.deepEqual(far, [], 'JPEG hashes beyond the tolerance');
+});

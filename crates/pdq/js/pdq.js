@@ -5,8 +5,10 @@
 //
 // PDQ runs in rempart_pdq.wasm (the rempart-pdq Rust crate built for
 // wasm32-unknown-unknown by build-wasm.sh; bit-exact with the server). PNGs are decoded
-// in the module by the server's own PNG code (exact pixels); JPEG, WebP and GIF by the
-// browser (see docs/pdq.md for the caveats: JPEG decoders differ slightly, alpha).
+// in the module by the server's own PNG code (exact pixels); JPEG and WebP by the
+// browser's WebCodecs ImageDecoder, copied into the module a slice of rows at a time, or
+// through a canvas where WebCodecs is missing (and GIF always) — see docs/pdq.md for the
+// caveats: JPEG decoders differ slightly, alpha.
 // SHA-256 comes from WebCrypto (needs a secure context: https or localhost); MD5, which
 // WebCrypto lacks, from the wasm module.
 
@@ -102,6 +104,55 @@ export async function decodePixels(blob) {
   return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
+/** The image type of file bytes, from their magic numbers ('' when not JPEG or WebP). */
+function codecType(bytes) {
+  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  const tag = (o) => String.fromCharCode(...bytes.subarray(o, o + 4));
+  if (bytes.length > 12 && tag(0) === 'RIFF' && tag(8) === 'WEBP') return 'image/webp';
+  return '';
+}
+
+/**
+ * Decodes with WebCodecs' ImageDecoder and copies the stored pixels, a slice of rows at a
+ * time, straight into the module (no canvas, no copy of the whole picture in the page).
+ * Returns null when this browser cannot (no ImageDecoder, a type it does not take, a frame
+ * that says it is rotated, a copy it refuses): the caller then decodes through a canvas.
+ */
+async function hashWithImageDecoder(wasm, bytes, dihedral) {
+  const type = codecType(bytes);
+  if (!type || typeof ImageDecoder !== 'function') return null;
+  let decoder = null;
+  let frame = null;
+  try {
+    if (!(await ImageDecoder.isTypeSupported(type))) return null;
+    decoder = new ImageDecoder({ data: bytes, type, colorSpaceConversion: 'none', preferAnimation: false });
+    ({ image: frame } = await decoder.decode({ frameIndex: 0 }));
+    // the stored pixels only (Rempart's policy: no EXIF rotation)
+    if (frame.rotation || frame.flip) return null;
+    const width = frame.displayWidth;
+    const height = frame.displayHeight;
+    if (wasm.pdq_stream_begin(width, height) < 0) return null;
+    const line = width * 4;
+    let slice = Math.max(2, Math.min(height, Math.floor((1 << 20) / line)));
+    slice -= slice % 2; // subsampled chroma copies by pairs of rows
+    for (let y = 0; y < height; y += slice) {
+      const rows = Math.min(slice, height - y);
+      const ptr = wasm.pdq_input(rows * line);
+      if (ptr === 0) return null;
+      await frame.copyTo(new Uint8Array(wasm.memory.buffer, ptr, rows * line), { rect: { x: 0, y, width, height: rows }, format: 'RGBA', colorSpace: 'srgb' });
+      if (wasm.pdq_stream_push(rows) < 0) return null;
+    }
+    const quality = wasm.pdq_stream_end(dihedral ? 1 : 0);
+    if (quality < 0) return null;
+    return { quality, width, height };
+  } catch {
+    return null;
+  } finally {
+    frame?.close();
+    decoder?.close();
+  }
+}
+
 /**
  * Hashes a user-picked File/Blob locally: { pdq, quality, sha256, md5, width, height }.
  * Only these values should ever leave the device.
@@ -125,6 +176,14 @@ export async function hashFile(file, { dihedral = false } = {}) {
       if (dihedral) result.dihedral = Array.from({ length: 8 }, (_, k) => text.slice(64 * k, 64 * k + 64));
       return result;
     }
+  }
+  // JPEG, WebP: WebCodecs straight into the module where the browser has it
+  const viaCodecs = await hashWithImageDecoder(wasm, bytes, dihedral);
+  if (viaCodecs) {
+    const text = readOut(wasm);
+    const result = { pdq: text.slice(0, 64), quality: viaCodecs.quality, sha256, md5, width: viaCodecs.width, height: viaCodecs.height, decoder: 'webcodecs' };
+    if (dihedral) result.dihedral = Array.from({ length: 8 }, (_, k) => text.slice(64 * k, 64 * k + 64));
+    return result;
   }
   const { rgba, width, height } = await decodePixels(file);
   const result = await hashPixels(rgba, width, height, { dihedral });

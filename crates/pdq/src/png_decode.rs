@@ -147,6 +147,11 @@ pub fn decode_png_rows<S, E: From<PngError>>(
         policy_row(r.data(), w, color, depth, &mut rgb)?;
         row(&mut sink, &rgb)?;
     }
+    // the rest of the image data is read and checked, as the whole decode does: a damaged
+    // file is refused here as it is on the server
+    if reader.next_row().map_err(PngError::from)?.is_some() {
+        return Err(PngError::Layout.into());
+    }
     Ok(Some(sink))
 }
 

@@ -142,6 +142,8 @@ impl PdqStream {
             return Err(bad());
         }
         width.checked_mul(height).ok_or_else(bad)?;
+        height.checked_mul(DOWN).ok_or_else(bad)?;
+        width.checked_mul(BLOCK).ok_or_else(bad)?;
         let small = width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM;
         let (w_rows, w_cols) = if small {
             (1, 1)

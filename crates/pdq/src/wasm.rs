@@ -167,6 +167,11 @@ pub extern "C" fn pdq_hash_png(dihedral: u32) -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn pdq_stream_begin(width: u32, height: u32) -> i32 {
     let mut s = state();
+    #[cfg(feature = "png")]
+    if !crate::png_decode::Limits::default().accepts(width, height) {
+        s.stream = None;
+        return -1;
+    }
     match PdqStream::new(width as usize, height as usize, 4) {
         Ok(st) => {
             s.stream = Some(st);

@@ -23,6 +23,7 @@ const IDLE: Duration = Duration::from_secs(60);
 pub struct MailboxHandle {
     port: u16,
     dir: PathBuf,
+    /// Mails taken since this mailbox started.
     count: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -38,7 +39,7 @@ impl MailboxHandle {
         &self.dir
     }
 
-    /// How many mails it took.
+    /// How many mails it took since it started.
     pub fn received(&self) -> u64 {
         self.count.load(Ordering::SeqCst)
     }
@@ -55,20 +56,29 @@ impl Drop for MailboxHandle {
 pub fn spawn_mailbox(listener: TcpListener, dir: PathBuf) -> std::io::Result<MailboxHandle> {
     std::fs::create_dir_all(&dir)?;
     let port = listener.local_addr()?.port();
-    let already = std::fs::read_dir(&dir)?
+    // numbers go on after the highest already there; a file is never overwritten
+    let highest = std::fs::read_dir(&dir)?
         .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .count() as u64;
-    let count = Arc::new(AtomicU64::new(already));
-    let (d, c) = (dir.clone(), count.clone());
+        .filter_map(|e| {
+            let p = e.path();
+            if p.extension()? != "eml" {
+                return None;
+            }
+            p.file_stem()?.to_str()?.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    let last = Arc::new(AtomicU64::new(highest));
+    let count = Arc::new(AtomicU64::new(0));
+    let (d, l, c) = (dir.clone(), last, count.clone());
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let (d, c) = (d.clone(), c.clone());
+            let (d, l, c) = (d.clone(), l.clone(), c.clone());
             tokio::spawn(async move {
-                if let Err(e) = session(stream, &d, &c).await {
+                if let Err(e) = session(stream, &d, &l, &c).await {
                     tracing::debug!(error = %e, "mailbox session ended");
                 }
             });
@@ -113,6 +123,7 @@ async fn line(
 async fn session(
     stream: TcpStream,
     dir: &std::path::Path,
+    last: &AtomicU64,
     count: &AtomicU64,
 ) -> std::io::Result<()> {
     let (r, mut w) = stream.into_split();
@@ -144,26 +155,44 @@ async fn session(
                 w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     .await?;
                 let mut mail = Vec::new();
+                let mut too_big = false;
                 loop {
-                    let Some(l) = line(&mut r, MAX_LINE).await? else {
-                        return Ok(());
+                    let l = match line(&mut r, MAX_LINE).await {
+                        Ok(Some(l)) => l,
+                        Ok(None) => return Ok(()),
+                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                            w.write_all(b"500 5.5.2 Line too long\r\n").await?;
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e),
                     };
                     if l == b"." {
                         break;
                     }
                     // dot-unstuffing
                     let l = l.strip_prefix(b".").unwrap_or(&l);
-                    if mail.len() + l.len() + 2 > MAX_MAIL {
-                        w.write_all(b"552 5.3.4 Too big\r\n").await?;
-                        return Ok(());
+                    if too_big || mail.len() + l.len() + 2 > MAX_MAIL {
+                        // read on to the end of the data, then refuse
+                        too_big = true;
+                        mail.clear();
+                        continue;
                     }
                     mail.extend_from_slice(l);
                     mail.extend_from_slice(b"\r\n");
                 }
-                let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-                std::fs::write(dir.join(format!("{n:04}.eml")), &mail)?;
                 from = false;
                 rcpt = 0;
+                if too_big {
+                    w.write_all(b"552 5.3.4 Too big\r\n").await?;
+                    continue;
+                }
+                let n = last.fetch_add(1, Ordering::SeqCst) + 1;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(dir.join(format!("{n:04}.eml")))?;
+                std::io::Write::write_all(&mut f, &mail)?;
+                count.fetch_add(1, Ordering::SeqCst);
                 b"250 2.0.0 Queued\r\n"
             }
             "DATA" => b"503 5.5.1 RCPT first\r\n",

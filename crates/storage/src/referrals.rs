@@ -245,37 +245,46 @@ impl Store {
         if let Err(err) = crate::cases::touch_case(w.conn(), r.case_id, last.at).await {
             return w.refuse(err).await;
         }
-        let n = sqlx::query(
+        // the mail's columns are written with the transmission that makes it, and after that
+        // only by its job's end (a later change holds a stale copy of them)
+        let mail_cols = if job.is_some() {
+            ", mail = $16, mail_state = $17, mail_message_id = $18, mail_attempts = $19, \
+             mail_error = $20, mail_sent_at = $21"
+        } else {
+            ""
+        };
+        let sql = format!(
             "UPDATE referrals SET state = $1, basis = $2, consent_by = $3, consent_scope = $4, \
              consent_at = $5, recipient = $6, channel = $7, shared = $8, note = $9, outcome = $10, \
-             sent_at = $11, updated_at = $12, mail = $16, mail_state = $17, mail_message_id = $18, \
-             mail_attempts = $19, mail_error = $20, mail_sent_at = $21 \
-             WHERE id = $13 AND case_id = $14 AND state = $15",
-        )
-        .bind(r.state.as_str())
-        .bind(r.basis.map(|b| b.as_str()))
-        .bind(r.consent_by.clone())
-        .bind(r.consent_scope.clone())
-        .bind(r.consent_at)
-        .bind(r.recipient.clone())
-        .bind(r.channel.clone())
-        .bind(csv(&r.shared))
-        .bind(r.note.clone())
-        .bind(r.outcome.clone())
-        .bind(r.sent_at)
-        .bind(r.updated_at)
-        .bind(r.id.clone())
-        .bind(r.case_id.to_string())
-        .bind(from.as_str())
-        .bind(r.mail.as_ref().map(|m| m.bytes.clone()))
-        .bind(r.mail.as_ref().map(|m| m.state.as_str()))
-        .bind(r.mail.as_ref().map(|m| m.message_id.clone()))
-        .bind(r.mail.as_ref().map(|m| m.attempts).unwrap_or(0))
-        .bind(r.mail.as_ref().and_then(|m| m.error.clone()))
-        .bind(r.mail.as_ref().and_then(|m| m.sent_at))
-        .execute(w.conn())
-        .await?
-        .rows_affected();
+             sent_at = $11, updated_at = $12{mail_cols} \
+             WHERE id = $13 AND case_id = $14 AND state = $15"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(r.state.as_str())
+            .bind(r.basis.map(|b| b.as_str()))
+            .bind(r.consent_by.clone())
+            .bind(r.consent_scope.clone())
+            .bind(r.consent_at)
+            .bind(r.recipient.clone())
+            .bind(r.channel.clone())
+            .bind(csv(&r.shared))
+            .bind(r.note.clone())
+            .bind(r.outcome.clone())
+            .bind(r.sent_at)
+            .bind(r.updated_at)
+            .bind(r.id.clone())
+            .bind(r.case_id.to_string())
+            .bind(from.as_str());
+        if job.is_some() {
+            q = q
+                .bind(r.mail.as_ref().map(|m| m.bytes.clone()))
+                .bind(r.mail.as_ref().map(|m| m.state.as_str()))
+                .bind(r.mail.as_ref().map(|m| m.message_id.clone()))
+                .bind(r.mail.as_ref().map(|m| m.attempts).unwrap_or(0))
+                .bind(r.mail.as_ref().and_then(|m| m.error.clone()))
+                .bind(r.mail.as_ref().and_then(|m| m.sent_at));
+        }
+        let n = q.execute(w.conn()).await?.rows_affected();
         if n == 0 {
             let exists: Option<i64> =
                 sqlx::query_scalar("SELECT 1 FROM referrals WHERE id = $1 AND case_id = $2")
@@ -289,6 +298,16 @@ impl Store {
                 StorageError::NotFound
             };
             return w.refuse(err).await;
+        }
+        if r.state == ReferralState::Cancelled {
+            // a cancelled referral's mail does not leave (its job finds it failed)
+            sqlx::query(
+                "UPDATE referrals SET mail_state = 'failed', mail_error = 'cancelled' \
+                 WHERE id = $1 AND mail_state = 'queued'",
+            )
+            .bind(r.id.clone())
+            .execute(w.conn())
+            .await?;
         }
         for e in rest {
             w.audit(e).await?;

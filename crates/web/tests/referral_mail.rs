@@ -271,6 +271,19 @@ async fn a_referral_goes_by_e_mail_with_fingerprints_and_urls_never_a_file() {
             .iter()
             .any(|(a, d)| a == "referral.mail_sent" && d == "attempt=1")
     );
+    // a later change (acknowledged) keeps the mail as it stands
+    let r = t
+        .post_json(
+            &format!("/api/v1/cases/{case}/referrals/{id}/events"),
+            Some(&tok),
+            json!({"event": "acknowledge"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let after = referral(&t, &tok, &case, &id).await;
+    assert_eq!(after["mail"]["state"], "sent");
+    assert_eq!(after["mail"]["attempts"], 1);
+    assert_eq!(after["mail"]["sent_at"], sent["mail"]["sent_at"]);
     // the case page says so
     let (cookie, _) = t.console_login(&c).await;
     let (status, html) = t.page(&cookie, &format!("/cases/{case}")).await;
@@ -452,5 +465,79 @@ async fn a_recipient_that_is_no_address_is_refused_with_smtp_on() {
     let r: Value = r.json().await.unwrap();
     assert!(r["mail"].is_null());
     assert_eq!(server.received(), 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_referral_cancelled_while_its_mail_waits_sends_nothing() {
+    let test = "a_referral_cancelled_while_its_mail_waits_sends_nothing";
+    let dir = temp_dir("cancel");
+    let Some(server) = Server::start(
+        test,
+        &dir,
+        Options {
+            fail: vec!["rcpt:0:451 4.3.0 Try again later"],
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let t = app(Some(&server)).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let (case, id, ids, _) = prepared(&t, &tok).await;
+    let r = transmit(
+        &t,
+        &tok,
+        &case,
+        &id,
+        json!({"evidence": ids, "recipient": "mauvaise@adresse.example", "channel": "email", "by_email": true}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    until(&t, &tok, &case, &id, "a first refused attempt", |r| {
+        r["mail"]["error"] == "smtp_451"
+    })
+    .await;
+    // the counsellor sees the wrong address and cancels
+    let r = t
+        .post_json(
+            &format!("/api/v1/cases/{case}/referrals/{id}/events"),
+            Some(&tok),
+            json!({"event": "cancel"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = referral(&t, &tok, &case, &id).await;
+    assert_eq!(r["state"], "cancelled");
+    assert_eq!(r["mail"]["state"], "failed");
+    assert_eq!(r["mail"]["error"], "cancelled");
+    // its job comes due: it ends, and nothing leaves
+    let job = t
+        .store
+        .job_by_key(&format!("referral:{id}:mail"))
+        .await
+        .unwrap()
+        .unwrap();
+    t.clock.advance(job.run_at - t.app.now() + 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let j = t
+            .store
+            .job_by_key(&format!("referral:{id}:mail"))
+            .await
+            .unwrap()
+            .unwrap();
+        if j.state != rempart_storage::JobState::Pending {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job did not end");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.received(), 0);
+    assert_eq!(
+        referral(&t, &tok, &case, &id).await["mail"]["state"],
+        "failed"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

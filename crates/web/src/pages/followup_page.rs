@@ -278,15 +278,21 @@ async fn may_write(
 pub async fn say(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    form: FormBody<Vec<(String, String)>>,
+    req: axum::extract::Request,
 ) -> Result<Response, PageError> {
-    let f = Fields::new(form, &["fu_csrf", "body"])?;
-    check_csrf(&headers, f.get("fu_csrf"))?;
+    let headers = req.headers().clone();
     let token = open_token(&headers)?;
+    // an open page within its limits, before the body is read
     if let Err(r) = may_write(&st, &token, &ip).await? {
         return Ok(r);
     }
+    let form =
+        <FormBody<Vec<(String, String)>> as axum::extract::FromRequest<AppState>>::from_request(
+            req, &st,
+        )
+        .await?;
+    let f = Fields::new(form, &["fu_csrf", "body"])?;
+    check_csrf(&headers, f.get("fu_csrf"))?;
     back(
         st.app
             .followup_say(&token, f.raw("body"))
@@ -332,9 +338,19 @@ pub async fn evidence(
 pub async fn fingerprints(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    form: FormBody<Vec<(String, String)>>,
+    req: axum::extract::Request,
 ) -> Result<Response, PageError> {
+    let headers = req.headers().clone();
+    let token = open_token(&headers)?;
+    // an open page within its limits, before the body is read
+    if let Err(r) = may_write(&st, &token, &ip).await? {
+        return Ok(r);
+    }
+    let form =
+        <FormBody<Vec<(String, String)>> as axum::extract::FromRequest<AppState>>::from_request(
+            req, &st,
+        )
+        .await?;
     let f = Fields::new(
         form,
         &[
@@ -349,10 +365,6 @@ pub async fn fingerprints(
         ],
     )?;
     check_csrf(&headers, f.get("fu_csrf"))?;
-    let token = open_token(&headers)?;
-    if let Err(r) = may_write(&st, &token, &ip).await? {
-        return Ok(r);
-    }
     let outcome = match super::evidence::fingerprint_input(&f) {
         Ok((input, content)) => st
             .app
