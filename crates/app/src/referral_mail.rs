@@ -12,7 +12,6 @@ use crate::{App, AppError};
 use rempart_delivery::Outcome;
 use rempart_domain::audit::event::AuditEvent;
 use rempart_domain::case::EvidenceKind;
-use rempart_domain::notice::retry_delay_ms;
 use rempart_domain::referral::ReferralMailState;
 use rempart_mail::{Attachment, OutgoingMail};
 use rempart_storage::{
@@ -359,62 +358,35 @@ impl App {
             },
         };
         let now = self.now();
-        let attempts = i64::from(job.attempt);
-        let (how, change, audit) = match outcome {
-            Outcome::Delivered { .. } => (
-                JobEnd::Done,
-                MailChange {
-                    state: ReferralMailState::Sent,
-                    attempts,
-                    error: None,
-                    sent_at: Some(now),
-                    at: now,
-                },
+        // the notices' rule for a job's end: done, due again after its backoff, or failed
+        let how = crate::notices::delivery::job_end(self, job, &outcome);
+        let (state, error, sent_at, audit) = match &how {
+            JobEnd::Done => (
+                ReferralMailState::Sent,
+                None,
+                Some(now),
                 Some(AuditEvent::ReferralMailSent {
                     attempt: job.attempt,
                 }),
             ),
-            Outcome::Transient {
-                reason,
-                retry_after,
-                ..
-            } if job.attempt < max => {
-                let delay = retry_delay_ms(
-                    job.attempt,
-                    self.settings.delivery.retry_base_ms,
-                    retry_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-                    crate::notices::delivery::jitter(),
-                );
-                (
-                    JobEnd::Retry {
-                        at: now.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX)),
-                        reason: reason.to_owned(),
-                    },
-                    MailChange {
-                        state: ReferralMailState::Queued,
-                        attempts,
-                        error: Some(reason.to_owned()),
-                        sent_at: None,
-                        at: now,
-                    },
-                    None,
-                )
+            JobEnd::Retry { reason, .. } => {
+                (ReferralMailState::Queued, Some(reason.clone()), None, None)
             }
-            Outcome::Transient { reason, .. } | Outcome::Permanent { reason, .. } => (
-                JobEnd::Failed {
-                    reason: reason.to_owned(),
-                },
-                MailChange {
-                    state: ReferralMailState::Failed,
-                    attempts,
-                    error: Some(reason.to_owned()),
-                    sent_at: None,
-                    at: now,
-                },
+            JobEnd::Failed { reason } => (
+                ReferralMailState::Failed,
+                Some(reason.clone()),
+                None,
                 Some(AuditEvent::ReferralMailFailed {
-                    reason: reason.to_owned(),
+                    reason: reason.clone(),
                 }),
             ),
+        };
+        let change = MailChange {
+            state,
+            attempts: i64::from(job.attempt),
+            error,
+            sent_at,
+            at: now,
         };
         let audit = audit.map(|a| AuditEntry::new(now, None, a).object(&r.id).case(r.case_id));
         self.store

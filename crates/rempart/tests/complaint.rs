@@ -33,20 +33,6 @@ fn user_in_team(env: &[(&'static str, String)], email: &str, role: &str, team: &
     assert!(add.wait().unwrap().success());
 }
 
-async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let r = http
-        .post(&url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{url}: {status} {v}");
-    v
-}
-
 #[tokio::test]
 async fn the_complaint_document_says_what_it_must_and_nothing_it_must_not() {
     if !pdftotext_available() {
@@ -79,7 +65,7 @@ async fn the_complaint_document_says_what_it_must_and_nothing_it_must_not() {
     let lyon = login(&http, &base, "conseil@lyon.invalid", pass).await;
     let sup = login(&http, &base, "sup@paris.invalid", pass).await;
 
-    let case = post(
+    let case = post_ok(
         &http,
         format!("{base}/api/v1/cases"),
         &counsellor,
@@ -91,7 +77,7 @@ async fn the_complaint_document_says_what_it_must_and_nothing_it_must_not() {
     let reference = case["reference"].as_str().unwrap().to_owned();
     let api = |p: &str| format!("{base}/api/v1/cases/{id}{p}");
 
-    let item = post(
+    let item = post_ok(
         &http,
         api("/items"),
         &counsellor,
@@ -104,7 +90,7 @@ async fn the_complaint_document_says_what_it_must_and_nothing_it_must_not() {
         (&psy, "psychologists", "NOTE-PSY confidentielle"),
         (&lawyer, "lawyers", "NOTE-JURIDIQUE confidentielle"),
     ] {
-        post(
+        post_ok(
             &http,
             api("/notes"),
             token,
@@ -132,7 +118,7 @@ async fn the_complaint_document_says_what_it_must_and_nothing_it_must_not() {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let png_sha = hex_sha256(&png);
     let (fp_sha, fp_md5, fp_pdq) = ("a".repeat(64), "b".repeat(32), "c".repeat(64));
-    post(
+    post_ok(
         &http,
         api("/evidence/fingerprints"),
         &counsellor,
@@ -141,21 +127,21 @@ async fn the_complaint_document_says_what_it_must_and_nothing_it_must_not() {
                "sexual_image_of_minor": true}),
     )
     .await;
-    post(
+    post_ok(
         &http,
         api("/evidence/notes"),
         &counsellor,
         json!({"kind": "excerpt", "excerpt": "« Tu vas voir ce que je vais faire de tes photos »", "items": [item_id]}),
     )
     .await;
-    let referral = post(
+    let referral = post_ok(
         &http,
         api("/referrals"),
         &counsellor,
         json!({"service": "pharos"}),
     )
     .await;
-    post(
+    post_ok(
         &http,
         api(&format!(
             "/referrals/{}/basis",

@@ -72,7 +72,7 @@ impl Delivery {
 }
 
 /// A random number in [0, 1) for the retries' jitter.
-pub(crate) fn jitter() -> f64 {
+fn jitter() -> f64 {
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
         return 0.5;
@@ -89,7 +89,7 @@ pub(crate) fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// How a job that is not a notice's delivery (a reminder) ends after `outcome`.
+/// How a job that is not a notice's delivery (a reminder, a referral's mail) ends after `outcome`.
 pub(crate) fn job_end(app: &App, job: &ClaimedJob, outcome: &Outcome) -> JobEnd {
     match outcome {
         Outcome::Delivered { .. } => JobEnd::Done,

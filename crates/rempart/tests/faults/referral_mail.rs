@@ -23,20 +23,6 @@ async fn referral(http: &reqwest::Client, base: &str, token: &str, case: &str) -
     v[0].clone()
 }
 
-async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let r = http
-        .post(&url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{url}: {status} {v}");
-    v
-}
-
 #[tokio::test]
 async fn a_queued_referral_mail_survives_a_killed_node_and_leaves_once() {
     let dir = tmp("fault-referral-mail");
@@ -56,7 +42,7 @@ async fn a_queued_referral_mail_survives_a_killed_node_and_leaves_once() {
     let http = reqwest::Client::new();
     let node = serve(&env, &extra).await;
     let token = login(&http, &node.base, EMAIL, PASSWORD).await;
-    let case = post(
+    let case = post_ok(
         &http,
         format!("{}/api/v1/cases", node.base),
         &token,
@@ -67,7 +53,7 @@ async fn a_queued_referral_mail_survives_a_killed_node_and_leaves_once() {
         .unwrap()
         .to_owned();
     let api = |base: &str, p: &str| format!("{base}/api/v1/cases/{case}{p}");
-    let fp = post(
+    let fp = post_ok(
         &http,
         api(&node.base, "/evidence/fingerprints"),
         &token,
@@ -77,7 +63,7 @@ async fn a_queued_referral_mail_survives_a_killed_node_and_leaves_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let id = post(
+    let id = post_ok(
         &http,
         api(&node.base, "/referrals"),
         &token,
@@ -87,14 +73,14 @@ async fn a_queued_referral_mail_survives_a_killed_node_and_leaves_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    post(
+    post_ok(
         &http,
         api(&node.base, &format!("/referrals/{id}/basis")),
         &token,
         json!({"basis": "guardian", "consent_by": "sa mère", "consent_scope": "Pharos"}),
     )
     .await;
-    let sent = post(
+    let sent = post_ok(
         &http,
         api(&node.base, &format!("/referrals/{id}/transmission")),
         &token,

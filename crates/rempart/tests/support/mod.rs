@@ -487,3 +487,18 @@ pub fn run_cli(args: &[&str]) -> (bool, String) {
         ),
     )
 }
+
+/// POSTs `body` as JSON with the bearer token; asserts a 2xx and returns the answer.
+pub async fn post_ok(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
+    let r = http
+        .post(&url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{url}: {status} {v}");
+    v
+}
