@@ -125,6 +125,41 @@ async fn prepared(t: &TestApp, token: &str) -> (String, String, Vec<String>, Vec
     (case, id, ids, png)
 }
 
+/// What the server answers: `STAGE:TIMES:REPLY` specs (see smtp_server.py).
+fn failing(fail: Vec<&'static str>) -> Options {
+    Options {
+        fail,
+        ..Default::default()
+    }
+}
+
+/// The application pointed at `server`, a counsellor and a referral ready to transmit.
+struct Ready {
+    t: TestApp,
+    c: rempart_storage::StaffRecord,
+    tok: String,
+    case: String,
+    id: String,
+    ids: Vec<String>,
+    png: Vec<u8>,
+}
+
+async fn ready(server: Option<&Server>) -> Ready {
+    let t = app(server).await;
+    let c = t.staff(Role::Counsellor, None).await;
+    let tok = t.token(&c).await;
+    let (case, id, ids, png) = prepared(&t, &tok).await;
+    Ready {
+        t,
+        c,
+        tok,
+        case,
+        id,
+        ids,
+        png,
+    }
+}
+
 async fn transmit(
     t: &TestApp,
     token: &str,
@@ -189,10 +224,15 @@ async fn a_referral_goes_by_e_mail_with_fingerprints_and_urls_never_a_file() {
     let Some(server) = Server::start(test, &dir, Options::default()) else {
         return;
     };
-    let t = app(Some(&server)).await;
-    let c = t.staff(Role::Counsellor, None).await;
-    let tok = t.token(&c).await;
-    let (case, id, ids, png) = prepared(&t, &tok).await;
+    let Ready {
+        t,
+        c,
+        tok,
+        case,
+        id,
+        ids,
+        png,
+    } = ready(Some(&server)).await;
     let r = transmit(
         &t,
         &tok,
@@ -302,17 +342,19 @@ async fn a_4xx_is_retried_and_sent_once_a_5xx_fails_the_mail() {
     let Some(server) = Server::start(
         test,
         &dir,
-        Options {
-            fail: vec!["rcpt:1:451 4.3.0 Try again later"],
-            ..Default::default()
-        },
+        failing(vec!["rcpt:1:451 4.3.0 Try again later"]),
     ) else {
         return;
     };
-    let t = app(Some(&server)).await;
-    let c = t.staff(Role::Counsellor, None).await;
-    let tok = t.token(&c).await;
-    let (case, id, ids, _) = prepared(&t, &tok).await;
+    let Ready {
+        t,
+        c: _,
+        tok,
+        case,
+        id,
+        ids,
+        png: _,
+    } = ready(Some(&server)).await;
     let r = transmit(
         &t,
         &tok,
@@ -349,20 +391,19 @@ async fn a_4xx_is_retried_and_sent_once_a_5xx_fails_the_mail() {
 
     // a server that refuses for good
     let dir5 = temp_dir("refused");
-    let Some(server) = Server::start(
-        test,
-        &dir5,
-        Options {
-            fail: vec!["data:0:554 5.7.1 Rejected"],
-            ..Default::default()
-        },
-    ) else {
+    let Some(server) = Server::start(test, &dir5, failing(vec!["data:0:554 5.7.1 Rejected"]))
+    else {
         return;
     };
-    let t = app(Some(&server)).await;
-    let c = t.staff(Role::Counsellor, None).await;
-    let tok = t.token(&c).await;
-    let (case, id, ids, _) = prepared(&t, &tok).await;
+    let Ready {
+        t,
+        c,
+        tok,
+        case,
+        id,
+        ids,
+        png: _,
+    } = ready(Some(&server)).await;
     let r = transmit(
         &t,
         &tok,
@@ -435,10 +476,15 @@ async fn a_recipient_that_is_no_address_is_refused_with_smtp_on() {
     let Some(server) = Server::start(test, &dir, Options::default()) else {
         return;
     };
-    let t = app(Some(&server)).await;
-    let c = t.staff(Role::Counsellor, None).await;
-    let tok = t.token(&c).await;
-    let (case, id, ids, _) = prepared(&t, &tok).await;
+    let Ready {
+        t,
+        c: _,
+        tok,
+        case,
+        id,
+        ids,
+        png: _,
+    } = ready(Some(&server)).await;
     let before = referral(&t, &tok, &case, &id).await;
     let r = transmit(
         &t,
@@ -475,17 +521,19 @@ async fn a_referral_cancelled_while_its_mail_waits_sends_nothing() {
     let Some(server) = Server::start(
         test,
         &dir,
-        Options {
-            fail: vec!["rcpt:0:451 4.3.0 Try again later"],
-            ..Default::default()
-        },
+        failing(vec!["rcpt:0:451 4.3.0 Try again later"]),
     ) else {
         return;
     };
-    let t = app(Some(&server)).await;
-    let c = t.staff(Role::Counsellor, None).await;
-    let tok = t.token(&c).await;
-    let (case, id, ids, _) = prepared(&t, &tok).await;
+    let Ready {
+        t,
+        c: _,
+        tok,
+        case,
+        id,
+        ids,
+        png: _,
+    } = ready(Some(&server)).await;
     let r = transmit(
         &t,
         &tok,
